@@ -1,0 +1,72 @@
+"""LSTM step (PyTorch ``nn.LSTM``), gates in PyTorch's order i, f, g, o.
+
+Forward, with state (h, c) of the previous step, each (N, H):
+
+    a   = x_t W_ih^T + b_ih + h W_hh^T + b_hh            (N, 4H) = [a_i | a_f | a_g | a_o]
+    i = sigma(a_i)   f = sigma(a_f)   g = tanh(a_g)   o = sigma(a_o)
+    c_t = f * c + i * g
+    h_t = o * tanh(c_t)
+
+Backward, given dh_t and dc_t (the gradient reaching c_t from step t+1):
+
+    do   = dh_t * tanh(c_t)
+    dc   = dc_t + dh_t * o * (1 - tanh(c_t)^2)
+    di   = dc * g      df = dc * c      dg = dc * i
+    da_i = di * i (1 - i)   da_f = df * f (1 - f)   da_g = dg * (1 - g^2)   da_o = do * o (1 - o)
+    dc_{t-1} = dc * f                  (direct path)
+    dh_{t-1} = da W_hh                 (added by the time loop)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...functional import sigmoid
+
+__all__ = ["LSTMKernel"]
+
+
+class LSTMKernel:
+    gates = 4
+    n_states = 2  # (h, c)
+    folded_hh_gates = 4  # all of b_hh folds into the input projection
+    separate_dhp = False
+
+    def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
+        return {
+            "act": np.empty((T, N, 4 * H), dtype),  # [i | f | g | o] after their nonlinearities
+            "c": np.empty((T, N, H), dtype),  # candidate c_t
+            "tc": np.empty((T, N, H), dtype),  # tanh(c_t)
+            "h": np.empty((T, N, H), dtype),  # candidate h_t
+        }
+
+    def forward_step(self, ws, k, xp, hp, prev):
+        h_prev, c_prev = prev
+        H = h_prev.shape[1]
+        a = ws["act"][k]
+        np.add(xp, hp, out=a)
+        sigmoid(a[:, : 2 * H], out=a[:, : 2 * H])  # i, f
+        np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])  # g
+        sigmoid(a[:, 3 * H :], out=a[:, 3 * H :])  # o
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        c = ws["c"][k]
+        np.multiply(f, c_prev, out=c)
+        c += i * g
+        tc = np.tanh(c, out=ws["tc"][k])
+        h = np.multiply(o, tc, out=ws["h"][k])
+        return h, c
+
+    def backward_step(self, ws, k, dstate, prev):
+        dh, dc_next = dstate
+        _, c_prev = prev
+        H = c_prev.shape[1]
+        a = ws["act"][k]
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        tc = ws["tc"][k]
+        dc = dc_next + dh * o * (1 - tc * tc)
+        da = np.empty_like(a)
+        np.multiply(dc * g, i * (1 - i), out=da[:, :H])
+        np.multiply(dc * c_prev, f * (1 - f), out=da[:, H : 2 * H])
+        np.multiply(dc * i, 1 - g * g, out=da[:, 2 * H : 3 * H])
+        np.multiply(dh * tc, o * (1 - o), out=da[:, 3 * H :])
+        return da, da, (None, dc * f)

@@ -1,0 +1,92 @@
+"""Module: parameters, their gradients, state_dict round trips and train/eval mode.
+
+A module owns ``params`` (name -> array) and ``grads`` (same names, same shapes, accumulated
+by ``backward``). Composite modules register children; their names get a ``child.`` prefix,
+as in PyTorch, so a ``state_dict`` maps one-to-one onto PyTorch's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+__all__ = ["Module", "DTYPES", "check_dtype"]
+
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype) -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise ValueError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from e
+    if dt not in DTYPES:
+        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+class Module:
+    """Base class. Subclasses fill ``self.params`` and call ``self._init_grads()``."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.children: dict[str, Module] = {}
+        self.training = True
+
+    # -- parameters ---------------------------------------------------------------------
+    def _init_grads(self) -> None:
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """Yield ``(name, param, grad)`` for this module and its children, PyTorch-style names."""
+        for k, v in self.params.items():
+            yield prefix + k, v, self.grads[k]
+        for cname, child in self.children.items():
+            yield from child.named_parameters(prefix + cname + ".")
+
+    def zero_grad(self) -> None:
+        for _, _, g in self.named_parameters():
+            g.fill(0)
+
+    def all_grads(self) -> dict[str, np.ndarray]:
+        """Gradients of this module and its children under their full names (arrays are shared)."""
+        return {k: g for k, _, g in self.named_parameters()}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter under PyTorch's names."""
+        return {k: p.copy() for k, p, _ in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Copy ``state`` into the parameters; names, shapes and dtypes must match exactly."""
+        mine = {k: p for k, p, _ in self.named_parameters()}
+        missing = sorted(set(mine) - set(state))
+        unexpected = sorted(set(state) - set(mine))
+        if missing or unexpected:
+            raise ValueError(
+                f"state_dict does not match {type(self).__name__}: "
+                f"missing keys {missing}, unexpected keys {unexpected}"
+            )
+        for k, p in mine.items():
+            v = np.asarray(state[k])
+            if v.shape != p.shape:
+                raise ValueError(f"state_dict['{k}'] has shape {v.shape}, expected {p.shape}")
+            if v.dtype != p.dtype:
+                raise ValueError(f"state_dict['{k}'] has dtype {v.dtype}, expected {p.dtype}")
+        for k, p in mine.items():
+            p[...] = state[k]
+
+    # -- mode ---------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        self.training = mode
+        for child in self.children.values():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def num_parameters(self) -> int:
+        return sum(p.size for _, p, _ in self.named_parameters())

@@ -1,0 +1,286 @@
+"""Multi-layer, optionally bidirectional recurrent layers: ``RNN``, ``LSTM`` and ``GRU``.
+
+One class owns layers, directions, initial and final states, sequence lengths and dropout between
+layers, for any cell kernel (``rnnlab.nn.cells``); ``rnnlab.nn.bptt`` runs the time loop.
+
+Shapes: T time, N batch, D input, H hidden, G gates, L layers, dirs = 2 if bidirectional else 1.
+    x       (T, N, D)            or (N, T, D) with batch_first
+    output  (T, N, dirs*H)       or (N, T, dirs*H)
+    h0, hn  (L*dirs, N, H)       (h, c) for LSTM; index = layer * dirs + direction
+Parameter names, shapes and gate order are PyTorch's, so state dicts move between the two as is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import init
+from .bptt import backward_direction, forward_direction
+from .cells import kernel_for
+from .module import Module, check_dtype
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class RNNBase(Module):
+    """Shared implementation; use ``RNN``, ``LSTM`` or ``GRU``."""
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype=np.float32,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.mode = mode
+        self.kernel = kernel_for(mode)
+        self.input_size = _positive_int("input_size", input_size)
+        self.hidden_size = _positive_int("hidden_size", hidden_size)
+        self.num_layers = _positive_int("num_layers", num_layers)
+        if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
+        self.dtype = check_dtype(dtype)
+        self.rng = np.random.default_rng(seed)  # initialisation, then dropout masks
+
+        G, H = self.kernel.gates, self.hidden_size
+        scale = 1.0 / math.sqrt(H)  # PyTorch: U(-1/sqrt(H), 1/sqrt(H)) for every parameter
+        for layer in range(self.num_layers):
+            D = self.input_size if layer == 0 else H * self.num_directions
+            for sfx in self._suffixes():
+                names = [("weight_ih", (G * H, D)), ("weight_hh", (G * H, H))]
+                if self.bias:
+                    names += [("bias_ih", (G * H,)), ("bias_hh", (G * H,))]
+                for base, shape in names:
+                    self.params[f"{base}_l{layer}{sfx}"] = init.uniform(self.rng, shape, scale, self.dtype)
+        self._init_grads()
+        self._cache = None
+
+    def _suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+            f"bidirectional={self.bidirectional}, batch_first={self.batch_first}, dtype={self.dtype})"
+        )
+
+    __repr__ = extra_repr
+
+    # -- input checks ---------------------------------------------------------------------
+    def _check_array(self, name: str, a, shape: tuple[int, ...]) -> np.ndarray:
+        if not isinstance(a, np.ndarray):
+            raise ValueError(f"{name} must be a numpy array, got {type(a).__name__}")
+        if a.dtype != self.dtype:
+            raise ValueError(f"{name} must have dtype {self.dtype}, got {a.dtype}")
+        if a.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+        return a
+
+    def _state_tuple(self, name: str, state, N: int, *, allow_none_parts: bool = False):
+        """Normalise a state argument to a tuple of n_states arrays (L*dirs, N, H) (or None)."""
+        shape = (self.num_layers * self.num_directions, N, self.hidden_size)
+        n = self.kernel.n_states
+        if state is None:
+            return (None,) * n
+        if n == 2:
+            if not (isinstance(state, (tuple, list)) and len(state) == 2):
+                raise ValueError(f"{name} of an LSTM must be a tuple (h, c), got {type(state).__name__}")
+            parts = tuple(state)
+        else:
+            parts = (state,)
+        out = []
+        for part, label in zip(parts, ("h", "c")):
+            if part is None and allow_none_parts:
+                out.append(None)
+            else:
+                out.append(self._check_array(f"{name} {label}" if n == 2 else name, part, shape))
+        return tuple(out)
+
+    def _check_lengths(self, lengths, T: int, N: int) -> np.ndarray | None:
+        if lengths is None:
+            return None
+        lens = np.asarray(lengths)
+        if lens.shape != (N,) or not np.issubdtype(lens.dtype, np.integer):
+            raise ValueError(f"lengths must be {N} integers (one per sequence), got shape {lens.shape} "
+                             f"of {lens.dtype}")
+        if lens.min() < 1 or lens.max() > T:
+            raise ValueError(f"lengths must lie in [1, {T}] (the sequence length), got min {lens.min()} "
+                             f"and max {lens.max()}")
+        return lens
+
+    # -- forward --------------------------------------------------------------------------
+    def forward(self, x, state=None, lengths=None):
+        """Run the whole stack over a sequence.
+
+        x: (T, N, D), or (N, T, D) if batch_first. state: h0 (L*dirs, N, H) or (h0, c0) for LSTM,
+        None for zeros. lengths: N integers in [1, T], or None (all T).
+        Returns (output (T, N, dirs*H) [or batch first], final state like ``state``).
+        """
+        if not isinstance(x, np.ndarray) or x.ndim != 3:
+            shape = getattr(x, "shape", None)
+            raise ValueError(f"input must be a 3-D numpy array (T, N, D){' with batch_first (N, T, D)' if self.batch_first else ''}, got shape {shape}")
+        if x.dtype != self.dtype:
+            raise ValueError(f"input must have dtype {self.dtype}, got {x.dtype}")
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"input.shape[-1] must be equal to input_size. Expected {self.input_size}, got {x.shape[-1]}")
+        X = x.transpose(1, 0, 2) if self.batch_first else x  # (T, N, D)
+        T, N, _ = X.shape
+        if T == 0 or N == 0:
+            raise ValueError(f"input must have at least one time step and one sequence, got shape {x.shape}")
+        state0 = self._state_tuple("initial state", state, N)
+        lens = self._check_lengths(lengths, T, N)
+        mask = None if lens is None else (np.arange(T)[:, None] < lens[None, :])[:, :, None]  # (T, N, 1)
+
+        L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
+        finals = [np.empty((L * dirs, N, H), self.dtype) for _ in range(self.kernel.n_states)]
+        layers = []
+        inp = X
+        for layer in range(L):
+            out = np.empty((T, N, dirs * H), self.dtype)
+            runs = []
+            for d, sfx in enumerate(self._suffixes()):
+                p = self._layer_params(layer, sfx)
+                D = inp.shape[2]
+                XP = (inp.reshape(T * N, D) @ p["weight_ih"].T).reshape(T, N, G * H)  # all steps at once
+                F = self.kernel.folded_hh_gates * H
+                b_rest = None
+                if self.bias:
+                    XP += p["bias_ih"]
+                    XP[:, :, :F] += p["bias_hh"][:F]
+                    b_rest = p["bias_hh"][F:] if F < G * H else None
+                s0 = tuple(
+                    np.zeros((N, H), self.dtype) if s is None else s[layer * dirs + d] for s in state0
+                )
+                rev = d == 1
+                S, ws = forward_direction(
+                    self.kernel, XP[::-1] if rev else XP, s0, p["weight_hh"], b_rest,
+                    None if mask is None else (mask[::-1] if rev else mask),
+                )
+                Y = S[0][1:]  # (T, N, H) processing order
+                if mask is not None:
+                    Y = np.where(mask[::-1] if rev else mask, Y, 0)
+                out[:, :, d * H : (d + 1) * H] = Y[::-1] if rev else Y
+                for f, s in zip(finals, S):
+                    f[layer * dirs + d] = s[T]
+                runs.append((S, ws))
+            drop = None
+            if self.training and self.dropout > 0 and layer < L - 1:
+                keep = 1.0 - self.dropout  # inverted dropout: E[out * drop] = out
+                drop = (self.rng.random(out.shape) < keep).astype(self.dtype) / self.dtype.type(keep)
+                out *= drop
+            layers.append((inp, runs, drop))
+            inp = out
+        self._cache = (layers, mask, N, T)
+        output = inp.transpose(1, 0, 2) if self.batch_first else inp
+        final = tuple(finals) if self.kernel.n_states == 2 else finals[0]
+        return output, final
+
+    __call__ = forward
+
+    def _layer_params(self, layer: int, sfx: str) -> dict[str, np.ndarray]:
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        return {n: self.params[f"{n}_l{layer}{sfx}"] for n in names}
+
+    # -- backward -------------------------------------------------------------------------
+    def backward(self, d_output, d_final_state=None):
+        """Backpropagate through the most recent ``forward``.
+
+        d_output: like the output; d_final_state: like the final state (None, or None parts, for zero).
+        Adds parameter gradients into ``self.grads`` and returns (d_x like x, d_initial_state like
+        the state: h (L*dirs, N, H), or (h, c) for LSTM).
+        """
+        if self._cache is None:
+            raise RuntimeError("backward called before forward")
+        layers, mask, N, T = self._cache
+        L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
+        out_shape = (N, T, dirs * H) if self.batch_first else (T, N, dirs * H)
+        self._check_array("d_output", d_output, out_shape)
+        dfinal = self._state_tuple("d_final_state", d_final_state, N, allow_none_parts=True)
+        dOut = d_output.transpose(1, 0, 2) if self.batch_first else d_output  # (T, N, dirs*H)
+        dstate0 = [np.zeros((L * dirs, N, H), self.dtype) for _ in range(self.kernel.n_states)]
+        for layer in range(L - 1, -1, -1):
+            inp, runs, drop = layers[layer]
+            if drop is not None:
+                dOut = dOut * drop
+            D = inp.shape[2]
+            dIn = np.zeros((T, N, D), self.dtype)
+            for d, sfx in enumerate(self._suffixes()):
+                rev = d == 1
+                S, ws = runs[d]
+                p = self._layer_params(layer, sfx)
+                idx = layer * dirs + d
+                dY = dOut[:, :, d * H : (d + 1) * H]
+                DXP, DHP, ds0 = backward_direction(
+                    self.kernel, ws, S, dY[::-1] if rev else dY,
+                    tuple(None if g is None else g[idx] for g in dfinal), p["weight_hh"],
+                    None if mask is None else (mask[::-1] if rev else mask),
+                )
+                for acc, g in zip(dstate0, ds0):
+                    acc[idx] = g
+                # Weight gradients for all steps at once (processing order on both sides):
+                #   dW_ih = sum_k DXP_k^T x_k      dW_hh = sum_k DHP_k^T h_{k-1}
+                dxp2 = DXP.reshape(T * N, G * H)
+                dhp2 = DHP.reshape(T * N, G * H)
+                x_proc = inp[::-1] if rev else inp
+                gr = lambda n: self.grads[f"{n}_l{layer}{sfx}"]  # noqa: E731
+                gr("weight_ih")[...] += dxp2.T @ np.ascontiguousarray(x_proc).reshape(T * N, D)
+                gr("weight_hh")[...] += dhp2.T @ S[0][:-1].reshape(T * N, H)
+                if self.bias:
+                    gr("bias_ih")[...] += dxp2.sum(axis=0)
+                    gr("bias_hh")[...] += dhp2.sum(axis=0)
+                dx = (dxp2 @ p["weight_ih"]).reshape(T, N, D)  # processing order
+                dIn += dx[::-1] if rev else dx
+            dOut = dIn
+        d_x = dOut.transpose(1, 0, 2) if self.batch_first else dOut
+        d_state0 = tuple(dstate0) if self.kernel.n_states == 2 else dstate0[0]
+        return d_x, d_state0
+
+
+class RNN(RNNBase):
+    """Elman RNN with tanh or relu: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32, seed=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, dtype, seed)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory (gates i, f, g, o); state is (h, c)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, dtype=np.float32, seed=None):
+        super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype, seed)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit (gates r, z, n; reset applied after the hidden matrix product)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, dtype=np.float32, seed=None):
+        super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype, seed)
