@@ -1,7 +1,8 @@
 """rnnlab: recurrent neural networks with hand-derived backpropagation through time in NumPy."""
 
-from . import nn
+from . import gradcheck, nn
+from .nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __version__ = "0.1.0"
 
-__all__ = ["nn", "__version__"]
+__all__ = ["nn", "gradcheck", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "__version__"]

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-__all__ = ["Module", "DTYPES", "check_dtype"]
+__all__ = ["Module", "DTYPES", "check_dtype", "positive_int"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -25,6 +25,13 @@ def check_dtype(dtype) -> np.dtype:
     if dt not in DTYPES:
         raise ValueError(f"dtype must be float32 or float64, got {dt}")
     return dt
+
+
+def positive_int(name: str, value) -> int:
+    """Return ``value`` as an int if it is a positive integer (not a bool), else raise ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 class Module:

@@ -19,15 +19,9 @@ import numpy as np
 from .. import init
 from .bptt import backward_direction, forward_direction
 from .cells import kernel_for
-from .module import Module, check_dtype
+from .module import Module, check_dtype, positive_int
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class RNNBase(Module):
@@ -49,9 +43,9 @@ class RNNBase(Module):
         super().__init__()
         self.mode = mode
         self.kernel = kernel_for(mode)
-        self.input_size = _positive_int("input_size", input_size)
-        self.hidden_size = _positive_int("hidden_size", hidden_size)
-        self.num_layers = _positive_int("num_layers", num_layers)
+        self.input_size = positive_int("input_size", input_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
         if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)

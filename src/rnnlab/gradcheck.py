@@ -1,0 +1,212 @@
+"""Gradient checking by central differences in float64.
+
+    numerical dL/dx_i = (L(x + eps e_i) - L(x - eps e_i)) / (2 eps)
+
+Each layer's loss is a random linear function of *all* its outputs, L = sum(y * dy) + sum(h_n * dh_n)
+(+ sum(c_n * dc_n)), so its analytic gradients are exactly what ``backward(dy, dh_n)`` returns.
+The error of a tensor is max|analytic - numerical| / max(max|analytic|, max|numerical|).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from .nn import GRU, LSTM, RNN, Dropout, Embedding, GRUCell, Linear, LSTMCell, RNNCell, SoftmaxCrossEntropy
+
+__all__ = [
+    "numerical_gradient", "relative_error", "gradcheck",
+    "check_recurrent", "check_cell", "check_linear", "check_embedding", "check_dropout",
+    "check_cross_entropy", "default_grid", "TOLERANCE",
+]
+
+TOLERANCE = 1e-6  # float64 central differences with eps = 1e-6 land near 1e-9 on these sizes
+MODES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+
+
+def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6,
+                       indices: np.ndarray | None = None) -> np.ndarray:
+    """Central differences of ``f()`` w.r.t. ``x`` (perturbed in place, restored), float64 only.
+
+    ``indices`` (flat) limits the check to some elements; the others stay NaN.
+    """
+    if x.dtype != np.float64:
+        raise ValueError(f"gradcheck needs float64 arrays, got {x.dtype}")
+    flat = x.reshape(-1)  # a view: x must be contiguous
+    if not np.shares_memory(flat, x):
+        raise ValueError("gradcheck needs contiguous arrays")
+    grad = np.full(x.size, np.nan)
+    for i in range(x.size) if indices is None else indices:
+        old = flat[i]
+        flat[i] = old + eps
+        fp = f()
+        flat[i] = old - eps
+        fm = f()
+        flat[i] = old
+        grad[i] = (fp - fm) / (2 * eps)
+    return grad.reshape(x.shape)
+
+
+def relative_error(analytic: np.ndarray, numerical: np.ndarray) -> float:
+    """max|a - n| / max(max|a|, max|n|) over the elements where n is known (0 if both are 0)."""
+    known = ~np.isnan(numerical)
+    a, n = np.asarray(analytic)[known], numerical[known]
+    scale = max(np.abs(a).max(initial=0.0), np.abs(n).max(initial=0.0))
+    return 0.0 if scale == 0 else float(np.abs(a - n).max() / scale)
+
+
+def gradcheck(f: Callable[[], float], wrt: dict[str, np.ndarray], analytic: dict[str, np.ndarray],
+              eps: float = 1e-6, max_elements: int | None = None, seed: int = 0) -> dict[str, float]:
+    """Relative error of each ``analytic[name]`` against central differences of ``f`` over ``wrt[name]``.
+
+    ``max_elements`` checks a random subset of that many elements per tensor (all if None).
+    """
+    rng = np.random.default_rng(seed)
+    errors = {}
+    for name, x in wrt.items():
+        idx = None
+        if max_elements is not None and x.size > max_elements:
+            idx = rng.choice(x.size, size=max_elements, replace=False)
+        errors[name] = relative_error(analytic[name], numerical_gradient(f, x, eps, idx))
+    return errors
+
+
+def _randomise(module, rng, scale=0.5):
+    """Random weights *and* biases (the default init may hide bias bugs)."""
+    module.load_state_dict({k: rng.normal(size=v.shape) * scale for k, v in module.state_dict().items()})
+
+
+def check_recurrent(mode: str, num_layers: int = 2, bidirectional: bool = True, batch_first: bool = False,
+                    lengths: bool = True, dropout: float = 0.0, T: int = 4, N: int = 3, D: int = 3,
+                    H: int = 4, seed: int = 0, max_elements: int | None = None) -> dict[str, float]:
+    """Gradcheck an ``RNN``/``LSTM``/``GRU`` layer on random data; returns errors by tensor name."""
+    rng = np.random.default_rng(seed)
+    kw = dict(num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, dropout=dropout,
+              dtype=np.float64, seed=seed)
+    if mode.startswith("rnn_"):
+        layer = RNN(D, H, nonlinearity=mode[4:], **kw)
+    else:
+        layer = {"lstm": LSTM, "gru": GRU}[mode](D, H, **kw)
+    _randomise(layer, rng)
+    dirs = 2 if bidirectional else 1
+    x = rng.normal(size=(N, T, D) if batch_first else (T, N, D))
+    states = [rng.normal(size=(num_layers * dirs, N, H)) for _ in range(layer.kernel.n_states)]
+    lens = rng.integers(1, T + 1, size=N) if lengths else None
+    if lens is not None:
+        lens[0] = T  # at least one full-length sequence, so every step is exercised
+    state = tuple(states) if len(states) == 2 else states[0]
+    y, final = layer.forward(x, state, lens)
+    dy = rng.normal(size=y.shape)
+    dfinal = [rng.normal(size=s.shape) for s in states]
+
+    def loss() -> float:
+        layer.rng = np.random.default_rng(seed + 1)  # the same dropout masks on every call
+        y, fin = layer.forward(x, state, lens)
+        fin = fin if isinstance(fin, tuple) else (fin,)
+        return float((y * dy).sum() + sum((f * g).sum() for f, g in zip(fin, dfinal)))
+
+    loss()
+    layer.zero_grad()
+    dx, dstate = layer.backward(dy, tuple(dfinal) if len(dfinal) == 2 else dfinal[0])
+    dstate = dstate if isinstance(dstate, tuple) else (dstate,)
+    wrt = {"input": x} | {f"state_{'hc'[i]}": s for i, s in enumerate(states)} | layer.params
+    analytic = {"input": dx} | {f"state_{'hc'[i]}": g for i, g in enumerate(dstate)} | layer.grads
+    return gradcheck(loss, wrt, analytic, max_elements=max_elements, seed=seed)
+
+
+def check_cell(mode: str, N: int = 3, D: int = 3, H: int = 4, seed: int = 0) -> dict[str, float]:
+    """Gradcheck ``RNNCell``/``LSTMCell``/``GRUCell`` with a random state and random upstream gradients."""
+    rng = np.random.default_rng(seed)
+    if mode.startswith("rnn_"):
+        cell = RNNCell(D, H, nonlinearity=mode[4:], dtype=np.float64)
+    else:
+        cell = {"lstm": LSTMCell, "gru": GRUCell}[mode](D, H, dtype=np.float64)
+    _randomise(cell, rng)
+    x = rng.normal(size=(N, D))
+    states = [rng.normal(size=(N, H)) for _ in range(cell.kernel.n_states)]
+    dnew = [rng.normal(size=(N, H)) for _ in states]
+    pack = (lambda s: tuple(s)) if len(states) == 2 else (lambda s: s[0])
+
+    def loss() -> float:
+        new = cell.forward(x, pack(states))
+        new = new if isinstance(new, tuple) else (new,)
+        return float(sum((a * g).sum() for a, g in zip(new, dnew)))
+
+    loss()
+    dx, dprev = cell.backward(pack(dnew))
+    dprev = dprev if isinstance(dprev, tuple) else (dprev,)
+    wrt = {"input": x} | {f"state_{'hc'[i]}": s for i, s in enumerate(states)} | cell.params
+    analytic = {"input": dx} | {f"state_{'hc'[i]}": g for i, g in enumerate(dprev)} | cell.grads
+    return gradcheck(loss, wrt, analytic, seed=seed)
+
+
+def check_linear(seed: int = 0) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    lin = Linear(5, 4, dtype=np.float64)
+    _randomise(lin, rng)
+    x = rng.normal(size=(3, 2, 5))
+    dy = rng.normal(size=(3, 2, 4))
+    f = lambda: float((lin.forward(x) * dy).sum())  # noqa: E731
+    f()
+    dx = lin.backward(dy)
+    return gradcheck(f, {"input": x} | lin.params, {"input": dx} | lin.grads)
+
+
+def check_embedding(seed: int = 0) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    emb = Embedding(6, 4, dtype=np.float64, seed=seed)
+    idx = rng.integers(0, 6, size=(5, 3))
+    idx[0, 0] = idx[1, 1]  # a repeated index must accumulate
+    dy = rng.normal(size=(5, 3, 4))
+    f = lambda: float((emb.forward(idx) * dy).sum())  # noqa: E731
+    f()
+    emb.backward(dy)
+    return gradcheck(f, emb.params, emb.grads)
+
+
+def check_dropout(seed: int = 0) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    drop = Dropout(0.4)
+    x = rng.normal(size=(4, 5))
+    dy = rng.normal(size=(4, 5))
+
+    def f() -> float:
+        drop.rng = np.random.default_rng(seed)
+        return float((drop.forward(x) * dy).sum())
+
+    f()
+    return gradcheck(f, {"input": x}, {"input": drop.backward(dy)})
+
+
+def check_cross_entropy(seed: int = 0, masked: bool = True) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    ce = SoftmaxCrossEntropy()
+    z = rng.normal(size=(4, 3, 7)) * 3
+    y = rng.integers(0, 7, size=(4, 3))
+    mask = (rng.random((4, 3)) < 0.7).astype(np.float64) if masked else None
+    if mask is not None:
+        mask[0, 0] = 1
+    f = lambda: ce.forward(z, y, mask)  # noqa: E731
+    f()
+    return gradcheck(f, {"logits": z}, {"logits": ce.backward(1.0)})
+
+
+def default_grid(max_elements: int | None = 20) -> Iterator[tuple[str, str, Callable[[], dict[str, float]]]]:
+    """(component, configuration, check) for every layer kind over a grid of configurations."""
+    for mode in MODES:
+        for layers in (1, 3):
+            for bi in (False, True):
+                for lengths in (False, True):
+                    for bf in (False, True):
+                        cfg = f"layers={layers} bidir={int(bi)} lengths={int(lengths)} batch_first={int(bf)}"
+                        yield mode, cfg, (lambda m=mode, l=layers, b=bi, n=lengths, f=bf: check_recurrent(
+                            m, l, b, f, n, max_elements=max_elements))
+        yield mode, "layers=2 bidir=1 dropout=0.3", (lambda m=mode: check_recurrent(
+            m, 2, True, False, True, dropout=0.3, max_elements=max_elements))
+        yield f"{mode} cell", "N=3 D=3 H=4", (lambda m=mode: check_cell(m))
+    yield "linear", "(3,2,5)->(3,2,4)", check_linear
+    yield "embedding", "V=6 E=4, repeated ids", check_embedding
+    yield "dropout", "p=0.4", check_dropout
+    yield "cross_entropy", "mask", check_cross_entropy
+    yield "cross_entropy", "no mask", lambda: check_cross_entropy(masked=False)

@@ -1,0 +1,124 @@
+"""Feed-forward layers: ``Linear``, ``Embedding`` and ``Dropout``, each with forward and backward."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import init
+from .module import Module, check_dtype, positive_int
+
+__all__ = ["Linear", "Embedding", "Dropout"]
+
+
+class Linear(Module):
+    """y = x W^T + b.   x (..., D_in) -> y (..., D_out); W (D_out, D_in), b (D_out,).
+
+    Backward: dx = dy W,  dW = sum dy^T x,  db = sum dy (sums over every leading index).
+    Initialised like PyTorch: W and b ~ U(-1/sqrt(D_in), 1/sqrt(D_in)).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float32, seed=None):
+        super().__init__()
+        self.in_features = positive_int("in_features", in_features)
+        self.out_features = positive_int("out_features", out_features)
+        self.dtype = check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        scale = 1.0 / math.sqrt(self.in_features)
+        self.params["weight"] = init.uniform(rng, (self.out_features, self.in_features), scale, self.dtype)
+        if bias:
+            self.params["bias"] = init.uniform(rng, (self.out_features,), scale, self.dtype)
+        self._init_grads()
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not isinstance(x, np.ndarray) or x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Linear expects input (..., {self.in_features}), got shape {getattr(x, 'shape', None)}")
+        if x.dtype != self.dtype:
+            raise ValueError(f"Linear input must have dtype {self.dtype}, got {x.dtype}")
+        self._x = x
+        y = x @ self.params["weight"].T
+        if "bias" in self.params:
+            y += self.params["bias"]
+        return y
+
+    __call__ = forward
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        x = self._x
+        if x is None:
+            raise RuntimeError("backward called before forward")
+        if dy.shape != x.shape[:-1] + (self.out_features,):
+            raise ValueError(f"dy must have shape {x.shape[:-1] + (self.out_features,)}, got {dy.shape}")
+        dy2 = dy.reshape(-1, self.out_features)
+        self.grads["weight"] += dy2.T @ x.reshape(-1, self.in_features)
+        if "bias" in self.params:
+            self.grads["bias"] += dy2.sum(axis=0)
+        return dy @ self.params["weight"]
+
+
+class Embedding(Module):
+    """y[...] = W[idx[...]].   idx (...) integers in [0, V) -> y (..., E); W (V, E) ~ N(0, 1).
+
+    Backward: dW[v] = sum of dy over the positions where idx == v (no gradient for idx).
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, dtype=np.float32, seed=None):
+        super().__init__()
+        self.num_embeddings = positive_int("num_embeddings", num_embeddings)
+        self.embedding_dim = positive_int("embedding_dim", embedding_dim)
+        self.dtype = check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        self.params["weight"] = init.normal(rng, (self.num_embeddings, self.embedding_dim), 1.0, self.dtype)
+        self._init_grads()
+        self._idx = None
+
+    def forward(self, idx: np.ndarray) -> np.ndarray:
+        idx = np.asarray(idx)
+        if not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(f"Embedding expects integer indices, got dtype {idx.dtype}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
+            raise ValueError(f"Embedding indices must lie in [0, {self.num_embeddings}), got "
+                             f"min {idx.min()} and max {idx.max()}")
+        self._idx = idx
+        return self.params["weight"][idx]
+
+    __call__ = forward
+
+    def backward(self, dy: np.ndarray) -> None:
+        idx = self._idx
+        if idx is None:
+            raise RuntimeError("backward called before forward")
+        if dy.shape != idx.shape + (self.embedding_dim,):
+            raise ValueError(f"dy must have shape {idx.shape + (self.embedding_dim,)}, got {dy.shape}")
+        np.add.at(self.grads["weight"], idx.reshape(-1), dy.reshape(-1, self.embedding_dim))
+        return None
+
+
+class Dropout(Module):
+    """Inverted dropout: y = x * m / (1 - p), m ~ Bernoulli(1 - p), in training mode only.
+
+    Backward: dx = dy * m / (1 - p) with the mask of the last forward. In eval mode y = x.
+    """
+
+    def __init__(self, p: float = 0.5, seed=None):
+        super().__init__()
+        if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+            raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng = np.random.default_rng(seed)
+        self._mask = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training or self.p == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.p
+        self._mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
+        return x * self._mask
+
+    __call__ = forward
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy if self._mask is None else dy * self._mask
