@@ -75,9 +75,11 @@ def from_torch(tmodule, dtype=None):
     """
     torch = _torch()
     first = next(tmodule.parameters())
-    dtype = np.dtype(dtype) if dtype is not None else {torch.float32: np.float32, torch.float64: np.float64}.get(first.dtype)
     if dtype is None:
-        raise ValueError(f"from_torch supports float32 and float64 modules, got {first.dtype}")
+        dtype = {torch.float32: np.float32, torch.float64: np.float64}.get(first.dtype)
+        if dtype is None:
+            raise ValueError(f"from_torch supports float32 and float64 modules, got {first.dtype}")
+    dtype = np.dtype(dtype)
     name = type(tmodule).__name__
     if name in ("RNN", "LSTM", "GRU"):
         if getattr(tmodule, "proj_size", 0):
@@ -96,8 +98,7 @@ def from_torch(tmodule, dtype=None):
             out = {"LSTMCell": LSTMCell, "GRUCell": GRUCell}[name](tmodule.input_size, tmodule.hidden_size, **kw)
     else:
         raise TypeError(f"from_torch supports torch.nn.RNN/LSTM/GRU and their cells, got {name}")
-    load_torch_state_dict(out, {k: v.to({np.float32: torch.float32, np.float64: torch.float64}[dtype.type])
-                                for k, v in tmodule.state_dict().items()})
+    load_torch_state_dict(out, {k: v.to(_torch_dtype(dtype)) for k, v in tmodule.state_dict().items()})
     if not tmodule.training:
         out.eval()
     return out

@@ -1,0 +1,74 @@
+"""Random test cases for the recurrent layers, and how rnnlab runs them (no torch needed here).
+
+A case holds a configuration and random float64 arrays: weights *and* biases, input, non-zero initial
+states, lengths and upstream gradients for the output and every final state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnlab.nn import GRU, LSTM, RNN
+
+MODES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+
+
+def make_layer(mode, D, H, dtype=np.float64, **kw):
+    if mode.startswith("rnn_"):
+        return RNN(D, H, nonlinearity=mode[4:], dtype=dtype, **kw)
+    return {"lstm": LSTM, "gru": GRU}[mode](D, H, dtype=dtype, **kw)
+
+
+def make_case(mode, num_layers, bidirectional, batch_first, lengths, seed, T=5, N=4, D=3, H=6):
+    rng = np.random.default_rng(seed)
+    dirs = 2 if bidirectional else 1
+    n_states = 2 if mode == "lstm" else 1
+    cfg = dict(mode=mode, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
+               T=T, N=N, D=D, H=H)
+    layer = make_layer(mode, D, H, num_layers=num_layers, bidirectional=bidirectional)
+    arrays = {f"param.{k}": rng.normal(size=v.shape) * 0.5 for k, v in layer.state_dict().items()}
+    arrays["x"] = rng.normal(size=(N, T, D) if batch_first else (T, N, D))
+    for i in range(n_states):
+        arrays[f"state0.{i}"] = rng.normal(size=(num_layers * dirs, N, H))
+        arrays[f"dfinal.{i}"] = rng.normal(size=(num_layers * dirs, N, H))
+    if lengths:
+        lens = rng.integers(1, T + 1, size=N)
+        lens[rng.integers(N)] = T
+        arrays["lengths"] = lens.astype(np.int64)
+    arrays["dy"] = rng.normal(size=(N, T, dirs * H) if batch_first else (T, N, dirs * H))
+    return cfg, arrays
+
+
+def states(arrays, prefix):
+    parts = [arrays[k] for k in sorted(k for k in arrays if k.startswith(prefix + "."))]
+    return tuple(parts) if len(parts) == 2 else parts[0]
+
+
+def rnnlab_run(cfg, arrays, dtype=np.float64):
+    """Forward and backward with rnnlab; returns the same keys as the torch reference."""
+    layer = make_layer(cfg["mode"], cfg["D"], cfg["H"], dtype=dtype, num_layers=cfg["num_layers"],
+                       bidirectional=cfg["bidirectional"], batch_first=cfg["batch_first"])
+    a = {k: (v.astype(dtype) if v.dtype.kind == "f" else v) for k, v in arrays.items()}
+    layer.load_state_dict({k[6:]: v for k, v in a.items() if k.startswith("param.")})
+    y, final = layer.forward(a["x"], states(a, "state0"), a.get("lengths"))
+    dx, dstate0 = layer.backward(a["dy"], states(a, "dfinal"))
+    final = final if isinstance(final, tuple) else (final,)
+    dstate0 = dstate0 if isinstance(dstate0, tuple) else (dstate0,)
+    out = {"y": y, "dx": dx}
+    out |= {f"final.{i}": f for i, f in enumerate(final)}
+    out |= {f"dstate0.{i}": g for i, g in enumerate(dstate0)}
+    out |= {f"grad.{k}": g for k, g in layer.grads.items()}
+    return out
+
+
+def max_relative_error(ours: dict, ref: dict) -> tuple[float, str]:
+    """Worst max|a - b| / max|b| over the keys of ``ref``; every key must be present in ``ours``."""
+    worst, where = 0.0, ""
+    for k, b in ref.items():
+        a = ours[k]
+        assert a.shape == b.shape, f"{k}: shape {a.shape} != {b.shape}"
+        scale = np.abs(b).max()
+        err = float(np.abs(a - b).max() / scale) if scale > 0 else float(np.abs(a).max())
+        if err >= worst:
+            worst, where = err, k
+    return worst, where

@@ -1,0 +1,78 @@
+"""Every backward pass against central differences in float64, and proof that the check can fail."""
+
+import numpy as np
+import pytest
+
+from rnnlab import gradcheck as gc
+from rnnlab.nn.cells import GRUKernel, LSTMKernel, RNNKernel
+
+MODES = gc.MODES
+
+# (num_layers, bidirectional, batch_first, lengths, dropout, max_elements)
+CONFIGS = [
+    (1, False, False, False, 0.0, None),
+    (2, True, False, True, 0.0, None),
+    (3, True, True, True, 0.0, 60),
+    (3, False, True, True, 0.4, 60),
+]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: "L{}-bi{:d}-bf{:d}-len{:d}-drop{}".format(*c[:5]))
+@pytest.mark.parametrize("mode", MODES)
+def test_recurrent_layer(mode, cfg):
+    layers, bi, bf, lengths, dropout, k = cfg
+    errors = gc.check_recurrent(mode, layers, bi, bf, lengths, dropout=dropout, T=4, max_elements=k, seed=7)
+    assert {"input", "state_h"} <= set(errors) and ("state_c" in errors) == (mode == "lstm")
+    assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cell(mode):
+    errors = gc.check_cell(mode, seed=3)
+    assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+@pytest.mark.parametrize("check", [gc.check_linear, gc.check_embedding, gc.check_dropout,
+                                   gc.check_cross_entropy, lambda: gc.check_cross_entropy(masked=False)])
+def test_other_layers(check):
+    errors = check()
+    assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+def test_numerical_gradient_of_known_function():
+    x = np.array([[0.3, -1.2], [2.0, 0.5]])
+    g = gc.numerical_gradient(lambda: float((x**3).sum()), x)
+    np.testing.assert_allclose(g, 3 * x**2, rtol=1e-9)
+    with pytest.raises(ValueError, match="float64"):
+        gc.numerical_gradient(lambda: 0.0, x.astype(np.float32))
+
+
+# -- the check must catch real mistakes ------------------------------------------------------
+
+_lstm_backward, _gru_backward = LSTMKernel.backward_step, GRUKernel.backward_step
+
+
+def _lstm_without_cell_path(self, ws, k, dstate, prev):
+    da, _, (_, dc_prev) = _lstm_backward(self, ws, k, dstate, prev)
+    return da, da, (None, dc_prev * 0)  # forgets dc_{t-1} = dc * f
+
+
+def _gru_reset_gate_before_product(self, ws, k, dstate, prev):
+    dxp, _, direct = _gru_backward(self, ws, k, dstate, prev)
+    return dxp, dxp, direct  # treats dL/d(hn) as if r were not applied after W_hn h
+
+
+def _rnn_wrong_derivative(self, ws, k, dstate, prev):
+    (dh,) = dstate
+    return dh, dh, (None,)  # forgets tanh'
+
+
+@pytest.mark.parametrize("mode,cls,bad", [
+    ("lstm", LSTMKernel, _lstm_without_cell_path),
+    ("gru", GRUKernel, _gru_reset_gate_before_product),
+    ("rnn_tanh", RNNKernel, _rnn_wrong_derivative),
+])
+def test_gradcheck_catches_a_wrong_backward(monkeypatch, mode, cls, bad):
+    monkeypatch.setattr(cls, "backward_step", bad)
+    errors = gc.check_recurrent(mode, 1, False, False, False, max_elements=20)
+    assert max(errors.values()) > 1e-2

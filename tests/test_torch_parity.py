@@ -1,0 +1,148 @@
+"""rnnlab against PyTorch in float64: outputs, final states and every gradient, to 1e-8 relative.
+
+torch is a test-only dependency; without it this module is skipped and test_golden.py still checks
+the numbers against fixtures that torch produced (scripts/make_golden.py).
+"""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+
+from cases import MODES, make_case, max_relative_error, rnnlab_run  # noqa: E402
+from torch_reference import torch_run  # noqa: E402
+
+import rnnlab.nn as nn  # noqa: E402
+from rnnlab.interop import from_torch, to_torch  # noqa: E402
+
+
+def random_config(mode, seed):
+    rng = np.random.default_rng(1000 + seed)
+    return dict(mode=mode, num_layers=int(rng.integers(1, 4)), bidirectional=bool(rng.integers(2)),
+                batch_first=bool(rng.integers(2)), lengths=bool(rng.integers(2)), seed=seed,
+                T=int(rng.integers(3, 8)), N=int(rng.integers(1, 6)), D=int(rng.integers(1, 6)),
+                H=int(rng.integers(1, 8)))
+
+
+CONFIGS = [random_config(m, s) for m in MODES for s in range(10)]
+# Make sure the hardest corner is always there, for every kind.
+CONFIGS += [dict(mode=m, num_layers=3, bidirectional=True, batch_first=True, lengths=True, seed=99,
+                 T=6, N=5, D=4, H=5) for m in MODES]
+
+
+@pytest.mark.parametrize("c", CONFIGS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_layer_matches_torch_float64(c):
+    cfg, arrays = make_case(c["mode"], c["num_layers"], c["bidirectional"], c["batch_first"], c["lengths"],
+                            c["seed"], c["T"], c["N"], c["D"], c["H"])
+    ref = torch_run(cfg, arrays)
+    ours = rnnlab_run(cfg, arrays)
+    assert set(ours) == set(ref)
+    err, where = max_relative_error(ours, ref)
+    assert err < 1e-8, f"{where}: relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_layer_matches_torch_float32(mode):
+    """The default dtype: float32 in, float32 out, agreeing with torch to float32 rounding."""
+    cfg, arrays = make_case(mode, 2, True, False, True, seed=5)
+    ref = torch_run(cfg, arrays)
+    ours = rnnlab_run(cfg, arrays, dtype=np.float32)
+    assert all(v.dtype == np.float32 for v in ours.values())
+    err, where = max_relative_error(ours, ref)
+    assert err < 1e-4, f"{where}: relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cell_matches_torch(mode):
+    rng = np.random.default_rng(3)
+    N, D, H = 4, 3, 5
+    if mode.startswith("rnn_"):
+        ours = nn.RNNCell(D, H, nonlinearity=mode[4:], dtype=np.float64)
+    else:
+        ours = {"lstm": nn.LSTMCell, "gru": nn.GRUCell}[mode](D, H, dtype=np.float64)
+    ours.load_state_dict({k: rng.normal(size=v.shape) for k, v in ours.state_dict().items()})
+    theirs = to_torch(ours)
+    n = ours.kernel.n_states
+    x = rng.normal(size=(N, D))
+    s = [rng.normal(size=(N, H)) for _ in range(n)]
+    g = [rng.normal(size=(N, H)) for _ in range(n)]
+    pack = (lambda v: tuple(v)) if n == 2 else (lambda v: v[0])
+    new = ours.forward(x, pack(s))
+    dx, ds = ours.backward(pack(g))
+    xt = torch.tensor(x, requires_grad=True)
+    st = [torch.tensor(v, requires_grad=True) for v in s]
+    newt = theirs(xt, pack(st))
+    newt = newt if isinstance(newt, tuple) else (newt,)
+    sum((a * torch.tensor(b)).sum() for a, b in zip(newt, g)).backward()
+    new = new if isinstance(new, tuple) else (new,)
+    ds = ds if isinstance(ds, tuple) else (ds,)
+    pairs = [(a, b.detach().numpy()) for a, b in zip(new, newt)] + [(dx, xt.grad.numpy())]
+    pairs += [(a, b.grad.numpy()) for a, b in zip(ds, st)]
+    pairs += [(ours.grads[k], p.grad.numpy()) for k, p in theirs.named_parameters()]
+    for a, b in pairs:
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_linear_embedding_cross_entropy_match_torch():
+    rng = np.random.default_rng(4)
+    V, E, O = 7, 5, 6
+    emb, lin = nn.Embedding(V, E, dtype=np.float64), nn.Linear(E, O, dtype=np.float64)
+    lin.load_state_dict({k: rng.normal(size=v.shape) for k, v in lin.state_dict().items()})
+    temb, tlin = torch.nn.Embedding(V, E, dtype=torch.float64), torch.nn.Linear(E, O, dtype=torch.float64)
+    temb.load_state_dict({"weight": torch.tensor(emb.params["weight"])})
+    tlin.load_state_dict({k: torch.tensor(v) for k, v in lin.params.items()})
+    idx = rng.integers(0, V, size=(4, 3))
+    tgt = rng.integers(0, O, size=(4, 3))
+    ce = nn.SoftmaxCrossEntropy()
+    loss = ce.forward(lin.forward(emb.forward(idx)), tgt)
+    emb.backward(lin.backward(ce.backward()))
+    tloss = torch.nn.functional.cross_entropy(tlin(temb(torch.tensor(idx))).reshape(-1, O),
+                                              torch.tensor(tgt).reshape(-1))
+    tloss.backward()
+    assert abs(loss - tloss.item()) < 1e-12
+    np.testing.assert_allclose(emb.grads["weight"], temb.weight.grad.numpy(), rtol=1e-10, atol=1e-14)
+    for k, p in tlin.named_parameters():
+        np.testing.assert_allclose(lin.grads[k], p.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_masked_cross_entropy_matches_torch_ignore_index():
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=(10, 4)) * 5
+    y = rng.integers(0, 4, size=10)
+    mask = np.array([1, 1, 0, 1, 0, 1, 1, 1, 0, 1], dtype=np.float64)
+    ce = nn.SoftmaxCrossEntropy()
+    loss = ce.forward(z, y, mask)
+    dz = ce.backward()
+    zt = torch.tensor(z, requires_grad=True)
+    yt = torch.tensor(np.where(mask > 0, y, -100))
+    tl = torch.nn.functional.cross_entropy(zt, yt, ignore_index=-100)
+    tl.backward()
+    assert abs(loss - tl.item()) < 1e-12
+    np.testing.assert_allclose(dz, zt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_weights_round_trip_through_torch(mode):
+    """ours -> torch -> ours keeps every tensor; the torch copy computes our outputs."""
+    from cases import make_layer
+
+    ours = make_layer(mode, 3, 4, dtype=np.float32, num_layers=2, bidirectional=True, seed=1)
+    theirs = to_torch(ours)
+    assert isinstance(theirs, {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}.get(mode, torch.nn.RNN))
+    back = from_torch(theirs)
+    assert type(back) is type(ours) and back.dtype == np.float32
+    for k, v in ours.state_dict().items():
+        np.testing.assert_array_equal(back.params[k], v)
+    x = np.random.default_rng(0).normal(size=(5, 2, 3)).astype(np.float32)
+    y, _ = ours.forward(x)
+    yt, _ = theirs(torch.tensor(x))
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_from_torch_keeps_configuration():
+    t = torch.nn.GRU(4, 3, num_layers=2, batch_first=True, bidirectional=True, dropout=0.25)
+    ours = from_torch(t)
+    assert (ours.input_size, ours.hidden_size, ours.num_layers) == (4, 3, 2)
+    assert ours.batch_first and ours.bidirectional and ours.dropout == 0.25
+    r = from_torch(torch.nn.RNN(2, 3, nonlinearity="relu", bias=False))
+    assert r.mode == "rnn_relu" and not r.bias and set(r.params) == {"weight_ih_l0", "weight_hh_l0"}
