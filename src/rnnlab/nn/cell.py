@@ -52,9 +52,9 @@ class RNNCellBase(Module):
         n = self.kernel.n_states
         if state is None:
             return (None,) * n
+        if n == 2 and not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise ValueError(f"{name} of an LSTMCell must be a tuple (h, c), got {type(state).__name__}")
         parts = tuple(state) if n == 2 else (state,)
-        if len(parts) != n:
-            raise ValueError(f"{name} of an LSTMCell must be a tuple (h, c)")
         return tuple(
             None if (p is None and allow_none) else self._check(name, p, (N, self.hidden_size))
             for p in parts

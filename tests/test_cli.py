@@ -1,0 +1,40 @@
+"""The ``rnnlab gradcheck`` command: its table, its exit codes, its errors."""
+
+import re
+import subprocess
+import sys
+
+from rnnlab.cli import main
+from rnnlab.nn.cells import GRUKernel
+
+
+def test_gradcheck_command_prints_a_table_and_passes(capsys):
+    assert main(["gradcheck", "--cell", "gru", "--max-elements", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:2] == ["component", "configuration"]
+    rows = [line for line in out[1:-1] if line.strip()]
+    assert len(rows) == 18 and all(line.endswith("ok") for line in rows)
+    assert any("layers=3 bidir=1 lengths=1 batch_first=1" in r for r in rows)
+    assert any(r.startswith("gru cell") for r in rows)
+    assert out[-1].startswith("18 passed, 0 failed")
+
+
+def test_gradcheck_command_fails_on_a_wrong_backward(monkeypatch, capsys):
+    good = GRUKernel.backward_step
+
+    def bad(self, ws, k, dstate, prev):
+        dxp, dhp, direct = good(self, ws, k, dstate, prev)
+        return dxp, dhp, (direct[0] * 0.5,)
+
+    monkeypatch.setattr(GRUKernel, "backward_step", bad)
+    assert main(["gradcheck", "--cell", "gru", "--max-elements", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out
+    assert re.match(r"\d+ passed, [1-9]\d* failed", out.splitlines()[-1])
+
+
+def test_unknown_cell_is_a_usage_error():
+    r = subprocess.run([sys.executable, "-m", "rnnlab", "gradcheck", "--cell", "transformer"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "invalid choice: 'transformer'" in r.stderr and "Traceback" not in r.stderr
