@@ -38,10 +38,10 @@ class Linear(Module):
         if x.dtype != self.dtype:
             raise ValueError(f"Linear input must have dtype {self.dtype}, got {x.dtype}")
         self._x = x
-        y = x @ self.params["weight"].T
+        y = x.reshape(-1, self.in_features) @ self.params["weight"].T  # one 2-D product: (M, D_in) @ (D_in, D_out)
         if "bias" in self.params:
             y += self.params["bias"]
-        return y
+        return y.reshape(x.shape[:-1] + (self.out_features,))
 
     __call__ = forward
 
@@ -55,7 +55,7 @@ class Linear(Module):
         self.grads["weight"] += dy2.T @ x.reshape(-1, self.in_features)
         if "bias" in self.params:
             self.grads["bias"] += dy2.sum(axis=0)
-        return dy @ self.params["weight"]
+        return (dy2 @ self.params["weight"]).reshape(x.shape)
 
 
 class Embedding(Module):

@@ -47,12 +47,19 @@ class Module:
     def _init_grads(self) -> None:
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-        """Yield ``(name, param, grad)`` for this module and its children, PyTorch-style names."""
+    def named_parameters(self, prefix: str = "", _seen: set | None = None
+                         ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """Yield ``(name, param, grad)`` for this module and its children, PyTorch-style names.
+
+        A parameter shared by two modules (weight tying) is yielded once, under its first name.
+        """
+        seen = set() if _seen is None else _seen
         for k, v in self.params.items():
-            yield prefix + k, v, self.grads[k]
+            if id(v) not in seen:
+                seen.add(id(v))
+                yield prefix + k, v, self.grads[k]
         for cname, child in self.children.items():
-            yield from child.named_parameters(prefix + cname + ".")
+            yield from child.named_parameters(prefix + cname + ".", seen)
 
     def zero_grad(self) -> None:
         for _, _, g in self.named_parameters():

@@ -1,0 +1,55 @@
+"""Truncated-BPTT batching with N parallel streams and carried state (Zaremba's and pytorch/examples'
+layout).
+
+The token stream is cut into N equal streams, one per batch column (the tail that does not fit is
+dropped), and read T steps at a time; the target is the next token:
+
+    ids  = a b c d e f g h i j k l m n o p q r s t u v w x      (24 tokens), N = 4
+    data = [[a g m s]        (6, 4): column n is stream n
+            [b h n t]
+            [c i o u]
+            [d j p v]
+            [e k q w]
+            [f l r x]]
+    batch at i = 0, T = 2:  x = data[0:2] = [[a g m s], [b h n t]]
+                            y = data[1:3] = [[b h n t], [c i o u]]
+
+Consecutive batches continue each stream, so the final state of one batch is the right initial state
+of the next. The last batch of an epoch may be shorter than T.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = ["batchify", "get_batch", "num_batches", "iterate"]
+
+
+def batchify(ids: np.ndarray, batch_size: int) -> np.ndarray:
+    """(L,) token ids -> (L // N, N) with column n = ids[n * L//N : (n+1) * L//N]."""
+    ids = np.asarray(ids)
+    steps = ids.shape[0] // batch_size
+    if steps < 2:
+        raise ValueError(f"{ids.shape[0]} tokens are too few for {batch_size} streams: each stream needs "
+                         f"at least 2 tokens (one input, one target)")
+    return ids[: steps * batch_size].reshape(batch_size, steps).T.copy()
+
+
+def num_batches(data: np.ndarray, seq_len: int) -> int:
+    """Batches per pass over ``data`` (S, N): ceil((S - 1) / T)."""
+    return -(-(data.shape[0] - 1) // seq_len)
+
+
+def get_batch(data: np.ndarray, i: int, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs data[i : i+T] and targets data[i+1 : i+1+T], both (T', N), T' = min(T, S - 1 - i)."""
+    t = min(seq_len, data.shape[0] - 1 - i)
+    return data[i : i + t], data[i + 1 : i + 1 + t]
+
+
+def iterate(data: np.ndarray, seq_len: int, start: int = 0) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Yield (batch index, x, y) from batch ``start`` to the end of the pass."""
+    for b in range(start, num_batches(data, seq_len)):
+        x, y = get_batch(data, b * seq_len, seq_len)
+        yield b, x, y

@@ -1,0 +1,98 @@
+"""Vocabularies: characters or words <-> integer ids, saved as JSON.
+
+A character vocabulary holds every character of the corpus; a word vocabulary holds the training
+words (PTB's already include ``<unk>``), and ``<eos>`` marks each line end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Vocab", "EOS", "UNK"]
+
+EOS = "<eos>"
+UNK = "<unk>"
+
+
+class Vocab:
+    """``kind`` is "char" or "word"; ``itos`` lists the tokens in id order."""
+
+    def __init__(self, itos: list[str], kind: str) -> None:
+        if kind not in ("char", "word"):
+            raise ValueError(f"vocabulary kind must be 'char' or 'word', got {kind!r}")
+        if len(set(itos)) != len(itos):
+            raise ValueError("vocabulary has repeated tokens")
+        if not itos:
+            raise ValueError("vocabulary is empty")
+        self.itos = list(itos)
+        self.kind = kind
+        self.stoi = {s: i for i, s in enumerate(self.itos)}
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    @classmethod
+    def build(cls, tokens: Iterable[str], kind: str) -> Vocab:
+        """Tokens sorted by falling frequency, ties by the token itself: deterministic."""
+        counts = Counter(tokens)
+        return cls(sorted(counts, key=lambda s: (-counts[s], s)), kind)
+
+    def encode(self, tokens: Iterable[str]) -> np.ndarray:
+        """Ids (int64); an unknown token maps to ``<unk>`` if the vocabulary has it, else raises."""
+        unk = self.stoi.get(UNK)
+        ids = []
+        for t in tokens:
+            i = self.stoi.get(t, unk)
+            if i is None:
+                what = "character" if self.kind == "char" else "word"
+                raise ValueError(f"{what} {t!r} is not in the vocabulary ({len(self)} {what}s)")
+            ids.append(i)
+        return np.array(ids, dtype=np.int64)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text: characters joined as is; words joined by spaces, with ``<eos>`` as a line end."""
+        if self.kind == "char":
+            return "".join(self.itos[i] for i in ids)
+        out = []
+        for i in ids:
+            s = self.itos[i]
+            out.append("\n" if s == EOS else s + " ")
+        return "".join(out).replace(" \n", "\n")
+
+    def tokenize(self, text: str) -> list[str]:
+        """Split text as this vocabulary's corpus was split (characters, or words and line ends)."""
+        if self.kind == "char":
+            return list(text)
+        return word_tokens(text)
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, "itos": self.itos}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Vocab:
+        try:
+            d = json.loads(text)
+            return cls(d["itos"], d["kind"])
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise ValueError(f"not a vocabulary file: {e}") from e
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Vocab:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def word_tokens(text: str) -> list[str]:
+    """Zaremba et al. / Mikolov: the words of each line, then ``<eos>``; empty lines give ``<eos>``."""
+    out: list[str] = []
+    for line in text.splitlines():
+        out.extend(line.split())
+        out.append(EOS)
+    return out

@@ -1,0 +1,46 @@
+"""Evaluation: loss in nats per token over a whole split, carrying the state through it.
+
+    loss = -(1/M) sum_j log p(y_j | y_<j)     perplexity = exp(loss)     bits per token = loss / ln 2
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .data.batching import iterate
+
+
+__all__ = ["evaluate", "summarise", "nll"]
+
+
+def nll(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """-log softmax(z)[y] = log sum exp(z - max z) + max z - z[y], per position; z (..., V), y (...)."""
+    m = logits.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(logits - m).sum(axis=-1, dtype=np.float64)) + m[..., 0]
+    return lse - np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
+
+
+def evaluate(model, data: np.ndarray, seq_len: int) -> tuple[float, int]:
+    """Mean loss (nats/token) and token count of ``model`` over ``data`` (S, N) from ``batchify``.
+
+    The model is switched to eval mode (no dropout) and restored afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    state = None
+    total, count = 0.0, 0
+    try:
+        for _, x, y in iterate(data, seq_len):
+            logits, state = model.forward(x, state)  # (T, N, V)
+            total += float(nll(logits, y).sum(dtype=np.float64))
+            count += y.size
+    finally:
+        model.train(was_training)
+    return total / count, count
+
+
+def summarise(loss: float, tokens: int) -> dict:
+    return {"loss": loss, "perplexity": math.exp(min(loss, 700.0)), "bits_per_token": loss / math.log(2),
+            "tokens": tokens}

