@@ -56,7 +56,7 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
     tokens = vocab.tokenize(prime) if prime else []
     if vocab.kind == "word" and tokens and tokens[-1] == EOS and not prime.endswith("\n"):
         tokens = tokens[:-1]  # a prime without a line end does not end its sentence
-    ids = vocab.encode(tokens)  # raises on a character or word the vocabulary lacks
+    ids = vocab.encode(tokens, strict=True)  # a character or word the vocabulary lacks is an error
     if ids.size == 0:
         start = EOS if vocab.kind == "word" else "\n"
         ids = np.array([vocab.stoi.get(start, 0)], np.int64)
@@ -71,4 +71,7 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
             logits, state = model.forward(np.array([[nxt]], np.int64), state)
     finally:
         model.train(was_training)
-    return prime + vocab.decode(out)
+    text = vocab.decode(out)
+    if vocab.kind == "word" and prime and not prime[-1].isspace():
+        text = " " + text
+    return prime + text

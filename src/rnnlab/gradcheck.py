@@ -18,7 +18,7 @@ from .nn import GRU, LSTM, RNN, Dropout, Embedding, GRUCell, Linear, LSTMCell, R
 __all__ = [
     "numerical_gradient", "relative_error", "gradcheck",
     "check_recurrent", "check_cell", "check_linear", "check_embedding", "check_dropout",
-    "check_cross_entropy", "default_grid", "TOLERANCE",
+    "check_cross_entropy", "check_language_model", "default_grid", "TOLERANCE",
 ]
 
 TOLERANCE = 1e-6  # float64 central differences with eps = 1e-6 land near 1e-9 on these sizes
@@ -192,6 +192,37 @@ def check_cross_entropy(seed: int = 0, masked: bool = True) -> dict[str, float]:
     return gradcheck(f, {"logits": z}, {"logits": ce.backward(1.0)})
 
 
+def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: float = 0.3, seed: int = 0,
+                         max_elements: int | None = None) -> dict[str, float]:
+    """Gradcheck the whole LanguageModel with softmax cross-entropy: embedding, dropout, recurrent
+    stack, decoder (tied or not) and loss, from a random carried-in state."""
+    from .models import LanguageModel
+
+    rng = np.random.default_rng(seed)
+    V, T, N = 7, 4, 3
+    model = LanguageModel(V, cell, hidden_size=4, num_layers=2, dropout=dropout, tie_weights=tie_weights,
+                          init_scale=0.5, dtype=np.float64, seed=seed)
+    _randomise(model, rng)
+    x = rng.integers(0, V, size=(T, N))
+    y = rng.integers(0, V, size=(T, N))
+    state = model.initial_state(N)
+    state = tuple(rng.normal(size=s.shape) for s in state) if isinstance(state, tuple) else rng.normal(size=state.shape)
+    ce = SoftmaxCrossEntropy()
+
+    def loss() -> float:
+        for i, gen_owner in enumerate(m for m in model.children.values() if hasattr(m, "rng")):
+            gen_owner.rng = np.random.default_rng(seed + i)  # the same dropout masks on every call
+        logits, _ = model.forward(x, state)
+        return ce.forward(logits, y)
+
+    loss()
+    model.zero_grad()
+    model.backward(ce.backward())
+    named = {k: (p, g) for k, p, g in model.named_parameters()}
+    return gradcheck(loss, {k: p for k, (p, _) in named.items()}, {k: g for k, (_, g) in named.items()},
+                     max_elements=max_elements, seed=seed)
+
+
 def default_grid(max_elements: int | None = 20) -> Iterator[tuple[str, str, Callable[[], dict[str, float]]]]:
     """(component, configuration, check) for every layer kind over a grid of configurations."""
     for mode in MODES:
@@ -210,3 +241,8 @@ def default_grid(max_elements: int | None = 20) -> Iterator[tuple[str, str, Call
     yield "dropout", "p=0.4", check_dropout
     yield "cross_entropy", "mask", check_cross_entropy
     yield "cross_entropy", "no mask", lambda: check_cross_entropy(masked=False)
+    for cell in ("rnn", "lstm", "gru"):
+        yield "language_model", f"{cell} 2 layers, dropout 0.3, tied", (
+            lambda c=cell: check_language_model(c, True, 0.3, max_elements=max_elements))
+    yield "language_model", "lstm 2 layers, untied", (
+        lambda: check_language_model("lstm", False, 0.0, max_elements=max_elements))

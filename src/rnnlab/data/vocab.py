@@ -42,9 +42,10 @@ class Vocab:
         counts = Counter(tokens)
         return cls(sorted(counts, key=lambda s: (-counts[s], s)), kind)
 
-    def encode(self, tokens: Iterable[str]) -> np.ndarray:
-        """Ids (int64); an unknown token maps to ``<unk>`` if the vocabulary has it, else raises."""
-        unk = self.stoi.get(UNK)
+    def encode(self, tokens: Iterable[str], strict: bool = False) -> np.ndarray:
+        """Ids (int64). An unknown token maps to ``<unk>`` if the vocabulary has it and ``strict`` is
+        False; otherwise it raises ValueError naming the token."""
+        unk = None if strict else self.stoi.get(UNK)
         ids = []
         for t in tokens:
             i = self.stoi.get(t, unk)

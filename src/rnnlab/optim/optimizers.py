@@ -173,13 +173,13 @@ OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "ada
 
 
 def make_optimizer(name: str, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
-                   nesterov: bool = False) -> Optimizer:
+                   nesterov: bool = False, alpha: float = 0.99) -> Optimizer:
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
     if name == "sgd":
         return SGD(params, lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
     if name == "rmsprop":
-        return RMSprop(params, lr, momentum=momentum, weight_decay=weight_decay)
+        return RMSprop(params, lr, alpha=alpha, momentum=momentum, weight_decay=weight_decay)
     if momentum:
         raise ValueError(f"--momentum applies to sgd and rmsprop, not {name}")
     return OPTIMIZERS[name](params, lr, weight_decay=weight_decay)

@@ -32,6 +32,7 @@ class TrainConfig:
     optimizer: str = "adam"
     lr: float = 2e-3
     momentum: float = 0.0
+    alpha: float = 0.99  # RMSprop smoothing constant
     weight_decay: float = 0.0
     clip: float = 5.0  # 0 = no clipping
     clip_mode: str = "norm"  # norm (global norm) | value (char-rnn)
@@ -70,6 +71,8 @@ class TrainConfig:
                 raise ValueError(f"{name.replace('_', '-')} must be a number >= 0, got {v!r}")
         if not (0 <= self.dropout < 1):
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not (0 < self.alpha < 1):
+            raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
         choices = {"cell": ("rnn", "rnn_relu", "lstm", "gru"), "dtype": ("float32", "float64"),
@@ -99,11 +102,10 @@ PRESETS: dict[str, dict] = {
                                       lr_decay=0.8, dropout=0.5, clip=5.0),
     "zaremba-large": _ZAREMBA | dict(hidden=1500, seq_len=35, init_scale=0.04, decay_after=14, epochs=55,
                                      lr_decay=1 / 1.15, dropout=0.65, clip=10.0),
-    # Karpathy's char-rnn train.lua defaults: 2x128 LSTM, seq 50, batch 50, RMSprop 2e-3 (alpha 0.95 in
-    # char-rnn; ours is 0.99), decay 0.97 per epoch after epoch 10, gradients clipped by value at 5,
-    # weights U(-0.08, 0.08), 50 epochs.
+    # Karpathy's char-rnn train.lua defaults: 2x128 LSTM, seq 50, batch 50, RMSprop lr 2e-3 alpha 0.95,
+    # lr * 0.97 per epoch after epoch 10, gradients clipped by value at 5, weights U(-0.08, 0.08), 50 epochs.
     "char-rnn": dict(cell="lstm", layers=2, hidden=128, seq_len=50, batch_size=50, optimizer="rmsprop",
-                     lr=2e-3, schedule="step", lr_decay=0.97, decay_after=10, clip=5.0, clip_mode="value",
+                     lr=2e-3, alpha=0.95, schedule="step", lr_decay=0.97, decay_after=10, clip=5.0, clip_mode="value",
                      init_scale=0.08, dropout=0.0, epochs=50, loss_scale="mean"),
 }
 

@@ -80,7 +80,7 @@ class Trainer:
         self.model = build_model(cfg, len(self.vocab))
         params = list(self.model.named_parameters())
         self.grads = [g for _, _, g in params]
-        self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay)
+        self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay, alpha=cfg.alpha)
         total = cfg.max_steps or cfg.epochs * self.batches
         self.schedule = make_schedule(cfg.schedule, cfg.lr, cfg.lr_decay, cfg.decay_after, total, cfg.warmup)
         self.loss_fn = SoftmaxCrossEntropy()
@@ -88,6 +88,8 @@ class Trainer:
         self.carry = None
         self.best_valid = math.inf
         self.metrics_bytes = 0
+        self.last_valid = math.nan
+        self.window = {"loss": 0.0, "norm": 0.0, "n": 0, "tokens": 0}  # training metrics since the last log
         if resume:
             self._restore()
         else:
@@ -124,6 +126,7 @@ class Trainer:
         meta = {"step": self.step, "epoch": self.epoch, "batch": self.batch, "best_valid": self.best_valid
                 if math.isfinite(self.best_valid) else None, "optimizer": opt_meta,
                 "schedule": self.schedule.state_dict(), "metrics_bytes": self.metrics_bytes,
+                "window": {k: v for k, v in self.window.items() if k != "t"},
                 "rng": [g.bit_generator.state for g in _generators(self.model)]}
         save_checkpoint(self.out / "checkpoint.safetensors", self._arrays(), meta)
 
@@ -139,6 +142,7 @@ class Trainer:
         for g, s in zip(_generators(self.model), meta["rng"]):
             g.bit_generator.state = s
         self.metrics_bytes = meta["metrics_bytes"]
+        self.window.update(meta["window"])
         with open(self.out / "metrics.jsonl", "r+b") as f:  # drop lines logged after that checkpoint
             f.truncate(self.metrics_bytes)
 
@@ -170,9 +174,9 @@ class Trainer:
         self.carry = state  # carried into the next batch as a constant (truncated BPTT)
         return loss, norm
 
-    def validate(self) -> float:
+    def validate(self, update_best: bool = True) -> float:
         loss, _ = evaluate(self.model, self.valid_data, self.cfg.seq_len)
-        if loss < self.best_valid:
+        if update_best and loss < self.best_valid:
             self.best_valid = loss
             save_checkpoint(self.out / "best.safetensors",
                             {f"model.{k}": p for k, p, _ in self.model.named_parameters()},
@@ -190,7 +194,8 @@ class Trainer:
 
             total = cfg.max_steps or cfg.epochs * self.batches
             bar = tqdm(total=total, initial=self.step, unit="step", dynamic_ncols=True)
-        window = {"loss": 0.0, "n": 0, "tokens": 0, "t": time.perf_counter(), "norm": 0.0}
+        window = self.window
+        window["t"] = time.perf_counter()
         reason = "finished"
         try:
             while self.epoch <= cfg.epochs:
@@ -232,18 +237,20 @@ class Trainer:
                     self.save()
                     continue
                 break
+            self.save()
             if reason != "finished":
+                # Provisional end-of-run rows: written after the checkpoint, so a resume drops them
+                # and continues exactly as if the run had not stopped.
                 if window["n"]:
                     self._log_train(window)
-                if reason != "interrupted" and self.epoch <= cfg.epochs:
-                    self._log_valid()
-            self.save()
+                if reason != "interrupted" and not (cfg.eval_every and self.step % cfg.eval_every == 0):
+                    self._log_valid(update_best=False)
         finally:
             signal.signal(signal.SIGINT, old_handler)
             if bar is not None:
                 bar.close()
         return {"reason": reason, "step": self.step, "epoch": min(self.epoch, cfg.epochs),
-                "best_valid": self.best_valid, "seconds": time.perf_counter() - start}
+                "best_valid": self.best_valid, "last_valid": self.last_valid, "seconds": time.perf_counter() - start}
 
     def _log_train(self, w: dict) -> None:
         now = time.perf_counter()
@@ -253,10 +260,10 @@ class Trainer:
         if not self.progress:
             self.log(f"step {row['step']:>7}  epoch {self.epoch}  lr {row['lr']:.3g}  train loss "
                      f"{row['train_loss']:.4f}  grad norm {row['grad_norm']:.3g}  {row['tokens_per_s']:,.0f} tok/s")
-        w.update(loss=0.0, n=0, tokens=0, t=now, norm=0.0)
+        w.update(loss=0.0, norm=0.0, n=0, tokens=0, t=now)
 
-    def _log_valid(self, epoch_end: bool = False) -> float:
-        loss = self.validate()
+    def _log_valid(self, epoch_end: bool = False, update_best: bool = True) -> float:
+        loss = self.last_valid = self.validate(update_best)
         row = {"step": self.step, "epoch": self.epoch, "lr": self.opt.lr, "valid_loss": loss,
                "valid_perplexity": math.exp(min(loss, 700)), "valid_bits_per_token": loss / math.log(2)}
         self._record(row)

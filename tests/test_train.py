@@ -1,0 +1,159 @@
+"""End to end: train, eval, sample and plot from the command line for rnn, lstm and gru; exact resume;
+clear errors for bad runs and arguments."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from rnnlab.cli import main
+from rnnlab.data import Vocab
+from rnnlab.generate import sample
+from rnnlab.train import load_run
+
+TEXT = "".join(f"the {w} sat on the mat number {i % 7}.\n" for i, w in enumerate(["cat", "dog", "bird"] * 60))
+SMALL = ["--hidden", "16", "--layers", "2", "--seq-len", "8", "--batch-size", "4", "--log-every", "5",
+         "--checkpoint-every", "5", "--sample-length", "20"]
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    f = tmp_path / "corpus.txt"
+    f.write_text(TEXT)
+    return f
+
+
+def train(tmp_path, corpus, *extra, out="run"):
+    return main(["train", "--data", str(corpus), "--out", str(tmp_path / out), *SMALL, *extra])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_train_eval_sample_plot(tmp_path, corpus, capsys, cell):
+    assert train(tmp_path, corpus, "--cell", cell, "--max-steps", "30", "--lr", "0.01", "--eval-every", "10") == 0
+    run = tmp_path / "run"
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    train_rows = [r for r in rows if "train_loss" in r]
+    valid_rows = [r for r in rows if "valid_loss" in r]
+    assert [r["step"] for r in train_rows] == [5, 10, 15, 20, 25, 30]
+    assert [r["step"] for r in valid_rows] == [10, 20, 30]  # no second validation at the stop
+    assert train_rows[-1]["train_loss"] < train_rows[0]["train_loss"] - 0.3  # it learns
+    assert {"lr", "grad_norm", "tokens_per_s", "epoch"} <= set(train_rows[0])
+    capsys.readouterr()
+
+    assert main(["eval", str(run), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"loss", "perplexity", "bits_per_token", "tokens"}
+    assert math.isclose(result["perplexity"], math.exp(result["loss"]))
+    assert math.isclose(result["bits_per_token"], result["loss"] / math.log(2))
+    assert result["loss"] == pytest.approx(min(r["valid_loss"] for r in valid_rows), rel=1e-6)  # best weights
+
+    assert main(["sample", str(run), "--prime", "the ", "--length", "40", "--seed", "3"]) == 0
+    a = capsys.readouterr().out
+    assert main(["sample", str(run), "--prime", "the ", "--length", "40", "--seed", "3"]) == 0
+    assert capsys.readouterr().out == a and a.startswith("the ") and len(a) == len("the ") + 40 + 1
+
+    assert main(["plot", str(run)]) == 0
+    png = (run / "plot.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_greedy_and_top_k_one_agree(tmp_path, corpus):
+    assert train(tmp_path, corpus, "--max-steps", "10") == 0
+    _, vocab, model, _ = load_run(tmp_path / "run")
+    greedy = sample(model, vocab, "the", 30, temperature=0.0, seed=1)
+    assert greedy == sample(model, vocab, "the", 30, temperature=0.0, seed=2)
+    assert greedy == sample(model, vocab, "the", 30, temperature=1.0, top_k=1, seed=5)
+    assert sample(model, vocab, "the", 30, seed=1) != sample(model, vocab, "the", 30, seed=2)
+
+
+def test_resume_is_exact(tmp_path, corpus):
+    """Stopped at step 12 and resumed, a run ends bit-identical to one left alone (weights, metrics)."""
+    common = ["--max-steps", "25", "--dropout", "0.3", "--eval-every", "10"]
+    assert train(tmp_path, corpus, *common, out="whole") == 0
+    assert train(tmp_path, corpus, "--dropout", "0.3", "--eval-every", "10", "--max-steps", "12", out="part") == 0
+    assert main(["train", "--resume", str(tmp_path / "part"), "--max-steps", "25", "--sample-length", "0"]) == 0
+    a = load_file(str(tmp_path / "whole" / "checkpoint.safetensors"))
+    b = load_file(str(tmp_path / "part" / "checkpoint.safetensors"))
+    assert set(a) == set(b)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+    def rows(run):
+        return [{k: v for k, v in json.loads(line).items() if k != "tokens_per_s"}
+                for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+
+    whole, part = rows("whole"), rows("part")
+    # the stopped run logged its end (step 12) before resuming; everything after matches exactly
+    assert [r for r in part if r["step"] > 12] == [r for r in whole if r["step"] > 12]
+
+
+def test_word_level_run_and_sampling(tmp_path):
+    d = tmp_path / "ptb"
+    d.mkdir()
+    lines = "\n".join(f" the {w} said {n} <unk>" for w, n in zip(["cat", "dog", "cow"] * 30, range(90))) + "\n"
+    (d / "ptb.train.txt").write_text(lines)
+    (d / "ptb.valid.txt").write_text(lines[:400])
+    assert main(["train", "--data", "ptb-word", "--data-dir", str(tmp_path), "--out", str(tmp_path / "w"), *SMALL,
+                 "--max-steps", "5"]) == 0
+    _, vocab, model, _ = load_run(tmp_path / "w")
+    assert vocab.kind == "word"
+    text = sample(model, vocab, "the cat", 20, seed=0)
+    assert text.startswith("the cat ") and "<eos>" not in text
+    with pytest.raises(ValueError, match="word 'zebra' is not in the vocabulary"):
+        sample(model, vocab, "the zebra", 5)
+
+
+@pytest.mark.parametrize("argv,code,message", [
+    (["sample", "{tmp}/missing"], 1, "is not a run folder"),
+    (["sample", "{run}", "--temperature", "-1"], 2, "temperature must be a finite number >= 0"),
+    (["sample", "{run}", "--top-p", "1.5"], 2, "top-p must be in (0, 1]"),
+    (["sample", "{run}", "--top-k", "0"], 2, "top-k must be a positive integer"),
+    (["sample", "{run}", "--prime", "Zebra!"], 1, "character 'Z' is not in the vocabulary"),
+    (["eval", "{run}", "--split", "test", "--data-dir", "{tmp}"], 0, ""),
+    (["train", "--data", "{corpus}", "--out", "{run}"], 1, "already holds a run"),
+    (["train", "--resume", "{run}", "--hidden", "32"], 2, "--resume cannot change --hidden (run has 16, got 32)"),
+    (["train", "--data", "{corpus}", "--lr", "-1", "--out", "{tmp}/x"], 2, "lr must be a positive number"),
+    (["train", "--data", "{corpus}", "--cell", "lstmm", "--out", "{tmp}/x"], 2, "unknown cell 'lstmm'"),
+    (["train", "--data", "{corpus}", "--preset", "big", "--out", "{tmp}/x"], 2, "unknown preset 'big'"),
+    (["train", "--data", "{tmp}/nothing.txt", "--out", "{tmp}/x"], 1, "unknown dataset"),
+])
+def test_errors_are_one_line(tmp_path, corpus, capsys, argv, code, message):
+    assert train(tmp_path, corpus, "--max-steps", "3") == 0
+    capsys.readouterr()
+    fmt = dict(tmp=tmp_path, run=tmp_path / "run", corpus=corpus)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    assert main([a.format(**fmt) for a in argv]) == code
+    err = capsys.readouterr().err
+    if message:
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before  # nothing changed
+    assert not (tmp_path / "x").exists()
+
+
+def test_corrupt_and_future_checkpoints(tmp_path, corpus, capsys):
+    assert train(tmp_path, corpus, "--max-steps", "3") == 0
+    ck = tmp_path / "run" / "checkpoint.safetensors"
+    assert not (tmp_path / "run" / "best.safetensors").exists()  # no regular validation yet: last weights
+    data = ck.read_bytes()
+    ck.write_bytes(data[: len(data) // 2])
+    capsys.readouterr()
+    assert main(["sample", str(tmp_path / "run")]) == 1
+    assert "not a readable checkpoint" in capsys.readouterr().err
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + header_len])
+    meta = json.loads(header["__metadata__"]["rnnlab"])
+    meta["format_version"] = 99
+    header["__metadata__"]["rnnlab"] = json.dumps(meta)
+    new = json.dumps(header).encode()
+    new += b" " * (-len(new) % 8)
+    ck.write_bytes(len(new).to_bytes(8, "little") + new + data[8 + header_len :])
+    assert main(["sample", str(tmp_path / "run")]) == 1
+    assert "newer rnnlab (checkpoint format 99)" in capsys.readouterr().err
+
+
+def test_vocab_file_is_json(tmp_path, corpus):
+    assert train(tmp_path, corpus, "--max-steps", "2") == 0
+    v = Vocab.load(tmp_path / "run" / "vocab.json")
+    assert v.kind == "char" and "\n" in v.stoi
