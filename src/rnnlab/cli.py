@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"rnnlab {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, ImportError) as e:
         if args.debug:
             raise
         print(f"rnnlab {args.command}: error: {e}", file=sys.stderr)
