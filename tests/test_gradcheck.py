@@ -76,3 +76,12 @@ def test_gradcheck_catches_a_wrong_backward(monkeypatch, mode, cls, bad):
     monkeypatch.setattr(cls, "backward_step", bad)
     errors = gc.check_recurrent(mode, 1, False, False, False, max_elements=20)
     assert max(errors.values()) > 1e-2
+
+
+@pytest.mark.parametrize("tie", [True, False])
+@pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "lstm", "gru"])
+def test_language_model(cell, tie):
+    """The whole model with its loss: embedding, dropout, 2-layer stack, decoder (tied or not), CE."""
+    errors = gc.check_language_model(cell, tie_weights=tie, dropout=0.3, seed=2)
+    assert ("decoder.weight" in errors) != tie  # a tied decoder has no weight of its own
+    assert max(errors.values()) < gc.TOLERANCE, errors

@@ -1,0 +1,51 @@
+"""LanguageModel structure: names, tying, initialisation, shapes, overfitting a tiny batch."""
+
+import numpy as np
+import pytest
+
+from rnnlab.models import LanguageModel
+from rnnlab.nn import SoftmaxCrossEntropy
+from rnnlab.optim import Adam, clip_grad_norm
+
+
+def test_names_follow_pytorch_and_tying_shares_one_array():
+    m = LanguageModel(11, "lstm", hidden_size=6, num_layers=2, tie_weights=True, seed=0)
+    names = [k for k, _, _ in m.named_parameters()]
+    assert names[0] == "embedding.weight" and "rnn.weight_hh_l1" in names and names[-1] == "decoder.bias"
+    assert "decoder.weight" not in names  # shared with the embedding, listed once
+    assert m.children["decoder"].params["weight"] is m.children["embedding"].params["weight"]
+    sd = m.state_dict()
+    m2 = LanguageModel(11, "lstm", hidden_size=6, num_layers=2, tie_weights=True, seed=1)
+    m2.load_state_dict(sd)
+    assert m2.children["decoder"].params["weight"] is m2.children["embedding"].params["weight"]
+    np.testing.assert_array_equal(m2.children["decoder"].params["weight"], sd["embedding.weight"])
+    with pytest.raises(ValueError, match="embed size = hidden size"):
+        LanguageModel(11, "lstm", hidden_size=6, embed_size=5, tie_weights=True)
+
+
+def test_uniform_init_and_shapes():
+    m = LanguageModel(9, "gru", hidden_size=5, num_layers=3, embed_size=4, init_scale=0.05, seed=0)
+    assert all(np.abs(p).max() <= 0.05 for _, p, _ in m.named_parameters())
+    logits, h = m.forward(np.zeros((7, 2), np.int64))
+    assert logits.shape == (7, 2, 9) and logits.dtype == np.float32 and h.shape == (3, 2, 5)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_overfits_a_tiny_batch(cell):
+    rng = np.random.default_rng(0)
+    m = LanguageModel(12, cell, hidden_size=32, num_layers=1, seed=0)
+    x = rng.integers(0, 12, size=(10, 3))
+    y = rng.integers(0, 12, size=(10, 3))
+    params = list(m.named_parameters())
+    opt = Adam(params, lr=0.02)
+    ce = SoftmaxCrossEntropy()
+    first = None
+    for _ in range(150):
+        m.zero_grad()
+        logits, _ = m.forward(x)
+        loss = ce.forward(logits, y)
+        first = loss if first is None else first
+        m.backward(ce.backward())
+        clip_grad_norm([g for _, _, g in params], 5.0)
+        opt.step()
+    assert first > 2.0 and loss < 0.1  # random labels memorised: the gradients point the right way
