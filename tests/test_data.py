@@ -115,3 +115,21 @@ def test_ptb_word_and_char_counts():
     assert len(w.vocab) == 10000 and len(w.tokens("train")) == 929_589 and len(w.tokens("valid")) == 73_760
     c = load_corpus("ptb-char", SHARED)
     assert len(c.vocab) == 50 and len(c.tokens("valid")) == 399_782
+
+
+def test_download_verifies_before_writing(tmp_path):
+    """The download logic on local file:// sources (tests never touch the network)."""
+    from rnnlab.data.download import download
+
+    src = tmp_path / "src.txt"
+    src.write_bytes(b"hello\n")
+    good = {"x": [{"url": src.as_uri(), "path": "x/a.txt", "md5": "b1946ac92492d2347c6235b4d2611184"}]}
+    bad = {"x": [{"url": src.as_uri(), "path": "x/a.txt", "md5": "0" * 32}]}
+    out = tmp_path / "data"
+    with pytest.raises(ValueError, match="differs from the published"):
+        download("x", out, log=lambda m: None, sources=bad)
+    assert not (out / "x").exists()
+    assert download("x", out, log=lambda m: None, sources=good) == [out / "x" / "a.txt"]
+    assert (out / "x" / "a.txt").read_bytes() == b"hello\n"
+    with pytest.raises(ValueError, match="unknown dataset 'y'"):
+        download("y", out, sources=good)

@@ -163,8 +163,12 @@ def cmd_data(args) -> int:
             except (FileNotFoundError, ValueError) as e:
                 print(f"  {name:<12} not available: {e}")
         return 0
-    raise ValueError("`rnnlab data download` is not implemented yet; place the files in the data directory "
-                     "by hand (see `rnnlab data list`)")
+    from .data.download import SOURCES, download
+
+    if args.name not in SOURCES:
+        raise UsageError(f"data download needs a dataset name: {' or '.join(SOURCES)}, got {args.name!r}")
+    download(args.name, resolve_data_dir(args.data_dir))
+    return 0
 
 
 def _positive_int(text: str) -> int:
