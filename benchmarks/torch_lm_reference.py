@@ -64,6 +64,8 @@ def main():
     ap.add_argument("--data-dir")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json-out")
+    ap.add_argument("--same-init", action="store_true",
+                    help="start from the exact initial weights rnnlab draws for this config and seed")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -73,6 +75,14 @@ def main():
     train = batchify(corpus.vocab.encode(corpus.tokens("train")), cfg.batch_size)
     valid = batchify(corpus.vocab.encode(corpus.tokens("valid")), cfg.batch_size)
     model = TorchLM(len(corpus.vocab), cfg)
+    if args.same_init:
+        from rnnlab.train import build_model
+
+        ours = build_model(cfg, len(corpus.vocab))
+        sd = {k: torch.from_numpy(v) for k, v in ours.state_dict().items()}
+        if cfg.tie_weights:
+            sd["decoder.weight"] = sd["embedding.weight"]
+        model.load_state_dict(sd)
     if cfg.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     else:
@@ -98,8 +108,8 @@ def main():
         print(json.dumps(results[-1]), flush=True)
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump({"preset": args.preset, "torch": torch.__version__, "numpy": np.__version__,
-                       "epochs": results}, f, indent=2)
+            json.dump({"preset": args.preset, "same_init": args.same_init, "seed": cfg.seed,
+                       "torch": torch.__version__, "numpy": np.__version__, "epochs": results}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -157,3 +157,20 @@ def test_vocab_file_is_json(tmp_path, corpus):
     assert train(tmp_path, corpus, "--max-steps", "2") == 0
     v = Vocab.load(tmp_path / "run" / "vocab.json")
     assert v.kind == "char" and "\n" in v.stoi
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, corpus, capsys):
+    assert train(tmp_path, corpus, "--max-steps", "4", "--cell", "rnn_relu") == 0
+    run = tmp_path / "run"
+    cfg = json.loads((run / "config.json").read_text())
+    cfg.update(lr=1e30, clip=0.0)  # sabotage the run, then resume it
+    (run / "config.json").write_text(json.dumps(cfg))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--max-steps", "40"]) == 1
+    err = capsys.readouterr().err
+    assert "is not finite" in err and "enable clipping" in err and "Traceback" not in err
+    failed_at = int(err.split("error: step ")[1].split(":")[0])
+    from rnnlab.train import load_checkpoint
+
+    arrays, meta = load_checkpoint(run / "checkpoint.safetensors")  # the last good one: whole and finite
+    assert meta["step"] < failed_at and all(np.isfinite(a).all() for a in arrays.values())

@@ -158,18 +158,21 @@ class Trainer:
         cfg = self.cfg
         self.opt.lr = self.schedule.lr(self.step + 1, self.epoch)
         self.model.zero_grad()
-        logits, state = self.model.forward(x, self.carry)
-        loss = self.loss_fn.forward(logits, y)
-        # sum_time: loss summed over the T steps and averaged over the batch = T * mean
-        self.model.backward(self.loss_fn.backward(x.shape[0] if cfg.loss_scale == "sum_time" else 1.0))
-        if cfg.clip_mode == "value" and cfg.clip > 0:
-            clip_grad_value(self.grads, cfg.clip)
-        norm = clip_grad_norm(self.grads, cfg.clip) if cfg.clip_mode == "norm" and cfg.clip > 0 else \
-            clip_grad_norm(self.grads, math.inf)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught just below
+            logits, state = self.model.forward(x, self.carry)
+            loss = self.loss_fn.forward(logits, y)
+            # sum_time: loss summed over the T steps and averaged over the batch = T * mean
+            self.model.backward(self.loss_fn.backward(x.shape[0] if cfg.loss_scale == "sum_time" else 1.0))
+            if cfg.clip_mode == "value" and cfg.clip > 0:
+                clip_grad_value(self.grads, cfg.clip)
+            limit = cfg.clip if cfg.clip_mode == "norm" and cfg.clip > 0 else math.inf
+            norm = clip_grad_norm(self.grads, limit)
         if not (math.isfinite(loss) and math.isfinite(norm)):
-            raise NonFiniteError(
-                f"step {self.step + 1}: the {'loss' if not math.isfinite(loss) else 'gradient norm'} is not "
-                f"finite; the last good checkpoint is kept. Try a lower --lr or --clip (now {cfg.lr}, {cfg.clip})")
+            what = "loss" if not math.isfinite(loss) else "gradient norm"
+            advice = f"lower --lr (now {cfg.lr:g})" + (
+                f" or --clip (now {cfg.clip:g})" if cfg.clip > 0 else " or enable clipping, e.g. --clip 5")
+            raise NonFiniteError(f"step {self.step + 1}: the {what} is not finite; stopped, and the last good "
+                                 f"checkpoint is kept. Try a {advice}")
         self.opt.step()
         self.carry = state  # carried into the next batch as a constant (truncated BPTT)
         return loss, norm
