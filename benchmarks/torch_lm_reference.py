@@ -63,13 +63,14 @@ def main():
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--data-dir")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--json-out")
     ap.add_argument("--same-init", action="store_true",
                     help="start from the exact initial weights rnnlab draws for this config and seed")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = resolve_config(args.preset, flags={"data_dir": args.data_dir, "epochs": args.epochs})
+    cfg = resolve_config(args.preset, flags={"data_dir": args.data_dir, "epochs": args.epochs, "seed": args.seed})
     torch.manual_seed(cfg.seed)
     corpus = load_corpus(cfg.data, cfg.data_dir)
     train = batchify(corpus.vocab.encode(corpus.tokens("train")), cfg.batch_size)

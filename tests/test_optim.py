@@ -30,6 +30,15 @@ def test_adam_first_step_by_hand():
     np.testing.assert_allclose(p, [1.0 - 0.01 * 0.3 / (0.3 + 1e-8)], rtol=1e-12)
 
 
+def test_adamw_decays_weights_directly():
+    p, g, params = one_param([2.0], [0.0])
+    AdamW(params, lr=0.1, weight_decay=0.5).step()  # zero gradient: only p <- p (1 - lr wd)
+    np.testing.assert_allclose(p, [2.0 * (1 - 0.05)])
+    p, g, params = one_param([2.0], [0.0])
+    Adam(params, lr=0.1, weight_decay=0.5).step()  # L2 in the gradient: g = 1.0, normalised step lr
+    np.testing.assert_allclose(p, [2.0 - 0.1 * 1.0 / (1.0 + 1e-8)])
+
+
 def test_adagrad_and_rmsprop_first_step_by_hand():
     p, g, params = one_param([1.0], [2.0])
     Adagrad(params, lr=0.1).step()

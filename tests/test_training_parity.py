@@ -1,0 +1,47 @@
+"""A whole training run against PyTorch in float64: same data, same initial weights, same recipe
+(embedding, 2-layer LSTM, decoder, loss summed over time, global-norm clipping, SGD or Adam, carried
+state). The weights must stay equal to rounding for every step."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from torch_lm_reference import TorchLM, detach  # noqa: E402
+
+from rnnlab.data import get_batch  # noqa: E402
+from rnnlab.train import Trainer, resolve_config  # noqa: E402
+
+TEXT = "".join(f"a {w} saw the {v} at {i % 5}\n" for i, (w, v) in enumerate(zip(["cat", "dog"] * 80, ["owl", "fox", "elk"] * 54)))
+
+
+@pytest.mark.parametrize("optimizer,lr,cell", [("sgd", 1.0, "lstm"), ("adam", 0.01, "gru"), ("sgd", 0.5, "rnn")])
+def test_training_trajectory_matches_torch(tmp_path, optimizer, lr, cell):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(TEXT)
+    cfg = resolve_config("zaremba-small", flags=dict(data=str(corpus), dtype="float64", hidden=12, seq_len=7,
+                                                     batch_size=3, clip=0.5, optimizer=optimizer, lr=lr, cell=cell))
+    ours = Trainer(cfg, tmp_path / "run", progress=False)
+    theirs = TorchLM(len(ours.vocab), cfg).double()
+    theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.model.state_dict().items()})
+    opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(theirs.parameters(), lr=lr)
+    state = None
+    for step in range(25):
+        x, y = get_batch(ours.train_data, step * cfg.seq_len, cfg.seq_len)
+        loss, norm = ours.train_step(x, y)
+        ours.step += 1
+        logits, state = theirs(torch.from_numpy(x), detach(state))
+        tloss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).reshape(-1))
+        opt.zero_grad()
+        (tloss * x.shape[0]).backward()
+        tnorm = torch.nn.utils.clip_grad_norm_(theirs.parameters(), 0.5)
+        opt.step()
+        assert loss == pytest.approx(tloss.item(), rel=1e-10) and norm == pytest.approx(tnorm.item(), rel=1e-8)
+    assert norm > 0.5  # clipping was active
+    tsd = theirs.state_dict()
+    for k, p in ours.model.state_dict().items():
+        np.testing.assert_allclose(p, tsd[k].numpy(), rtol=1e-9, atol=1e-11, err_msg=k)
