@@ -22,7 +22,26 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["forward_direction", "backward_direction"]
+__all__ = ["project_inputs", "forward_direction", "backward_direction"]
+
+
+def project_inputs(kernel, X, W_ih, b_ih, b_hh):
+    """The input pre-activations of every step in one matrix product.
+
+    X (T, N, D), W_ih (G*H, D), biases (G*H,) or None.
+    Returns XP = X W_ih^T + b_ih + b_hh[:F]  (T, N, G*H), where the first F = folded_hh_gates * H
+    entries of b_hh are constant across steps and fold in here, and b_hh[F:] (or None), which the
+    kernel must add inside the loop (GRU: b_hn sits inside r * (W_hn h + b_hn)).
+    """
+    T, N, D = X.shape
+    GH, H = W_ih.shape[0], W_ih.shape[0] // kernel.gates
+    XP = (X.reshape(T * N, D) @ W_ih.T).reshape(T, N, GH)
+    if b_ih is None:
+        return XP, None
+    F = kernel.folded_hh_gates * H
+    XP += b_ih
+    XP[:, :, :F] += b_hh[:F]
+    return XP, (b_hh[F:] if F < GH else None)
 
 
 def forward_direction(kernel, XP, state0, W_hh, b_hh_rest, mask):

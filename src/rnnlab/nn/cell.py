@@ -13,9 +13,9 @@ import math
 import numpy as np
 
 from .. import init
-from .bptt import backward_direction, forward_direction
+from .bptt import backward_direction, forward_direction, project_inputs
 from .cells import kernel_for
-from .module import Module, check_dtype, positive_int
+from .module import Module, check_array, check_dtype, positive_int
 
 __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -39,15 +39,6 @@ class RNNCellBase(Module):
         self._init_grads()
         self._cache = None
 
-    def _check(self, name, a, shape):
-        if not isinstance(a, np.ndarray):
-            raise ValueError(f"{name} must be a numpy array, got {type(a).__name__}")
-        if a.dtype != self.dtype:
-            raise ValueError(f"{name} must have dtype {self.dtype}, got {a.dtype}")
-        if a.shape != shape:
-            raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
-        return a
-
     def _states(self, name, state, N, allow_none=False):
         n = self.kernel.n_states
         if state is None:
@@ -56,7 +47,7 @@ class RNNCellBase(Module):
             raise ValueError(f"{name} of an LSTMCell must be a tuple (h, c), got {type(state).__name__}")
         parts = tuple(state) if n == 2 else (state,)
         return tuple(
-            None if (p is None and allow_none) else self._check(name, p, (N, self.hidden_size))
+            None if (p is None and allow_none) else check_array(name, p, (N, self.hidden_size), self.dtype)
             for p in parts
         )
 
@@ -65,17 +56,11 @@ class RNNCellBase(Module):
             raise ValueError(f"input must be a 2-D numpy array (N, {self.input_size}), got shape "
                              f"{getattr(x, 'shape', None)}")
         N = x.shape[0]
-        self._check("input", x, (N, self.input_size))
-        H, G = self.hidden_size, self.kernel.gates
+        check_array("input", x, (N, self.input_size), self.dtype)
+        H = self.hidden_size
         s0 = tuple(np.zeros((N, H), self.dtype) if s is None else s for s in self._states("state", state, N))
         p = self.params
-        XP = (x @ p["weight_ih"].T)[None]  # (1, N, G*H)
-        F = self.kernel.folded_hh_gates * H
-        b_rest = None
-        if self.bias:
-            XP += p["bias_ih"]
-            XP[:, :, :F] += p["bias_hh"][:F]
-            b_rest = p["bias_hh"][F:] if F < G * H else None
+        XP, b_rest = project_inputs(self.kernel, x[None], p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))  # (1, N, G*H)
         S, ws = forward_direction(self.kernel, XP, s0, p["weight_hh"], b_rest, None)
         self._cache = (x, S, ws)
         new = tuple(s[1] for s in S)
@@ -88,7 +73,7 @@ class RNNCellBase(Module):
         if self._cache is None:
             raise RuntimeError("backward called before forward")
         x, S, ws = self._cache
-        N, H = x.shape[0], self.hidden_size
+        N = x.shape[0]
         d = self._states("d_state", d_state, N, allow_none=True)
         DXP, DHP, ds0 = backward_direction(self.kernel, ws, S, None, d, self.params["weight_hh"], None)
         dxp, dhp = DXP[0], DHP[0]  # (N, G*H)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-__all__ = ["Module", "DTYPES", "check_dtype", "positive_int"]
+__all__ = ["Module", "DTYPES", "check_dtype", "check_array", "positive_int"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -25,6 +25,17 @@ def check_dtype(dtype) -> np.dtype:
     if dt not in DTYPES:
         raise ValueError(f"dtype must be float32 or float64, got {dt}")
     return dt
+
+
+def check_array(name: str, a, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Return ``a`` if it is an ndarray of exactly ``shape`` and ``dtype``, else raise ValueError."""
+    if not isinstance(a, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array, got {type(a).__name__}")
+    if a.dtype != dtype:
+        raise ValueError(f"{name} must have dtype {dtype}, got {a.dtype}")
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+    return a
 
 
 def positive_int(name: str, value) -> int:

@@ -17,9 +17,9 @@ import math
 import numpy as np
 
 from .. import init
-from .bptt import backward_direction, forward_direction
+from .bptt import backward_direction, forward_direction, project_inputs
 from .cells import kernel_for
-from .module import Module, check_dtype, positive_int
+from .module import Module, check_array, check_dtype, positive_int
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
 
@@ -81,15 +81,6 @@ class RNNBase(Module):
     __repr__ = extra_repr
 
     # -- input checks ---------------------------------------------------------------------
-    def _check_array(self, name: str, a, shape: tuple[int, ...]) -> np.ndarray:
-        if not isinstance(a, np.ndarray):
-            raise ValueError(f"{name} must be a numpy array, got {type(a).__name__}")
-        if a.dtype != self.dtype:
-            raise ValueError(f"{name} must have dtype {self.dtype}, got {a.dtype}")
-        if a.shape != shape:
-            raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
-        return a
-
     def _state_tuple(self, name: str, state, N: int, *, allow_none_parts: bool = False):
         """Normalise a state argument to a tuple of n_states arrays (L*dirs, N, H) (or None)."""
         shape = (self.num_layers * self.num_directions, N, self.hidden_size)
@@ -107,7 +98,7 @@ class RNNBase(Module):
             if part is None and allow_none_parts:
                 out.append(None)
             else:
-                out.append(self._check_array(f"{name} {label}" if n == 2 else name, part, shape))
+                out.append(check_array(f"{name} {label}" if n == 2 else name, part, shape, self.dtype))
         return tuple(out)
 
     def _check_lengths(self, lengths, T: int, N: int) -> np.ndarray | None:
@@ -145,7 +136,7 @@ class RNNBase(Module):
         lens = self._check_lengths(lengths, T, N)
         mask = None if lens is None else (np.arange(T)[:, None] < lens[None, :])[:, :, None]  # (T, N, 1)
 
-        L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
+        L, dirs, H = self.num_layers, self.num_directions, self.hidden_size
         finals = [np.empty((L * dirs, N, H), self.dtype) for _ in range(self.kernel.n_states)]
         layers = []
         inp = X
@@ -154,14 +145,7 @@ class RNNBase(Module):
             runs = []
             for d, sfx in enumerate(self._suffixes()):
                 p = self._layer_params(layer, sfx)
-                D = inp.shape[2]
-                XP = (inp.reshape(T * N, D) @ p["weight_ih"].T).reshape(T, N, G * H)  # all steps at once
-                F = self.kernel.folded_hh_gates * H
-                b_rest = None
-                if self.bias:
-                    XP += p["bias_ih"]
-                    XP[:, :, :F] += p["bias_hh"][:F]
-                    b_rest = p["bias_hh"][F:] if F < G * H else None
+                XP, b_rest = project_inputs(self.kernel, inp, p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))
                 s0 = tuple(
                     np.zeros((N, H), self.dtype) if s is None else s[layer * dirs + d] for s in state0
                 )
@@ -208,7 +192,7 @@ class RNNBase(Module):
         layers, mask, N, T = self._cache
         L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
         out_shape = (N, T, dirs * H) if self.batch_first else (T, N, dirs * H)
-        self._check_array("d_output", d_output, out_shape)
+        check_array("d_output", d_output, out_shape, self.dtype)
         dfinal = self._state_tuple("d_final_state", d_final_state, N, allow_none_parts=True)
         dOut = d_output.transpose(1, 0, 2) if self.batch_first else d_output  # (T, N, dirs*H)
         dstate0 = [np.zeros((L * dirs, N, H), self.dtype) for _ in range(self.kernel.n_states)]
