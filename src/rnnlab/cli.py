@@ -191,11 +191,18 @@ def _number(text: str) -> float:
     return v
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (``prog: error: ...``) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rnnlab", description="Recurrent neural networks in NumPy, "
+    p = _Parser(prog="rnnlab", description="Recurrent neural networks in NumPy, "
                                 "with hand-derived backpropagation through time.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a language model (no flags: a char LSTM on the embedded corpus)")
     a = t.add_argument
@@ -277,7 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # a usage error (already printed in one line) or --help
+        return int(e.code or 0)
     if args.command is None:
         parser.print_help()
         return 2
