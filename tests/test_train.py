@@ -147,3 +147,12 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, corp
 
     arrays, meta = load_checkpoint(run / "checkpoint.safetensors")  # the last good one: whole and finite
     assert meta["step"] < failed_at and all(np.isfinite(a).all() for a in arrays.values())
+
+
+def test_same_seed_same_run(tmp_path, corpus):
+    """Two runs with the same seed and flags are bit-identical; another seed is not."""
+    for out, seed in (("a", "7"), ("b", "7"), ("c", "8")):
+        assert train(tmp_path, corpus, "--max-steps", "12", "--dropout", "0.2", "--seed", seed, out=out) == 0
+    a, b, c = (load_file(str(tmp_path / r / "checkpoint.safetensors")) for r in "abc")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not all(np.array_equal(a[k], c[k]) for k in a)
