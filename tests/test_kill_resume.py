@@ -65,3 +65,24 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
             np.testing.assert_array_equal(arrays[k], want_arrays[k], err_msg=f"attempt {attempt}: {k}")
         assert rows == want_rows, f"attempt {attempt}: metrics differ"
     assert interrupted >= 2, "the runs finished before they could be killed: make the workload longer"
+
+
+def test_ctrl_c_saves_and_resume_is_exact(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(TEXT)
+    log = tmp_path / "log.txt"
+    ref = tmp_path / "ref"
+    assert rnnlab(log, "train", "--data", str(corpus), "--out", str(ref), *ARGS).wait() == 0, log.read_text()
+    run = tmp_path / "run"
+    p = rnnlab(log, "train", "--data", str(corpus), "--out", str(run), *ARGS)
+    while not (run / "checkpoint.safetensors").exists() and p.poll() is None:
+        time.sleep(0.01)
+    p.send_signal(signal.SIGINT)
+    assert p.wait() == 130, log.read_text()  # stopped at the next step boundary, after saving
+    assert "stopped (interrupted)" in log.read_text()
+    assert rnnlab(log, "train", "--resume", str(run), "--sample-length", "0").wait() == 0, log.read_text()
+    want_arrays, want_rows = state(ref)
+    arrays, rows = state(run)
+    for k in arrays:
+        np.testing.assert_array_equal(arrays[k], want_arrays[k], err_msg=k)
+    assert rows == want_rows
