@@ -110,3 +110,17 @@ def test_mistake(world, capsys, argv, code, message):
 def test_debug_shows_the_traceback(world):
     with pytest.raises(Exception, match="unknown cell 'nope'"):
         main(["--debug", "train", "--data", str(world / "good.txt"), "--cell", "nope", "--out", str(world / "x")])
+
+
+def test_resume_falls_back_to_the_previous_checkpoint(tmp_path, capsys):
+    (tmp_path / "good.txt").write_text(TEXT)
+    run = tmp_path / "run"
+    args = ["--data", str(tmp_path / "good.txt"), *SMALL, "--checkpoint-every", "2"]
+    assert main(["train", "--out", str(run), "--max-steps", "5", *args]) == 0
+    prev = run / "checkpoint.safetensors.prev"
+    assert prev.is_file() and prev.read_bytes() != (run / "checkpoint.safetensors").read_bytes()
+    ck = run / "checkpoint.safetensors"
+    ck.write_bytes(ck.read_bytes()[:100])  # damaged newest checkpoint
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--max-steps", "6"]) == 0
+    assert "using the previous checkpoint (checkpoint.safetensors.prev, step 4)" in capsys.readouterr().err

@@ -4,6 +4,8 @@ document with everything else (format version, step, data position, RNG states, 
 
 One file means one atomic rename: the file is written to a temporary name in the same folder,
 flushed to disk, then renamed into place, so a kill at any instant leaves the previous checkpoint whole.
+With ``keep_previous`` the checkpoint being replaced stays as ``<name>.prev`` (a hard link made before
+the rename), a fallback if the newest one is ever found damaged.
 Loading never executes code (no pickle) and checks the format version.
 """
 
@@ -18,7 +20,8 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save
 from safetensors import safe_open
 
-__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "atomic_write_bytes"]
+__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "load_checkpoint_or_previous",
+           "atomic_write_bytes"]
 
 FORMAT_VERSION = 1
 
@@ -33,9 +36,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+def previous_path(path: Path) -> Path:
+    return Path(path).with_name(Path(path).name + ".prev")
+
+
+def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict, keep_previous: bool = False) -> None:
+    path = Path(path)
     meta = {"format_version": FORMAT_VERSION} | meta
     data = save({k: np.ascontiguousarray(v) for k, v in arrays.items()}, metadata={"rnnlab": json.dumps(meta)})
+    if keep_previous and path.is_file():
+        prev, link = previous_path(path), path.with_name(f".{path.name}.link-{os.getpid()}")
+        if link.exists():
+            link.unlink()
+        os.link(path, link)
+        os.replace(link, prev)
     atomic_write_bytes(path, data)
 
 
@@ -60,3 +74,17 @@ def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict]:
         raise ValueError(f"{path} was written by a newer rnnlab (checkpoint format {version}); this one reads "
                          f"format {FORMAT_VERSION} or older: upgrade rnnlab")
     return arrays, meta
+
+
+def load_checkpoint_or_previous(path: Path, warn=None) -> tuple[dict[str, np.ndarray], dict]:
+    """``load_checkpoint(path)``; if that file is damaged and ``<path>.prev`` is whole, that one."""
+    try:
+        return load_checkpoint(path)
+    except (ValueError, FileNotFoundError) as e:
+        prev = previous_path(path)
+        if not prev.is_file():
+            raise
+        arrays, meta = load_checkpoint(prev)
+        if warn:
+            warn(f"warning: {e}; using the previous checkpoint ({prev.name}, step {meta.get('step')})")
+        return arrays, meta

@@ -25,7 +25,7 @@ from ..evaluate import evaluate
 from ..models import LanguageModel
 from ..nn import SoftmaxCrossEntropy
 from ..optim import clip_grad_norm, clip_grad_value, make_optimizer, make_schedule
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, load_checkpoint_or_previous, save_checkpoint
 from .config import TrainConfig
 
 __all__ = ["Trainer", "NonFiniteError", "build_model", "load_run"]
@@ -128,10 +128,10 @@ class Trainer:
                 "schedule": self.schedule.state_dict(), "metrics_bytes": self.metrics_bytes,
                 "window": {k: v for k, v in self.window.items() if k != "t"},
                 "rng": [g.bit_generator.state for g in _generators(self.model)]}
-        save_checkpoint(self.out / "checkpoint.safetensors", self._arrays(), meta)
+        save_checkpoint(self.out / "checkpoint.safetensors", self._arrays(), meta, keep_previous=True)
 
     def _restore(self) -> None:
-        arrays, meta = load_checkpoint(self.out / "checkpoint.safetensors")
+        arrays, meta = load_checkpoint_or_previous(self.out / "checkpoint.safetensors", warn=self.log)
         self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
         self.opt.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}, meta["optimizer"])
         self.schedule.load_state_dict(meta["schedule"])
