@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sigmoid", "tanh", "relu", "log_softmax", "softmax"]
+__all__ = ["sigmoid", "softmax"]
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -21,23 +21,6 @@ def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     out += 1.0
     out *= 0.5
     return out
-
-
-def tanh(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """tanh(x)."""
-    return np.tanh(x, out=out)
-
-
-def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """max(x, 0)."""
-    return np.maximum(x, 0, out=out)
-
-
-def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(z) = z - max(z) - log(sum(exp(z - max(z)))), stable for any finite z."""
-    shifted = z - z.max(axis=axis, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return shifted
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functional import log_softmax
-
 __all__ = ["SoftmaxCrossEntropy"]
 
 
@@ -30,25 +28,37 @@ class SoftmaxCrossEntropy:
             raise ValueError(f"targets must lie in [0, {V}), got min {targets.min()} and max {targets.max()}")
         z = logits.reshape(-1, V)
         y = targets.reshape(-1)
-        w = np.ones(y.shape, logits.dtype) if mask is None else np.asarray(mask, logits.dtype).reshape(-1)
-        if w.shape != y.shape:
+        w = None if mask is None else np.asarray(mask, logits.dtype).reshape(-1)
+        if w is not None and w.shape != y.shape:
             raise ValueError(f"mask must have shape {targets.shape}, got {np.shape(mask)}")
-        count = w.sum()
+        count = y.size if w is None else w.sum()
         if count <= 0:
             raise ValueError("cross-entropy over zero tokens: the mask selects nothing")
-        logp = log_softmax(z)  # (M, V)
-        nll = -logp[np.arange(y.size), y]  # (M,)
-        self._cache = (logp, y, w, count, logits.shape)
-        return float((nll * w).sum() / count)
+        # One pass of exp: p = exp(z - m) / s with s = sum exp(z - m); nll = log s + m - z[y].
+        rows = np.arange(y.size)
+        m = z.max(axis=1, keepdims=True)  # (M, 1)
+        p = np.subtract(z, m)
+        np.exp(p, out=p)
+        s = p.sum(axis=1, keepdims=True)
+        p /= s  # softmax, kept for backward
+        nll = np.log(s[:, 0]) + m[:, 0] - z[rows, y]  # (M,)
+        self._cache = (p, y, w, count, logits.shape)
+        return float((nll if w is None else nll * w).sum(dtype=np.float64) / count)
 
     __call__ = forward
 
     def backward(self, dloss: float = 1.0) -> np.ndarray:
-        """Gradient of ``dloss * loss`` with respect to the logits, shape of the logits."""
+        """Gradient of ``dloss * loss`` with respect to the logits, shape of the logits.
+
+        Once per forward: the softmax stored by forward becomes the gradient in place."""
         if self._cache is None:
             raise RuntimeError("backward called before forward")
-        logp, y, w, count, shape = self._cache
-        dz = np.exp(logp)  # softmax
+        p, y, w, count, shape = self._cache
+        self._cache = None  # dz overwrites the softmax in place
+        dz = p
         dz[np.arange(y.size), y] -= 1
-        dz *= (w * (dloss / count))[:, None].astype(dz.dtype)
+        if w is None:
+            dz *= dz.dtype.type(dloss / count)
+        else:
+            dz *= (w * (dloss / count))[:, None].astype(dz.dtype)
         return dz.reshape(shape)
