@@ -1,6 +1,6 @@
 """Elementwise functions used by the layers, written to be stable and allocation-aware.
 
-Every function takes an optional ``out`` array so that the time loop can reuse buffers.
+``sigmoid`` takes an optional ``out`` array so that the time loop can reuse buffers.
 """
 
 from __future__ import annotations
