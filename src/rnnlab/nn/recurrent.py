@@ -175,9 +175,10 @@ class RNNBase(Module):
 
     __call__ = forward
 
-    def _layer_params(self, layer: int, sfx: str) -> dict[str, np.ndarray]:
+    def _layer_params(self, layer: int, sfx: str, source: dict | None = None) -> dict[str, np.ndarray]:
+        """{"weight_ih": ..., ...} of one layer and direction, from ``params`` (or ``source``, e.g. grads)."""
         names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
-        return {n: self.params[f"{n}_l{layer}{sfx}"] for n in names}
+        return {n: (self.params if source is None else source)[f"{n}_l{layer}{sfx}"] for n in names}
 
     # -- backward -------------------------------------------------------------------------
     def backward(self, d_output, d_final_state=None):
@@ -220,12 +221,12 @@ class RNNBase(Module):
                 dxp2 = DXP.reshape(T * N, G * H)
                 dhp2 = DHP.reshape(T * N, G * H)
                 x_proc = inp[::-1] if rev else inp
-                gr = lambda n: self.grads[f"{n}_l{layer}{sfx}"]  # noqa: E731
-                gr("weight_ih")[...] += dxp2.T @ np.ascontiguousarray(x_proc).reshape(T * N, D)
-                gr("weight_hh")[...] += dhp2.T @ S[0][:-1].reshape(T * N, H)
+                g = self._layer_params(layer, sfx, self.grads)
+                g["weight_ih"] += dxp2.T @ np.ascontiguousarray(x_proc).reshape(T * N, D)
+                g["weight_hh"] += dhp2.T @ S[0][:-1].reshape(T * N, H)
                 if self.bias:
-                    gr("bias_ih")[...] += dxp2.sum(axis=0)
-                    gr("bias_hh")[...] += dhp2.sum(axis=0)
+                    g["bias_ih"] += dxp2.sum(axis=0)
+                    g["bias_hh"] += dhp2.sum(axis=0)
                 dx = (dxp2 @ p["weight_ih"]).reshape(T, N, D)  # processing order
                 dIn += dx[::-1] if rev else dx
             dOut = dIn
