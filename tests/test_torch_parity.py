@@ -49,7 +49,7 @@ def test_layer_matches_torch_float32(mode):
     ours = rnnlab_run(cfg, arrays, dtype=np.float32)
     assert all(v.dtype == np.float32 for v in ours.values())
     err, where = max_relative_error(ours, ref)
-    assert err < 1e-4, f"{where}: relative error {err:.2e}"
+    assert err < 5e-6, f"{where}: relative error {err:.2e}"
 
 
 @pytest.mark.parametrize("mode", MODES)
