@@ -34,6 +34,10 @@ def world(tmp_path_factory):
     for name in ("config.json", "vocab.json", "metrics.jsonl"):
         (d / "truncated" / name).write_bytes((d / "run" / name).read_bytes())
     (d / "truncated" / "checkpoint.safetensors").write_bytes(ck[: len(ck) // 3])
+    (d / "garbage").mkdir()
+    for name in ("config.json", "vocab.json", "metrics.jsonl"):
+        (d / "garbage" / name).write_bytes((d / "run" / name).read_bytes())
+    (d / "garbage" / "checkpoint.safetensors").write_bytes(bytes(range(256)) * (len(ck) // 256))
     return d
 
 
@@ -82,6 +86,7 @@ CASES = [
     (["eval", "{w}/wordrun", "--split", "test"], 1, "has no test split"),
     (["eval", "{w}/truncated"], 1, "is not a readable checkpoint (truncated or corrupt?)"),
     (["train", "--resume", "{w}/truncated"], 1, "is not a readable checkpoint"),
+    (["sample", "{w}/garbage"], 1, "is not a readable checkpoint (truncated or corrupt?)"),
     (["train", "--resume", "{w}/run", "--hidden", "16"], 2, "--resume cannot change --hidden (run has 8, got 16)"),
     (["train", "--resume", "{w}/nothing"], 2, "not a run folder with a checkpoint"),
     (["train", "--data", "{w}/good.txt", "--out", "{w}/run", *SMALL], 1, "already holds a run"),
