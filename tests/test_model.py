@@ -49,3 +49,20 @@ def test_overfits_a_tiny_batch(cell):
         clip_grad_norm([g for _, _, g in params], 5.0)
         opt.step()
     assert first > 2.0 and loss < 0.1  # random labels memorised: the gradients point the right way
+
+
+@pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "lstm", "gru"])
+def test_stepper_matches_the_sequence_forward(cell):
+    """The single-step sampling path gives the logits of model.forward, step by step, from a carried state."""
+    from rnnlab.models.stepper import Stepper
+
+    m = LanguageModel(13, cell, hidden_size=7, num_layers=3, init_scale=0.5, dtype=np.float64, seed=1)
+    m.eval()
+    rng = np.random.default_rng(0)
+    toks = rng.integers(0, 13, size=(9, 2))
+    _, mid = m.forward(toks[:4])
+    logits, _ = m.forward(toks[4:], mid)
+    st = Stepper(m, batch_size=2)
+    st.reset(mid)
+    out = np.stack([st.step(toks[t]).copy() for t in range(4, 9)])
+    np.testing.assert_allclose(out, logits, rtol=1e-12, atol=1e-13)

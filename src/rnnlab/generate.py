@@ -12,6 +12,7 @@ import numpy as np
 
 from .data.vocab import EOS
 from .functional import softmax
+from .models.stepper import Stepper
 
 __all__ = ["sample", "next_token", "check_sampling_args"]
 
@@ -44,8 +45,8 @@ def next_token(logits: np.ndarray, rng: np.random.Generator, temperature: float 
         q = np.zeros_like(p)
         q[keep] = p[keep]
         p = q
-    p /= p.sum()
-    return int(rng.choice(p.size, p=p))
+    cdf = np.cumsum(p)
+    return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), p.size - 1))  # inverse CDF
 
 
 def sample(model, vocab, prime: str = "", length: int = 200, temperature: float = 1.0,
@@ -64,13 +65,17 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
     model.eval()
     try:
         logits, state = model.forward(ids[:, None])  # (P, 1, V): read the prime in one pass
-        out = []
-        for _ in range(length):
-            nxt = next_token(logits[-1, 0], rng, temperature, top_k, top_p)
-            out.append(nxt)
-            logits, state = model.forward(np.array([[nxt]], np.int64), state)
     finally:
         model.train(was_training)
+    stepper = Stepper(model)  # then one token at a time, a few NumPy calls per layer
+    stepper.reset(state)
+    last = logits[-1, 0]
+    out = []
+    token = np.empty(1, np.int64)
+    for _ in range(length):
+        token[0] = next_token(last, rng, temperature, top_k, top_p)
+        out.append(int(token[0]))
+        last = stepper.step(token)[0]
     text = vocab.decode(out)
     if vocab.kind == "word" and prime and not prime[-1].isspace():
         text = " " + text

@@ -1,0 +1,76 @@
+"""Single-step inference for a LanguageModel: one token in, next-token logits out, with a few NumPy
+calls per layer. Used for sampling, where the full sequence machinery would cost more than the maths.
+
+Per step, with state (L, N, H) (and c for LSTM), for a token batch ``tok`` (N,):
+    layer 0:   xp = Table[tok],  Table = E W_ih0^T + b_ih0 (+ folded b_hh0)   (V, G*H), precomputed
+    layer l>0: xp = h_{l-1} W_ih^T + b                                         (N, G*H)
+    hp = h_l W_hh^T (+ the b_hh entries that cannot be folded)
+    h_l (, c_l) = the cell kernel's forward_step(xp, hp, state)              (same equations as training)
+    logits = h_{L-1} W_dec^T + b_dec                                           (N, V)
+Dropout is off (inference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Stepper"]
+
+
+class Stepper:
+    def __init__(self, model, batch_size: int = 1) -> None:
+        rnn = model.rnn
+        self.kernel, self.N = rnn.kernel, batch_size
+        H, G, L = rnn.hidden_size, rnn.kernel.gates, rnn.num_layers
+        F = rnn.kernel.folded_hh_gates * H
+        self.layers = []
+        emb = model.children["embedding"].params["weight"]  # (V, E)
+        for layer in range(L):
+            p = rnn._layer_params(layer, "")
+            b = np.zeros(G * H, rnn.dtype)
+            b_rest = None
+            if rnn.bias:
+                b = p["bias_ih"].copy()
+                b[:F] += p["bias_hh"][:F]
+                b_rest = p["bias_hh"][F:] if F < G * H else None
+            W_ihT = np.ascontiguousarray(p["weight_ih"].T)  # (D, G*H)
+            entry = {"W_hhT": np.ascontiguousarray(p["weight_hh"].T), "b_rest": b_rest, "F": F,
+                     "ws": self.kernel.workspace(1, batch_size, H, rnn.dtype),
+                     "hp": np.empty((batch_size, G * H), rnn.dtype), "xp": np.empty((batch_size, G * H), rnn.dtype)}
+            if layer == 0:
+                entry["table"] = emb @ W_ihT + b  # (V, G*H): embedding and input projection in one lookup
+            else:
+                entry["W_ihT"], entry["b"] = W_ihT, b
+            self.layers.append(entry)
+        dec = model.children["decoder"].params
+        self.W_decT = np.ascontiguousarray(dec["weight"].T)  # (H, V)
+        self.b_dec = dec.get("bias")
+        self.logits = np.empty((batch_size, self.W_decT.shape[1]), rnn.dtype)
+        self.state = None
+        self.reset(model.initial_state(batch_size))
+
+    def reset(self, state) -> None:
+        """Set the state: h (L, N, H), or (h, c) for LSTM, e.g. the final state of ``model.forward``."""
+        parts = state if isinstance(state, tuple) else (state,)
+        self.state = [tuple(np.array(s[layer]) for s in parts) for layer in range(len(self.layers))]
+
+    def step(self, tokens: np.ndarray) -> np.ndarray:
+        """tokens (N,) ids -> logits (N, V) for the next token; advances the state."""
+        x = None
+        for layer, e in enumerate(self.layers):
+            if layer == 0:
+                np.take(e["table"], tokens, axis=0, out=e["xp"])
+            else:
+                np.dot(x, e["W_ihT"], out=e["xp"])
+                e["xp"] += e["b"]
+            prev = self.state[layer]
+            np.dot(prev[0], e["W_hhT"], out=e["hp"])
+            if e["b_rest"] is not None:
+                e["hp"][:, e["F"]:] += e["b_rest"]
+            new = self.kernel.forward_step(e["ws"], 0, e["xp"], e["hp"], prev)
+            self.state[layer] = new  # views into this layer's workspace, overwritten in place next step
+            x = new[0]
+        np.dot(x, self.W_decT, out=self.logits)
+        if self.b_dec is not None:
+            self.logits += self.b_dec
+        return self.logits
