@@ -156,3 +156,10 @@ def test_same_seed_same_run(tmp_path, corpus):
     a, b, c = (load_file(str(tmp_path / r / "checkpoint.safetensors")) for r in "abc")
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not all(np.array_equal(a[k], c[k]) for k in a)
+
+
+def test_max_steps_overrides_epochs(tmp_path, corpus):
+    """A corpus of a few batches per epoch still trains for --max-steps, across epochs."""
+    assert train(tmp_path, corpus, "--max-steps", "100", "--seq-len", "32", "--batch-size", "8") == 0
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert max(r["step"] for r in rows) == 100 and max(r["epoch"] for r in rows) > 3

@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--warmup", type=int, help="cosine schedule: warmup steps")
     a("--loss-scale", help="mean | sum_time (summed over time, averaged over the batch)")
     a("--epochs", type=_positive_int)
-    a("--max-steps", type=_positive_int)
+    a("--max-steps", type=_positive_int, help="stop after this many steps (overrides --epochs)")
     a("--time-budget", type=_number, help="seconds")
     a("--eval-every", type=int, help="steps between validations (0: only at epoch ends)")
     a("--checkpoint-every", type=_positive_int)

@@ -43,7 +43,7 @@ class TrainConfig:
     loss_scale: str = "mean"  # mean over tokens | sum_time (summed over time, mean over batch: Zaremba)
     # length of the run
     epochs: int = 1
-    max_steps: int | None = None
+    max_steps: int | None = None  # if set, overrides epochs: train for exactly this many steps
     time_budget: float | None = None  # seconds
     eval_every: int = 0  # steps; 0 = only at epoch ends
     checkpoint_every: int = 200  # steps

@@ -201,7 +201,8 @@ class Trainer:
         window["t"] = time.perf_counter()
         reason = "finished"
         try:
-            while self.epoch <= cfg.epochs:
+            last_epoch = math.inf if cfg.max_steps else cfg.epochs  # --max-steps overrides --epochs
+            while self.epoch <= last_epoch:
                 while self.batch < self.batches:
                     if cfg.max_steps and self.step >= cfg.max_steps:
                         reason = "max steps"
@@ -252,7 +253,7 @@ class Trainer:
             signal.signal(signal.SIGINT, old_handler)
             if bar is not None:
                 bar.close()
-        return {"reason": reason, "step": self.step, "epoch": min(self.epoch, cfg.epochs),
+        return {"reason": reason, "step": self.step, "epoch": self.epoch if reason != "finished" else self.epoch - 1,
                 "best_valid": self.best_valid, "last_valid": self.last_valid, "seconds": time.perf_counter() - start}
 
     def _log_train(self, w: dict) -> None:
