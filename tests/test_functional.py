@@ -27,3 +27,13 @@ def test_softmax_is_shift_invariant_and_normalised():
     p = softmax(z)
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
     np.testing.assert_allclose(p[0], softmax(z[0] - 1000.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_in_place_on_a_strided_column(dtype):
+    """The gate slices of a hidden size 1 are strided columns; in-place ufuncs must still be right.
+    (NumPy 2.4.6's in-place np.negative reads the wrong elements there for float32.)"""
+    a = np.linspace(-3, 3, 24).astype(dtype).reshape(6, 4)
+    want = 1 / (1 + np.exp(-a[:, 3].astype(np.float64)))
+    sigmoid(a[:, 3:], out=a[:, 3:])
+    np.testing.assert_allclose(a[:, 3], want, rtol=1e-6)

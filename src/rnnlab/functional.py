@@ -20,7 +20,7 @@ def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """
     negative = np.less(x, 0)
     e = np.abs(x, out=out)
-    np.negative(e, out=e)
+    np.multiply(e, -1, out=e)  # not np.negative: NumPy 2.4.6 gets it wrong in place on strided float32
     np.exp(e, out=e)
     denominator = e + 1
     np.copyto(e, 1, where=~negative)  # numerator: 1 where x >= 0, e where x < 0
