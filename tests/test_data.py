@@ -6,7 +6,16 @@ import string
 import numpy as np
 import pytest
 
-from rnnlab.data import EOS, UNK, Vocab, batchify, get_batch, iterate, load_corpus, num_batches
+from rnnlab.data import (
+    EOS,
+    UNK,
+    Vocab,
+    batchify,
+    get_batch,
+    iterate,
+    load_corpus,
+    num_batches,
+)
 from rnnlab.data.corpora import resolve_data_dir
 
 SHARED = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"

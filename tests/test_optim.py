@@ -5,8 +5,19 @@ import math
 import numpy as np
 import pytest
 
-from rnnlab.optim import (SGD, Adagrad, Adam, AdamW, Cosine, Plateau, RMSprop, StepDecay, clip_grad_norm,
-                          clip_grad_value, make_optimizer)
+from rnnlab.optim import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Cosine,
+    Plateau,
+    RMSprop,
+    StepDecay,
+    clip_grad_norm,
+    clip_grad_value,
+    make_optimizer,
+)
 
 
 def one_param(value, grad):

@@ -11,7 +11,6 @@ import numpy as np
 
 from .data.batching import iterate
 
-
 __all__ = ["evaluate", "summarise", "nll"]
 
 

@@ -13,7 +13,18 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .nn import GRU, LSTM, RNN, Dropout, Embedding, GRUCell, Linear, LSTMCell, RNNCell, SoftmaxCrossEntropy
+from .nn import (
+    GRU,
+    LSTM,
+    RNN,
+    Dropout,
+    Embedding,
+    GRUCell,
+    Linear,
+    LSTMCell,
+    RNNCell,
+    SoftmaxCrossEntropy,
+)
 
 __all__ = [
     "numerical_gradient", "relative_error", "gradcheck",

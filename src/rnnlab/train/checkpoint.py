@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file, save
-from safetensors import safe_open
 
 __all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "load_checkpoint_or_previous",
            "atomic_write_bytes"]
@@ -48,7 +48,10 @@ def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict, keep_
         prev, link = previous_path(path), path.with_name(f".{path.name}.link-{os.getpid()}")
         if link.exists():
             link.unlink()
-        os.link(path, link)
+        try:
+            os.link(path, link)
+        except OSError:  # a file system without hard links: copy instead
+            shutil.copyfile(path, link)
         os.replace(link, prev)
     atomic_write_bytes(path, data)
 
