@@ -97,7 +97,9 @@ def main() -> None:
     train = [r["ratio"] for r in rows if r["mode"] == "train"]
     summary = {"train_geomean_ratio": float(np.exp(np.mean(np.log(train)))) if train else None,
                "train_min_ratio": min(train) if train else None}
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.machine(), "cpus": os.cpu_count(),
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "machine": platform.machine(), "cpus": os.cpu_count(),
             "processor": _cpu_name(), "python": platform.python_version(), "numpy": np.__version__,
             "torch": torch.__version__, "torch_default_threads": torch.get_num_threads(),
             "matmul_peak_gflops": peak, "rounds": rounds, "reps": reps, "command": "python -m benchmarks"
@@ -119,7 +121,7 @@ def _cpu_name() -> str:
 
 
 def markdown(meta, summary, rows) -> str:
-    lines = [f"Measured {meta['date']} on {meta['processor']} ({meta['cpus']} cores), Python {meta['python']}, "
+    lines = [f"Measured {meta['date']} at commit {meta.get('commit', '?')} on {meta['processor']} ({meta['cpus']} cores), Python {meta['python']}, "
              f"NumPy {meta['numpy']}, PyTorch {meta['torch']}; float32 matrix-product peak "
              f"{max(meta['matmul_peak_gflops'].values()):.0f} GFLOP/s. Command: `{meta['command']}`.", "",
              "| workload | mode | rnnlab tok/s | PyTorch tok/s (best of default/1 thread) | ratio | "
