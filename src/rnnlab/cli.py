@@ -38,9 +38,8 @@ def cmd_gradcheck(args) -> int:
 
 
 
-ARCH = ("data", "cell", "layers", "hidden", "embed", "dropout", "tie_weights", "init_scale", "dtype", "seq_len",
-        "batch_size", "optimizer", "lr", "momentum", "alpha", "weight_decay", "clip", "clip_mode", "schedule", "lr_decay",
-        "decay_after", "warmup", "loss_scale", "seed")  # a resumed run must keep these to stay exact
+# A resumed run must keep every setting except where its data lives and how long it runs, to stay exact.
+RUN_LENGTH = {"data_dir", "epochs", "max_steps", "time_budget", "eval_every", "checkpoint_every", "log_every"}
 
 
 def _train_flags(args) -> dict:
@@ -65,7 +64,7 @@ def cmd_train(args) -> int:
         if args.preset or args.config:
             raise UsageError("--resume continues a run with its saved config; drop --preset and --config")
         saved = TrainConfig(**json.loads((run / "config.json").read_text())).to_dict()
-        conflicts = [k for k in ARCH if flags.get(k) is not None and flags[k] != saved[k]]
+        conflicts = [k for k in saved if k not in RUN_LENGTH and flags.get(k) is not None and flags[k] != saved[k]]
         if conflicts:
             raise UsageError("--resume cannot change " + ", ".join(
                 f"--{k.replace('_', '-')} (run has {saved[k]!r}, got {flags[k]!r})" for k in conflicts))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..nn.bptt import fold_biases
+
 __all__ = ["Stepper"]
 
 
@@ -27,12 +29,8 @@ class Stepper:
         emb = model.children["embedding"].params["weight"]  # (V, E)
         for layer in range(L):
             p = rnn._layer_params(layer, "")
-            b = np.zeros(G * H, rnn.dtype)
-            b_rest = None
-            if rnn.bias:
-                b = p["bias_ih"].copy()
-                b[:F] += p["bias_hh"][:F]
-                b_rest = p["bias_hh"][F:] if F < G * H else None
+            b, b_rest = fold_biases(self.kernel, p["bias_ih"], p["bias_hh"]) if rnn.bias else (
+                np.zeros(G * H, rnn.dtype), None)
             W_ihT = np.ascontiguousarray(p["weight_ih"].T)  # (D, G*H)
             entry = {"W_hhT": np.ascontiguousarray(p["weight_hh"].T), "b_rest": b_rest, "F": F,
                      "ws": self.kernel.workspace(1, batch_size, H, rnn.dtype),

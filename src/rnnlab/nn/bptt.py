@@ -22,7 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["project_inputs", "forward_direction", "backward_direction"]
+__all__ = ["fold_biases", "project_inputs", "forward_direction", "backward_direction", "weight_gradients"]
+
+
+def fold_biases(kernel, b_ih, b_hh):
+    """(b_in, b_rest): b_in = b_ih + b_hh[:F] (G*H,) is constant across steps and joins the input
+    projection; b_rest = b_hh[F:] (or None) must be added inside the loop, after h W_hh^T
+    (GRU: b_hn sits inside r * (W_hn h + b_hn)). F = folded_hh_gates * H."""
+    GH = b_ih.shape[0]
+    F = kernel.folded_hh_gates * (GH // kernel.gates)
+    b_in = b_ih.copy()
+    b_in[:F] += b_hh[:F]
+    return b_in, (b_hh[F:] if F < GH else None)
 
 
 def project_inputs(kernel, X, W_ih, b_ih, b_hh):
@@ -34,14 +45,12 @@ def project_inputs(kernel, X, W_ih, b_ih, b_hh):
     kernel must add inside the loop (GRU: b_hn sits inside r * (W_hn h + b_hn)).
     """
     T, N, D = X.shape
-    GH, H = W_ih.shape[0], W_ih.shape[0] // kernel.gates
-    XP = (X.reshape(T * N, D) @ W_ih.T).reshape(T, N, GH)
+    XP = (X.reshape(T * N, D) @ W_ih.T).reshape(T, N, W_ih.shape[0])
     if b_ih is None:
         return XP, None
-    F = kernel.folded_hh_gates * H
-    XP += b_ih
-    XP[:, :, :F] += b_hh[:F]
-    return XP, (b_hh[F:] if F < GH else None)
+    b_in, b_rest = fold_biases(kernel, b_ih, b_hh)
+    XP += b_in
+    return XP, b_rest
 
 
 def forward_direction(kernel, XP, state0, W_hh, b_hh_rest, mask):
@@ -121,3 +130,19 @@ def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask):
                 d_prev[i] += carry[i]
         d = d_prev
     return DXP, DHP, tuple(d)
+
+
+def weight_gradients(DXP, DHP, X, H_prev, grads):
+    """Add the parameter gradients of all T steps into ``grads``, one product each.
+
+    DXP, DHP (T, N, G*H); X (T, N, D) the inputs; H_prev (T, N, H) the state before each step, all in
+    the same (processing) order. grads: weight_ih, weight_hh[, bias_ih, bias_hh], updated in place.
+        dW_ih = sum_t DXP_t^T x_t     dW_hh = sum_t DHP_t^T h_{t-1}     db_ih = sum DXP   db_hh = sum DHP
+    """
+    T, N, GH = DXP.shape
+    dxp2, dhp2 = DXP.reshape(T * N, GH), DHP.reshape(T * N, GH)
+    grads["weight_ih"] += dxp2.T @ np.ascontiguousarray(X).reshape(T * N, -1)
+    grads["weight_hh"] += dhp2.T @ H_prev.reshape(T * N, -1)
+    if "bias_ih" in grads:
+        grads["bias_ih"] += dxp2.sum(axis=0)
+        grads["bias_hh"] += dhp2.sum(axis=0)

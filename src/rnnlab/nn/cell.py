@@ -13,7 +13,12 @@ import math
 import numpy as np
 
 from .. import init
-from .bptt import backward_direction, forward_direction, project_inputs
+from .bptt import (
+    backward_direction,
+    forward_direction,
+    project_inputs,
+    weight_gradients,
+)
 from .cells import kernel_for
 from .module import Module, check_array, check_dtype, positive_int
 
@@ -76,13 +81,8 @@ class RNNCellBase(Module):
         N = x.shape[0]
         d = self._states("d_state", d_state, N, allow_none=True)
         DXP, DHP, ds0 = backward_direction(self.kernel, ws, S, None, d, self.params["weight_hh"], None)
-        dxp, dhp = DXP[0], DHP[0]  # (N, G*H)
-        self.grads["weight_ih"] += dxp.T @ x
-        self.grads["weight_hh"] += dhp.T @ S[0][0]
-        if self.bias:
-            self.grads["bias_ih"] += dxp.sum(axis=0)
-            self.grads["bias_hh"] += dhp.sum(axis=0)
-        dx = dxp @ self.params["weight_ih"]
+        weight_gradients(DXP, DHP, x[None], S[0][:-1], self.grads)
+        dx = DXP[0] @ self.params["weight_ih"]  # (N, D)
         return dx, (ds0 if self.kernel.n_states == 2 else ds0[0])
 
 

@@ -17,7 +17,12 @@ import math
 import numpy as np
 
 from .. import init
-from .bptt import backward_direction, forward_direction, project_inputs
+from .bptt import (
+    backward_direction,
+    forward_direction,
+    project_inputs,
+    weight_gradients,
+)
 from .cells import kernel_for
 from .module import Module, check_array, check_dtype, positive_int
 
@@ -201,8 +206,7 @@ class RNNBase(Module):
             inp, runs, drop = layers[layer]
             if drop is not None:
                 dOut = dOut * drop
-            D = inp.shape[2]
-            dIn = np.zeros((T, N, D), self.dtype)
+            dIn = np.zeros(inp.shape, self.dtype)
             for d, sfx in enumerate(self._suffixes()):
                 rev = d == 1
                 S, ws = runs[d]
@@ -216,18 +220,8 @@ class RNNBase(Module):
                 )
                 for acc, g in zip(dstate0, ds0):
                     acc[idx] = g
-                # Weight gradients for all steps at once (processing order on both sides):
-                #   dW_ih = sum_k DXP_k^T x_k      dW_hh = sum_k DHP_k^T h_{k-1}
-                dxp2 = DXP.reshape(T * N, G * H)
-                dhp2 = DHP.reshape(T * N, G * H)
-                x_proc = inp[::-1] if rev else inp
-                g = self._layer_params(layer, sfx, self.grads)
-                g["weight_ih"] += dxp2.T @ np.ascontiguousarray(x_proc).reshape(T * N, D)
-                g["weight_hh"] += dhp2.T @ S[0][:-1].reshape(T * N, H)
-                if self.bias:
-                    g["bias_ih"] += dxp2.sum(axis=0)
-                    g["bias_hh"] += dhp2.sum(axis=0)
-                dx = (dxp2 @ p["weight_ih"]).reshape(T, N, D)  # processing order
+                weight_gradients(DXP, DHP, inp[::-1] if rev else inp, S[0][:-1], self._layer_params(layer, sfx, self.grads))
+                dx = (DXP.reshape(T * N, G * H) @ p["weight_ih"]).reshape(T, N, -1)  # processing order
                 dIn += dx[::-1] if rev else dx
             dOut = dIn
         d_x = dOut.transpose(1, 0, 2) if self.batch_first else dOut
