@@ -78,10 +78,12 @@ def test_gradcheck_catches_a_wrong_backward(monkeypatch, mode, cls, bad):
     assert max(errors.values()) > 1e-2
 
 
+@pytest.mark.parametrize("dropout,fuse", [(0.3, None), (0.0, True)])
 @pytest.mark.parametrize("tie", [True, False])
 @pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "lstm", "gru"])
-def test_language_model(cell, tie):
-    """The whole model with its loss: embedding, dropout, 2-layer stack, decoder (tied or not), CE."""
-    errors = gc.check_language_model(cell, tie_weights=tie, dropout=0.3, seed=2)
+def test_language_model(cell, tie, dropout, fuse):
+    """The whole model with its loss: embedding, dropout, 2-layer stack, decoder (tied or not), CE;
+    and without dropout, with the embedding fused into the first layer's input product."""
+    errors = gc.check_language_model(cell, tie_weights=tie, dropout=dropout, seed=2, fuse_input=fuse)
     assert ("decoder.weight" in errors) != tie  # a tied decoder has no weight of its own
     assert max(errors.values()) < gc.TOLERANCE, errors

@@ -66,3 +66,44 @@ def test_stepper_matches_the_sequence_forward(cell):
     st.reset(mid)
     out = np.stack([st.step(toks[t]).copy() for t in range(4, 9)])
     np.testing.assert_allclose(out, logits, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("tie", [False, True])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_fused_embedding_input_matches_the_plain_path(cell, tie):
+    """E[x] W_ih^T looked up in the table E W_ih^T gives the same logits, state and every gradient."""
+    rng = np.random.default_rng(3)
+    x, y = rng.integers(0, 6, size=(5, 4)), rng.integers(0, 6, size=(5, 4))
+    results = []
+    for fuse in (False, True):
+        m = LanguageModel(6, cell, hidden_size=8, num_layers=2, tie_weights=tie, init_scale=0.5,
+                          dtype=np.float64, seed=1)
+        m.fuse_input = fuse
+        ce = SoftmaxCrossEntropy()
+        logits, state = m.forward(x, m.initial_state(4))
+        assert m._fused is fuse
+        ce.forward(logits, y)
+        m.backward(ce.backward())
+        results.append((logits, state, {k: g.copy() for k, _, g in m.named_parameters()}))
+    (l0, s0, g0), (l1, s1, g1) = results
+    np.testing.assert_allclose(l1, l0, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.concatenate([np.ravel(s) for s in s1]), np.concatenate([np.ravel(s) for s in s0]),
+                               rtol=1e-12, atol=1e-14)
+    for k in g0:
+        np.testing.assert_allclose(g1[k], g0[k], rtol=1e-10, atol=1e-13, err_msg=k)
+
+
+def test_fusion_is_chosen_by_cost_and_never_under_embedding_dropout():
+    small = LanguageModel(50, "lstm", hidden_size=64, num_layers=1)
+    small.forward(np.zeros((20, 8), np.int64))
+    assert small._fused  # 3*50*64 + 50*160 < 3*160*64
+    word = LanguageModel(1000, "lstm", hidden_size=64, num_layers=1)
+    word.forward(np.zeros((20, 8), np.int64))
+    assert not word._fused
+    dropped = LanguageModel(50, "lstm", hidden_size=64, num_layers=1, dropout=0.5)
+    dropped.fuse_input = True
+    dropped.forward(np.zeros((20, 8), np.int64))
+    assert not dropped._fused
+    dropped.eval()
+    dropped.forward(np.zeros((20, 8), np.int64))
+    assert dropped._fused  # no dropout at evaluation

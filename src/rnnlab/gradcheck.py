@@ -204,15 +204,17 @@ def check_cross_entropy(seed: int = 0, masked: bool = True) -> dict[str, float]:
 
 
 def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: float = 0.3, seed: int = 0,
-                         max_elements: int | None = None) -> dict[str, float]:
+                         max_elements: int | None = None, fuse_input: bool | None = None) -> dict[str, float]:
     """Gradcheck the whole LanguageModel with softmax cross-entropy: embedding, dropout, recurrent
-    stack, decoder (tied or not) and loss, from a random carried-in state."""
+    stack, decoder (tied or not) and loss, from a random carried-in state. ``fuse_input`` as in
+    LanguageModel (True: the embedding-input fusion, which needs dropout 0)."""
     from .models import LanguageModel
 
     rng = np.random.default_rng(seed)
     V, T, N = 7, 4, 3
     model = LanguageModel(V, cell, hidden_size=4, num_layers=2, dropout=dropout, tie_weights=tie_weights,
                           init_scale=0.5, dtype=np.float64, seed=seed)
+    model.fuse_input = fuse_input
     _randomise(model, rng)
     x = rng.integers(0, V, size=(T, N))
     y = rng.integers(0, V, size=(T, N))
@@ -255,5 +257,7 @@ def default_grid(max_elements: int | None = 20) -> Iterator[tuple[str, str, Call
     for cell in ("rnn", "lstm", "gru"):
         yield "language_model", f"{cell} 2 layers, dropout 0.3, tied", (
             lambda c=cell: check_language_model(c, True, 0.3, max_elements=max_elements))
+        yield "language_model", f"{cell} 2 layers, embedding fused with the first input product", (
+            lambda c=cell: check_language_model(c, False, 0.0, max_elements=max_elements, fuse_input=True))
     yield "language_model", "lstm 2 layers, untied", (
-        lambda: check_language_model("lstm", False, 0.0, max_elements=max_elements))
+        lambda: check_language_model("lstm", False, 0.0, max_elements=max_elements, fuse_input=False))

@@ -7,12 +7,23 @@ Dropout is on the non-recurrent connections only (Zaremba et al. 2014): the embe
 recurrent layers (inside the RNN) and before the decoder. With ``tie_weights`` the decoder uses the
 embedding matrix (Press & Wolf 2017; Inan et al. 2017): W_dec = E, so E = H is required, and the
 gradient of the shared matrix is the sum of both uses.
+
+With a small vocabulary the embedding and the first layer's input product fuse: E[x] W_ih^T is
+(E W_ih^T)[x], a V-row table looked up per token, so the per-token product of T*N rows becomes one of
+V rows. Backward likewise: with dP (T, N, G*H) the gradient of the looked-up rows and
+Gv = sum of dP over the positions holding token v (V, G*H),
+
+    dW_ih = Gv^T E        dE = Gv W_ih
+
+This is exact algebra (only the rounding differs); it needs no dropout on the embedding output, and it
+is used when it costs fewer FLOPs (``_fuses``), unless ``fuse_input`` says otherwise.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..functional import sum_rows_by_index
 from ..nn import GRU, LSTM, RNN, Dropout, Embedding, Linear, Module
 from ..nn.module import check_dtype, positive_int
 
@@ -22,6 +33,8 @@ CELLS = ("rnn", "rnn_relu", "lstm", "gru")
 
 
 class LanguageModel(Module):
+    fuse_input: bool | None = None  # None: fuse embedding and first input product when cheaper; True: whenever valid
+
     def __init__(self, vocab_size: int, cell: str = "lstm", hidden_size: int = 256, num_layers: int = 2,
                  embed_size: int | None = None, dropout: float = 0.0, tie_weights: bool = False,
                  init_scale: float | None = 0.1, dtype=np.float32, seed: int | None = None) -> None:
@@ -40,6 +53,7 @@ class LanguageModel(Module):
         if init_scale is not None and not (np.isfinite(init_scale) and init_scale > 0):
             raise ValueError(f"init scale must be a positive number, got {init_scale!r}")
         self.cell, self.dropout, self.tie_weights = cell, float(dropout), bool(tie_weights)
+        self._fused = False
         self.dtype = check_dtype(dtype)
         rng = np.random.default_rng(seed)
         seeds = rng.integers(2**63, size=5)
@@ -77,8 +91,13 @@ class LanguageModel(Module):
         x = np.asarray(x)
         if x.ndim != 2:
             raise ValueError(f"LanguageModel expects ids of shape (T, N), got {x.shape}")
-        e = c["drop_in"].forward(c["embedding"].forward(x))  # (T, N, E)
-        h, state = c["rnn"].forward(e, state)  # (T, N, H)
+        e = c["embedding"].forward(x)  # (T, N, E); also checks the ids
+        self._fused = self._fuses(x.size)
+        if self._fused:
+            E, W_ih = c["embedding"].params["weight"], self.rnn.params["weight_ih_l0"]
+            h, state = self.rnn.forward(np.take(E @ W_ih.T, x, axis=0), state, projected=True)  # (T, N, H)
+        else:
+            h, state = self.rnn.forward(c["drop_in"].forward(e), state)  # (T, N, H)
         logits = c["decoder"].forward(c["drop_out"].forward(h))  # (T, N, V)
         return logits, state
 
@@ -90,7 +109,25 @@ class LanguageModel(Module):
         c = self.children
         dh = c["drop_out"].backward(c["decoder"].backward(dlogits))
         de, _ = c["rnn"].backward(dh)
-        c["embedding"].backward(c["drop_in"].backward(de))
+        if not self._fused:
+            c["embedding"].backward(c["drop_in"].backward(de))
+            return
+        # de = dP (T, N, G*H), the gradient of E[x] W_ih^T; Gv sums it per token (module docstring)
+        x = c["embedding"]._idx.reshape(-1)
+        E, W_ih = c["embedding"].params["weight"], self.rnn.params["weight_ih_l0"]
+        Gv = sum_rows_by_index(x, de.reshape(x.shape[0], -1), np.zeros((self.vocab_size, W_ih.shape[0]), self.dtype))
+        self.rnn.grads["weight_ih_l0"] += Gv.T @ E
+        c["embedding"].grads["weight"] += Gv @ W_ih
+
+    def _fuses(self, tokens: int) -> bool:
+        """Whether the embedding-input fusion applies and pays: FLOPs per G*H column (x2) are
+        3 T*N*E unfused (forward, dE, dW_ih) against V*E + V*T*N + 2 V*E fused (table, Gv, dW_ih and dE)."""
+        if self.fuse_input is False or (self.training and self.dropout > 0):
+            return False
+        if self.fuse_input:
+            return True
+        V, E = self.vocab_size, self.embed_size
+        return 3 * V * E + V * tokens < 3 * tokens * E
 
     def config(self) -> dict:
         return dict(vocab_size=self.vocab_size, cell=self.cell, hidden_size=self.hidden_size,

@@ -39,16 +39,18 @@ def fold_biases(kernel, b_ih, b_hh):
 def project_inputs(kernel, X, W_ih, b_ih, b_hh):
     """The input pre-activations of every step in one matrix product.
 
-    X (T, N, D), W_ih (G*H, D), biases (G*H,) or None.
-    Returns XP = X W_ih^T + b_ih + b_hh[:F]  (T, N, G*H), where the first F = folded_hh_gates * H
+    X (T, N, D), W_ih (G*H, D), biases (G*H,) or None. W_ih None means X is already X W_ih^T (T, N, G*H).
+    Returns XP = X W_ih^T + b_ih + b_hh[:F]  (T, N, G*H), a new array, where the first F = folded_hh_gates * H
     entries of b_hh are constant across steps and fold in here, and b_hh[F:] (or None), which the
     kernel must add inside the loop (GRU: b_hn sits inside r * (W_hn h + b_hn)).
     """
     T, N, D = X.shape
-    XP = (X.reshape(T * N, D) @ W_ih.T).reshape(T, N, W_ih.shape[0])
     if b_ih is None:
-        return XP, None
+        return (X.copy() if W_ih is None else (X.reshape(T * N, D) @ W_ih.T).reshape(T, N, -1)), None
     b_in, b_rest = fold_biases(kernel, b_ih, b_hh)
+    if W_ih is None:
+        return X + b_in, b_rest
+    XP = (X.reshape(T * N, D) @ W_ih.T).reshape(T, N, W_ih.shape[0])
     XP += b_in
     return XP, b_rest
 
@@ -138,13 +140,14 @@ def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask):
 def weight_gradients(DXP, DHP, X, H_prev, grads):
     """Add the parameter gradients of all T steps into ``grads``, one product each.
 
-    DXP, DHP (T, N, G*H); X (T, N, D) the inputs; H_prev (T, N, H) the state before each step, all in
+    DXP, DHP (T, N, G*H); X (T, N, D) the inputs (None: leave weight_ih alone); H_prev (T, N, H) the state before each step, all in
     the same (processing) order. grads: weight_ih, weight_hh[, bias_ih, bias_hh], updated in place.
         dW_ih = sum_t DXP_t^T x_t     dW_hh = sum_t DHP_t^T h_{t-1}     db_ih = sum DXP   db_hh = sum DHP
     """
     T, N, GH = DXP.shape
     dxp2, dhp2 = DXP.reshape(T * N, GH), DHP.reshape(T * N, GH)
-    grads["weight_ih"] += dxp2.T @ np.ascontiguousarray(X).reshape(T * N, -1)
+    if X is not None:
+        grads["weight_ih"] += dxp2.T @ np.ascontiguousarray(X).reshape(T * N, -1)
     grads["weight_hh"] += dhp2.T @ H_prev.reshape(T * N, -1)
     if "bias_ih" in grads:
         grads["bias_ih"] += dxp2.sum(axis=0)

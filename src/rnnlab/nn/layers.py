@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import init
+from ..functional import sum_rows_by_index
 from .module import Module, check_dtype, positive_int
 
 __all__ = ["Linear", "Embedding", "Dropout"]
@@ -92,12 +93,7 @@ class Embedding(Module):
             raise RuntimeError("backward called before forward")
         if dy.shape != idx.shape + (self.embedding_dim,):
             raise ValueError(f"dy must have shape {idx.shape + (self.embedding_dim,)}, got {dy.shape}")
-        # Sum the rows of dy that share an index: sort once, add contiguous runs (np.add.at is slower).
-        flat = idx.reshape(-1)
-        order = np.argsort(flat, kind="stable")
-        ids = flat[order]
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        self.grads["weight"][ids[starts]] += np.add.reduceat(dy.reshape(-1, self.embedding_dim)[order], starts, axis=0)
+        sum_rows_by_index(idx.reshape(-1), dy.reshape(-1, self.embedding_dim), self.grads["weight"])
         return None
 
 

@@ -119,20 +119,27 @@ class RNNBase(Module):
         return lens
 
     # -- forward --------------------------------------------------------------------------
-    def forward(self, x, state=None, lengths=None):
+    def forward(self, x, state=None, lengths=None, *, projected=False):
         """Run the whole stack over a sequence.
 
         x: (T, N, D), or (N, T, D) if batch_first. state: h0 (L*dirs, N, H) or (h0, c0) for LSTM,
         None for zeros. lengths: N integers in [1, T], or None (all T).
+        projected=True (unidirectional only): x is already the first layer's input product
+        x W_ih_l0^T, (T, N, G*H) without biases, computed by the caller some cheaper way (a language
+        model with a small vocabulary looks it up in E W_ih^T). ``backward`` then returns its gradient
+        (T, N, G*H) in place of d_x and leaves the gradient of weight_ih_l0 to the caller.
         Returns (output (T, N, dirs*H) [or batch first], final state like ``state``).
         """
+        width = self.kernel.gates * self.hidden_size if projected else self.input_size
+        if projected and self.bidirectional:
+            raise ValueError("projected input needs a unidirectional layer")
         if not isinstance(x, np.ndarray) or x.ndim != 3:
             shape = getattr(x, "shape", None)
             raise ValueError(f"input must be a 3-D numpy array (T, N, D){' with batch_first (N, T, D)' if self.batch_first else ''}, got shape {shape}")
         if x.dtype != self.dtype:
             raise ValueError(f"input must have dtype {self.dtype}, got {x.dtype}")
-        if x.shape[-1] != self.input_size:
-            raise ValueError(f"input.shape[-1] must be equal to input_size. Expected {self.input_size}, got {x.shape[-1]}")
+        if x.shape[-1] != width:
+            raise ValueError(f"input.shape[-1] must be equal to {'G*H' if projected else 'input_size'}. Expected {width}, got {x.shape[-1]}")
         X = x.transpose(1, 0, 2) if self.batch_first else x  # (T, N, D)
         T, N, _ = X.shape
         if T == 0 or N == 0:
@@ -150,7 +157,8 @@ class RNNBase(Module):
             runs = []
             for d, sfx in enumerate(self._suffixes()):
                 p = self._layer_params(layer, sfx)
-                XP, b_rest = project_inputs(self.kernel, inp, p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))
+                XP, b_rest = project_inputs(self.kernel, inp, None if projected and layer == 0 else p["weight_ih"],
+                                            p.get("bias_ih"), p.get("bias_hh"))
                 s0 = tuple(
                     np.zeros((N, H), self.dtype) if s is None else s[layer * dirs + d] for s in state0
                 )
@@ -173,7 +181,7 @@ class RNNBase(Module):
                 out *= drop
             layers.append((inp, runs, drop))
             inp = out
-        self._cache = (layers, mask, N, T)
+        self._cache = (layers, mask, N, T, projected)
         output = inp.transpose(1, 0, 2) if self.batch_first else inp
         final = tuple(finals) if self.kernel.n_states == 2 else finals[0]
         return output, final
@@ -195,7 +203,7 @@ class RNNBase(Module):
         """
         if self._cache is None:
             raise RuntimeError("backward called before forward")
-        layers, mask, N, T = self._cache
+        layers, mask, N, T, projected = self._cache
         L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
         out_shape = (N, T, dirs * H) if self.batch_first else (T, N, dirs * H)
         check_array("d_output", d_output, out_shape, self.dtype)
@@ -206,7 +214,7 @@ class RNNBase(Module):
             inp, runs, drop = layers[layer]
             if drop is not None:
                 dOut = dOut * drop
-            dIn = np.zeros(inp.shape, self.dtype)
+            dIn = np.zeros(inp.shape, self.dtype) if dirs == 2 else None
             for d, sfx in enumerate(self._suffixes()):
                 rev = d == 1
                 S, ws = runs[d]
@@ -220,9 +228,17 @@ class RNNBase(Module):
                 )
                 for acc, g in zip(dstate0, ds0):
                     acc[idx] = g
-                weight_gradients(DXP, DHP, inp[::-1] if rev else inp, S[0][:-1], self._layer_params(layer, sfx, self.grads))
+                first = projected and layer == 0  # the caller owns x W_ih^T and its weight gradient
+                weight_gradients(DXP, DHP, None if first else (inp[::-1] if rev else inp), S[0][:-1],
+                                 self._layer_params(layer, sfx, self.grads))
+                if first:
+                    dIn = DXP
+                    continue
                 dx = (DXP.reshape(T * N, G * H) @ p["weight_ih"]).reshape(T, N, -1)  # processing order
-                dIn += dx[::-1] if rev else dx
+                if dirs == 1:
+                    dIn = dx
+                else:
+                    dIn += dx[::-1] if rev else dx
             dOut = dIn
         d_x = dOut.transpose(1, 0, 2) if self.batch_first else dOut
         d_state0 = tuple(dstate0) if self.kernel.n_states == 2 else dstate0[0]
