@@ -107,3 +107,20 @@ def test_fusion_is_chosen_by_cost_and_never_under_embedding_dropout():
     dropped.eval()
     dropped.forward(np.zeros((20, 8), np.int64))
     assert dropped._fused  # no dropout at evaluation
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_no_grad_forward_is_the_same_and_keeps_nothing(cell):
+    """Under no_grad the forward gives the same logits and state, keeps no cache, and backward is refused."""
+    from rnnlab.nn import no_grad
+
+    m = LanguageModel(9, cell, hidden_size=6, num_layers=2, init_scale=0.5, dtype=np.float64, seed=4)
+    x = np.random.default_rng(0).integers(0, 9, size=(6, 3))
+    logits, state = m.forward(x)
+    with no_grad():
+        logits2, state2 = m.forward(x)
+    np.testing.assert_array_equal(logits2, logits)
+    np.testing.assert_array_equal(np.ravel(state2), np.ravel(state))
+    assert m.rnn._cache is None and m.children["decoder"]._x is None
+    with pytest.raises(RuntimeError, match="no_grad"):
+        m.backward(np.ones_like(logits))

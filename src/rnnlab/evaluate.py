@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .data.batching import iterate
+from .nn import no_grad
 
 __all__ = ["evaluate", "summarise", "nll"]
 
@@ -31,10 +32,11 @@ def evaluate(model, data: np.ndarray, seq_len: int) -> tuple[float, int]:
     state = None
     total, count = 0.0, 0
     try:
-        for _, x, y in iterate(data, seq_len):
-            logits, state = model.forward(x, state)  # (T, N, V)
-            total += float(nll(logits, y).sum(dtype=np.float64))
-            count += y.size
+        with no_grad():
+            for _, x, y in iterate(data, seq_len):
+                logits, state = model.forward(x, state)  # (T, N, V)
+                total += float(nll(logits, y).sum(dtype=np.float64))
+                count += y.size
     finally:
         model.train(was_training)
     return total / count, count

@@ -1,5 +1,6 @@
 """Layers with explicit forward and backward passes."""
 
+from .grad_mode import is_grad_enabled, no_grad
 from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .layers import Dropout, Embedding, Linear
 from .loss import SoftmaxCrossEntropy
@@ -12,4 +13,5 @@ __all__ = [
     "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "Linear", "Embedding", "Dropout",
     "SoftmaxCrossEntropy",
+    "no_grad", "is_grad_enabled",
 ]

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import init
 from ..functional import sum_rows_by_index
+from .grad_mode import is_grad_enabled
 from .module import Module, check_dtype, positive_int
 
 __all__ = ["Linear", "Embedding", "Dropout"]
@@ -38,7 +39,7 @@ class Linear(Module):
             raise ValueError(f"Linear expects input (..., {self.in_features}), got shape {getattr(x, 'shape', None)}")
         if x.dtype != self.dtype:
             raise ValueError(f"Linear input must have dtype {self.dtype}, got {x.dtype}")
-        self._x = x
+        self._x = x if is_grad_enabled() else None
         y = x.reshape(-1, self.in_features) @ self.params["weight"].T  # one 2-D product: (M, D_in) @ (D_in, D_out)
         if "bias" in self.params:
             y += self.params["bias"]
@@ -49,7 +50,7 @@ class Linear(Module):
     def backward(self, dy: np.ndarray) -> np.ndarray:
         x = self._x
         if x is None:
-            raise RuntimeError("backward called before forward")
+            raise RuntimeError("backward called before forward (or after a forward under no_grad)")
         if dy.shape != x.shape[:-1] + (self.out_features,):
             raise ValueError(f"dy must have shape {x.shape[:-1] + (self.out_features,)}, got {dy.shape}")
         dy2 = dy.reshape(-1, self.out_features)

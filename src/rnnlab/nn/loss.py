@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .grad_mode import is_grad_enabled
+
 __all__ = ["SoftmaxCrossEntropy"]
 
 
@@ -42,7 +44,7 @@ class SoftmaxCrossEntropy:
         s = p.sum(axis=1, keepdims=True)
         p /= s  # softmax, kept for backward
         nll = np.log(s[:, 0]) + m[:, 0] - z[rows, y]  # (M,)
-        self._cache = (p, y, w, count, logits.shape)
+        self._cache = (p, y, w, count, logits.shape) if is_grad_enabled() else None
         return float((nll if w is None else nll * w).sum(dtype=np.float64) / count)
 
     __call__ = forward
@@ -52,7 +54,7 @@ class SoftmaxCrossEntropy:
 
         Once per forward: the softmax stored by forward becomes the gradient in place."""
         if self._cache is None:
-            raise RuntimeError("backward called before forward")
+            raise RuntimeError("backward called before forward (or after a forward under no_grad)")
         p, y, w, count, shape = self._cache
         self._cache = None  # dz overwrites the softmax in place
         dz = p

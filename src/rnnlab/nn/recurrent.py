@@ -24,6 +24,7 @@ from .bptt import (
     weight_gradients,
 )
 from .cells import kernel_for
+from .grad_mode import is_grad_enabled
 from .module import Module, check_array, check_dtype, positive_int
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
@@ -140,6 +141,8 @@ class RNNBase(Module):
             raise ValueError(f"input must have dtype {self.dtype}, got {x.dtype}")
         if x.shape[-1] != width:
             raise ValueError(f"input.shape[-1] must be equal to {'G*H' if projected else 'input_size'}. Expected {width}, got {x.shape[-1]}")
+        self._cache = None  # free the previous pass's arrays before making new ones
+        keep = is_grad_enabled()
         X = x.transpose(1, 0, 2) if self.batch_first else x  # (T, N, D)
         T, N, _ = X.shape
         if T == 0 or N == 0:
@@ -165,7 +168,7 @@ class RNNBase(Module):
                 rev = d == 1
                 S, ws = forward_direction(
                     self.kernel, XP[::-1] if rev else XP, s0, p["weight_hh"], b_rest,
-                    None if mask is None else (mask[::-1] if rev else mask),
+                    None if mask is None else (mask[::-1] if rev else mask), keep,
                 )
                 Y = S[0][1:]  # (T, N, H) processing order
                 if mask is not None:
@@ -173,15 +176,17 @@ class RNNBase(Module):
                 out[:, :, d * H : (d + 1) * H] = Y[::-1] if rev else Y
                 for f, s in zip(finals, S):
                     f[layer * dirs + d] = s[T]
-                runs.append((S, ws))
+                if keep:
+                    runs.append((S, ws))
             drop = None
             if self.training and self.dropout > 0 and layer < L - 1:
                 keep = 1.0 - self.dropout  # inverted dropout: E[out * drop] = out
                 drop = (self.rng.random(out.shape) < keep).astype(self.dtype) / self.dtype.type(keep)
                 out *= drop
-            layers.append((inp, runs, drop))
+            if keep:
+                layers.append((inp, runs, drop))
             inp = out
-        self._cache = (layers, mask, N, T, projected)
+        self._cache = (layers, mask, N, T, projected) if keep else None
         output = inp.transpose(1, 0, 2) if self.batch_first else inp
         final = tuple(finals) if self.kernel.n_states == 2 else finals[0]
         return output, final
@@ -202,7 +207,7 @@ class RNNBase(Module):
         the state: h (L*dirs, N, H), or (h, c) for LSTM).
         """
         if self._cache is None:
-            raise RuntimeError("backward called before forward")
+            raise RuntimeError("backward called before forward (or after a forward under no_grad)")
         layers, mask, N, T, projected = self._cache
         L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
         out_shape = (N, T, dirs * H) if self.batch_first else (T, N, dirs * H)
