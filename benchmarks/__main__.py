@@ -88,9 +88,13 @@ def main() -> None:
                "torch_1thread_tokens_per_s": tps[("torch", 1)], "torch_best": f"{best_torch[1] or 'default'} threads",
                "ratio": ours / tps[best_torch], "rnnlab_peak_rss_mb": rss[("rnnlab", 0)],
                "torch_peak_rss_mb": rss[best_torch]}
+        row["rnnlab_spread"], row["torch_spread"] = spread(samples[("rnnlab", 0)]), spread(samples[best_torch])
         if mode == "train":
-            row["rnnlab_gflops"] = w.train_flops() / statistics.median(samples[("rnnlab", 0)]) / 1e9
+            t_ours, t_torch = statistics.median(samples[("rnnlab", 0)]), statistics.median(samples[best_torch])
+            row["rnnlab_gflops"] = w.executed_train_flops() / t_ours / 1e9
             row["peak_fraction"] = row["rnnlab_gflops"] / max(peak.values())
+            row["rnnlab_effective_gflops"] = w.train_flops() / t_ours / 1e9
+            row["torch_gflops"] = w.train_flops() / t_torch / 1e9
         rows.append(row)
         print(f"{w.name:<36} {mode:<6} rnnlab {ours:>10,.0f} tok/s  torch {tps[best_torch]:>10,.0f} tok/s "
               f"({row['torch_best']})  ratio {row['ratio']:.2f}", flush=True)
@@ -110,6 +114,12 @@ def main() -> None:
     print(markdown(meta, summary, rows))
 
 
+def spread(seconds: list[float]) -> float:
+    """Interquartile range of the repetition times relative to their median."""
+    q1, _, q3 = statistics.quantiles(seconds, n=4)
+    return (q3 - q1) / statistics.median(seconds)
+
+
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -124,14 +134,15 @@ def markdown(meta, summary, rows) -> str:
     lines = [f"Measured {meta['date']} at commit {meta.get('commit', '?')} on {meta['processor']} ({meta['cpus']} cores), Python {meta['python']}, "
              f"NumPy {meta['numpy']}, PyTorch {meta['torch']}; float32 matrix-product peak "
              f"{max(meta['matmul_peak_gflops'].values()):.0f} GFLOP/s. Command: `{meta['command']}`.", "",
-             "| workload | mode | rnnlab tok/s | PyTorch tok/s (best of default/1 thread) | ratio | "
-             "rnnlab GFLOP/s (% of peak) | peak RSS rnnlab / PyTorch (MB) |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| workload | mode | rnnlab tok/s (IQR) | PyTorch tok/s (IQR; best of default/1 thread) | ratio | "
+             "rnnlab GFLOP/s executed (% of peak) | standard GFLOP/s rnnlab / PyTorch | peak RSS rnnlab / PyTorch (MB) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         gf = f"{r['rnnlab_gflops']:.1f} ({100 * r['peak_fraction']:.0f}%)" if "rnnlab_gflops" in r else ""
-        lines.append(f"| {r['workload']} | {r['mode']} | {r['rnnlab_tokens_per_s']:,.0f} | "
+        sf = f"{r['rnnlab_effective_gflops']:.0f} / {r['torch_gflops']:.0f}" if "torch_gflops" in r else ""
+        lines.append(f"| {r['workload']} | {r['mode']} | {r['rnnlab_tokens_per_s']:,.0f} (±{50 * r['rnnlab_spread']:.0f}%) | "
                      f"{max(r['torch_default_tokens_per_s'], r['torch_1thread_tokens_per_s']):,.0f} "
-                     f"({r['torch_best']}) | {r['ratio']:.2f} | {gf} | "
+                     f"(±{50 * r['torch_spread']:.0f}%; {r['torch_best']}) | {r['ratio']:.2f} | {gf} | {sf} | "
                      f"{r['rnnlab_peak_rss_mb']:.0f} / {r['torch_peak_rss_mb']:.0f} |")
     if summary["train_geomean_ratio"]:
         lines += ["", f"Training: geometric mean ratio {summary['train_geomean_ratio']:.2f}, "
