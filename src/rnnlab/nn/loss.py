@@ -36,15 +36,14 @@ class SoftmaxCrossEntropy:
         count = y.size if w is None else w.sum()
         if count <= 0:
             raise ValueError("cross-entropy over zero tokens: the mask selects nothing")
-        # One pass of exp: p = exp(z - m) / s with s = sum exp(z - m); nll = log s + m - z[y].
-        rows = np.arange(y.size)
+        # p = exp(z - m) and s = sum p per row are kept; backward forms softmax = p / s in the same pass
+        # that scales it (dividing here would cost one more pass over the (M, V) array).
         m = z.max(axis=1, keepdims=True)  # (M, 1)
         p = np.subtract(z, m)
         np.exp(p, out=p)
-        s = p.sum(axis=1, keepdims=True)
-        p /= s  # softmax, kept for backward
-        nll = np.log(s[:, 0]) + m[:, 0] - z[rows, y]  # (M,)
-        self._cache = (p, y, w, count, logits.shape) if is_grad_enabled() else None
+        s = p.sum(axis=1)
+        nll = np.log(s) + m[:, 0] - z[np.arange(y.size), y]  # (M,) -log softmax(z)[y]
+        self._cache = (p, s, y, w, count, logits.shape) if is_grad_enabled() else None
         return float((nll if w is None else nll * w).sum(dtype=np.float64) / count)
 
     __call__ = forward
@@ -52,15 +51,13 @@ class SoftmaxCrossEntropy:
     def backward(self, dloss: float = 1.0) -> np.ndarray:
         """Gradient of ``dloss * loss`` with respect to the logits, shape of the logits.
 
-        Once per forward: the softmax stored by forward becomes the gradient in place."""
+        Once per forward: the exponentials stored by forward become the gradient in place."""
         if self._cache is None:
             raise RuntimeError("backward called before forward (or after a forward under no_grad)")
-        p, y, w, count, shape = self._cache
-        self._cache = None  # dz overwrites the softmax in place
+        p, s, y, w, count, shape = self._cache
+        self._cache = None  # dz overwrites p in place
+        scale = np.full(y.size, dloss / count) if w is None else w * (dloss / count)  # (M,) per-row weight
         dz = p
-        dz[np.arange(y.size), y] -= 1
-        if w is None:
-            dz *= dz.dtype.type(dloss / count)
-        else:
-            dz *= (w * (dloss / count))[:, None].astype(dz.dtype)
+        dz *= (scale / s).astype(dz.dtype)[:, None]  # w (softmax) / count: one pass
+        dz[np.arange(y.size), y] -= scale.astype(dz.dtype)  # w (softmax - onehot) / count
         return dz.reshape(shape)
