@@ -65,17 +65,21 @@ def main():
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--json-out")
+    ap.add_argument("--dtype", choices=["float32", "float64"], default=None, help="default: the preset's")
     ap.add_argument("--same-init", action="store_true",
                     help="start from the exact initial weights rnnlab draws for this config and seed")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = resolve_config(args.preset, flags={"data_dir": args.data_dir, "epochs": args.epochs, "seed": args.seed})
+    flags = {"data_dir": args.data_dir, "epochs": args.epochs, "seed": args.seed}
+    if args.dtype:
+        flags["dtype"] = args.dtype
+    cfg = resolve_config(args.preset, flags=flags)
     torch.manual_seed(cfg.seed)
     corpus = load_corpus(cfg.data, cfg.data_dir)
     train = batchify(corpus.vocab.encode(corpus.tokens("train")), cfg.batch_size)
     valid = batchify(corpus.vocab.encode(corpus.tokens("valid")), cfg.batch_size)
-    model = TorchLM(len(corpus.vocab), cfg)
+    model = TorchLM(len(corpus.vocab), cfg).to(getattr(torch, cfg.dtype))
     if args.same_init:
         from rnnlab.train import build_model
 
@@ -109,7 +113,7 @@ def main():
         print(json.dumps(results[-1]), flush=True)
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump({"preset": args.preset, "same_init": args.same_init, "seed": cfg.seed,
+            json.dump({"preset": args.preset, "same_init": args.same_init, "seed": cfg.seed, "dtype": cfg.dtype,
                        "torch": torch.__version__, "numpy": np.__version__, "epochs": results}, f, indent=2)
 
 
