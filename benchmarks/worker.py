@@ -20,13 +20,15 @@ SAMPLE_TOKENS = 200
 
 
 def rnnlab_side(w, mode):
+    from rnnlab import keep_heap
     from rnnlab.generate import next_token
     from rnnlab.models import LanguageModel
     from rnnlab.models.stepper import Stepper
     from rnnlab.nn import SoftmaxCrossEntropy, no_grad
     from rnnlab.optim import SGD, clip_grad_norm
 
-    cell = "rnn" if w.cell == "rnn" else w.cell
+    keep_heap()  # as rnnlab's training loop does (rnnlab.heap)
+    cell = w.cell
     model = LanguageModel(w.vocab, cell, w.hidden, w.layers, w.embed, init_scale=0.1, seed=0)
     rng = np.random.default_rng(0)
     x = rng.integers(0, w.vocab, size=(w.steps, w.batch))

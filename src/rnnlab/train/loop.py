@@ -22,6 +22,7 @@ import numpy as np
 
 from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
 from ..evaluate import evaluate
+from ..heap import keep_heap
 from ..models import LanguageModel
 from ..nn import SoftmaxCrossEntropy
 from ..optim import clip_grad_norm, clip_grad_value, make_optimizer, make_schedule
@@ -68,6 +69,7 @@ def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, Langua
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, out: Path, resume: bool = False, log=None, progress: bool | None = None):
+        keep_heap()  # reuse freed memory for the step's large temporaries (rnnlab.heap)
         self.cfg, self.out = cfg, Path(out)
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.progress = sys.stderr.isatty() if progress is None else progress
