@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functional import sum_rows
+
 __all__ = ["fold_biases", "project_inputs", "forward_direction", "backward_direction", "weight_gradients"]
 
 
@@ -150,5 +152,6 @@ def weight_gradients(DXP, DHP, X, H_prev, grads):
         grads["weight_ih"] += dxp2.T @ np.ascontiguousarray(X).reshape(T * N, -1)
     grads["weight_hh"] += dhp2.T @ H_prev.reshape(T * N, -1)
     if "bias_ih" in grads:
-        grads["bias_ih"] += dxp2.sum(axis=0)
-        grads["bias_hh"] += dhp2.sum(axis=0)
+        db_ih = sum_rows(dxp2)
+        grads["bias_ih"] += db_ih
+        grads["bias_hh"] += db_ih if DHP is DXP else sum_rows(dhp2)

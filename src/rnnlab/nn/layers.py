@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .. import init
-from ..functional import sum_rows_by_index
+from ..functional import sum_rows, sum_rows_by_index
 from .grad_mode import is_grad_enabled
 from .module import Module, check_dtype, positive_int
 
@@ -56,7 +56,7 @@ class Linear(Module):
         dy2 = dy.reshape(-1, self.out_features)
         self.grads["weight"] += dy2.T @ x.reshape(-1, self.in_features)
         if "bias" in self.params:
-            self.grads["bias"] += dy2.sum(axis=0)
+            self.grads["bias"] += sum_rows(dy2)
         return (dy2 @ self.params["weight"]).reshape(x.shape)
 
 
