@@ -34,7 +34,9 @@ class LSTMKernel:
 
     def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
         return {
-            "act": np.empty((T, N, 4 * H), dtype),  # [i | f | g | o] after their nonlinearities
+            # i, f, g, o after their nonlinearities, gate-major so that each gate is one contiguous
+            # block (NumPy's vector loops are 2-3x faster on contiguous arrays than on column blocks)
+            "act": np.empty((T, 4, N, H), dtype),
             "c": np.empty((T, N, H), dtype),  # candidate c_t
             "tc": np.empty((T, N, H), dtype),  # tanh(c_t)
             "h": np.empty((T, N, H), dtype),  # candidate h_t
@@ -42,31 +44,32 @@ class LSTMKernel:
 
     def forward_step(self, ws, k, xp, hp, prev):
         h_prev, c_prev = prev
-        H = h_prev.shape[1]
-        a = ws["act"][k]
-        np.add(xp, hp, out=a)
-        sigmoid(a[:, : 2 * H], out=a[:, : 2 * H])  # i, f
-        np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])  # g
-        sigmoid(a[:, 3 * H :], out=a[:, 3 * H :])  # o
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        N, H = h_prev.shape
+        a = ws["act"][k]  # (4, N, H)
+        np.add(xp.reshape(N, 4, H).transpose(1, 0, 2), hp.reshape(N, 4, H).transpose(1, 0, 2), out=a)
+        sigmoid(a[:2], out=a[:2])  # i, f
+        np.tanh(a[2], out=a[2])  # g
+        sigmoid(a[3], out=a[3])  # o
+        i, f, g, o = a
         c = ws["c"][k]
         np.multiply(f, c_prev, out=c)
-        c += i * g
+        h = ws["h"][k]
+        c += np.multiply(i, g, out=h)  # h as scratch for i * g
         tc = np.tanh(c, out=ws["tc"][k])
-        h = np.multiply(o, tc, out=ws["h"][k])
+        np.multiply(o, tc, out=h)
         return h, c
 
     def backward_step(self, ws, k, dstate, prev):
         dh, dc_next = dstate
         _, c_prev = prev
-        H = c_prev.shape[1]
-        a = ws["act"][k]
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        N, H = c_prev.shape
+        i, f, g, o = ws["act"][k]
         tc = ws["tc"][k]
         dc = dc_next + dh * o * (1 - tc * tc)
-        da = np.empty_like(a)
-        np.multiply(dc * g, i * (1 - i), out=da[:, :H])
-        np.multiply(dc * c_prev, f * (1 - f), out=da[:, H : 2 * H])
-        np.multiply(dc * i, 1 - g * g, out=da[:, 2 * H : 3 * H])
-        np.multiply(dh * tc, o * (1 - o), out=da[:, 3 * H :])
+        da = np.empty((N, 4 * H), c_prev.dtype)
+        d4 = da.reshape(N, 4, H)
+        np.multiply(dc * g, i * (1 - i), out=d4[:, 0])
+        np.multiply(dc * c_prev, f * (1 - f), out=d4[:, 1])
+        np.multiply(dc * i, 1 - g * g, out=d4[:, 2])
+        np.multiply(dh * tc, o * (1 - o), out=d4[:, 3])
         return da, da, (None, dc * f)
