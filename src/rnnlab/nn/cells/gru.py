@@ -35,24 +35,24 @@ class GRUKernel:
 
     def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
         return {
-            "act": np.empty((T, N, 3 * H), dtype),  # [r | z | n]
+            "act": np.empty((T, 3, N, H), dtype),  # r, z, n, gate-major: each gate one contiguous block
             "hn": np.empty((T, N, H), dtype),  # W_hn h + b_hn
             "h": np.empty((T, N, H), dtype),  # candidate h_t
         }
 
     def forward_step(self, ws, k, xp, hp, prev):
         (h_prev,) = prev
-        H = h_prev.shape[1]
+        N, H = h_prev.shape
+        x3 = xp.reshape(N, 3, H).transpose(1, 0, 2)  # (3, N, H) views
+        h3 = hp.reshape(N, 3, H).transpose(1, 0, 2)
         a = ws["act"][k]
-        rz = a[:, : 2 * H]
-        np.add(xp[:, : 2 * H], hp[:, : 2 * H], out=rz)
-        sigmoid(rz, out=rz)
-        r, z = a[:, :H], a[:, H : 2 * H]
+        np.add(x3[:2], h3[:2], out=a[:2])
+        sigmoid(a[:2], out=a[:2])
+        r, z, n = a
         hn = ws["hn"][k]
-        hn[...] = hp[:, 2 * H :]
-        n = a[:, 2 * H :]
+        np.copyto(hn, h3[2])
         np.multiply(r, hn, out=n)
-        n += xp[:, 2 * H :]
+        n += x3[2]
         np.tanh(n, out=n)
         h = ws["h"][k]
         np.subtract(h_prev, n, out=h)
@@ -63,14 +63,14 @@ class GRUKernel:
     def backward_step(self, ws, k, dstate, prev):
         (dh,) = dstate
         (h_prev,) = prev
-        H = h_prev.shape[1]
-        a = ws["act"][k]
-        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+        N, H = h_prev.shape
+        r, z, n = ws["act"][k]
         dan = dh * (1 - z) * (1 - n * n)
-        dxp = np.empty_like(a)
-        np.multiply(dan * ws["hn"][k], r * (1 - r), out=dxp[:, :H])
-        np.multiply(dh * (h_prev - n), z * (1 - z), out=dxp[:, H : 2 * H])
-        dxp[:, 2 * H :] = dan
+        dxp = np.empty((N, 3 * H), h_prev.dtype)
+        d3 = dxp.reshape(N, 3, H)
+        np.multiply(dan * ws["hn"][k], r * (1 - r), out=d3[:, 0])
+        np.multiply(dh * (h_prev - n), z * (1 - z), out=d3[:, 1])
+        d3[:, 2] = dan
         dhp = dxp.copy()
-        dhp[:, 2 * H :] *= r
+        dhp.reshape(N, 3, H)[:, 2] *= r
         return dxp, dhp, (dh * z,)
