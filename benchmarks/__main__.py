@@ -1,8 +1,9 @@
 """Side-by-side benchmark of rnnlab and PyTorch (CPU), in one run: python -m benchmarks [--quick].
 
 Each measurement runs in its own process (so peak memory is that workload's alone); repetitions of
-rnnlab, PyTorch at its default thread count and PyTorch at one thread are interleaved round by round.
-rnnlab runs with its own defaults and is compared with the faster PyTorch setting. Results go to
+rnnlab, PyTorch at its default thread count, PyTorch at one thread and PyTorch without oneDNN
+(default threads) are interleaved round by round. rnnlab runs with its own defaults and is compared
+with the fastest PyTorch setting. Results go to
 benchmarks/results/bench.json and bench.md. Run it on a quiet machine: anything else on the cores
 distorts both sides, PyTorch's multi-threaded runs most.
 """
@@ -24,7 +25,7 @@ import numpy as np
 from .workloads import SAMPLING, WORKLOADS
 
 RESULTS = Path(__file__).parent / "results"
-SIDES = [("rnnlab", 0), ("torch", 0), ("torch", 1)]  # (side, threads; 0 = its default)
+SIDES = [("rnnlab", 0), ("torch", 0), ("torch", 1), ("torch-nomkldnn", 0)]  # (side, threads; 0 = default)
 
 
 def matmul_peak() -> dict:
@@ -85,9 +86,14 @@ def main() -> None:
         best_torch = max(SIDES[1:], key=lambda s: tps[s])
         row = {"workload": w.name, "mode": mode, "tokens_per_rep": tokens,
                "rnnlab_tokens_per_s": ours, "torch_default_tokens_per_s": tps[("torch", 0)],
-               "torch_1thread_tokens_per_s": tps[("torch", 1)], "torch_best": f"{best_torch[1] or 'default'} threads",
+               "torch_1thread_tokens_per_s": tps[("torch", 1)],
+               "torch_nomkldnn_tokens_per_s": tps[("torch-nomkldnn", 0)],
+               "torch_best_tokens_per_s": tps[best_torch],
+               "torch_best": ("no oneDNN, " if best_torch[0] == "torch-nomkldnn" else "")
+               + f"{best_torch[1] or 'default'} threads",
                "ratio": ours / tps[best_torch], "rnnlab_peak_rss_mb": rss[("rnnlab", 0)],
-               "torch_peak_rss_mb": rss[best_torch]}
+               # memory is held against PyTorch's leanest setting, whichever was fastest
+               "torch_peak_rss_mb": min(rss[s] for s in SIDES[1:])}
         row["rnnlab_spread"], row["torch_spread"] = spread(samples[("rnnlab", 0)]), spread(samples[best_torch])
         if mode == "train":
             t_ours, t_torch = statistics.median(samples[("rnnlab", 0)]), statistics.median(samples[best_torch])
@@ -134,14 +140,14 @@ def markdown(meta, summary, rows) -> str:
     lines = [f"Measured {meta['date']} at commit {meta.get('commit', '?')} on {meta['processor']} ({meta['cpus']} cores), Python {meta['python']}, "
              f"NumPy {meta['numpy']}, PyTorch {meta['torch']}; float32 matrix-product peak "
              f"{max(meta['matmul_peak_gflops'].values()):.0f} GFLOP/s. Command: `{meta['command']}`.", "",
-             "| workload | mode | rnnlab tok/s (IQR) | PyTorch tok/s (IQR; best of default/1 thread) | ratio | "
-             "rnnlab GFLOP/s executed (% of peak) | standard GFLOP/s rnnlab / PyTorch | peak RSS rnnlab / PyTorch (MB) |",
+             "| workload | mode | rnnlab tok/s (±IQR/2) | PyTorch tok/s (±IQR/2; fastest setting) | ratio | "
+             "rnnlab GFLOP/s executed (% of peak) | standard GFLOP/s rnnlab / PyTorch | peak RSS rnnlab / PyTorch's least (MB) |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         gf = f"{r['rnnlab_gflops']:.1f} ({100 * r['peak_fraction']:.0f}%)" if "rnnlab_gflops" in r else ""
         sf = f"{r['rnnlab_effective_gflops']:.0f} / {r['torch_gflops']:.0f}" if "torch_gflops" in r else ""
         lines.append(f"| {r['workload']} | {r['mode']} | {r['rnnlab_tokens_per_s']:,.0f} (±{50 * r['rnnlab_spread']:.0f}%) | "
-                     f"{max(r['torch_default_tokens_per_s'], r['torch_1thread_tokens_per_s']):,.0f} "
+                     f"{r['torch_best_tokens_per_s']:,.0f} "
                      f"(±{50 * r['torch_spread']:.0f}%; {r['torch_best']}) | {r['ratio']:.2f} | {gf} | {sf} | "
                      f"{r['rnnlab_peak_rss_mb']:.0f} / {r['torch_peak_rss_mb']:.0f} |")
     if summary["train_geomean_ratio"]:

@@ -1,6 +1,8 @@
 """One measurement in a fresh process: python -m benchmarks.worker SIDE MODE INDEX REPS [THREADS].
 
-SIDE rnnlab|torch, MODE train|eval|sample, INDEX into WORKLOADS (ignored for sample).
+SIDE rnnlab|torch|torch-nomkldnn (PyTorch with torch.backends.mkldnn.enabled = False: its own
+kernels instead of oneDNN's, much faster for batch-1 sampling, where oneDNN's per-call set-up
+dominates), MODE train|eval|sample, INDEX into WORKLOADS (ignored for sample).
 Prints one JSON line: per-repetition seconds, tokens per repetition, peak resident memory (MB).
 A fresh process per measurement makes the peak memory that of this workload alone.
 """
@@ -107,10 +109,13 @@ def torch_side(w, mode):
 def main(argv):
     side, mode, index, reps = argv[0], argv[1], int(argv[2]), int(argv[3])
     threads = int(argv[4]) if len(argv) > 4 else 0
-    if side == "torch" and threads:
+    if side.startswith("torch"):
         import torch
 
-        torch.set_num_threads(threads)
+        if threads:
+            torch.set_num_threads(threads)
+        if side == "torch-nomkldnn":
+            torch.backends.mkldnn.enabled = False
     w = SAMPLING if mode == "sample" else WORKLOADS[index]
     run, tokens = (rnnlab_side if side == "rnnlab" else torch_side)(w, mode)
     run()  # warm-up: first-touch allocations, BLAS thread start

@@ -31,14 +31,16 @@ class Stepper:
             p = rnn._layer_params(layer, "")
             b, b_rest = fold_biases(self.kernel, p["bias_ih"], p["bias_hh"]) if rnn.bias else (
                 np.zeros(G * H, rnn.dtype), None)
-            W_ihT = np.ascontiguousarray(p["weight_ih"].T)  # (D, G*H)
-            entry = {"W_hhT": np.ascontiguousarray(p["weight_hh"].T), "b_rest": b_rest, "F": F,
-                     "ws": self.kernel.workspace(1, batch_size, H, rnn.dtype),
-                     "hp": np.empty((batch_size, G * H), rnn.dtype), "xp": np.empty((batch_size, G * H), rnn.dtype)}
+            # Products are taken as W h^T into (G*H, N) buffers: for N = 1 that is a matrix-vector
+            # product down the rows of W, 1.5x faster in OpenBLAS than h W^T (30 vs 45 us at 2048 x 512).
+            entry = {"W_hh": np.ascontiguousarray(p["weight_hh"]), "b_rest": None if b_rest is None else b_rest[:, None],
+                     "F": F, "ws": self.kernel.workspace(1, batch_size, H, rnn.dtype),
+                     "hpT": np.empty((G * H, batch_size), rnn.dtype), "xpT": np.empty((G * H, batch_size), rnn.dtype)}
             if layer == 0:
-                entry["table"] = emb @ W_ihT + b  # (V, G*H): embedding and input projection in one lookup
+                entry["table"] = emb @ p["weight_ih"].T + b  # (V, G*H): embedding and input product in one lookup
+                entry["xp"] = np.empty((batch_size, G * H), rnn.dtype)
             else:
-                entry["W_ihT"], entry["b"] = W_ihT, b
+                entry["W_ih"], entry["b"] = np.ascontiguousarray(p["weight_ih"]), b[:, None]
             self.layers.append(entry)
         dec = model.children["decoder"].params
         self.W_decT = np.ascontiguousarray(dec["weight"].T)  # (H, V)
@@ -57,15 +59,16 @@ class Stepper:
         x = None
         for layer, e in enumerate(self.layers):
             if layer == 0:
-                np.take(e["table"], tokens, axis=0, out=e["xp"])
+                xp = np.take(e["table"], tokens, axis=0, out=e["xp"])  # (N, G*H)
             else:
-                np.dot(x, e["W_ihT"], out=e["xp"])
-                e["xp"] += e["b"]
+                np.dot(e["W_ih"], x.T, out=e["xpT"])
+                e["xpT"] += e["b"]
+                xp = e["xpT"].T
             prev = self.state[layer]
-            np.dot(prev[0], e["W_hhT"], out=e["hp"])
+            np.dot(e["W_hh"], prev[0].T, out=e["hpT"])  # (G*H, N)
             if e["b_rest"] is not None:
-                e["hp"][:, e["F"]:] += e["b_rest"]
-            new = self.kernel.forward_step(e["ws"], 0, e["xp"], e["hp"], prev)
+                e["hpT"][e["F"]:] += e["b_rest"]
+            new = self.kernel.forward_step(e["ws"], 0, xp, e["hpT"].T, prev)
             self.state[layer] = new  # views into this layer's workspace, overwritten in place next step
             x = new[0]
         np.dot(x, self.W_decT, out=self.logits)
