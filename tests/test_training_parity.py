@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks/
 
-from torch_lm_reference import TorchLM, detach  # noqa: E402
+from benchmarks.torch_lm_reference import TorchLM, detach  # noqa: E402
 
 from rnnlab.data import get_batch  # noqa: E402
 from rnnlab.train import Trainer, resolve_config  # noqa: E402

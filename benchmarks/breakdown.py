@@ -1,7 +1,7 @@
-"""Where a training step's time goes: python -m benchmarks.profile [--steps S] [--only NAME].
+"""Where a training step's time goes: python -m benchmarks.breakdown [--steps S] [--only NAME].
 
 Runs rnnlab's training step of each workload under cProfile (the same step as the benchmark worker)
-and sums the functions' own time into the parts below; writes benchmarks/results/profile.md.
+and sums the functions' own time into the parts below; writes benchmarks/results/breakdown.md.
 A function's own time includes the NumPy and BLAS calls it makes directly, so:
     in-loop products    forward_direction / backward_direction: h W_hh^T and dA W_hh, one step at a time
     gate element-wise   the cell kernels' forward_step / backward_step and sigmoid
@@ -62,13 +62,13 @@ def profile(w, steps: int) -> tuple[float, dict[str, float]]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.profile")
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.breakdown")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--only", help="substring of the workload names")
     args = ap.parse_args()
     names = list(PARTS) + ["other"]
     lines = ["Share of a training step's time (cProfile, own time of each function; "
-             "`python -m benchmarks.profile`).", "",
+             "`python -m benchmarks.breakdown`).", "",
              "| workload | ms/step | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
     for w in WORKLOADS:
         if args.only and args.only.lower() not in w.name.lower():
@@ -78,7 +78,7 @@ def main() -> None:
         lines.append(f"| {w.name} | {1e3 * seconds:.1f} | "
                      + " | ".join(f"{100 * parts.get(n, 0.0) / total:.0f}%" for n in names) + " |")
         print(lines[-1], flush=True)
-    out = Path(__file__).parent / "results" / "profile.md"
+    out = Path(__file__).parent / "results" / "breakdown.md"
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 
