@@ -35,7 +35,9 @@ def pairs(folder: Path) -> dict[int, tuple[float, float]]:
 def summary(diffs: list[float]) -> dict:
     n = len(diffs)
     mean = statistics.fmean(diffs)
-    sd = statistics.stdev(diffs) if n > 1 else math.nan
+    if n < 2:
+        return {"pairs": n, "mean": round(mean, 2), "rnnlab_worse_in": sum(d > 0 for d in diffs)}
+    sd = statistics.stdev(diffs)
     se = sd / math.sqrt(n)
     return {"pairs": n, "mean": round(mean, 2), "sd": round(sd, 2), "se": round(se, 2), "t": round(mean / se, 2),
             "rnnlab_worse_in": sum(d > 0 for d in diffs)}
@@ -64,8 +66,12 @@ def main() -> None:
               "runs": runs,
               "mean": {"rnnlab": round(statistics.fmean(r["rnnlab"] for r in runs), 2),
                        "torch": round(statistics.fmean(r["torch"] for r in runs), 2)},
-              "paired_difference": summary([r["rnnlab"] - r["torch"] for r in runs])}
+              "paired_difference": summary([r["rnnlab"] - r["torch"] for r in runs]),
+              "paired_difference_by_code": {code: summary([r["rnnlab"] - r["torch"] for r in runs if r["code"] == code])
+                                            for code in dict.fromkeys(r["code"] for r in runs)}}
     print("mean:", result["mean"], " paired difference rnnlab - PyTorch:", result["paired_difference"])
+    for code, s in result["paired_difference_by_code"].items():
+        print(f"  code {code}: {s}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
