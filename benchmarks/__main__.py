@@ -4,7 +4,8 @@ Each measurement runs in its own process (so peak memory is that workload's alon
 rnnlab, PyTorch at its default thread count, PyTorch at one thread and PyTorch without oneDNN
 (default threads) are interleaved round by round. rnnlab runs with its own defaults and is compared
 with the fastest PyTorch setting. Results go to
-benchmarks/results/bench.json and bench.md. Run it on a quiet machine: anything else on the cores
+benchmarks/results/bench.json and bench.md (bench-quick.* for --quick or --only runs, which leave the
+full table alone). Run it on a quiet machine: anything else on the cores
 distorts both sides, PyTorch's multi-threaded runs most.
 """
 
@@ -90,7 +91,7 @@ def main() -> None:
                "torch_nomkldnn_tokens_per_s": tps[("torch-nomkldnn", 0)],
                "torch_best_tokens_per_s": tps[best_torch],
                "torch_best": ("no oneDNN, " if best_torch[0] == "torch-nomkldnn" else "")
-               + f"{best_torch[1] or 'default'} threads",
+               + ("1 thread" if best_torch[1] == 1 else "default threads"),
                "ratio": ours / tps[best_torch], "rnnlab_peak_rss_mb": rss[("rnnlab", 0)],
                # memory is held against PyTorch's leanest setting, whichever was fastest
                "torch_peak_rss_mb": min(rss[s] for s in SIDES[1:])}
@@ -112,11 +113,12 @@ def main() -> None:
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit, "machine": platform.machine(), "cpus": os.cpu_count(),
             "processor": _cpu_name(), "python": platform.python_version(), "numpy": np.__version__,
             "torch": torch.__version__, "torch_default_threads": torch.get_num_threads(),
-            "matmul_peak_gflops": peak, "rounds": rounds, "reps": reps, "command": "python -m benchmarks"
-            + (" --quick" if args.quick else "")}
+            "matmul_peak_gflops": peak, "rounds": rounds, "reps": reps,
+            "command": " ".join(["python -m benchmarks", *sys.argv[1:]])}
+    name = "bench-quick" if args.quick or args.only else "bench"  # a partial run keeps the full table
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench.json").write_text(json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=2) + "\n")
-    (RESULTS / "bench.md").write_text(markdown(meta, summary, rows))
+    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown(meta, summary, rows))
     print(markdown(meta, summary, rows))
 
 
