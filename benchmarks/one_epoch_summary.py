@@ -19,28 +19,29 @@ import math
 import statistics
 from pathlib import Path
 
+from rnnlab.plot import read_metrics
+
 
 def pairs(folder: Path) -> dict[int, tuple[float, float]]:
     out = {}
     for t in sorted(folder.glob("torch-seed*.json")):
         seed = int(t.stem.removeprefix("torch-seed"))
-        metrics = folder / f"rnnlab-seed{seed}" / "metrics.jsonl"
-        if not metrics.exists():
+        run = folder / f"rnnlab-seed{seed}"
+        if not (run / "metrics.jsonl").exists():
             continue
-        valid = [r for r in map(json.loads, metrics.read_text().splitlines()) if "valid_perplexity" in r]
+        valid = [r for r in read_metrics(run) if "valid_perplexity" in r]
         out[seed] = (valid[-1]["valid_perplexity"], json.loads(t.read_text())["epochs"][-1]["valid_perplexity"])
     return out
 
 
 def summary(diffs: list[float]) -> dict:
-    n = len(diffs)
-    mean = statistics.fmean(diffs)
-    if n < 2:
-        return {"pairs": n, "mean": round(mean, 2), "rnnlab_worse_in": sum(d > 0 for d in diffs)}
-    sd = statistics.stdev(diffs)
-    se = sd / math.sqrt(n)
-    return {"pairs": n, "mean": round(mean, 2), "sd": round(sd, 2), "se": round(se, 2), "t": round(mean / se, 2),
-            "rnnlab_worse_in": sum(d > 0 for d in diffs)}
+    n, mean = len(diffs), statistics.fmean(diffs)
+    out = {"pairs": n, "mean": round(mean, 2), "rnnlab_worse_in": sum(d > 0 for d in diffs)}
+    if n > 1:
+        sd = statistics.stdev(diffs)
+        se = sd / math.sqrt(n)
+        out |= {"sd": round(sd, 2), "se": round(se, 2), "t": round(mean / se, 2)}
+    return out
 
 
 def main() -> None:

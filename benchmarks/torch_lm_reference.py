@@ -44,6 +44,19 @@ def detach(state):
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else (None if state is None else state.detach())
 
 
+def train_step(model, opt, x, y, state, cfg):
+    """One step of the recipe on inputs x and targets y (T, N): mean cross-entropy, scaled by T when
+    cfg.loss_scale is "sum_time", global-norm clipping at cfg.clip, optimiser step. Returns (mean loss,
+    gradient norm before clipping, new state); the state is detached when passed to the next step."""
+    logits, state = model(torch.from_numpy(x), detach(state))
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).reshape(-1))
+    opt.zero_grad()
+    (loss * x.shape[0] if cfg.loss_scale == "sum_time" else loss).backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+    opt.step()
+    return loss.item(), norm.item(), state
+
+
 def evaluate(model, data, T):
     model.eval()
     total, count, state = 0.0, 0, None
@@ -99,14 +112,7 @@ def main():
             g["lr"] = lr
         state, t0 = None, time.perf_counter()
         for _, x, y in iterate(train, cfg.seq_len):
-            logits, state = model(torch.from_numpy(x), detach(state))
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).reshape(-1))
-            if cfg.loss_scale == "sum_time":
-                loss = loss * x.shape[0]
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-            opt.step()
+            _, _, state = train_step(model, opt, x, y, state, cfg)
         v = evaluate(model, valid, cfg.seq_len)
         results.append({"epoch": epoch, "valid_loss": v, "valid_perplexity": math.exp(v),
                          "seconds": time.perf_counter() - t0})

@@ -20,7 +20,7 @@ import torch
 from rnnlab.data import get_batch
 from rnnlab.train import Trainer, resolve_config
 
-from .torch_lm_reference import TorchLM, detach
+from .torch_lm_reference import TorchLM, train_step
 
 
 def flat(arrays) -> np.ndarray:
@@ -47,13 +47,7 @@ def main() -> None:
             x, y = get_batch(ours.train_data, (step - 1) * cfg.seq_len, cfg.seq_len)
             ours.train_step(x, y)
             ours.step += 1
-            logits, state = theirs(torch.from_numpy(x), detach(state))
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                                     torch.from_numpy(y).reshape(-1)) * x.shape[0]
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(theirs.parameters(), cfg.clip)
-            opt.step()
+            _, _, state = train_step(theirs, opt, x, y, state, cfg)
             if step % every == 0:
                 snaps["rnnlab", dtype, step] = flat(ours.model.state_dict().values())
                 snaps["torch", dtype, step] = flat(p.detach().numpy() for p in theirs.state_dict().values())

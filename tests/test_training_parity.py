@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks/
 
-from benchmarks.torch_lm_reference import TorchLM, detach  # noqa: E402
+from benchmarks.torch_lm_reference import TorchLM, train_step  # noqa: E402
 
 from rnnlab.data import get_batch  # noqa: E402
 from rnnlab.train import Trainer, resolve_config  # noqa: E402
@@ -34,13 +34,8 @@ def test_training_trajectory_matches_torch(tmp_path, optimizer, lr, cell):
         x, y = get_batch(ours.train_data, step * cfg.seq_len, cfg.seq_len)
         loss, norm = ours.train_step(x, y)
         ours.step += 1
-        logits, state = theirs(torch.from_numpy(x), detach(state))
-        tloss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).reshape(-1))
-        opt.zero_grad()
-        (tloss * x.shape[0]).backward()
-        tnorm = torch.nn.utils.clip_grad_norm_(theirs.parameters(), 0.5)
-        opt.step()
-        assert loss == pytest.approx(tloss.item(), rel=1e-10) and norm == pytest.approx(tnorm.item(), rel=1e-8)
+        tloss, tnorm, state = train_step(theirs, opt, x, y, state, cfg)
+        assert loss == pytest.approx(tloss, rel=1e-10) and norm == pytest.approx(tnorm, rel=1e-8)
     assert norm > 0.5  # clipping was active
     tsd = theirs.state_dict()
     for k, p in ours.model.state_dict().items():
