@@ -22,8 +22,8 @@ def test_gradcheck_command_prints_a_table_and_passes(capsys):
 def test_gradcheck_command_fails_on_a_wrong_backward(monkeypatch, capsys):
     good = GRUKernel.backward_step
 
-    def bad(self, ws, k, dstate, prev):
-        dxp, dhp, direct = good(self, ws, k, dstate, prev)
+    def bad(self, ws, k, dstate, prev, out=None):
+        dxp, dhp, direct = good(self, ws, k, dstate, prev, out)
         return dxp, dhp, (direct[0] * 0.5,)
 
     monkeypatch.setattr(GRUKernel, "backward_step", bad)

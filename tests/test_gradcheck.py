@@ -52,17 +52,17 @@ def test_numerical_gradient_of_known_function():
 _lstm_backward, _gru_backward = LSTMKernel.backward_step, GRUKernel.backward_step
 
 
-def _lstm_without_cell_path(self, ws, k, dstate, prev):
-    da, _, (_, dc_prev) = _lstm_backward(self, ws, k, dstate, prev)
+def _lstm_without_cell_path(self, ws, k, dstate, prev, out=None):
+    da, _, (_, dc_prev) = _lstm_backward(self, ws, k, dstate, prev, out)
     return da, da, (None, dc_prev * 0)  # forgets dc_{t-1} = dc * f
 
 
-def _gru_reset_gate_before_product(self, ws, k, dstate, prev):
-    dxp, _, direct = _gru_backward(self, ws, k, dstate, prev)
+def _gru_reset_gate_before_product(self, ws, k, dstate, prev, out=None):
+    dxp, _, direct = _gru_backward(self, ws, k, dstate, prev, out)
     return dxp, dxp, direct  # treats dL/d(hn) as if r were not applied after W_hn h
 
 
-def _rnn_wrong_derivative(self, ws, k, dstate, prev):
+def _rnn_wrong_derivative(self, ws, k, dstate, prev, out=None):
     (dh,) = dstate
     return dh, dh, (None,)  # forgets tanh'
 

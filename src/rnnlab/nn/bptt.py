@@ -123,8 +123,10 @@ def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask):
             m = mask[k]
             dcand = [np.where(m, di, 0) for di in d]
             carry = [np.where(m, 0, di) for di in d]
-        dxp, dhp, direct = kernel.backward_step(ws, k, tuple(dcand), prev)
-        DXP[k] = dxp
+        out = DXP[k]
+        dxp, dhp, direct = kernel.backward_step(ws, k, tuple(dcand), prev, out)  # dxp written into out
+        if dxp is not out:
+            out[...] = dxp
         if kernel.separate_dhp:
             DHP[k] = dhp
         d_prev = [np.dot(dhp, W_hh)]  # dh_{k-1} through h W_hh^T: (N, G*H) @ (G*H, H)

@@ -60,13 +60,14 @@ class GRUKernel:
         h += n
         return (h,)
 
-    def backward_step(self, ws, k, dstate, prev):
+    def backward_step(self, ws, k, dstate, prev, out=None):
+        """Returns (dxp, dhp, (dh_direct,)), dxp and dhp (N, 3H), dxp written into ``out`` if given."""
         (dh,) = dstate
         (h_prev,) = prev
         N, H = h_prev.shape
         r, z, n = ws["act"][k]
         dan = dh * (1 - z) * (1 - n * n)
-        dxp = np.empty((N, 3 * H), h_prev.dtype)
+        dxp = np.empty((N, 3 * H), h_prev.dtype) if out is None else out
         d3 = dxp.reshape(N, 3, H)
         np.multiply(dan * ws["hn"][k], r * (1 - r), out=d3[:, 0])
         np.multiply(dh * (h_prev - n), z * (1 - z), out=d3[:, 1])

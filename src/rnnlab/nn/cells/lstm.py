@@ -59,14 +59,15 @@ class LSTMKernel:
         np.multiply(o, tc, out=h)
         return h, c
 
-    def backward_step(self, ws, k, dstate, prev):
+    def backward_step(self, ws, k, dstate, prev, out=None):
+        """Returns (da, da, (None, dc_{t-1})), da (N, 4H) written into ``out`` if given."""
         dh, dc_next = dstate
         _, c_prev = prev
         N, H = c_prev.shape
         i, f, g, o = ws["act"][k]
         tc = ws["tc"][k]
         dc = dc_next + dh * o * (1 - tc * tc)
-        da = np.empty((N, 4 * H), c_prev.dtype)
+        da = np.empty((N, 4 * H), c_prev.dtype) if out is None else out
         d4 = da.reshape(N, 4, H)
         np.multiply(dc * g, i * (1 - i), out=d4[:, 0])
         np.multiply(dc * c_prev, f * (1 - f), out=d4[:, 1])

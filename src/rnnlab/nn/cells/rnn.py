@@ -43,12 +43,13 @@ class RNNKernel:
             np.maximum(h, 0, out=h)
         return (h,)
 
-    def backward_step(self, ws, k, dstate, prev):
-        """dstate = (dh_t,). Returns (dxp, dhp, direct) with direct = (None,): no path but W_hh."""
+    def backward_step(self, ws, k, dstate, prev, out=None):
+        """dstate = (dh_t,). Returns (dxp, dhp, direct) with direct = (None,): no path but W_hh;
+        dxp = dhp written into ``out`` if given."""
         (dh,) = dstate
         h = ws["h"][k]
         if self.nonlinearity == "tanh":
-            da = dh * (1 - h * h)
+            da = np.multiply(dh, 1 - h * h, out=out)
         else:
-            da = dh * (h > 0)
+            da = np.multiply(dh, h > 0, out=out)
         return da, da, (None,)
