@@ -1,0 +1,74 @@
+/* Fused LSTM gate arithmetic for one time step, float32 and float64: the arithmetic of
+   LSTMKernel.forward_step and backward_step (rnnlab/nn/cells/lstm.py, the derivation and the NumPy
+   reference these are tested against) in one pass. Plain C with no Python API, loaded with ctypes
+   (rnnlab/nn/cells/native.py). All arrays row-major, strides in elements.
+
+   forward   a = xp + hp, xp and hp (N, 4H) with strides (row, column): hp arrives transposed
+             i = sigma(a_i)  f = sigma(a_f)  g = tanh(a_g)  o = sigma(a_o)
+             c = f c_prev + i g    tc = tanh(c)    h = o tc
+             -> act (4, N, H) = i, f, g, o;  c, tc, h (N, H)
+   backward  dc = dc_next + dh o (1 - tc^2)
+             da = [dc g i(1-i) | dc c_prev f(1-f) | dc i (1-g^2) | dh tc o(1-o)]  (N, 4H)
+             dc_prev = dc f                                                        (N, H)
+
+   Each function is compiled for AVX-512, AVX2 and plain x86-64 (target_clones: the dynamic linker
+   picks the one for the CPU), and exp and tanh vectorise through glibc's SIMD variants (libmvec,
+   glibc >= 2.35 for tanh), declared below as glibc's math.h does under -ffast-math, so that no other
+   fast-math liberty is taken. */
+#include <math.h>
+#include <stddef.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SIMD_DECL __attribute__((__simd__("notinbranch")))
+SIMD_DECL float expf(float);
+SIMD_DECL float tanhf(float);
+SIMD_DECL double exp(double);
+SIMD_DECL double tanh(double);
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
+#define KERNELS(T, SUF, EXP, TANH)                                                                        \
+    CLONES void lstm_forward_##SUF(long N, long H, const T *xp, long xr, long xc, const T *hp, long hr,    \
+                                   long hc, const T *c_prev, T *act, T *c, T *tc, T *h) {                 \
+        const long NH = N * H;                                                                            \
+        for (long n = 0; n < N; n++) {                                                                    \
+            const T *x = xp + n * xr, *p = hp + n * hr;                                                   \
+            T *ai = act + n * H, *af = ai + NH, *ag = af + NH, *ao = ag + NH;                            \
+            const T *cp = c_prev + n * H;                                                                 \
+            T *cn = c + n * H, *tn = tc + n * H, *hn = h + n * H;                                        \
+            _Pragma("omp simd")                                                                           \
+            for (long j = 0; j < H; j++) {                                                                \
+                T i = 1 / (1 + EXP(-(x[j * xc] + p[j * hc])));                                            \
+                T f = 1 / (1 + EXP(-(x[(H + j) * xc] + p[(H + j) * hc])));                                \
+                T g = TANH(x[(2 * H + j) * xc] + p[(2 * H + j) * hc]);                                    \
+                T o = 1 / (1 + EXP(-(x[(3 * H + j) * xc] + p[(3 * H + j) * hc])));                        \
+                T cc = f * cp[j] + i * g, t = TANH(cc);                                                   \
+                ai[j] = i; af[j] = f; ag[j] = g; ao[j] = o;                                               \
+                cn[j] = cc; tn[j] = t; hn[j] = o * t;                                                     \
+            }                                                                                             \
+        }                                                                                                 \
+    }                                                                                                     \
+    CLONES void lstm_backward_##SUF(long N, long H, const T *act, const T *tc, const T *c_prev,           \
+                                    const T *dh, const T *dc_next, T *da, T *dc_prev) {                   \
+        const long NH = N * H;                                                                            \
+        for (long n = 0; n < N; n++) {                                                                    \
+            const T *ai = act + n * H, *af = ai + NH, *ag = af + NH, *ao = ag + NH;                      \
+            const long r = n * H;                                                                         \
+            T *d = da + 4 * r;                                                                            \
+            _Pragma("omp simd")                                                                           \
+            for (long j = 0; j < H; j++) {                                                                \
+                T i = ai[j], f = af[j], g = ag[j], o = ao[j], t = tc[r + j], h = dh[r + j];               \
+                T dc = dc_next[r + j] + h * o * (1 - t * t);                                              \
+                d[j] = dc * g * i * (1 - i);                                                              \
+                d[H + j] = dc * c_prev[r + j] * f * (1 - f);                                              \
+                d[2 * H + j] = dc * i * (1 - g * g);                                                      \
+                d[3 * H + j] = h * t * o * (1 - o);                                                       \
+                dc_prev[r + j] = dc * f;                                                                  \
+            }                                                                                             \
+        }                                                                                                 \
+    }
+
+KERNELS(float, f32, expf, tanhf)
+KERNELS(double, f64, exp, tanh)

@@ -1,0 +1,66 @@
+"""The compiled gate kernels (``_gates.c``), if they were built: ``lstm_forward`` and ``lstm_backward``
+run one LSTM step's gate arithmetic in one pass, for float32 and float64, and return False when
+they cannot take the arrays given (the NumPy kernel then runs). ``RNNLAB_NATIVE=0`` turns them off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["available", "lstm_forward", "lstm_backward"]
+
+
+def _load():
+    if os.environ.get("RNNLAB_NATIVE", "1") == "0":
+        return None
+    here = Path(__file__).parent
+    for path in sorted(here.glob("_gates*.so")):
+        try:
+            return ctypes.CDLL(str(path))
+        except OSError:
+            continue
+    return None
+
+
+_lib = _load()
+_L, _P = ctypes.c_long, ctypes.c_void_p
+if _lib is not None:
+    for _sfx in ("f32", "f64"):
+        getattr(_lib, f"lstm_forward_{_sfx}").argtypes = [_L, _L, _P, _L, _L, _P, _L, _L, _P, _P, _P, _P, _P]
+        getattr(_lib, f"lstm_backward_{_sfx}").argtypes = [_L, _L, _P, _P, _P, _P, _P, _P, _P]
+_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+
+
+def available() -> bool:
+    return _lib is not None
+
+
+def _c(*arrays) -> bool:
+    return all(a.flags.c_contiguous for a in arrays)
+
+
+def lstm_forward(xp, hp, c_prev, act, c, tc, h) -> bool:
+    sfx = _SUFFIX.get(xp.dtype)
+    if _lib is None or sfx is None or not _c(c_prev, act, c, tc, h):
+        return False
+    N, H = c_prev.shape
+    it = xp.itemsize
+    getattr(_lib, f"lstm_forward_{sfx}")(N, H, xp.ctypes.data, xp.strides[0] // it, xp.strides[1] // it,
+                                         hp.ctypes.data, hp.strides[0] // it, hp.strides[1] // it,
+                                         c_prev.ctypes.data, act.ctypes.data, c.ctypes.data, tc.ctypes.data,
+                                         h.ctypes.data)
+    return True
+
+
+def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
+    sfx = _SUFFIX.get(tc.dtype)
+    if _lib is None or sfx is None or not _c(act, tc, c_prev, dh, dc_next, da, dc_prev):
+        return False
+    N, H = tc.shape
+    getattr(_lib, f"lstm_backward_{sfx}")(N, H, act.ctypes.data, tc.ctypes.data, c_prev.ctypes.data,
+                                          dh.ctypes.data, dc_next.ctypes.data, da.ctypes.data, dc_prev.ctypes.data)
+    return True
