@@ -1,6 +1,6 @@
-/* Fused LSTM gate arithmetic for one time step, float32 and float64: the arithmetic of
-   LSTMKernel.forward_step and backward_step (rnnlab/nn/cells/lstm.py, the derivation and the NumPy
-   reference these are tested against) in one pass. Plain C with no Python API, loaded with ctypes
+/* Fused LSTM and GRU gate arithmetic for one time step, float32 and float64: the arithmetic of the
+   kernels' forward_step and backward_step (rnnlab/nn/cells/lstm.py and gru.py, the derivations and the
+   NumPy references these are tested against) in one pass. Plain C with no Python API, loaded with ctypes
    (rnnlab/nn/cells/native.py). All arrays row-major, strides in elements.
 
    forward   a = xp + hp, xp and hp (N, 4H) with strides (row, column): hp arrives transposed
@@ -10,6 +10,14 @@
    backward  dc = dc_next + dh o (1 - tc^2)
              da = [dc g i(1-i) | dc c_prev f(1-f) | dc i (1-g^2) | dh tc o(1-o)]  (N, 4H)
              dc_prev = dc f                                                        (N, H)
+
+   GRU forward   r = sigma(xr + hr)  z = sigma(xz + hz)  n = tanh(xn + r hn)  h = (h_prev - n) z + n,
+                 xp, hp (N, 3H) = [xr | xz | xn], [hr | hz | hn] with strides (row, column)
+                 -> act (3, N, H) = r, z, n;  hn, h (N, H)
+       backward  dan = dh (1 - z)(1 - n^2)
+                 dxp = [dan hn r(1-r) | dh (h_prev - n) z(1-z) | dan]     (N, 3H)
+                 dhp = dxp with its last block times r                   (N, 3H)
+                 dh_prev (direct path) = dh z                             (N, H)
 
    Each function is compiled for AVX-512, AVX2 and plain x86-64 (target_clones: the dynamic linker
    picks the one for the CPU), and exp and tanh vectorise through glibc's SIMD variants (libmvec,
@@ -70,5 +78,45 @@ SIMD_DECL double tanh(double);
         }                                                                                                 \
     }
 
+#define GRU_KERNELS(T, SUF, EXP, TANH)                                                                    \
+    CLONES void gru_forward_##SUF(long N, long H, const T *xp, long xr, long xc, const T *hp, long hr,     \
+                                  long hc, const T *h_prev, T *act, T *hn, T *h) {                        \
+        const long NH = N * H;                                                                            \
+        for (long n = 0; n < N; n++) {                                                                    \
+            const T *x = xp + n * xr, *p = hp + n * hr;                                                   \
+            T *ar = act + n * H, *az = ar + NH, *an = az + NH;                                            \
+            const long q = n * H;                                                                         \
+            _Pragma("omp simd")                                                                           \
+            for (long j = 0; j < H; j++) {                                                                \
+                T r = 1 / (1 + EXP(-(x[j * xc] + p[j * hc])));                                            \
+                T z = 1 / (1 + EXP(-(x[(H + j) * xc] + p[(H + j) * hc])));                                \
+                T m = p[(2 * H + j) * hc];                                                                \
+                T g = TANH(x[(2 * H + j) * xc] + r * m);                                                  \
+                ar[j] = r; az[j] = z; an[j] = g; hn[q + j] = m;                                           \
+                h[q + j] = (h_prev[q + j] - g) * z + g;                                                   \
+            }                                                                                             \
+        }                                                                                                 \
+    }                                                                                                     \
+    CLONES void gru_backward_##SUF(long N, long H, const T *act, const T *hn, const T *h_prev,            \
+                                   const T *dh, T *dxp, T *dhp, T *dh_prev) {                             \
+        const long NH = N * H;                                                                            \
+        for (long n = 0; n < N; n++) {                                                                    \
+            const T *ar = act + n * H, *az = ar + NH, *an = az + NH;                                      \
+            const long q = n * H;                                                                         \
+            T *dx = dxp + 3 * q, *dp = dhp + 3 * q;                                                       \
+            _Pragma("omp simd")                                                                           \
+            for (long j = 0; j < H; j++) {                                                                \
+                T r = ar[j], z = az[j], g = an[j], d = dh[q + j];                                         \
+                T dan = d * (1 - z) * (1 - g * g);                                                        \
+                T dr = dan * hn[q + j] * r * (1 - r), dz = d * (h_prev[q + j] - g) * z * (1 - z);         \
+                dx[j] = dr; dx[H + j] = dz; dx[2 * H + j] = dan;                                          \
+                dp[j] = dr; dp[H + j] = dz; dp[2 * H + j] = dan * r;                                      \
+                dh_prev[q + j] = d * z;                                                                   \
+            }                                                                                             \
+        }                                                                                                 \
+    }
+
 KERNELS(float, f32, expf, tanhf)
 KERNELS(double, f64, exp, tanh)
+GRU_KERNELS(float, f32, expf, tanhf)
+GRU_KERNELS(double, f64, exp, tanh)

@@ -16,6 +16,10 @@ Backward, given dh_t:
     dxp = [dr r(1-r) | dz z(1-z) | dan]
     dhp = [dr r(1-r) | dz z(1-z) | dan * r]
     dh_{t-1} = dh_direct + dhp W_hh    (the matrix product is added by the time loop)
+
+When the compiled kernels are built (``native``, ``_gates.c``), forward_step and backward_step hand
+the same arithmetic to them, one pass over the step's arrays; the NumPy code below is the reference
+they are tested against and what runs without them.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...functional import sigmoid
+from . import native
 
 __all__ = ["GRUKernel"]
 
@@ -46,6 +51,8 @@ class GRUKernel:
         x3 = xp.reshape(N, 3, H).transpose(1, 0, 2)  # (3, N, H) views
         h3 = hp.reshape(N, 3, H).transpose(1, 0, 2)
         a = ws["act"][k]
+        if native.gru_forward(xp, hp, h_prev, a, ws["hn"][k], ws["h"][k]):
+            return (ws["h"][k],)
         np.add(x3[:2], h3[:2], out=a[:2])
         sigmoid(a[:2], out=a[:2])
         r, z, n = a
@@ -65,13 +72,16 @@ class GRUKernel:
         (dh,) = dstate
         (h_prev,) = prev
         N, H = h_prev.shape
+        dxp = np.empty((N, 3 * H), h_prev.dtype) if out is None else out
+        dhp, dh_prev = np.empty_like(dxp), np.empty_like(h_prev)
+        if native.gru_backward(ws["act"][k], ws["hn"][k], h_prev, dh, dxp, dhp, dh_prev):
+            return dxp, dhp, (dh_prev,)
         r, z, n = ws["act"][k]
         dan = dh * (1 - z) * (1 - n * n)
-        dxp = np.empty((N, 3 * H), h_prev.dtype) if out is None else out
         d3 = dxp.reshape(N, 3, H)
         np.multiply(dan * ws["hn"][k], r * (1 - r), out=d3[:, 0])
         np.multiply(dh * (h_prev - n), z * (1 - z), out=d3[:, 1])
         d3[:, 2] = dan
-        dhp = dxp.copy()
+        np.copyto(dhp, dxp)
         dhp.reshape(N, 3, H)[:, 2] *= r
-        return dxp, dhp, (dh * z,)
+        return dxp, dhp, (np.multiply(dh, z, out=dh_prev),)

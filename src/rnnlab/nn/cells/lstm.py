@@ -83,4 +83,4 @@ class LSTMKernel:
         np.multiply(dc * c_prev, f * (1 - f), out=d4[:, 1])
         np.multiply(dc * i, 1 - g * g, out=d4[:, 2])
         np.multiply(dh * tc, o * (1 - o), out=d4[:, 3])
-        return da, da, (None, dc * f)
+        return da, da, (None, np.multiply(dc, f, out=dc_prev))

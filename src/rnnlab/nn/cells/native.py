@@ -1,6 +1,7 @@
-"""The compiled gate kernels (``_gates.c``), if they were built: ``lstm_forward`` and ``lstm_backward``
-run one LSTM step's gate arithmetic in one pass, for float32 and float64, and return False when
-they cannot take the arrays given (the NumPy kernel then runs). ``RNNLAB_NATIVE=0`` turns them off.
+"""The compiled gate kernels (``_gates.c``), if they were built: ``lstm_forward``, ``lstm_backward``,
+``gru_forward`` and ``gru_backward`` run one step's gate arithmetic in one pass, for float32 and
+float64, and return False when they cannot take the arrays given (the NumPy kernel then runs).
+``RNNLAB_NATIVE=0`` turns them off.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available", "lstm_forward", "lstm_backward"]
+__all__ = ["available", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
 
 def _load():
@@ -32,6 +33,8 @@ if _lib is not None:
     for _sfx in ("f32", "f64"):
         getattr(_lib, f"lstm_forward_{_sfx}").argtypes = [_L, _L, _P, _L, _L, _P, _L, _L, _P, _P, _P, _P, _P]
         getattr(_lib, f"lstm_backward_{_sfx}").argtypes = [_L, _L, _P, _P, _P, _P, _P, _P, _P]
+        getattr(_lib, f"gru_forward_{_sfx}").argtypes = [_L, _L, _P, _L, _L, _P, _L, _L, _P, _P, _P, _P]
+        getattr(_lib, f"gru_backward_{_sfx}").argtypes = [_L, _L, _P, _P, _P, _P, _P, _P, _P]
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 
 
@@ -63,4 +66,26 @@ def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
     N, H = tc.shape
     getattr(_lib, f"lstm_backward_{sfx}")(N, H, act.ctypes.data, tc.ctypes.data, c_prev.ctypes.data,
                                           dh.ctypes.data, dc_next.ctypes.data, da.ctypes.data, dc_prev.ctypes.data)
+    return True
+
+
+def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
+    sfx = _SUFFIX.get(xp.dtype)
+    if _lib is None or sfx is None or not _c(h_prev, act, hn, h):
+        return False
+    N, H = h_prev.shape
+    it = xp.itemsize
+    getattr(_lib, f"gru_forward_{sfx}")(N, H, xp.ctypes.data, xp.strides[0] // it, xp.strides[1] // it,
+                                        hp.ctypes.data, hp.strides[0] // it, hp.strides[1] // it,
+                                        h_prev.ctypes.data, act.ctypes.data, hn.ctypes.data, h.ctypes.data)
+    return True
+
+
+def gru_backward(act, hn, h_prev, dh, dxp, dhp, dh_prev) -> bool:
+    sfx = _SUFFIX.get(h_prev.dtype)
+    if _lib is None or sfx is None or not _c(act, hn, h_prev, dh, dxp, dhp, dh_prev):
+        return False
+    N, H = h_prev.shape
+    getattr(_lib, f"gru_backward_{sfx}")(N, H, act.ctypes.data, hn.ctypes.data, h_prev.ctypes.data,
+                                         dh.ctypes.data, dxp.ctypes.data, dhp.ctypes.data, dh_prev.ctypes.data)
     return True
