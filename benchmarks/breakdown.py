@@ -4,7 +4,7 @@ Runs rnnlab's training step of each workload under cProfile (the same step as th
 and sums the functions' own time into the parts below; writes benchmarks/results/breakdown.md.
 A function's own time includes the NumPy and BLAS calls it makes directly, so:
     in-loop products    forward_direction / backward_direction: h W_hh^T and dA W_hh, one step at a time
-    gate element-wise   the cell kernels' forward_step / backward_step and sigmoid
+    gate element-wise   the cell kernels' forward_step / backward_step, sigmoid, the compiled kernels' calls
     big products        project_inputs (X W_ih^T), RNNBase.backward (dX = dXP W_ih), weight_gradients
     embedding, decoder  Embedding, Linear; the fused embedding's lookup and per-token sums
     loss                softmax cross-entropy forward / backward
@@ -25,7 +25,7 @@ from .workloads import WORKLOADS
 
 PARTS = {
     "in-loop products": ["forward_direction", "backward_direction"],
-    "gate element-wise": ["forward_step", "backward_step", "sigmoid"],
+    "gate element-wise": ["forward_step", "backward_step", "sigmoid", "native.py"],
     "big products": ["project_inputs", "weight_gradients", "recurrent.py:backward"],
     "embedding, decoder": ["layers.py:forward", "layers.py:backward", "sum_rows_by_index", "take",
                            "language_model.py"],
