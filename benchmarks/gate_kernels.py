@@ -8,25 +8,17 @@ one thread, microseconds per call, with rnnlab.keep_heap() as in training.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from rnnlab import keep_heap
 from rnnlab.nn.cells import GRUKernel, LSTMKernel, native
 
+from .timing import best_seconds
 from .workloads import WORKLOADS
 
 
-def best_us(f, calls: int = 1000) -> float:
-    f()
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(calls):
-            f()
-        best = min(best, (time.perf_counter() - t) / calls)
-    return best * 1e6
+def best_us(f) -> float:
+    return best_seconds(f, 1000) * 1e6
 
 
 def time_step(kernel, N: int, H: int) -> tuple[float, float]:

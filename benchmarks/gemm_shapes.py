@@ -16,22 +16,15 @@ Best of 5 timings of a batch of calls; GFLOP/s = 2 * multiply-adds / time.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
+from .timing import best_seconds
 from .workloads import WORKLOADS
 
 
 def rate(f, flops: float, calls: int) -> float:
-    f()
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(calls):
-            f()
-        best = min(best, (time.perf_counter() - t) / calls)
-    return flops / best / 1e9
+    return flops / best_seconds(f, calls) / 1e9
 
 
 def main() -> None:
