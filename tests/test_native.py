@@ -52,11 +52,13 @@ def test_compiled_step_matches_numpy(monkeypatch, kernel, dtype, tol, N, H):
 
 
 @needs_native
-def test_compiled_kernels_take_the_training_path():
+def test_compiled_kernel_takes_the_loops_arrays_and_refuses_others():
     xp, hp, prev, _ = _step_arrays(np.random.default_rng(0), LSTMKernel(), 4, 6, np.float32)
     act, c, tc, h = np.empty((4, 4, 6), np.float32), *(np.empty((4, 6), np.float32) for _ in range(3))
     assert native.lstm_forward(xp, hp, prev[1], act, c, tc, h)
     assert not native.lstm_forward(xp.astype(np.float16), hp, prev[1], act, c, tc, h)  # falls back
+    assert not native.lstm_forward(xp, hp.astype(np.float64), prev[1], act, c, tc, h)  # mixed dtypes
+    assert not native.lstm_forward(xp, hp, prev[1], act, c, tc, np.empty((6, 4), np.float32).T)  # not contiguous
 
 
 @pytest.mark.parametrize("mode", ["lstm", "gru"])

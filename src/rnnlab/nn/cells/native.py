@@ -42,13 +42,15 @@ def available() -> bool:
     return _lib is not None
 
 
-def _c(*arrays) -> bool:
-    return all(a.flags.c_contiguous for a in arrays)
+def _fits(dtype, strided, contiguous) -> bool:
+    """All arrays of ``dtype``; those in ``contiguous`` C-contiguous (``strided`` ones go by strides)."""
+    return (all(a.dtype == dtype for a in (*strided, *contiguous))
+            and all(a.flags.c_contiguous for a in contiguous))
 
 
 def lstm_forward(xp, hp, c_prev, act, c, tc, h) -> bool:
     sfx = _SUFFIX.get(xp.dtype)
-    if _lib is None or sfx is None or not _c(c_prev, act, c, tc, h):
+    if _lib is None or sfx is None or not _fits(xp.dtype, (hp,), (c_prev, act, c, tc, h)):
         return False
     N, H = c_prev.shape
     it = xp.itemsize
@@ -61,7 +63,7 @@ def lstm_forward(xp, hp, c_prev, act, c, tc, h) -> bool:
 
 def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
     sfx = _SUFFIX.get(tc.dtype)
-    if _lib is None or sfx is None or not _c(act, tc, c_prev, dh, dc_next, da, dc_prev):
+    if _lib is None or sfx is None or not _fits(tc.dtype, (), (act, tc, c_prev, dh, dc_next, da, dc_prev)):
         return False
     N, H = tc.shape
     getattr(_lib, f"lstm_backward_{sfx}")(N, H, act.ctypes.data, tc.ctypes.data, c_prev.ctypes.data,
@@ -71,7 +73,7 @@ def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
 
 def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
     sfx = _SUFFIX.get(xp.dtype)
-    if _lib is None or sfx is None or not _c(h_prev, act, hn, h):
+    if _lib is None or sfx is None or not _fits(xp.dtype, (hp,), (h_prev, act, hn, h)):
         return False
     N, H = h_prev.shape
     it = xp.itemsize
@@ -83,7 +85,7 @@ def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
 
 def gru_backward(act, hn, h_prev, dh, dxp, dhp, dh_prev) -> bool:
     sfx = _SUFFIX.get(h_prev.dtype)
-    if _lib is None or sfx is None or not _c(act, hn, h_prev, dh, dxp, dhp, dh_prev):
+    if _lib is None or sfx is None or not _fits(h_prev.dtype, (), (act, hn, h_prev, dh, dxp, dhp, dh_prev)):
         return False
     N, H = h_prev.shape
     getattr(_lib, f"gru_backward_{sfx}")(N, H, act.ctypes.data, hn.ctypes.data, h_prev.ctypes.data,
