@@ -28,66 +28,50 @@ def _load():
 
 
 _lib = _load()
-_L, _P = ctypes.c_long, ctypes.c_void_p
-if _lib is not None:
-    for _sfx in ("f32", "f64"):
-        getattr(_lib, f"lstm_forward_{_sfx}").argtypes = [_L, _L, _P, _L, _L, _P, _L, _L, _P, _P, _P, _P, _P]
-        getattr(_lib, f"lstm_backward_{_sfx}").argtypes = [_L, _L, _P, _P, _P, _P, _P, _P, _P]
-        getattr(_lib, f"gru_forward_{_sfx}").argtypes = [_L, _L, _P, _L, _L, _P, _L, _L, _P, _P, _P, _P]
-        getattr(_lib, f"gru_backward_{_sfx}").argtypes = [_L, _L, _P, _P, _P, _P, _P, _P, _P]
+# name: (arrays passed by pointer and (row, column) strides, arrays passed by pointer alone), after N, H
+_SIGNATURES = {"lstm_forward": (2, 5), "lstm_backward": (0, 7), "gru_forward": (2, 4), "gru_backward": (0, 7)}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+_functions = {}  # (name, dtype) -> the C function
+if _lib is not None:
+    _L, _P = ctypes.c_long, ctypes.c_void_p
+    for _name, (_strided, _plain) in _SIGNATURES.items():
+        for _dtype, _sfx in _SUFFIX.items():
+            _f = getattr(_lib, f"{_name}_{_sfx}")
+            _f.argtypes = [_L, _L] + [_P, _L, _L] * _strided + [_P] * _plain
+            _functions[_name, _dtype] = _f
 
 
 def available() -> bool:
     return _lib is not None
 
 
-def _fits(dtype, strided, contiguous) -> bool:
-    """All arrays of ``dtype``; those in ``contiguous`` C-contiguous (``strided`` ones go by strides)."""
-    return (all(a.dtype == dtype for a in (*strided, *contiguous))
-            and all(a.flags.c_contiguous for a in contiguous))
+def _call(name, shape, strided, contiguous) -> bool:
+    """Run the C function ``name`` for (N, H) = ``shape`` if it can take the arrays: all of one
+    float dtype, those in ``contiguous`` C-contiguous (``strided`` ones are passed with their strides)."""
+    dtype = contiguous[0].dtype
+    if (_lib is None or (name, dtype) not in _functions
+            or any(a.dtype != dtype for a in (*strided, *contiguous))
+            or not all(a.flags.c_contiguous for a in contiguous)):
+        return False
+    it = dtype.itemsize
+    args = [*shape]
+    for a in strided:
+        args += [a.ctypes.data, a.strides[0] // it, a.strides[1] // it]
+    _functions[name, dtype](*args, *(a.ctypes.data for a in contiguous))
+    return True
 
 
 def lstm_forward(xp, hp, c_prev, act, c, tc, h) -> bool:
-    sfx = _SUFFIX.get(xp.dtype)
-    if _lib is None or sfx is None or not _fits(xp.dtype, (hp,), (c_prev, act, c, tc, h)):
-        return False
-    N, H = c_prev.shape
-    it = xp.itemsize
-    getattr(_lib, f"lstm_forward_{sfx}")(N, H, xp.ctypes.data, xp.strides[0] // it, xp.strides[1] // it,
-                                         hp.ctypes.data, hp.strides[0] // it, hp.strides[1] // it,
-                                         c_prev.ctypes.data, act.ctypes.data, c.ctypes.data, tc.ctypes.data,
-                                         h.ctypes.data)
-    return True
+    return _call("lstm_forward", c_prev.shape, (xp, hp), (c_prev, act, c, tc, h))
 
 
 def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
-    sfx = _SUFFIX.get(tc.dtype)
-    if _lib is None or sfx is None or not _fits(tc.dtype, (), (act, tc, c_prev, dh, dc_next, da, dc_prev)):
-        return False
-    N, H = tc.shape
-    getattr(_lib, f"lstm_backward_{sfx}")(N, H, act.ctypes.data, tc.ctypes.data, c_prev.ctypes.data,
-                                          dh.ctypes.data, dc_next.ctypes.data, da.ctypes.data, dc_prev.ctypes.data)
-    return True
+    return _call("lstm_backward", tc.shape, (), (act, tc, c_prev, dh, dc_next, da, dc_prev))
 
 
 def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
-    sfx = _SUFFIX.get(xp.dtype)
-    if _lib is None or sfx is None or not _fits(xp.dtype, (hp,), (h_prev, act, hn, h)):
-        return False
-    N, H = h_prev.shape
-    it = xp.itemsize
-    getattr(_lib, f"gru_forward_{sfx}")(N, H, xp.ctypes.data, xp.strides[0] // it, xp.strides[1] // it,
-                                        hp.ctypes.data, hp.strides[0] // it, hp.strides[1] // it,
-                                        h_prev.ctypes.data, act.ctypes.data, hn.ctypes.data, h.ctypes.data)
-    return True
+    return _call("gru_forward", h_prev.shape, (xp, hp), (h_prev, act, hn, h))
 
 
 def gru_backward(act, hn, h_prev, dh, dxp, dhp, dh_prev) -> bool:
-    sfx = _SUFFIX.get(h_prev.dtype)
-    if _lib is None or sfx is None or not _fits(h_prev.dtype, (), (act, hn, h_prev, dh, dxp, dhp, dh_prev)):
-        return False
-    N, H = h_prev.shape
-    getattr(_lib, f"gru_backward_{sfx}")(N, H, act.ctypes.data, hn.ctypes.data, h_prev.ctypes.data,
-                                         dh.ctypes.data, dxp.ctypes.data, dhp.ctypes.data, dh_prev.ctypes.data)
-    return True
+    return _call("gru_backward", h_prev.shape, (), (act, hn, h_prev, dh, dxp, dhp, dh_prev))
