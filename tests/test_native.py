@@ -56,6 +56,11 @@ def test_compiled_kernel_takes_the_loops_arrays_and_refuses_others():
     xp, hp, prev, _ = _step_arrays(np.random.default_rng(0), LSTMKernel(), 4, 6, np.float32)
     act, c, tc, h = np.empty((4, 4, 6), np.float32), *(np.empty((4, 6), np.float32) for _ in range(3))
     assert native.lstm_forward(xp, hp, prev[1], act, c, tc, h)
+    assert native.lstm_backward(act, tc, prev[1], h, c, np.empty((4, 24), np.float32), np.empty((4, 6), np.float32))
+    gxp, ghp, gprev, _ = _step_arrays(np.random.default_rng(1), GRUKernel(), 4, 6, np.float32)
+    gact, hn = np.empty((3, 4, 6), np.float32), np.empty((4, 6), np.float32)
+    assert native.gru_forward(gxp, ghp, gprev[0], gact, hn, h)
+    assert native.gru_backward(gact, hn, gprev[0], h, *(np.empty((4, 18), np.float32) for _ in range(2)), c)
     assert not native.lstm_forward(xp.astype(np.float16), hp, prev[1], act, c, tc, h)  # falls back
     assert not native.lstm_forward(xp, hp.astype(np.float64), prev[1], act, c, tc, h)  # mixed dtypes
     assert not native.lstm_forward(xp, hp, prev[1], act, c, tc, np.empty((6, 4), np.float32).T)  # not contiguous
