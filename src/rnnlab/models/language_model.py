@@ -91,12 +91,13 @@ class LanguageModel(Module):
         x = np.asarray(x)
         if x.ndim != 2:
             raise ValueError(f"LanguageModel expects ids of shape (T, N), got {x.shape}")
-        e = c["embedding"].forward(x)  # (T, N, E); also checks the ids
         self._fused = self._fuses(x.size)
         if self._fused:
+            c["embedding"].indices(x)  # checks the ids and keeps them for backward; E[x] is never formed
             E, W_ih = c["embedding"].params["weight"], self.rnn.params["weight_ih_l0"]
             h, state = self.rnn.forward(np.take(E @ W_ih.T, x, axis=0), state, projected=True)  # (T, N, H)
         else:
+            e = c["embedding"].forward(x)  # (T, N, E)
             h, state = self.rnn.forward(c["drop_in"].forward(e), state)  # (T, N, H)
         logits = c["decoder"].forward(c["drop_out"].forward(h))  # (T, N, V)
         return logits, state

@@ -77,6 +77,10 @@ class Embedding(Module):
         self._idx = None
 
     def forward(self, idx: np.ndarray) -> np.ndarray:
+        return self.params["weight"][self.indices(idx)]
+
+    def indices(self, idx) -> np.ndarray:
+        """Check the indices and keep them for backward; for callers that use W[idx] without forming it."""
         idx = np.asarray(idx)
         if not np.issubdtype(idx.dtype, np.integer):
             raise ValueError(f"Embedding expects integer indices, got dtype {idx.dtype}")
@@ -84,7 +88,7 @@ class Embedding(Module):
             raise ValueError(f"Embedding indices must lie in [0, {self.num_embeddings}), got "
                              f"min {idx.min()} and max {idx.max()}")
         self._idx = idx
-        return self.params["weight"][idx]
+        return idx
 
     __call__ = forward
 
