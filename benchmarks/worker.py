@@ -14,6 +14,9 @@ import resource
 import sys
 import time
 
+if sys.argv[1:2] == ["rnnlab"]:
+    import rnnlab  # noqa: F401  (before NumPy, as in `rnnlab train`: it sets OpenBLAS's thread timeout)
+
 import numpy as np
 
 from .workloads import SAMPLING, WORKLOADS

@@ -1,5 +1,6 @@
 """rnnlab: recurrent neural networks with hand-derived backpropagation through time in NumPy."""
 
+from . import blas  # noqa: F401  (first: sets OpenBLAS's idle-thread timeout before NumPy loads it)
 from . import gradcheck, nn
 from .heap import keep_heap
 from .nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

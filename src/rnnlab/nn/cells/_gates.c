@@ -3,10 +3,11 @@
    NumPy references these are tested against) in one pass. Plain C with no Python API, loaded with ctypes
    (rnnlab/nn/cells/native.py). All arrays row-major, strides in elements.
 
-   forward   a = xp + hp, xp and hp (N, 4H) with strides (row, column): hp arrives transposed
+   forward   a = xp + hp, xp and hp (N, 4, J) with strides (row, gate, column): hp arrives transposed
              i = sigma(a_i)  f = sigma(a_f)  g = tanh(a_g)  o = sigma(a_o)
              c = f c_prev + i g    tc = tanh(c)    h = o tc
-             -> act (4, N, H) = i, f, g, o;  c, tc, h (N, H)
+             -> act (4, N, J) = i, f, g, o with strides (ag, sr, 1);  c, tc, h (N, J) with strides (sr, 1),
+             c_prev too. J is H, or the block of hidden units one thread owns (nn/split.py).
    backward  dc = dc_next + dh o (1 - tc^2)
              da = [dc g i(1-i) | dc c_prev f(1-f) | dc i (1-g^2) | dh tc o(1-o)]  (N, 4H)
              dc_prev = dc f                                                        (N, H)
@@ -24,6 +25,7 @@
    glibc >= 2.35 for tanh), declared below as glibc's math.h does under -ffast-math, so that no other
    fast-math liberty is taken. */
 #include <math.h>
+#include <sched.h>
 #include <stddef.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -38,22 +40,21 @@ SIMD_DECL double tanh(double);
 #endif
 
 #define KERNELS(T, SUF, EXP, TANH)                                                                        \
-    CLONES void lstm_forward_##SUF(long N, long H, const T *xp, long xr, long xc, const T *hp, long hr,    \
-                                   long hc, const T *c_prev, T *act, T *c, T *tc, T *h) {                 \
-        const long NH = N * H;                                                                            \
+    CLONES void lstm_forward_##SUF(long N, long J, const T *xp, long xr, long xg, long xc, const T *hp,     \
+                                   long hr, long hg, long hc, const T *c_prev, long sr, T *act, long ag,  \
+                                   T *c, T *tc, T *h) {                                                   \
         for (long n = 0; n < N; n++) {                                                                    \
-            const T *x = xp + n * xr, *p = hp + n * hr;                                                   \
-            T *ai = act + n * H, *af = ai + NH, *ag = af + NH, *ao = ag + NH;                            \
-            const T *cp = c_prev + n * H;                                                                 \
-            T *cn = c + n * H, *tn = tc + n * H, *hn = h + n * H;                                        \
+            const T *x = xp + n * xr, *p = hp + n * hr, *cp = c_prev + n * sr;                           \
+            T *ai = act + n * sr, *af = ai + ag, *ag_ = af + ag, *ao = ag_ + ag;                          \
+            T *cn = c + n * sr, *tn = tc + n * sr, *hn = h + n * sr;                                     \
             _Pragma("omp simd")                                                                           \
-            for (long j = 0; j < H; j++) {                                                                \
+            for (long j = 0; j < J; j++) {                                                                \
                 T i = 1 / (1 + EXP(-(x[j * xc] + p[j * hc])));                                            \
-                T f = 1 / (1 + EXP(-(x[(H + j) * xc] + p[(H + j) * hc])));                                \
-                T g = TANH(x[(2 * H + j) * xc] + p[(2 * H + j) * hc]);                                    \
-                T o = 1 / (1 + EXP(-(x[(3 * H + j) * xc] + p[(3 * H + j) * hc])));                        \
+                T f = 1 / (1 + EXP(-(x[xg + j * xc] + p[hg + j * hc])));                                  \
+                T g = TANH(x[2 * xg + j * xc] + p[2 * hg + j * hc]);                                      \
+                T o = 1 / (1 + EXP(-(x[3 * xg + j * xc] + p[3 * hg + j * hc])));                          \
                 T cc = f * cp[j] + i * g, t = TANH(cc);                                                   \
-                ai[j] = i; af[j] = f; ag[j] = g; ao[j] = o;                                               \
+                ai[j] = i; af[j] = f; ag_[j] = g; ao[j] = o;                                              \
                 cn[j] = cc; tn[j] = t; hn[j] = o * t;                                                     \
             }                                                                                             \
         }                                                                                                 \
@@ -120,3 +121,19 @@ KERNELS(float, f32, expf, tanhf)
 KERNELS(double, f64, exp, tanh)
 GRU_KERNELS(float, f32, expf, tanhf)
 GRU_KERNELS(double, f64, exp, tanh)
+
+/* Wait until *counter reaches target, after adding 1 to it: the per-step barrier of the threads that
+   share a time loop (nn/split.py). Spins, yielding now and then; returns early if *abort is set. */
+void spin_barrier(long *counter, long target, const long *abort) {
+    __atomic_add_fetch(counter, 1, __ATOMIC_ACQ_REL);
+    for (long spins = 0; __atomic_load_n(counter, __ATOMIC_ACQUIRE) < target;) {
+        if (__atomic_load_n(abort, __ATOMIC_RELAXED)) return;
+        if (++spins == 1000) {
+            sched_yield();
+            spins = 0;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}

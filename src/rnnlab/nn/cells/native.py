@@ -1,6 +1,8 @@
 """The compiled gate kernels (``_gates.c``), if they were built: ``lstm_forward``, ``lstm_backward``,
 ``gru_forward`` and ``gru_backward`` run one step's gate arithmetic in one pass, for float32 and
 float64, and return False when they cannot take the arrays given (the NumPy kernel then runs).
+``function(name, dtype)`` hands out the C function itself and ``spin_barrier`` the per-step barrier,
+for the split time loop (nn/split.py), which passes addresses and strides directly.
 ``RNNLAB_NATIVE=0`` turns them off.
 """
 
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
+__all__ = ["available", "function", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
 
 def _load():
@@ -28,50 +30,70 @@ def _load():
 
 
 _lib = _load()
-# name: (arrays passed by pointer and (row, column) strides, arrays passed by pointer alone), after N, H
-_SIGNATURES = {"lstm_forward": (2, 5), "lstm_backward": (0, 7), "gru_forward": (2, 4), "gru_backward": (0, 7)}
+# after N and H (or N and J), each C function's arguments: P a pointer, L an integer (stride or flag)
+_SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "PPPPPPP", "gru_forward": "PLLPLLPPPP",
+               "gru_backward": "PPPPPPP"}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _functions = {}  # (name, dtype) -> the C function
 if _lib is not None:
-    _L, _P = ctypes.c_long, ctypes.c_void_p
-    for _name, (_strided, _plain) in _SIGNATURES.items():
+    _KIND = {"L": ctypes.c_long, "P": ctypes.c_void_p}
+    for _name, _sig in _SIGNATURES.items():
         for _dtype, _sfx in _SUFFIX.items():
             _f = getattr(_lib, f"{_name}_{_sfx}")
-            _f.argtypes = [_L, _L] + [_P, _L, _L] * _strided + [_P] * _plain
+            _f.argtypes = [ctypes.c_long, ctypes.c_long] + [_KIND[k] for k in _sig]
             _functions[_name, _dtype] = _f
+    spin_barrier = _lib.spin_barrier
+    spin_barrier.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p]
 
 
 def available() -> bool:
     return _lib is not None
 
 
-def _call(name, shape, strided, contiguous) -> bool:
-    """Run the C function ``name`` for (N, H) = ``shape`` if it can take the arrays: all of one
-    float dtype, those in ``contiguous`` C-contiguous (``strided`` ones are passed with their strides)."""
-    dtype = contiguous[0].dtype
-    if (_lib is None or (name, dtype) not in _functions
-            or any(a.dtype != dtype for a in (*strided, *contiguous))
+def function(name: str, dtype):
+    """The C function ``name`` for ``dtype``, or None (not built, turned off, or no such dtype)."""
+    return None if _lib is None else _functions.get((name, np.dtype(dtype)))
+
+
+def _run(name, arrays, contiguous, args) -> bool:
+    """Call the C function ``name`` with ``args()`` if it can take the arrays: all of one float dtype,
+    those in ``contiguous`` C-contiguous (the others are passed with their strides)."""
+    f = function(name, arrays[0].dtype)
+    if (f is None or any(a.dtype != arrays[0].dtype for a in arrays)
             or not all(a.flags.c_contiguous for a in contiguous)):
         return False
-    it = dtype.itemsize
-    args = [*shape]
-    for a in strided:
-        args += [a.ctypes.data, a.strides[0] // it, a.strides[1] // it]
-    _functions[name, dtype](*args, *(a.ctypes.data for a in contiguous))
+    f(*args())
     return True
 
 
+def _strides(a):
+    return tuple(s // a.itemsize for s in a.strides)
+
+
 def lstm_forward(xp, hp, c_prev, act, c, tc, h) -> bool:
-    return _call("lstm_forward", c_prev.shape, (xp, hp), (c_prev, act, c, tc, h))
+    """xp, hp (N, 4H), any strides; c_prev, c, tc, h (N, H) and act (4, N, H) C-contiguous."""
+    N, H = c_prev.shape
+
+    def args():
+        (xr, xc), (hr, hc) = _strides(xp), _strides(hp)
+        return (N, H, xp.ctypes.data, xr, H * xc, xc, hp.ctypes.data, hr, H * hc, hc, c_prev.ctypes.data, H,
+                act.ctypes.data, N * H, c.ctypes.data, tc.ctypes.data, h.ctypes.data)
+    return _run("lstm_forward", (xp, hp, c_prev, act, c, tc, h), (c_prev, act, c, tc, h), args)
 
 
 def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
-    return _call("lstm_backward", tc.shape, (), (act, tc, c_prev, dh, dc_next, da, dc_prev))
+    arrays = (act, tc, c_prev, dh, dc_next, da, dc_prev)
+    return _run("lstm_backward", arrays, arrays, lambda: (*tc.shape, *(a.ctypes.data for a in arrays)))
 
 
 def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
-    return _call("gru_forward", h_prev.shape, (xp, hp), (h_prev, act, hn, h))
+    def args():
+        return (*h_prev.shape, xp.ctypes.data, *_strides(xp), hp.ctypes.data, *_strides(hp),
+                *(a.ctypes.data for a in (h_prev, act, hn, h)))
+    return _run("gru_forward", (xp, hp, h_prev, act, hn, h), (h_prev, act, hn, h), args)
 
 
 def gru_backward(act, hn, h_prev, dh, dxp, dhp, dh_prev) -> bool:
-    return _call("gru_backward", h_prev.shape, (), (act, hn, h_prev, dh, dxp, dhp, dh_prev))
+    arrays = (act, hn, h_prev, dh, dxp, dhp, dh_prev)
+    return _run("gru_backward", arrays, arrays, lambda: (*h_prev.shape, *(a.ctypes.data for a in arrays)))
+

@@ -1,0 +1,107 @@
+"""The LSTM forward time loop on several threads, each owning a block of the hidden units.
+
+With a small batch, one step's product h W_hh^T is too small for OpenBLAS to keep two cores busy,
+and the gate arithmetic after it runs on one core. Here each of B threads (B = the BLAS thread count)
+owns the units j in its block (J of them) and runs, every step:
+
+    hp_b = W_b h_{t-1}^T               (4J, N)   W_b (4J, H): the rows of W_hh for its units, all 4 gates
+    gates of its units                 act[:, :, j], c_t[:, j], tanh(c_t)[:, j], h_t[:, j]  (compiled)
+    barrier                            every block of h_t is written before any thread reads it
+
+with BLAS limited to one thread inside the loop (threadpoolctl), so the B products run side by side
+instead of one product split by OpenBLAS. The arithmetic of every element is that of the one-thread
+loop (bptt.forward_direction); tests/test_split.py checks the two agree and gradchecks through it.
+Used when the compiled kernels are built, NumPy's BLAS is OpenBLAS on more than one thread with idle
+workers that sleep soon (rnnlab/blas.py), there is no mask, and each block has at least MIN_BLOCK units.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .. import blas
+from .cells import native
+
+__all__ = ["lstm_forward_split", "MIN_BLOCK"]
+
+MIN_BLOCK = 128  # units per thread; at 100 (word LSTM 2x200) the split did not pay
+_blas = None  # (threadpoolctl controller, BLAS thread count), found on first use
+_pool = None
+
+
+def _blocks(H: int):
+    """[(first unit, units)] for each thread, or None when the loop should not be split."""
+    global _blas
+    if _blas is None:
+        _blas = (None, 1)
+        if blas.workers_sleep():
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                pass
+            else:
+                controller = ThreadpoolController().select(internal_api="openblas")
+                threads = min((lib.num_threads for lib in controller.lib_controllers), default=1)
+                _blas = (controller, threads)
+    B = min(_blas[1], H // MIN_BLOCK)
+    if B < 2:
+        return None
+    bounds = np.linspace(0, H, B + 1).astype(int)
+    return [(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def lstm_forward_split(XP, W_hh, S, ws, keep: bool) -> bool:
+    """Run the LSTM forward loop split over units; False (nothing done) when it does not apply.
+
+    XP (T, N, 4H) input pre-activations with all biases, each step's (N, 4H) C-contiguous (the reverse
+    direction's flipped view is fine); W_hh (4H, H);
+    S = (h, c) state sequences (T+1, N, H) with S[i][0] set, filled here;
+    ws the LSTM kernel's workspace: act (T', 4, N, H) and tc (T', N, H) are filled (T' = T, or 1
+    when ``keep`` is False and each step overwrites the last).
+    """
+    global _pool
+    T, N, GH = XP.shape
+    H = GH // 4
+    f = native.function("lstm_forward", XP.dtype)
+    blocks = None if f is None else _blocks(H)
+    if blocks is None or not XP[0].flags.c_contiguous or not all(s.flags.c_contiguous for s in S):
+        return False
+    act, tc = ws["act"], ws["tc"]
+    step = lambda a: a.strides[0] if keep else 0  # noqa: E731  (bytes from one step's slice to the next)
+    sync = np.zeros(2, np.int64)  # [steps finished by all threads * B, abort]
+    B, it = len(blocks), XP.itemsize
+    barrier, count, abort = native.spin_barrier, sync.ctypes.data, sync.ctypes.data + 8
+
+    def work(b):
+        j0, J = blocks[b]
+        Wb = np.ascontiguousarray(W_hh.reshape(4, H, H)[:, j0:j0 + J]).reshape(4 * J, H)
+        hpT = np.empty((4 * J, N), XP.dtype)  # hp_b^T: gate g, unit j, batch n at (g J + j) N + n
+        h = S[0]
+        off = j0 * it
+        xp, xs = XP.ctypes.data + off, XP.strides[0]
+        h0, c0, ss = S[0].ctypes.data + off, S[1].ctypes.data + off, S[0].strides[0]
+        a0, as_, t0, ts = act.ctypes.data + off, step(act), tc.ctypes.data + off, step(tc)
+        try:
+            for t in range(T):
+                np.dot(Wb, h[t].T, out=hpT)
+                f(N, J, xp + t * xs, GH, H, 1, hpT.ctypes.data, 1, J * N, N, c0 + t * ss, H,
+                  a0 + t * as_, N * H, c0 + (t + 1) * ss, t0 + t * ts, h0 + (t + 1) * ss)
+                barrier(count, B * (t + 1), abort)
+                if sync[1]:
+                    return
+        except BaseException:
+            sync[1] = 1  # release the other threads from the barrier
+            raise
+
+    if _pool is None or _pool._max_workers < B - 1:
+        _pool = ThreadPoolExecutor(max_workers=B - 1, thread_name_prefix="rnnlab-split")
+    with _blas[0].limit(limits=1):
+        futures = [_pool.submit(work, b) for b in range(1, B)]
+        try:
+            work(0)
+        finally:
+            for fut in futures:
+                fut.result()
+    return True

@@ -1,0 +1,100 @@
+"""The LSTM forward loop split over threads by hidden units (rnnlab/nn/split.py) against the one-thread
+loop, and a gradcheck through it. The split is forced here (any machine, small sizes): on its own it
+runs only with OpenBLAS on several threads and blocks of at least split.MIN_BLOCK units."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+import pytest
+
+from rnnlab import gradcheck as gc
+from rnnlab.nn import bptt, split
+from rnnlab.nn.cells import LSTMKernel, native
+
+pytestmark = pytest.mark.skipif(not native.available(), reason="compiled gate kernels not built (no C compiler?)")
+
+
+class _NoLimit:
+    def limit(self, limits):
+        return contextlib.nullcontext()
+
+
+@pytest.fixture
+def force_split(monkeypatch):
+    """Split into ``B`` blocks whatever the BLAS and the sizes; returns a list of the calls that split."""
+    calls = []
+    real = split.lstm_forward_split
+
+    def spy(*args):
+        done = real(*args)
+        calls.append(done)
+        return done
+
+    def set_blocks(B):
+        monkeypatch.setattr(split, "_blas", (_NoLimit(), B))
+        monkeypatch.setattr(split, "MIN_BLOCK", 1)
+        monkeypatch.setattr(bptt, "lstm_forward_split", spy)
+        return calls
+    return set_blocks
+
+
+def _forward(XP, s0, W, keep):
+    S, ws = bptt.forward_direction(LSTMKernel(), XP, s0, W, None, None, keep=keep)
+    return {"h": S[0], "c": S[1], "act": ws["act"], "tc": ws["tc"]}
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-6), (np.float64, 1e-13)])
+@pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2)])
+@pytest.mark.parametrize("keep", [True, False])
+def test_split_forward_matches_the_one_thread_loop(force_split, monkeypatch, dtype, tol, T, N, H, B, keep):
+    rng = np.random.default_rng(T * N * H * B)
+    XP = (2 * rng.standard_normal((T, N, 4 * H))).astype(dtype)
+    W = (rng.standard_normal((4 * H, H)) / np.sqrt(H)).astype(dtype)
+    s0 = tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(2))
+    reference = _forward(XP, s0, W, keep)
+    calls = force_split(B)
+    got = _forward(XP, s0, W, keep)
+    assert calls == [True]
+    for name, ref in reference.items():
+        np.testing.assert_allclose(got[name], ref, rtol=tol, atol=tol, err_msg=name)
+
+
+def test_gradcheck_through_the_split_loop(force_split):
+    calls = force_split(2)
+    errors = gc.check_recurrent("lstm", num_layers=2, bidirectional=True, lengths=False)
+    assert calls and all(calls)
+    assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+def test_an_error_in_a_worker_thread_surfaces_without_hanging(force_split, monkeypatch):
+    force_split(2)
+
+    class FailingInWorkers:  # numpy, except that dot fails on split's own threads
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        def dot(self, *args, **kwargs):
+            if threading.current_thread().name.startswith("rnnlab-split"):
+                raise RuntimeError("worker failed")
+            return np.dot(*args, **kwargs)
+
+    monkeypatch.setattr(split, "np", FailingInWorkers())
+    rng = np.random.default_rng(0)
+    XP, W = rng.standard_normal((6, 2, 16)), rng.standard_normal((16, 4))
+    s0 = (np.zeros((2, 4)), np.zeros((2, 4)))
+    outcome = []
+
+    def run():
+        try:
+            _forward(XP, s0, W, True)
+        except RuntimeError as e:
+            outcome.append(str(e))
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout=20)
+    assert not t.is_alive(), "the split loop hung after a worker failed"
+    assert outcome == ["worker failed"]
