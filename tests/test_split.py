@@ -1,5 +1,5 @@
-"""The LSTM forward loop split over threads by hidden units (rnnlab/nn/split.py) against the one-thread
-loop, and a gradcheck through it. The split is forced here (any machine, small sizes): on its own it
+"""The LSTM and GRU forward loops split over threads by hidden units (rnnlab/nn/split.py) against the
+one-thread loop, and gradchecks through them. The split is forced here (any machine, small sizes): on its own it
 runs only with OpenBLAS on several threads and blocks of at least split.MIN_BLOCK units."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from rnnlab import gradcheck as gc
 from rnnlab.nn import bptt, split
-from rnnlab.nn.cells import LSTMKernel, native
+from rnnlab.nn.cells import GRUKernel, LSTMKernel, native
 
 pytestmark = pytest.mark.skipif(not native.available(), reason="compiled gate kernels not built (no C compiler?)")
 
@@ -26,7 +26,7 @@ class _NoLimit:
 def force_split(monkeypatch):
     """Split into ``B`` blocks whatever the BLAS and the sizes; returns a list of the calls that split."""
     calls = []
-    real = split.lstm_forward_split
+    real = split.forward_split
 
     def spy(*args):
         done = real(*args)
@@ -36,35 +36,41 @@ def force_split(monkeypatch):
     def set_blocks(B):
         monkeypatch.setattr(split, "_blas", (_NoLimit(), B))
         monkeypatch.setattr(split, "MIN_BLOCK", 1)
-        monkeypatch.setattr(bptt, "lstm_forward_split", spy)
+        monkeypatch.setattr(bptt, "forward_split", spy)
         return calls
     return set_blocks
 
 
-def _forward(XP, s0, W, keep):
-    S, ws = bptt.forward_direction(LSTMKernel(), XP, s0, W, None, None, keep=keep)
-    return {"h": S[0], "c": S[1], "act": ws["act"], "tc": ws["tc"]}
+def _forward(kernel, XP, s0, W, b_rest, keep):
+    """The state sequences and the workspace entries backward reads."""
+    S, ws = bptt.forward_direction(kernel, XP, s0, W, b_rest, None, keep=keep)
+    used = ("act", "tc") if isinstance(kernel, LSTMKernel) else ("act", "hn")
+    return {f"state {i}": s for i, s in enumerate(S)} | {name: ws[name] for name in used}
 
 
+@pytest.mark.parametrize("kernel", [LSTMKernel(), GRUKernel()], ids=["lstm", "gru"])
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-6), (np.float64, 1e-13)])
 @pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2)])
 @pytest.mark.parametrize("keep", [True, False])
-def test_split_forward_matches_the_one_thread_loop(force_split, monkeypatch, dtype, tol, T, N, H, B, keep):
+def test_split_forward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, keep):
     rng = np.random.default_rng(T * N * H * B)
-    XP = (2 * rng.standard_normal((T, N, 4 * H))).astype(dtype)
-    W = (rng.standard_normal((4 * H, H)) / np.sqrt(H)).astype(dtype)
-    s0 = tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(2))
-    reference = _forward(XP, s0, W, keep)
+    G = kernel.gates
+    XP = (2 * rng.standard_normal((T, N, G * H))).astype(dtype)
+    W = (rng.standard_normal((G * H, H)) / np.sqrt(H)).astype(dtype)
+    b_rest = None if G == 4 else rng.standard_normal(H).astype(dtype)  # GRU's b_hn, added in the loop
+    s0 = tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(kernel.n_states))
+    reference = _forward(kernel, XP, s0, W, b_rest, keep)
     calls = force_split(B)
-    got = _forward(XP, s0, W, keep)
+    got = _forward(kernel, XP, s0, W, b_rest, keep)
     assert calls == [True]
     for name, ref in reference.items():
         np.testing.assert_allclose(got[name], ref, rtol=tol, atol=tol, err_msg=name)
 
 
-def test_gradcheck_through_the_split_loop(force_split):
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_gradcheck_through_the_split_loop(force_split, mode):
     calls = force_split(2)
-    errors = gc.check_recurrent("lstm", num_layers=2, bidirectional=True, lengths=False)
+    errors = gc.check_recurrent(mode, num_layers=2, bidirectional=True, lengths=False)
     assert calls and all(calls)
     assert max(errors.values()) < gc.TOLERANCE, errors
 
@@ -89,7 +95,7 @@ def test_an_error_in_a_worker_thread_surfaces_without_hanging(force_split, monke
 
     def run():
         try:
-            _forward(XP, s0, W, True)
+            _forward(LSTMKernel(), XP, s0, W, None, True)
         except RuntimeError as e:
             outcome.append(str(e))
 

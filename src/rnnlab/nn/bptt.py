@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..functional import sum_rows
-from .cells import LSTMKernel
-from .split import lstm_forward_split
+from .cells import GRUKernel, LSTMKernel
+from .split import forward_split
 
 __all__ = ["fold_biases", "project_inputs", "forward_direction", "backward_direction", "weight_gradients"]
 
@@ -75,9 +75,9 @@ def forward_direction(kernel, XP, state0, W_hh, b_hh_rest, mask, keep=True):
     for s, s0 in zip(S, state0):
         s[0] = s0
     ws = kernel.workspace(T if keep else 1, N, H, dtype)
-    if (isinstance(kernel, LSTMKernel) and mask is None and b_hh_rest is None
-            and lstm_forward_split(XP, W_hh, S, ws, keep)):  # on several threads, when it applies (split.py)
-        return S, ws
+    cell = "lstm" if isinstance(kernel, LSTMKernel) else "gru" if isinstance(kernel, GRUKernel) else None
+    if cell and mask is None and forward_split(cell, XP, W_hh, b_hh_rest, S, ws, keep):
+        return S, ws  # run on several threads (split.py)
     # h W_hh^T is computed as its transpose W_hh h^T into a (G*H, N) buffer: with N small, OpenBLAS runs
     # this orientation 1.3-1.5x faster (32x512 @ 512x2048: 786 vs 1217 us on one core), which pays for
     # reading ``hp`` transposed in the kernel.

@@ -1,11 +1,13 @@
-"""The LSTM forward time loop on several threads, each owning a block of the hidden units.
+"""The LSTM and GRU forward time loops on several threads, each owning a block of the hidden units.
 
 With a small batch, one step's product h W_hh^T is too small for OpenBLAS to keep two cores busy,
 and the gate arithmetic after it runs on one core. Here each of B threads (B = the BLAS thread count)
 owns the units j in its block (J of them) and runs, every step:
 
-    hp_b = W_b h_{t-1}^T               (4J, N)   W_b (4J, H): the rows of W_hh for its units, all 4 gates
-    gates of its units                 act[:, :, j], c_t[:, j], tanh(c_t)[:, j], h_t[:, j]  (compiled)
+    hp_b = W_b h_{t-1}^T               (G J, N)   W_b (G J, H): the rows of W_hh for its units, all G gates
+                                                  (GRU: b_hn added to the rows of hn)
+    gates of its units                 act[:, :, j], c_t[:, j], tanh(c_t)[:, j], h_t[:, j]  (compiled;
+                                       GRU: act[:, :, j], hn[:, j], h_t[:, j])
     barrier                            every block of h_t is written before any thread reads it
 
 with BLAS limited to one thread inside the loop (threadpoolctl), so the B products run side by side
@@ -24,7 +26,7 @@ import numpy as np
 from .. import blas
 from .cells import native
 
-__all__ = ["lstm_forward_split", "MIN_BLOCK"]
+__all__ = ["forward_split", "MIN_BLOCK"]
 
 MIN_BLOCK = 128  # units per thread; at 100 (word LSTM 2x200) the split did not pay
 _blas = None  # (threadpoolctl controller, BLAS thread count), found on first use
@@ -52,23 +54,25 @@ def _blocks(H: int):
     return [(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def lstm_forward_split(XP, W_hh, S, ws, keep: bool) -> bool:
-    """Run the LSTM forward loop split over units; False (nothing done) when it does not apply.
+def forward_split(cell: str, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
+    """Run the LSTM or GRU (``cell``) forward loop split over units; False (nothing done) when it
+    does not apply.
 
-    XP (T, N, 4H) input pre-activations with all biases, each step's (N, 4H) C-contiguous (the reverse
-    direction's flipped view is fine); W_hh (4H, H);
-    S = (h, c) state sequences (T+1, N, H) with S[i][0] set, filled here;
-    ws the LSTM kernel's workspace: act (T', 4, N, H) and tc (T', N, H) are filled (T' = T, or 1
-    when ``keep`` is False and each step overwrites the last).
+    XP (T, N, G*H) input pre-activations with the folded biases, each step's (N, G*H) C-contiguous
+    (the reverse direction's flipped view is fine); W_hh (G*H, H); b_rest: GRU's b_hn (H,), added
+    inside the loop, or None; S the state sequences (T+1, N, H) (LSTM (h, c), GRU (h,)) with S[i][0]
+    set, filled here; ws the kernel's workspace, act (T', G, N, H) and LSTM tc / GRU hn (T', N, H)
+    filled (T' = T, or 1 when ``keep`` is False and each step overwrites the last).
     """
     global _pool
     T, N, GH = XP.shape
-    H = GH // 4
-    f = native.function("lstm_forward", XP.dtype)
+    G = 4 if cell == "lstm" else 3
+    H = GH // G
+    f = native.function(f"{cell}_forward", XP.dtype)
     blocks = None if f is None else _blocks(H)
     if blocks is None or not XP[0].flags.c_contiguous or not all(s.flags.c_contiguous for s in S):
         return False
-    act, tc = ws["act"], ws["tc"]
+    act, aux = ws["act"], ws["tc" if cell == "lstm" else "hn"]
     step = lambda a: a.strides[0] if keep else 0  # noqa: E731  (bytes from one step's slice to the next)
     sync = np.zeros(2, np.int64)  # [steps finished by all threads * B, abort]
     B, it = len(blocks), XP.itemsize
@@ -76,18 +80,25 @@ def lstm_forward_split(XP, W_hh, S, ws, keep: bool) -> bool:
 
     def work(b):
         j0, J = blocks[b]
-        Wb = np.ascontiguousarray(W_hh.reshape(4, H, H)[:, j0:j0 + J]).reshape(4 * J, H)
-        hpT = np.empty((4 * J, N), XP.dtype)  # hp_b^T: gate g, unit j, batch n at (g J + j) N + n
+        Wb = np.ascontiguousarray(W_hh.reshape(G, H, H)[:, j0:j0 + J]).reshape(G * J, H)
+        hpT = np.empty((G * J, N), XP.dtype)  # hp_b^T: gate g, unit j, batch n at (g J + j) N + n
+        bn = None if b_rest is None else b_rest[j0:j0 + J, None]  # (J, 1), onto GRU's hn rows
         h = S[0]
         off = j0 * it
         xp, xs = XP.ctypes.data + off, XP.strides[0]
-        h0, c0, ss = S[0].ctypes.data + off, S[1].ctypes.data + off, S[0].strides[0]
-        a0, as_, t0, ts = act.ctypes.data + off, step(act), tc.ctypes.data + off, step(tc)
+        h0, ss = S[0].ctypes.data + off, S[0].strides[0]
+        c0 = S[-1].ctypes.data + off  # the LSTM's c; the GRU's h, unused
+        a0, as_, x0, xs_ = act.ctypes.data + off, step(act), aux.ctypes.data + off, step(aux)
         try:
             for t in range(T):
                 np.dot(Wb, h[t].T, out=hpT)
-                f(N, J, xp + t * xs, GH, H, 1, hpT.ctypes.data, 1, J * N, N, c0 + t * ss, H,
-                  a0 + t * as_, N * H, c0 + (t + 1) * ss, t0 + t * ts, h0 + (t + 1) * ss)
+                if cell == "lstm":  # c_prev, act, c, tc, h
+                    args = (c0 + t * ss, H, a0 + t * as_, N * H, c0 + (t + 1) * ss, x0 + t * xs_, h0 + (t + 1) * ss)
+                else:  # h_prev, act, hn, h
+                    if bn is not None:
+                        hpT[2 * J:] += bn
+                    args = (h0 + t * ss, H, a0 + t * as_, N * H, x0 + t * xs_, h0 + (t + 1) * ss)
+                f(N, J, xp + t * xs, GH, H, 1, hpT.ctypes.data, 1, J * N, N, *args)
                 barrier(count, B * (t + 1), abort)
                 if sync[1]:
                     return

@@ -13,8 +13,9 @@
              dc_prev = dc f                                                        (N, H)
 
    GRU forward   r = sigma(xr + hr)  z = sigma(xz + hz)  n = tanh(xn + r hn)  h = (h_prev - n) z + n,
-                 xp, hp (N, 3H) = [xr | xz | xn], [hr | hz | hn] with strides (row, column)
-                 -> act (3, N, H) = r, z, n;  hn, h (N, H)
+                 xp, hp (N, 3, J) = [xr | xz | xn], [hr | hz | hn] with strides (row, gate, column)
+                 -> act (3, N, J) = r, z, n with strides (ag, sr, 1);  hn, h (N, J) with strides (sr, 1),
+                 h_prev too
        backward  dan = dh (1 - z)(1 - n^2)
                  dxp = [dan hn r(1-r) | dh (h_prev - n) z(1-z) | dan]     (N, 3H)
                  dhp = dxp with its last block times r                   (N, 3H)
@@ -80,19 +81,19 @@ SIMD_DECL double tanh(double);
     }
 
 #define GRU_KERNELS(T, SUF, EXP, TANH)                                                                    \
-    CLONES void gru_forward_##SUF(long N, long H, const T *xp, long xr, long xc, const T *hp, long hr,     \
-                                  long hc, const T *h_prev, T *act, T *hn, T *h) {                        \
-        const long NH = N * H;                                                                            \
+    CLONES void gru_forward_##SUF(long N, long J, const T *xp, long xr, long xg, long xc, const T *hp,      \
+                                  long hr, long hg, long hc, const T *h_prev, long sr, T *act, long ag,   \
+                                  T *hn, T *h) {                                                          \
         for (long n = 0; n < N; n++) {                                                                    \
             const T *x = xp + n * xr, *p = hp + n * hr;                                                   \
-            T *ar = act + n * H, *az = ar + NH, *an = az + NH;                                            \
-            const long q = n * H;                                                                         \
+            T *ar = act + n * sr, *az = ar + ag, *an = az + ag;                                           \
+            const long q = n * sr;                                                                        \
             _Pragma("omp simd")                                                                           \
-            for (long j = 0; j < H; j++) {                                                                \
+            for (long j = 0; j < J; j++) {                                                                \
                 T r = 1 / (1 + EXP(-(x[j * xc] + p[j * hc])));                                            \
-                T z = 1 / (1 + EXP(-(x[(H + j) * xc] + p[(H + j) * hc])));                                \
-                T m = p[(2 * H + j) * hc];                                                                \
-                T g = TANH(x[(2 * H + j) * xc] + r * m);                                                  \
+                T z = 1 / (1 + EXP(-(x[xg + j * xc] + p[hg + j * hc])));                                  \
+                T m = p[2 * hg + j * hc];                                                                 \
+                T g = TANH(x[2 * xg + j * xc] + r * m);                                                   \
                 ar[j] = r; az[j] = z; an[j] = g; hn[q + j] = m;                                           \
                 h[q + j] = (h_prev[q + j] - g) * z + g;                                                   \
             }                                                                                             \

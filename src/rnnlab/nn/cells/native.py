@@ -31,7 +31,7 @@ def _load():
 
 _lib = _load()
 # after N and H (or N and J), each C function's arguments: P a pointer, L an integer (stride or flag)
-_SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "PPPPPPP", "gru_forward": "PLLPLLPPPP",
+_SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "PPPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
                "gru_backward": "PPPPPPP"}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _functions = {}  # (name, dtype) -> the C function
@@ -87,9 +87,13 @@ def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
 
 
 def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
+    """xp, hp (N, 3H), any strides; h_prev, hn, h (N, H) and act (3, N, H) C-contiguous."""
+    N, H = h_prev.shape
+
     def args():
-        return (*h_prev.shape, xp.ctypes.data, *_strides(xp), hp.ctypes.data, *_strides(hp),
-                *(a.ctypes.data for a in (h_prev, act, hn, h)))
+        (xr, xc), (hr, hc) = _strides(xp), _strides(hp)
+        return (N, H, xp.ctypes.data, xr, H * xc, xc, hp.ctypes.data, hr, H * hc, hc, h_prev.ctypes.data, H,
+                act.ctypes.data, N * H, hn.ctypes.data, h.ctypes.data)
     return _run("gru_forward", (xp, hp, h_prev, act, hn, h), (h_prev, act, hn, h), args)
 
 
