@@ -8,9 +8,13 @@
              c = f c_prev + i g    tc = tanh(c)    h = o tc
              -> act (4, N, J) = i, f, g, o with strides (ag, sr, 1);  c, tc, h (N, J) with strides (sr, 1),
              c_prev too. J is H, or the block of hidden units one thread owns (nn/split.py).
-   backward  dc = dc_next + dh o (1 - tc^2)
+   backward  for units j < J of (N, H) arrays with row stride H (for a block of units, pointers offset
+             to it), act (4, N, H) with gate stride ag, da (N, 4H), and
+             dh = dy + sum of nq arrays dq apart with strides (dr, dk)   (dy may be NULL: 0)
+             dc = dc_next + dh o (1 - tc^2)
              da = [dc g i(1-i) | dc c_prev f(1-f) | dc i (1-g^2) | dh tc o(1-o)]  (N, 4H)
              dc_prev = dc f                                                        (N, H)
+             and, unless dac is NULL, the block's da compacted into dac (N, 4J)
 
    GRU forward   r = sigma(xr + hr)  z = sigma(xz + hz)  n = tanh(xn + r hn)  h = (h_prev - n) z + n,
                  xp, hp (N, 3, J) = [xr | xz | xn], [hr | hz | hn] with strides (row, gate, column)
@@ -28,6 +32,7 @@
 #include <math.h>
 #include <sched.h>
 #include <stddef.h>
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SIMD_DECL __attribute__((__simd__("notinbranch")))
@@ -60,16 +65,18 @@ SIMD_DECL double tanh(double);
             }                                                                                             \
         }                                                                                                 \
     }                                                                                                     \
-    CLONES void lstm_backward_##SUF(long N, long H, const T *act, const T *tc, const T *c_prev,           \
-                                    const T *dh, const T *dc_next, T *da, T *dc_prev) {                   \
-        const long NH = N * H;                                                                            \
+    CLONES void lstm_backward_##SUF(long N, long J, long H, const T *act, long ag, const T *tc,           \
+                                    const T *c_prev, const T *dh, long dr, long dk, long nq, long dq,     \
+                                    const T *dy, const T *dc_next, T *da, T *dc_prev, T *dac) {           \
         for (long n = 0; n < N; n++) {                                                                    \
-            const T *ai = act + n * H, *af = ai + NH, *ag = af + NH, *ao = ag + NH;                      \
+            const T *ai = act + n * H, *af = ai + ag, *ag_ = af + ag, *ao = ag_ + ag, *dhn = dh + n * dr; \
             const long r = n * H;                                                                         \
             T *d = da + 4 * r;                                                                            \
             _Pragma("omp simd")                                                                           \
-            for (long j = 0; j < H; j++) {                                                                \
-                T i = ai[j], f = af[j], g = ag[j], o = ao[j], t = tc[r + j], h = dh[r + j];               \
+            for (long j = 0; j < J; j++) {                                                                \
+                T h = dy ? dy[r + j] : 0;                                                                 \
+                for (long q = 0; q < nq; q++) h += dhn[q * dq + j * dk];                                  \
+                T i = ai[j], f = af[j], g = ag_[j], o = ao[j], t = tc[r + j];                             \
                 T dc = dc_next[r + j] + h * o * (1 - t * t);                                              \
                 d[j] = dc * g * i * (1 - i);                                                              \
                 d[H + j] = dc * c_prev[r + j] * f * (1 - f);                                              \
@@ -77,6 +84,8 @@ SIMD_DECL double tanh(double);
                 d[3 * H + j] = h * t * o * (1 - o);                                                       \
                 dc_prev[r + j] = dc * f;                                                                  \
             }                                                                                             \
+            if (dac)                                                                                      \
+                for (long q = 0; q < 4; q++) memcpy(dac + (4 * n + q) * J, d + q * H, J * sizeof(T));     \
         }                                                                                                 \
     }
 

@@ -31,7 +31,7 @@ def _load():
 
 _lib = _load()
 # after N and H (or N and J), each C function's arguments: P a pointer, L an integer (stride or flag)
-_SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "PPPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
+_SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "LPLPPPLLLLPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
                "gru_backward": "PPPPPPP"}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _functions = {}  # (name, dtype) -> the C function
@@ -83,7 +83,12 @@ def lstm_forward(xp, hp, c_prev, act, c, tc, h) -> bool:
 
 def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
     arrays = (act, tc, c_prev, dh, dc_next, da, dc_prev)
-    return _run("lstm_backward", arrays, arrays, lambda: (*tc.shape, *(a.ctypes.data for a in arrays)))
+    N, H = tc.shape
+
+    def args():
+        return (N, H, H, act.ctypes.data, N * H, tc.ctypes.data, c_prev.ctypes.data, dh.ctypes.data, H, 1, 1, 0,
+                None, dc_next.ctypes.data, da.ctypes.data, dc_prev.ctypes.data, None)
+    return _run("lstm_backward", arrays, arrays, args)
 
 
 def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
