@@ -22,7 +22,7 @@ import pstats
 import time
 from pathlib import Path
 
-import rnnlab  # noqa: F401,I001  (before NumPy, as `rnnlab train` imports it: rnnlab/blas.py)
+import rnnlab  # noqa: F401  (before NumPy, as `rnnlab train` imports it: rnnlab/blas.py)
 
 from .worker import rnnlab_side
 from .workloads import WORKLOADS

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["workers_sleep", "TIMEOUT"]
+__all__ = ["TIMEOUT", "workers_sleep"]
 
 TIMEOUT = 18  # log2 of the cycles OpenBLAS's idle workers spin before they sleep
 if "numpy" not in sys.modules:

@@ -1,4 +1,5 @@
-"""The LSTM and GRU forward time loops on several threads, each owning a block of the hidden units.
+"""The LSTM and GRU forward time loops, and the LSTM backward loop, on several threads, each thread
+owning a block of the hidden units.
 
 With a small batch, one step's product h W_hh^T is too small for OpenBLAS to keep two cores busy,
 and the gate arithmetic after it runs on one core. Here each of B threads (B = the BLAS thread count)
@@ -11,8 +12,10 @@ owns the units j in its block (J of them) and runs, every step:
     barrier                            every block of h_t is written before any thread reads it
 
 with BLAS limited to one thread inside the loop (threadpoolctl), so the B products run side by side
-instead of one product split by OpenBLAS. The arithmetic of every element is that of the one-thread
-loop (bptt.forward_direction); tests/test_split.py checks the two agree and gradchecks through it.
+instead of one product split by OpenBLAS. The LSTM backward (lstm_backward_split) splits the same
+way, each thread multiplying its block of da with its rows of W_hh into a partial dh that all
+threads sum the next step. The equations are those of the one-thread loops (bptt.py);
+tests/test_split.py checks the two agree and gradchecks through them.
 Used when the compiled kernels are built, NumPy's BLAS is OpenBLAS on more than one thread with idle
 workers that sleep soon (rnnlab/blas.py), there is no mask, and each block has at least MIN_BLOCK units.
 """
@@ -20,17 +23,18 @@ workers that sleep soon (rnnlab/blas.py), there is no mask, and each block has a
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numpy as np
 
 from .. import blas
 from .cells import native
 
-__all__ = ["forward_split", "lstm_backward_split", "MIN_BLOCK"]
+__all__ = ["MIN_BLOCK", "forward_split", "lstm_backward_split"]
 
 MIN_BLOCK = 128  # units per thread; at 100 (word LSTM 2x200) the split did not pay
 _blas = None  # (threadpoolctl controller, BLAS thread count), found on first use
-_pool = None
+_pool = (None, 0)  # (ThreadPoolExecutor, its threads)
 
 
 def _blocks(H: int):
@@ -50,8 +54,8 @@ def _blocks(H: int):
     B = min(_blas[1], H // MIN_BLOCK)
     if B < 2:
         return None
-    bounds = np.linspace(0, H, B + 1).astype(int)
-    return [(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:])]
+    bounds = [int(x) for x in np.linspace(0, H, B + 1)]
+    return [(a, b - a) for a, b in pairwise(bounds)]
 
 
 def forward_split(cell: str, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
@@ -72,7 +76,7 @@ def forward_split(cell: str, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
     if blocks is None or not XP[0].flags.c_contiguous or not all(s.flags.c_contiguous for s in S):
         return False
     act, aux = ws["act"], ws["tc" if cell == "lstm" else "hn"]
-    step = lambda a: a.strides[0] if keep else 0  # noqa: E731  (bytes from one step's slice to the next)
+    step = lambda a: a.strides[0] if keep else 0  # bytes from one step's slice to the next
     sync = np.zeros(2, np.int64)  # [steps finished by all threads * B, abort]
     B, it = len(blocks), XP.itemsize
     barrier, count, abort = native.spin_barrier, sync.ctypes.data, sync.ctypes.data + 8
@@ -112,10 +116,10 @@ def forward_split(cell: str, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
 def _run(work, B: int) -> None:
     """work(0) on this thread and work(1..B-1) on the pool's, with BLAS on one thread meanwhile."""
     global _pool
-    if _pool is None or _pool._max_workers < B - 1:
-        _pool = ThreadPoolExecutor(max_workers=B - 1, thread_name_prefix="rnnlab-split")
+    if _pool[1] < B - 1:
+        _pool = (ThreadPoolExecutor(max_workers=B - 1, thread_name_prefix="rnnlab-split"), B - 1)
     with _blas[0].limit(limits=1):
-        futures = [_pool.submit(work, b) for b in range(1, B)]
+        futures = [_pool[0].submit(work, b) for b in range(1, B)]
         try:
             work(0)
         finally:
