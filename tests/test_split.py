@@ -1,4 +1,4 @@
-"""The LSTM and GRU forward loops and the LSTM backward loop split over threads by hidden units
+"""The LSTM and GRU time loops, forward and backward, split over threads by hidden units
 (rnnlab/nn/split.py) against the one-thread loops, and gradchecks through them. The split is forced here (any machine, small sizes): on its own it
 runs only with OpenBLAS on several threads and blocks of at least split.MIN_BLOCK units."""
 
@@ -38,13 +38,13 @@ def force_split(monkeypatch):
         calls.append(done is not None)
         return done
 
-    real_backward = split.lstm_backward_split
+    real_backward = split.backward_split
 
     def set_blocks(B):
         monkeypatch.setattr(split, "_blas", (_NoLimit(), B))
         monkeypatch.setattr(split, "MIN_BLOCK", 1)
         monkeypatch.setattr(bptt, "forward_split", spy)
-        monkeypatch.setattr(bptt, "lstm_backward_split", spy_backward)
+        monkeypatch.setattr(bptt, "backward_split", spy_backward)
         return calls
     return set_blocks
 
@@ -75,25 +75,28 @@ def test_split_forward_matches_the_one_thread_loop(force_split, kernel, dtype, t
         np.testing.assert_allclose(got[name], ref, rtol=tol, atol=tol, err_msg=name)
 
 
+@pytest.mark.parametrize("kernel", [LSTMKernel(), GRUKernel()], ids=["lstm", "gru"])
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-5), (np.float64, 1e-12)])
 @pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2)])
 @pytest.mark.parametrize("upstream", ["outputs and final state", "outputs", "final state"])
-def test_split_lstm_backward_matches_the_one_thread_loop(force_split, dtype, tol, T, N, H, B, upstream):
+def test_split_backward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, upstream):
     rng = np.random.default_rng(T * N * H * B)
-    kernel = LSTMKernel()
-    XP = (2 * rng.standard_normal((T, N, 4 * H))).astype(dtype)
-    W = (rng.standard_normal((4 * H, H)) / np.sqrt(H)).astype(dtype)
-    s0 = tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(2))
+    G, n = kernel.gates, kernel.n_states
+    XP = (2 * rng.standard_normal((T, N, G * H))).astype(dtype)
+    W = (rng.standard_normal((G * H, H)) / np.sqrt(H)).astype(dtype)
+    b_rest = None if G == 4 else rng.standard_normal(H).astype(dtype)
+    s0 = tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(n))
     dY = None if upstream == "final state" else rng.standard_normal((T, N, H)).astype(dtype)
-    dfinal = (None, None) if upstream == "outputs" else tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(2))
-    S, ws = bptt.forward_direction(kernel, XP, s0, W, None, None)
+    dfinal = (None,) * n if upstream == "outputs" else tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(n))
+    S, ws = bptt.forward_direction(kernel, XP, s0, W, b_rest, None)
     reference = bptt.backward_direction(kernel, ws, S, dY, dfinal, W, None)
     calls = force_split(B)
     got = bptt.backward_direction(kernel, ws, S, dY, dfinal, W, None)
     assert calls == [True]
     np.testing.assert_allclose(got[0], reference[0], rtol=tol, atol=tol, err_msg="dXP")
-    assert got[1] is got[0]  # LSTM: the hidden pre-activations' gradient is the same array
-    for i in range(2):
+    np.testing.assert_allclose(got[1], reference[1], rtol=tol, atol=tol, err_msg="dHP")
+    assert (got[1] is got[0]) == (reference[1] is reference[0])
+    for i in range(n):
         np.testing.assert_allclose(got[2][i], reference[2][i], rtol=tol, atol=tol, err_msg=f"dstate0 {i}")
 
 

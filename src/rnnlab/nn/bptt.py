@@ -24,7 +24,7 @@ import numpy as np
 
 from ..functional import sum_rows
 from .cells import GRUKernel, LSTMKernel
-from .split import forward_split, lstm_backward_split
+from .split import backward_split, forward_split
 
 __all__ = ["fold_biases", "project_inputs", "forward_direction", "backward_direction", "weight_gradients"]
 
@@ -109,8 +109,9 @@ def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask):
       DHP (T, N, G*H) gradient of the hidden pre-activations h W_hh^T + b_hh (the same array as DXP
       when the kernel has no separate path), dstate0 a tuple of (N, H) initial-state gradients.
     """
-    if isinstance(kernel, LSTMKernel) and mask is None:
-        done = lstm_backward_split(ws, S, dY, dfinal, W_hh)  # on several threads, when it applies (split.py)
+    cell = "lstm" if isinstance(kernel, LSTMKernel) else "gru" if isinstance(kernel, GRUKernel) else None
+    if cell and mask is None:
+        done = backward_split(cell, ws, S, dY, dfinal, W_hh)  # on several threads, when it applies (split.py)
         if done is not None:
             return done
     T = S[0].shape[0] - 1

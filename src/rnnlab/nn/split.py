@@ -1,5 +1,5 @@
-"""The LSTM and GRU forward time loops, and the LSTM backward loop, on several threads, each thread
-owning a block of the hidden units.
+"""The LSTM and GRU time loops, forward and backward, on several threads, each thread owning a block
+of the hidden units.
 
 With a small batch, one step's product h W_hh^T is too small for OpenBLAS to keep two cores busy,
 and the gate arithmetic after it runs on one core. Here each of B threads (B = the BLAS thread count)
@@ -12,9 +12,9 @@ owns the units j in its block (J of them) and runs, every step:
     barrier                            every block of h_t is written before any thread reads it
 
 with BLAS limited to one thread inside the loop (threadpoolctl), so the B products run side by side
-instead of one product split by OpenBLAS. The LSTM backward (lstm_backward_split) splits the same
-way, each thread multiplying its block of da with its rows of W_hh into a partial dh that all
-threads sum the next step. The equations are those of the one-thread loops (bptt.py);
+instead of one product split by OpenBLAS. The backward (backward_split) splits the same way, each
+thread multiplying its block of the hidden pre-activations' gradient with its rows of W_hh into a
+partial dh that all threads sum the next step. The equations are those of the one-thread loops (bptt.py);
 tests/test_split.py checks the two agree and gradchecks through them.
 Used when the compiled kernels are built, NumPy's BLAS is OpenBLAS on more than one thread with idle
 workers that sleep soon (rnnlab/blas.py), there is no mask, and each block has at least MIN_BLOCK units.
@@ -30,7 +30,7 @@ import numpy as np
 from .. import blas
 from .cells import native
 
-__all__ = ["MIN_BLOCK", "forward_split", "lstm_backward_split"]
+__all__ = ["MIN_BLOCK", "backward_split", "forward_split"]
 
 MIN_BLOCK = 128  # units per thread; at 100 (word LSTM 2x200) the split did not pay
 _blas = None  # (threadpoolctl controller, BLAS thread count), found on first use
@@ -127,34 +127,40 @@ def _run(work, B: int) -> None:
                 fut.result()
 
 
-def lstm_backward_split(ws, S, dY, dfinal, W_hh):
-    """The LSTM backward loop split over units; None when it does not apply, else (DXP, DHP, dstate0)
-    as bptt.backward_direction returns them. Thread b, for its units j, every step k = T-1..0:
+def backward_split(cell: str, ws, S, dY, dfinal, W_hh):
+    """The LSTM or GRU (``cell``) backward loop split over units; None when it does not apply, else
+    (DXP, DHP, dstate0) as bptt.backward_direction returns them. Thread b, for its units j, every
+    step k = T-1..0:
 
-        da[:, g, j], dc_{k-1}[:, j] = gates backward (compiled) of dh[:, j] = dY_k[:, j] + the sum over
-                                      threads q of the previous step's P_q[:, j]; da_b (N, 4J) compacted
-        P_b^T = W_b^T da_b^T       (H, 4J) @ (4J, N): its share of dh_{k-1}^T = (da W_hh)^T
+        gates backward of its units (compiled), with dh[:, j] = dY_k[:, j] + the sum over threads q
+            of the previous step's P_q[:, j] (GRU: + its own direct path dh z of the previous step);
+            writes dXP (and GRU dHP) for its units, the carried term (LSTM dc_{k-1}, GRU dh z), and
+            its block of dHP compacted: dhp_b (N, G J)
+        P_b^T = W_b^T dhp_b^T      (H, G J) @ (G J, N): its share of dh_{k-1}^T = (dHP_k W_hh)^T
         barrier
 
     P is kept transposed (H, N): with one thread OpenBLAS runs this orientation about 10% faster than
-    da_b W_b. It alternates between two buffers, so that no thread overwrites partials another may
-    still be reading.
+    dhp_b W_b. It alternates between two buffers, as does the carried term, so that no thread
+    overwrites what another may still be reading.
     """
     T = S[0].shape[0] - 1
     N, H = S[0].shape[1:]
     dtype = S[0].dtype
-    f = native.function("lstm_backward", dtype)
+    G = 4 if cell == "lstm" else 3
+    f = native.function(f"{cell}_backward", dtype)
     blocks = None if f is None else _blocks(H)
     if blocks is None:
         return None
     B, it = len(blocks), S[0].itemsize
-    act, tc = ws["act"], ws["tc"]
-    DXP = np.empty((T, N, 4 * H), dtype)
+    act, aux = ws["act"], ws["tc" if cell == "lstm" else "hn"]
+    DXP = np.empty((T, N, G * H), dtype)
+    DHP = DXP if cell == "lstm" else np.empty((T, N, G * H), dtype)
     PT = np.zeros((2, B, H, N), dtype)  # P_b^T by step parity
     if dfinal[0] is not None:
         PT[T % 2, 0] = np.asarray(dfinal[0]).T
-    dc = [np.zeros((N, H), dtype) if dfinal[1] is None else np.array(dfinal[1], dtype=dtype),
-          np.empty((N, H), dtype)]  # dc_k and dc_{k-1}, alternating
+    # the carried term, alternating: LSTM dc_k and dc_{k-1}; GRU the direct path into dh_k and dh_{k-1}
+    first = None if cell == "gru" or dfinal[1] is None else dfinal[1]
+    carry = [np.zeros((N, H), dtype) if first is None else np.array(first, dtype=dtype), np.empty((N, H), dtype)]
     if dY is not None:
         dY = np.ascontiguousarray(dY, dtype)  # the kernel reads dY_k's rows directly
     sync = np.zeros(2, np.int64)  # [steps finished by all threads * B, abort]
@@ -162,21 +168,25 @@ def lstm_backward_split(ws, S, dY, dfinal, W_hh):
 
     def work(b):
         j0, J = blocks[b]
-        WbT = np.ascontiguousarray(W_hh.reshape(4, H, H)[:, j0:j0 + J].reshape(4 * J, H).T)  # (H, 4J)
-        dac = np.empty((N, 4 * J), dtype)
+        WbT = np.ascontiguousarray(W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H).T)  # (H, G J)
+        dhpc = np.empty((N, G * J), dtype)
         off = j0 * it
-        a0, as_, t0, ts = act.ctypes.data + off, act.strides[0], tc.ctypes.data + off, tc.strides[0]
-        c0, ss = S[1].ctypes.data + off, S[1].strides[0]
-        d0, ds = DXP.ctypes.data + off, DXP.strides[0]
-        dcs = [a.ctypes.data + off for a in dc]
+        a0, as_, x0, xs = act.ctypes.data + off, act.strides[0], aux.ctypes.data + off, aux.strides[0]
+        s0, ss = S[-1].ctypes.data + off, S[-1].strides[0]  # LSTM c_{k-1}, GRU h_{k-1}
+        d0, e0, ds = DXP.ctypes.data + off, DHP.ctypes.data + off, DXP.strides[0]
+        cs = [a.ctypes.data + off for a in carry]
         p0, ps = PT.ctypes.data + j0 * N * it, PT.strides[0]  # the partials' rows of its units
         y0, ys = (None, 0) if dY is None else (dY.ctypes.data + off, dY.strides[0])
         try:
             for k in range(T - 1, -1, -1):
-                f(N, J, H, a0 + k * as_, N * H, t0 + k * ts, c0 + k * ss, p0 + ((k + 1) % 2) * ps, 1, N, B, H * N,
-                  None if y0 is None else y0 + k * ys, dcs[(T - 1 - k) % 2], d0 + k * ds, dcs[(T - k) % 2],
-                  dac.ctypes.data)
-                np.dot(WbT, dac.T, out=PT[k % 2, b])
+                head = (N, J, H, a0 + k * as_, N * H, x0 + k * xs, s0 + k * ss, p0 + ((k + 1) % 2) * ps, 1, N, B,
+                        H * N, None if y0 is None else y0 + k * ys)
+                c_in, c_out = cs[(T - 1 - k) % 2], cs[(T - k) % 2]
+                if cell == "lstm":  # dc_next, da, dc_prev, dac
+                    f(*head, c_in, d0 + k * ds, c_out, dhpc.ctypes.data)
+                else:  # dd, dxp, dhp, dh_prev (direct), dhpc
+                    f(*head, c_in, d0 + k * ds, e0 + k * ds, c_out, dhpc.ctypes.data)
+                np.dot(WbT, dhpc.T, out=PT[k % 2, b])
                 barrier(count, B * (T - k), abort)
                 if sync[1]:
                     return
@@ -185,4 +195,7 @@ def lstm_backward_split(ws, S, dY, dfinal, W_hh):
             raise
 
     _run(work, B)
-    return DXP, DXP, (np.ascontiguousarray(PT[0].sum(axis=0).T), dc[T % 2])
+    dh0 = np.ascontiguousarray(PT[0].sum(axis=0).T)
+    if cell == "lstm":
+        return DXP, DHP, (dh0, carry[T % 2])
+    return DXP, DHP, (dh0 + carry[T % 2],)

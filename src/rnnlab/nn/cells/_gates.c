@@ -20,10 +20,12 @@
                  xp, hp (N, 3, J) = [xr | xz | xn], [hr | hz | hn] with strides (row, gate, column)
                  -> act (3, N, J) = r, z, n with strides (ag, sr, 1);  hn, h (N, J) with strides (sr, 1),
                  h_prev too
-       backward  dan = dh (1 - z)(1 - n^2)
+       backward  for units j < J as the LSTM's, dh = dy + dd + sum of nq arrays (dy, dd may be NULL)
+                 dan = dh (1 - z)(1 - n^2)
                  dxp = [dan hn r(1-r) | dh (h_prev - n) z(1-z) | dan]     (N, 3H)
                  dhp = dxp with its last block times r                   (N, 3H)
                  dh_prev (direct path) = dh z                             (N, H)
+                 and, unless dhpc is NULL, the block's dhp compacted into dhpc (N, 3J)
 
    Each function is compiled for AVX-512, AVX2 and plain x86-64 (target_clones: the dynamic linker
    picks the one for the CPU), and exp and tanh vectorise through glibc's SIMD variants (libmvec,
@@ -108,22 +110,26 @@ SIMD_DECL double tanh(double);
             }                                                                                             \
         }                                                                                                 \
     }                                                                                                     \
-    CLONES void gru_backward_##SUF(long N, long H, const T *act, const T *hn, const T *h_prev,            \
-                                   const T *dh, T *dxp, T *dhp, T *dh_prev) {                             \
-        const long NH = N * H;                                                                            \
+    CLONES void gru_backward_##SUF(long N, long J, long H, const T *act, long ag, const T *hn,            \
+                                   const T *h_prev, const T *dh, long dr, long dk, long nq, long dq,      \
+                                   const T *dy, const T *dd, T *dxp, T *dhp, T *dh_prev, T *dhpc) {       \
         for (long n = 0; n < N; n++) {                                                                    \
-            const T *ar = act + n * H, *az = ar + NH, *an = az + NH;                                      \
+            const T *ar = act + n * H, *az = ar + ag, *an = az + ag, *dhn = dh + n * dr;                  \
             const long q = n * H;                                                                         \
             T *dx = dxp + 3 * q, *dp = dhp + 3 * q;                                                       \
             _Pragma("omp simd")                                                                           \
-            for (long j = 0; j < H; j++) {                                                                \
-                T r = ar[j], z = az[j], g = an[j], d = dh[q + j];                                         \
+            for (long j = 0; j < J; j++) {                                                                \
+                T d = (dy ? dy[q + j] : 0) + (dd ? dd[q + j] : 0);                                        \
+                for (long s = 0; s < nq; s++) d += dhn[s * dq + j * dk];                                  \
+                T r = ar[j], z = az[j], g = an[j];                                                        \
                 T dan = d * (1 - z) * (1 - g * g);                                                        \
-                T dr = dan * hn[q + j] * r * (1 - r), dz = d * (h_prev[q + j] - g) * z * (1 - z);         \
-                dx[j] = dr; dx[H + j] = dz; dx[2 * H + j] = dan;                                          \
-                dp[j] = dr; dp[H + j] = dz; dp[2 * H + j] = dan * r;                                      \
+                T dr_ = dan * hn[q + j] * r * (1 - r), dz = d * (h_prev[q + j] - g) * z * (1 - z);        \
+                dx[j] = dr_; dx[H + j] = dz; dx[2 * H + j] = dan;                                         \
+                dp[j] = dr_; dp[H + j] = dz; dp[2 * H + j] = dan * r;                                     \
                 dh_prev[q + j] = d * z;                                                                   \
             }                                                                                             \
+            if (dhpc)                                                                                     \
+                for (long s = 0; s < 3; s++) memcpy(dhpc + (3 * n + s) * J, dp + s * H, J * sizeof(T));   \
         }                                                                                                 \
     }
 

@@ -32,7 +32,7 @@ def _load():
 _lib = _load()
 # after N and H (or N and J), each C function's arguments: P a pointer, L an integer (stride or flag)
 _SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "LPLPPPLLLLPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
-               "gru_backward": "PPPPPPP"}
+               "gru_backward": "LPLPPPLLLLPPPPPP"}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _functions = {}  # (name, dtype) -> the C function
 if _lib is not None:
@@ -104,5 +104,10 @@ def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
 
 def gru_backward(act, hn, h_prev, dh, dxp, dhp, dh_prev) -> bool:
     arrays = (act, hn, h_prev, dh, dxp, dhp, dh_prev)
-    return _run("gru_backward", arrays, arrays, lambda: (*h_prev.shape, *(a.ctypes.data for a in arrays)))
+    N, H = h_prev.shape
+
+    def args():
+        return (N, H, H, act.ctypes.data, N * H, hn.ctypes.data, h_prev.ctypes.data, dh.ctypes.data, H, 1, 1, 0,
+                None, None, dxp.ctypes.data, dhp.ctypes.data, dh_prev.ctypes.data, None)
+    return _run("gru_backward", arrays, arrays, args)
 
