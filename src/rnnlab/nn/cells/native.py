@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available", "function", "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
+__all__ = ["available", "function", "gru_backward", "gru_forward", "lstm_backward", "lstm_forward"]
 
 
 def _load():
@@ -66,48 +66,43 @@ def _run(name, arrays, contiguous, args) -> bool:
     return True
 
 
-def _strides(a):
-    return tuple(s // a.itemsize for s in a.strides)
+def _pre_activations(xp, hp, H):
+    """The forward kernels' xp and hp arguments: address and (row, gate, column) strides of each."""
+    (xr, xc), (hr, hc) = (tuple(st // a.itemsize for st in a.strides) for a in (xp, hp))
+    return xp.ctypes.data, xr, H * xc, xc, hp.ctypes.data, hr, H * hc, hc
+
+
+def _backward_head(act, aux, prev, dh):
+    """The backward kernels' arguments up to dh, for the whole of contiguous (N, H) arrays: N, J = H,
+    row stride H, act with gate stride N H, aux (LSTM tc, GRU hn), the previous state, dh (one array,
+    strides (H, 1)), and no dy."""
+    N, H = prev.shape
+    return (N, H, H, act.ctypes.data, N * H, aux.ctypes.data, prev.ctypes.data, dh.ctypes.data, H, 1, 1, 0, None)
 
 
 def lstm_forward(xp, hp, c_prev, act, c, tc, h) -> bool:
     """xp, hp (N, 4H), any strides; c_prev, c, tc, h (N, H) and act (4, N, H) C-contiguous."""
     N, H = c_prev.shape
-
-    def args():
-        (xr, xc), (hr, hc) = _strides(xp), _strides(hp)
-        return (N, H, xp.ctypes.data, xr, H * xc, xc, hp.ctypes.data, hr, H * hc, hc, c_prev.ctypes.data, H,
-                act.ctypes.data, N * H, c.ctypes.data, tc.ctypes.data, h.ctypes.data)
-    return _run("lstm_forward", (xp, hp, c_prev, act, c, tc, h), (c_prev, act, c, tc, h), args)
+    return _run("lstm_forward", (xp, hp, c_prev, act, c, tc, h), (c_prev, act, c, tc, h), lambda: (
+        N, H, *_pre_activations(xp, hp, H), c_prev.ctypes.data, H, act.ctypes.data, N * H, c.ctypes.data,
+        tc.ctypes.data, h.ctypes.data))
 
 
 def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
     arrays = (act, tc, c_prev, dh, dc_next, da, dc_prev)
-    N, H = tc.shape
-
-    def args():
-        return (N, H, H, act.ctypes.data, N * H, tc.ctypes.data, c_prev.ctypes.data, dh.ctypes.data, H, 1, 1, 0,
-                None, dc_next.ctypes.data, da.ctypes.data, dc_prev.ctypes.data, None)
-    return _run("lstm_backward", arrays, arrays, args)
+    return _run("lstm_backward", arrays, arrays, lambda: (
+        *_backward_head(act, tc, c_prev, dh), dc_next.ctypes.data, da.ctypes.data, dc_prev.ctypes.data, None))
 
 
 def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
     """xp, hp (N, 3H), any strides; h_prev, hn, h (N, H) and act (3, N, H) C-contiguous."""
     N, H = h_prev.shape
-
-    def args():
-        (xr, xc), (hr, hc) = _strides(xp), _strides(hp)
-        return (N, H, xp.ctypes.data, xr, H * xc, xc, hp.ctypes.data, hr, H * hc, hc, h_prev.ctypes.data, H,
-                act.ctypes.data, N * H, hn.ctypes.data, h.ctypes.data)
-    return _run("gru_forward", (xp, hp, h_prev, act, hn, h), (h_prev, act, hn, h), args)
+    return _run("gru_forward", (xp, hp, h_prev, act, hn, h), (h_prev, act, hn, h), lambda: (
+        N, H, *_pre_activations(xp, hp, H), h_prev.ctypes.data, H, act.ctypes.data, N * H, hn.ctypes.data,
+        h.ctypes.data))
 
 
 def gru_backward(act, hn, h_prev, dh, dxp, dhp, dh_prev) -> bool:
     arrays = (act, hn, h_prev, dh, dxp, dhp, dh_prev)
-    N, H = h_prev.shape
-
-    def args():
-        return (N, H, H, act.ctypes.data, N * H, hn.ctypes.data, h_prev.ctypes.data, dh.ctypes.data, H, 1, 1, 0,
-                None, None, dxp.ctypes.data, dhp.ctypes.data, dh_prev.ctypes.data, None)
-    return _run("gru_backward", arrays, arrays, args)
-
+    return _run("gru_backward", arrays, arrays, lambda: (
+        *_backward_head(act, hn, h_prev, dh), None, dxp.ctypes.data, dhp.ctypes.data, dh_prev.ctypes.data, None))
