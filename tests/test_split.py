@@ -137,3 +137,19 @@ def test_an_error_in_a_worker_thread_surfaces_without_hanging(force_split, monke
     t.join(timeout=20)
     assert not t.is_alive(), "the split loop hung after a worker failed"
     assert outcome == ["worker failed"]
+
+
+def test_a_forked_process_runs_the_split_loop_on_threads_of_its_own(force_split):
+    """A fork inherits the parent's thread pool object but none of its threads."""
+    import multiprocessing
+
+    force_split(2)
+    rng = np.random.default_rng(0)
+    XP, W = rng.standard_normal((4, 2, 16)), rng.standard_normal((16, 4))
+    s0 = (np.zeros((2, 4)), np.zeros((2, 4)))
+    expected = _forward(LSTMKernel(), XP, s0, W, None, True)["state 0"]  # the parent's pool now exists
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        result = pool.apply_async(_forward, (LSTMKernel(), XP, s0, W, None, True))
+        got = result.get(timeout=20)["state 0"]  # raises TimeoutError if the child hangs
+    np.testing.assert_array_equal(got, expected)

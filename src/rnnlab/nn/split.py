@@ -22,6 +22,7 @@ workers that sleep soon (rnnlab/blas.py), there is no mask, and each block has a
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
@@ -34,7 +35,7 @@ __all__ = ["MIN_BLOCK", "backward_split", "forward_split"]
 
 MIN_BLOCK = 128  # units per thread; at 100 (word LSTM 2x200) the split did not pay
 _blas = None  # (threadpoolctl controller, BLAS thread count), found on first use
-_pool = (None, 0)  # (ThreadPoolExecutor, its threads)
+_pool = (None, 0, 0)  # (ThreadPoolExecutor, its threads, the process it belongs to: a fork has none)
 
 
 def _blocks(H: int):
@@ -116,8 +117,8 @@ def forward_split(cell: str, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
 def _run(work, B: int) -> None:
     """work(0) on this thread and work(1..B-1) on the pool's, with BLAS on one thread meanwhile."""
     global _pool
-    if _pool[1] < B - 1:
-        _pool = (ThreadPoolExecutor(max_workers=B - 1, thread_name_prefix="rnnlab-split"), B - 1)
+    if _pool[1] < B - 1 or _pool[2] != os.getpid():
+        _pool = (ThreadPoolExecutor(max_workers=B - 1, thread_name_prefix="rnnlab-split"), B - 1, os.getpid())
     with _blas[0].limit(limits=1):
         futures = [_pool[0].submit(work, b) for b in range(1, B)]
         try:
