@@ -4,7 +4,7 @@ After each multi-threaded call, OpenBLAS's worker threads spin for 2^OPENBLAS_TH
 (default 2^28, about 0.1 s) before they sleep, and while they spin they compete for the cores with
 every other thread of the process. nn/split.py runs the LSTM forward loop on threads of its own
 right after multi-threaded products; with spinning workers that loop ran 2-3x slower (1,685 against
-about 590 us a step, char LSTM 2x512 on 2 cores).
+555-655 us a step, char LSTM 2x512 on 2 cores).
 
 So when rnnlab is imported before NumPy has loaded OpenBLAS, it sets OPENBLAS_THREAD_TIMEOUT=18
 (2^18 cycles, about 0.1 ms at 3 GHz) unless the variable is set already. OpenBLAS reads it once, when
