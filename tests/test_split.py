@@ -108,17 +108,21 @@ def test_gradcheck_through_the_split_loop(force_split, mode):
     assert max(errors.values()) < gc.TOLERANCE, errors
 
 
-def test_an_error_in_a_worker_thread_surfaces_without_hanging(force_split, monkeypatch):
+@pytest.mark.parametrize("failing", ["dot", "ascontiguousarray"], ids=["in a step", "in the set-up"])
+def test_an_error_in_a_worker_thread_surfaces_without_hanging(force_split, monkeypatch, failing):
     force_split(2)
 
-    class FailingInWorkers:  # numpy, except that dot fails on split's own threads
+    class FailingInWorkers:  # numpy, except that one function fails on split's own threads
         def __getattr__(self, name):
-            return getattr(np, name)
+            real = getattr(np, name)
+            if name != failing:
+                return real
 
-        def dot(self, *args, **kwargs):
-            if threading.current_thread().name.startswith("rnnlab-split"):
-                raise RuntimeError("worker failed")
-            return np.dot(*args, **kwargs)
+            def fail_on_workers(*args, **kwargs):
+                if threading.current_thread().name.startswith("rnnlab-split"):
+                    raise RuntimeError("worker failed")
+                return real(*args, **kwargs)
+            return fail_on_workers
 
     monkeypatch.setattr(split, "np", FailingInWorkers())
     rng = np.random.default_rng(0)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..functional import sum_rows
-from .cells import GRUKernel, LSTMKernel
 from .split import backward_split, forward_split
 
 __all__ = ["fold_biases", "project_inputs", "forward_direction", "backward_direction", "weight_gradients"]
@@ -75,8 +74,7 @@ def forward_direction(kernel, XP, state0, W_hh, b_hh_rest, mask, keep=True):
     for s, s0 in zip(S, state0):
         s[0] = s0
     ws = kernel.workspace(T if keep else 1, N, H, dtype)
-    cell = "lstm" if isinstance(kernel, LSTMKernel) else "gru" if isinstance(kernel, GRUKernel) else None
-    if cell and mask is None and forward_split(cell, XP, W_hh, b_hh_rest, S, ws, keep):
+    if mask is None and forward_split(kernel, XP, W_hh, b_hh_rest, S, ws, keep):
         return S, ws  # run on several threads (split.py)
     # h W_hh^T is computed as its transpose W_hh h^T into a (G*H, N) buffer: with N small, OpenBLAS runs
     # this orientation 1.3-1.5x faster (32x512 @ 512x2048: 786 vs 1217 us on one core), which pays for
@@ -109,9 +107,8 @@ def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask):
       DHP (T, N, G*H) gradient of the hidden pre-activations h W_hh^T + b_hh (the same array as DXP
       when the kernel has no separate path), dstate0 a tuple of (N, H) initial-state gradients.
     """
-    cell = "lstm" if isinstance(kernel, LSTMKernel) else "gru" if isinstance(kernel, GRUKernel) else None
-    if cell and mask is None:
-        done = backward_split(cell, ws, S, dY, dfinal, W_hh)  # on several threads, when it applies (split.py)
+    if mask is None:
+        done = backward_split(kernel, ws, S, dY, dfinal, W_hh)  # on several threads, when it applies (split.py)
         if done is not None:
             return done
     T = S[0].shape[0] - 1

@@ -59,9 +59,9 @@ def _blocks(H: int):
     return [(a, b - a) for a, b in pairwise(bounds)]
 
 
-def forward_split(cell: str, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
-    """Run the LSTM or GRU (``cell``) forward loop split over units; False (nothing done) when it
-    does not apply.
+def forward_split(kernel, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
+    """Run the forward loop of ``kernel`` (LSTM or GRU; any other has no compiled kernel and is left
+    alone) split over units; False (nothing done) when it does not apply.
 
     XP (T, N, G*H) input pre-activations with the folded biases, each step's (N, G*H) C-contiguous
     (the reverse direction's flipped view is fine); W_hh (G*H, H); b_rest: GRU's b_hn (H,), added
@@ -70,19 +70,17 @@ def forward_split(cell: str, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
     filled (T' = T, or 1 when ``keep`` is False and each step overwrites the last).
     """
     T, N, GH = XP.shape
-    G = 4 if cell == "lstm" else 3
+    lstm, G = kernel.name == "lstm", kernel.gates
     H = GH // G
-    f = native.function(f"{cell}_forward", XP.dtype)
+    f = native.function(f"{kernel.name}_forward", XP.dtype)
     blocks = None if f is None else _blocks(H)
     if blocks is None or not XP[0].flags.c_contiguous or not all(s.flags.c_contiguous for s in S):
         return False
-    act, aux = ws["act"], ws["tc" if cell == "lstm" else "hn"]
+    act, aux = ws["act"], ws["tc" if lstm else "hn"]
     step = lambda a: a.strides[0] if keep else 0  # bytes from one step's slice to the next
-    sync = np.zeros(2, np.int64)  # [steps finished by all threads * B, abort]
-    B, it = len(blocks), XP.itemsize
-    barrier, count, abort = native.spin_barrier, sync.ctypes.data, sync.ctypes.data + 8
+    it = XP.itemsize
 
-    def work(b):
+    def setup(b):
         j0, J = blocks[b]
         Wb = np.ascontiguousarray(W_hh.reshape(G, H, H)[:, j0:j0 + J]).reshape(G * J, H)
         hpT = np.empty((G * J, N), XP.dtype)  # hp_b^T: gate g, unit j, batch n at (g J + j) N + n
@@ -93,32 +91,44 @@ def forward_split(cell: str, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
         h0, ss = S[0].ctypes.data + off, S[0].strides[0]
         c0 = S[-1].ctypes.data + off  # the LSTM's c; the GRU's h, unused
         a0, as_, x0, xs_ = act.ctypes.data + off, step(act), aux.ctypes.data + off, step(aux)
+
+        def forward(t):
+            np.dot(Wb, h[t].T, out=hpT)
+            if lstm:  # c_prev, act, c, tc, h
+                args = (c0 + t * ss, H, a0 + t * as_, N * H, c0 + (t + 1) * ss, x0 + t * xs_, h0 + (t + 1) * ss)
+            else:  # h_prev, act, hn, h
+                if bn is not None:
+                    hpT[2 * J:] += bn
+                args = (h0 + t * ss, H, a0 + t * as_, N * H, x0 + t * xs_, h0 + (t + 1) * ss)
+            f(N, J, xp + t * xs, GH, H, 1, hpT.ctypes.data, 1, J * N, N, *args)
+        return forward
+
+    _run(setup, T, len(blocks))
+    return True
+
+
+def _run(setup, T: int, B: int) -> None:
+    """Steps i = 0..T-1 of every block b on B threads (b = 0 on this one), each step followed by a
+    barrier that all threads pass together, with BLAS on one thread meanwhile. ``setup(b)`` prepares
+    block b on its thread and returns its step function. A thread that fails releases the others."""
+    global _pool
+    if _pool[1] < B - 1 or _pool[2] != os.getpid():
+        _pool = (ThreadPoolExecutor(max_workers=B - 1, thread_name_prefix="rnnlab-split"), B - 1, os.getpid())
+    sync = np.zeros(2, np.int64)  # [steps finished by all threads * B, abort]
+    count, abort = sync.ctypes.data, sync.ctypes.data + sync.itemsize
+
+    def work(b):
         try:
-            for t in range(T):
-                np.dot(Wb, h[t].T, out=hpT)
-                if cell == "lstm":  # c_prev, act, c, tc, h
-                    args = (c0 + t * ss, H, a0 + t * as_, N * H, c0 + (t + 1) * ss, x0 + t * xs_, h0 + (t + 1) * ss)
-                else:  # h_prev, act, hn, h
-                    if bn is not None:
-                        hpT[2 * J:] += bn
-                    args = (h0 + t * ss, H, a0 + t * as_, N * H, x0 + t * xs_, h0 + (t + 1) * ss)
-                f(N, J, xp + t * xs, GH, H, 1, hpT.ctypes.data, 1, J * N, N, *args)
-                barrier(count, B * (t + 1), abort)
+            step = setup(b)
+            for i in range(T):
+                step(i)
+                native.spin_barrier(count, B * (i + 1), abort)
                 if sync[1]:
                     return
         except BaseException:
             sync[1] = 1  # release the other threads from the barrier
             raise
 
-    _run(work, B)
-    return True
-
-
-def _run(work, B: int) -> None:
-    """work(0) on this thread and work(1..B-1) on the pool's, with BLAS on one thread meanwhile."""
-    global _pool
-    if _pool[1] < B - 1 or _pool[2] != os.getpid():
-        _pool = (ThreadPoolExecutor(max_workers=B - 1, thread_name_prefix="rnnlab-split"), B - 1, os.getpid())
     with _blas[0].limit(limits=1):
         futures = [_pool[0].submit(work, b) for b in range(1, B)]
         try:
@@ -128,10 +138,10 @@ def _run(work, B: int) -> None:
                 fut.result()
 
 
-def backward_split(cell: str, ws, S, dY, dfinal, W_hh):
-    """The LSTM or GRU (``cell``) backward loop split over units; None when it does not apply, else
-    (DXP, DHP, dstate0) as bptt.backward_direction returns them. Thread b, for its units j, every
-    step k = T-1..0:
+def backward_split(kernel, ws, S, dY, dfinal, W_hh):
+    """The backward loop of ``kernel`` (LSTM or GRU) split over units; None when it does not apply,
+    else (DXP, DHP, dstate0) as bptt.backward_direction returns them. Thread b, for its units j,
+    every step k = T-1..0:
 
         gates backward of its units (compiled), with dh[:, j] = dY_k[:, j] + the sum over threads q
             of the previous step's P_q[:, j] (GRU: + its own direct path dh z of the previous step);
@@ -147,27 +157,25 @@ def backward_split(cell: str, ws, S, dY, dfinal, W_hh):
     T = S[0].shape[0] - 1
     N, H = S[0].shape[1:]
     dtype = S[0].dtype
-    G = 4 if cell == "lstm" else 3
-    f = native.function(f"{cell}_backward", dtype)
+    lstm, G = kernel.name == "lstm", kernel.gates
+    f = native.function(f"{kernel.name}_backward", dtype)
     blocks = None if f is None else _blocks(H)
     if blocks is None:
         return None
     B, it = len(blocks), S[0].itemsize
-    act, aux = ws["act"], ws["tc" if cell == "lstm" else "hn"]
+    act, aux = ws["act"], ws["tc" if lstm else "hn"]
     DXP = np.empty((T, N, G * H), dtype)
-    DHP = DXP if cell == "lstm" else np.empty((T, N, G * H), dtype)
+    DHP = DXP if lstm else np.empty((T, N, G * H), dtype)
     PT = np.zeros((2, B, H, N), dtype)  # P_b^T by step parity
     if dfinal[0] is not None:
         PT[T % 2, 0] = np.asarray(dfinal[0]).T
     # the carried term, alternating: LSTM dc_k and dc_{k-1}; GRU the direct path into dh_k and dh_{k-1}
-    first = None if cell == "gru" or dfinal[1] is None else dfinal[1]
+    first = dfinal[1] if lstm else None
     carry = [np.zeros((N, H), dtype) if first is None else np.array(first, dtype=dtype), np.empty((N, H), dtype)]
     if dY is not None:
         dY = np.ascontiguousarray(dY, dtype)  # the kernel reads dY_k's rows directly
-    sync = np.zeros(2, np.int64)  # [steps finished by all threads * B, abort]
-    barrier, count, abort = native.spin_barrier, sync.ctypes.data, sync.ctypes.data + 8
 
-    def work(b):
+    def setup(b):
         j0, J = blocks[b]
         WbT = np.ascontiguousarray(W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H).T)  # (H, G J)
         dhpc = np.empty((N, G * J), dtype)
@@ -178,25 +186,19 @@ def backward_split(cell: str, ws, S, dY, dfinal, W_hh):
         cs = [a.ctypes.data + off for a in carry]
         p0, ps = PT.ctypes.data + j0 * N * it, PT.strides[0]  # the partials' rows of its units
         y0, ys = (None, 0) if dY is None else (dY.ctypes.data + off, dY.strides[0])
-        try:
-            for k in range(T - 1, -1, -1):
-                head = (N, J, H, a0 + k * as_, N * H, x0 + k * xs, s0 + k * ss, p0 + ((k + 1) % 2) * ps, 1, N, B,
-                        H * N, None if y0 is None else y0 + k * ys)
-                c_in, c_out = cs[(T - 1 - k) % 2], cs[(T - k) % 2]
-                if cell == "lstm":  # dc_next, da, dc_prev, dac
-                    f(*head, c_in, d0 + k * ds, c_out, dhpc.ctypes.data)
-                else:  # dd, dxp, dhp, dh_prev (direct), dhpc
-                    f(*head, c_in, d0 + k * ds, e0 + k * ds, c_out, dhpc.ctypes.data)
-                np.dot(WbT, dhpc.T, out=PT[k % 2, b])
-                barrier(count, B * (T - k), abort)
-                if sync[1]:
-                    return
-        except BaseException:
-            sync[1] = 1
-            raise
 
-    _run(work, B)
+        def backward(i):
+            k = T - 1 - i
+            head = (N, J, H, a0 + k * as_, N * H, x0 + k * xs, s0 + k * ss, p0 + ((k + 1) % 2) * ps, 1, N, B,
+                    H * N, None if y0 is None else y0 + k * ys)
+            c_in, c_out = cs[i % 2], cs[(i + 1) % 2]
+            if lstm:  # dc_next, da, dc_prev, dac
+                f(*head, c_in, d0 + k * ds, c_out, dhpc.ctypes.data)
+            else:  # dd, dxp, dhp, dh_prev (direct), dhpc
+                f(*head, c_in, d0 + k * ds, e0 + k * ds, c_out, dhpc.ctypes.data)
+            np.dot(WbT, dhpc.T, out=PT[k % 2, b])
+        return backward
+
+    _run(setup, T, B)
     dh0 = np.ascontiguousarray(PT[0].sum(axis=0).T)
-    if cell == "lstm":
-        return DXP, DHP, (dh0, carry[T % 2])
-    return DXP, DHP, (dh0 + carry[T % 2],)
+    return (DXP, DHP, (dh0, carry[T % 2])) if lstm else (DXP, DHP, (dh0 + carry[T % 2],))

@@ -33,6 +33,7 @@ __all__ = ["GRUKernel"]
 
 
 class GRUKernel:
+    name = "gru"  # the compiled kernels' prefix (native.py), when there are any
     gates = 3
     n_states = 1
     folded_hh_gates = 2  # b_hr, b_hz fold into the input projection; b_hn stays inside r * (.)

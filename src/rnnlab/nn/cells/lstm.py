@@ -32,6 +32,7 @@ __all__ = ["LSTMKernel"]
 
 
 class LSTMKernel:
+    name = "lstm"  # the compiled kernels' prefix (native.py), when there are any
     gates = 4
     n_states = 2  # (h, c)
     folded_hh_gates = 4  # all of b_hh folds into the input projection

@@ -20,6 +20,7 @@ __all__ = ["RNNKernel"]
 
 
 class RNNKernel:
+    name = "rnn"  # the compiled kernels' prefix (native.py), when there are any
     gates = 1  # G: rows of W_ih are G*H
     n_states = 1  # state is (h,)
     folded_hh_gates = 1  # gates whose b_hh can be added to the input projection once
