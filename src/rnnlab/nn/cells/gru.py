@@ -49,11 +49,11 @@ class GRUKernel:
     def forward_step(self, ws, k, xp, hp, prev):
         (h_prev,) = prev
         N, H = h_prev.shape
-        x3 = xp.reshape(N, 3, H).transpose(1, 0, 2)  # (3, N, H) views
-        h3 = hp.reshape(N, 3, H).transpose(1, 0, 2)
         a = ws["act"][k]
         if native.gru_forward(xp, hp, h_prev, a, ws["hn"][k], ws["h"][k]):
             return (ws["h"][k],)
+        x3 = xp.reshape(N, 3, H).transpose(1, 0, 2)  # (3, N, H) views
+        h3 = hp.reshape(N, 3, H).transpose(1, 0, 2)
         np.add(x3[:2], h3[:2], out=a[:2])
         sigmoid(a[:2], out=a[:2])
         r, z, n = a
