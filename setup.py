@@ -1,6 +1,7 @@
-"""Build of the compiled LSTM gate kernels; everything else about the package is in pyproject.toml.
+"""Build of the compiled gate kernels; everything else about the package is in pyproject.toml.
 
-src/rnnlab/nn/cells/_gates.c is plain C with no Python API, loaded with ctypes by native.py. It is
+src/rnnlab/nn/cells/_gates.c (the LSTM and GRU gates) and _gemm.c (the split loops' product with
+packed weights) are plain C with no Python API, one library loaded with ctypes by native.py. It is
 built when a C compiler is there; without one the install goes on (optional) and the NumPy kernels run.
 """
 
@@ -8,7 +9,7 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[Extension(
     "rnnlab.nn.cells._gates",
-    sources=["src/rnnlab/nn/cells/_gates.c"],
+    sources=["src/rnnlab/nn/cells/_gates.c", "src/rnnlab/nn/cells/_gemm.c"],
     extra_compile_args=["-O3", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd"],
     libraries=["m"],
     optional=True,

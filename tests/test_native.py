@@ -1,4 +1,5 @@
-"""The compiled gate kernels (rnnlab/nn/cells/_gates.c) against the NumPy kernels they replace.
+"""The compiled gate kernels (rnnlab/nn/cells/_gates.c) against the NumPy kernels they replace, and
+the split loops' compiled product (_gemm.c) against NumPy's.
 
 The float64 gradchecks elsewhere run through the compiled kernels whenever they are built; here the
 NumPy kernel is gradchecked on its own too, and the two are compared step by step on the arrays the
@@ -71,3 +72,22 @@ def test_numpy_kernel_passes_gradcheck_on_its_own(monkeypatch, mode):
     monkeypatch.setattr(native, "_lib", None)
     errors = gc.check_recurrent(mode, num_layers=2, bidirectional=True, lengths=True)
     assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+@pytest.mark.skipif(native.gemm_packed(np.float32) is None, reason="compiled product not built, or no AVX-512")
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-6), (np.float64, 1e-14)])
+@pytest.mark.parametrize("N,K,M", [(1, 1, 1), (3, 7, 5), (8, 64, 32), (9, 33, 47), (17, 100, 70), (32, 512, 1024)])
+def test_packed_product_matches_numpy(dtype, tol, N, K, M):
+    """Row blocks of 8 and column panels of 128 bytes, each with and without a remainder; A and C
+    with row strides past their width, and C's columns past M left alone."""
+    rng = np.random.default_rng(N * K * M)
+    A = rng.standard_normal((N, K + 3)).astype(dtype)[:, :K]
+    B = rng.standard_normal((K, M)).astype(dtype)
+    C = np.full((N, M + 2), 7.0, dtype)
+    Bp = native.pack(B)
+    assert Bp.ctypes.data % 64 == 0
+    f = native.gemm_packed(dtype)
+    assert f(N, K, M, A.ctypes.data, K + 3, Bp.ctypes.data, C.ctypes.data, M + 2) == 1
+    expected = A.astype(np.float64) @ B.astype(np.float64)
+    np.testing.assert_allclose(C[:, :M], expected, rtol=0, atol=tol * np.sqrt(K) * np.abs(expected).max())
+    assert (C[:, M:] == 7).all()

@@ -17,6 +17,16 @@ from rnnlab.nn.cells import GRUKernel, LSTMKernel, native
 pytestmark = pytest.mark.skipif(not native.available(), reason="compiled gate kernels not built (no C compiler?)")
 
 
+class _Proxy:
+    """A module, with some of its attributes replaced."""
+
+    def __init__(self, module, **replaced):
+        self._module, self._replaced = module, replaced
+
+    def __getattr__(self, name):
+        return self._replaced[name] if name in self._replaced else getattr(self._module, name)
+
+
 class _NoLimit:
     def limit(self, limits):
         return contextlib.nullcontext()
@@ -40,7 +50,10 @@ def force_split(monkeypatch):
 
     real_backward = split.backward_split
 
-    def set_blocks(B):
+    def set_blocks(B, product="compiled"):
+        """product "compiled" (native.gemm_packed, where it runs) or "BLAS" (NumPy's, as without AVX-512)."""
+        if product == "BLAS":
+            monkeypatch.setattr(split, "native", _Proxy(native, gemm_packed=lambda dtype: None))
         monkeypatch.setattr(split, "_blas", (_NoLimit(), B))
         monkeypatch.setattr(split, "MIN_BLOCK", 1)
         monkeypatch.setattr(bptt, "forward_split", spy)
@@ -58,9 +71,10 @@ def _forward(kernel, XP, s0, W, b_rest, keep):
 
 @pytest.mark.parametrize("kernel", [LSTMKernel(), GRUKernel()], ids=["lstm", "gru"])
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-6), (np.float64, 1e-13)])
-@pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2)])
+@pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2), (3, 9, 40, 2)])
 @pytest.mark.parametrize("keep", [True, False])
-def test_split_forward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, keep):
+@pytest.mark.parametrize("product", ["compiled", "BLAS"])
+def test_split_forward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, keep, product):
     rng = np.random.default_rng(T * N * H * B)
     G = kernel.gates
     XP = (2 * rng.standard_normal((T, N, G * H))).astype(dtype)
@@ -68,7 +82,7 @@ def test_split_forward_matches_the_one_thread_loop(force_split, kernel, dtype, t
     b_rest = None if G == 4 else rng.standard_normal(H).astype(dtype)  # GRU's b_hn, added in the loop
     s0 = tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(kernel.n_states))
     reference = _forward(kernel, XP, s0, W, b_rest, keep)
-    calls = force_split(B)
+    calls = force_split(B, product)
     got = _forward(kernel, XP, s0, W, b_rest, keep)
     assert calls == [True]
     for name, ref in reference.items():
@@ -77,9 +91,10 @@ def test_split_forward_matches_the_one_thread_loop(force_split, kernel, dtype, t
 
 @pytest.mark.parametrize("kernel", [LSTMKernel(), GRUKernel()], ids=["lstm", "gru"])
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-5), (np.float64, 1e-12)])
-@pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2)])
+@pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2), (3, 9, 40, 2)])
 @pytest.mark.parametrize("upstream", ["outputs and final state", "outputs", "final state"])
-def test_split_backward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, upstream):
+@pytest.mark.parametrize("product", ["compiled", "BLAS"])
+def test_split_backward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, upstream, product):
     rng = np.random.default_rng(T * N * H * B)
     G, n = kernel.gates, kernel.n_states
     XP = (2 * rng.standard_normal((T, N, G * H))).astype(dtype)
@@ -90,7 +105,7 @@ def test_split_backward_matches_the_one_thread_loop(force_split, kernel, dtype, 
     dfinal = (None,) * n if upstream == "outputs" else tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(n))
     S, ws = bptt.forward_direction(kernel, XP, s0, W, b_rest, None)
     reference = bptt.backward_direction(kernel, ws, S, dY, dfinal, W, None)
-    calls = force_split(B)
+    calls = force_split(B, product)
     got = bptt.backward_direction(kernel, ws, S, dY, dfinal, W, None)
     assert calls == [True]
     np.testing.assert_allclose(got[0], reference[0], rtol=tol, atol=tol, err_msg="dXP")
@@ -100,31 +115,30 @@ def test_split_backward_matches_the_one_thread_loop(force_split, kernel, dtype, 
         np.testing.assert_allclose(got[2][i], reference[2][i], rtol=tol, atol=tol, err_msg=f"dstate0 {i}")
 
 
+@pytest.mark.parametrize("product", ["compiled", "BLAS"])
 @pytest.mark.parametrize("mode", ["lstm", "gru"])
-def test_gradcheck_through_the_split_loop(force_split, mode):
-    calls = force_split(2)
+def test_gradcheck_through_the_split_loop(force_split, mode, product):
+    calls = force_split(2, product)
     errors = gc.check_recurrent(mode, num_layers=2, bidirectional=True, lengths=False)
     assert calls and all(calls)
     assert max(errors.values()) < gc.TOLERANCE, errors
 
 
-@pytest.mark.parametrize("failing", ["dot", "ascontiguousarray"], ids=["in a step", "in the set-up"])
+def _fails_on_workers(f):
+    def wrapped(*args, **kwargs):
+        if threading.current_thread().name.startswith("rnnlab-split"):
+            raise RuntimeError("worker failed")
+        return f(*args, **kwargs)
+    return wrapped
+
+
+@pytest.mark.parametrize("failing", ["step", "set-up"], ids=["in a step", "in the set-up"])
 def test_an_error_in_a_worker_thread_surfaces_without_hanging(force_split, monkeypatch, failing):
     force_split(2)
-
-    class FailingInWorkers:  # numpy, except that one function fails on split's own threads
-        def __getattr__(self, name):
-            real = getattr(np, name)
-            if name != failing:
-                return real
-
-            def fail_on_workers(*args, **kwargs):
-                if threading.current_thread().name.startswith("rnnlab-split"):
-                    raise RuntimeError("worker failed")
-                return real(*args, **kwargs)
-            return fail_on_workers
-
-    monkeypatch.setattr(split, "np", FailingInWorkers())
+    if failing == "step":  # the compiled gate kernel, called every step
+        monkeypatch.setattr(split, "native", _Proxy(native, function=lambda *a: _fails_on_workers(native.function(*a))))
+    else:  # np.empty, which every block's set-up calls for its buffers
+        monkeypatch.setattr(split, "np", _Proxy(np, empty=_fails_on_workers(np.empty)))
     rng = np.random.default_rng(0)
     XP, W = rng.standard_normal((6, 2, 16)), rng.standard_normal((16, 4))
     s0 = (np.zeros((2, 4)), np.zeros((2, 4)))

@@ -5,14 +5,17 @@ With a small batch, one step's product h W_hh^T is too small for OpenBLAS to kee
 and the gate arithmetic after it runs on one core. Here each of B threads (B = the BLAS thread count)
 owns the units j in its block (J of them) and runs, every step:
 
-    hp_b = W_b h_{t-1}^T               (G J, N)   W_b (G J, H): the rows of W_hh for its units, all G gates
-                                                  (GRU: b_hn added to the rows of hn)
+    hp_b = h_{t-1} W_b^T               (N, G J)   W_b (G J, H): the rows of W_hh for its units, all G gates
+                                                  (GRU: b_hn added to the columns of hn)
     gates of its units                 act[:, :, j], c_t[:, j], tanh(c_t)[:, j], h_t[:, j]  (compiled;
                                        GRU: act[:, :, j], hn[:, j], h_t[:, j])
     barrier                            every block of h_t is written before any thread reads it
 
-with BLAS limited to one thread inside the loop (threadpoolctl), so the B products run side by side
-instead of one product split by OpenBLAS. The backward (backward_split) splits the same way, each
+so the B products run side by side instead of one product split by OpenBLAS. The product is the
+compiled one (cells/_gemm.c) with W_b^T packed once per loop: 105-114 GFLOP/s on one core for these
+shapes, where OpenBLAS, which packs its operand again on every call, reached 82-89. Without AVX-512
+it is OpenBLAS's on one thread (threadpoolctl limits it inside the loop), as hp_b^T = W_b h^T, the
+orientation it runs faster. The backward (backward_split) splits the same way, each
 thread multiplying its block of the hidden pre-activations' gradient with its rows of W_hh into a
 partial dh that all threads sum the next step. The equations are those of the one-thread loops (bptt.py);
 tests/test_split.py checks the two agree and gradchecks through them.
@@ -79,28 +82,40 @@ def forward_split(kernel, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
     act, aux = ws["act"], ws["tc" if lstm else "hn"]
     step = lambda a: a.strides[0] if keep else 0  # bytes from one step's slice to the next
     it = XP.itemsize
+    gemm = native.gemm_packed(XP.dtype)
 
     def setup(b):
         j0, J = blocks[b]
-        Wb = np.ascontiguousarray(W_hh.reshape(G, H, H)[:, j0:j0 + J]).reshape(G * J, H)
-        hpT = np.empty((G * J, N), XP.dtype)  # hp_b^T: gate g, unit j, batch n at (g J + j) N + n
-        bn = None if b_rest is None else b_rest[j0:j0 + J, None]  # (J, 1), onto GRU's hn rows
+        Wb = W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H)  # (G J, H), a copy
         h = S[0]
+        hb, ss = h.ctypes.data, h.strides[0]
+        if gemm:  # hp_b = h W_b^T (N, G J), compiled with W_b^T packed: gate g, unit j, batch n at n G J + g J + j
+            Bp = native.pack(Wb.T)
+            hp = np.empty((N, G * J), XP.dtype)
+            bp, hpa, hps = Bp.ctypes.data, hp.ctypes.data, (G * J, J, 1)
+            product = lambda t: gemm(N, H, G * J, hb + t * ss, H, bp, hpa, G * J)
+            product.buffers = (Bp, hp)  # what bp and hpa point into, kept alive with it
+        else:  # hp_b^T = W_b h^T (G J, N) with OpenBLAS, which runs this orientation faster
+            Wb = np.ascontiguousarray(Wb)
+            hpT = np.empty((G * J, N), XP.dtype)
+            hp, hpa, hps = hpT.T, hpT.ctypes.data, (1, J * N, N)
+            product = lambda t: np.dot(Wb, h[t].T, out=hpT)
+        hn, bn = (None, None) if b_rest is None else (hp[:, 2 * J:], b_rest[j0:j0 + J])  # GRU: b_hn onto hn
         off = j0 * it
         xp, xs = XP.ctypes.data + off, XP.strides[0]
-        h0, ss = S[0].ctypes.data + off, S[0].strides[0]
+        h0 = hb + off
         c0 = S[-1].ctypes.data + off  # the LSTM's c; the GRU's h, unused
         a0, as_, x0, xs_ = act.ctypes.data + off, step(act), aux.ctypes.data + off, step(aux)
 
         def forward(t):
-            np.dot(Wb, h[t].T, out=hpT)
+            product(t)
             if lstm:  # c_prev, act, c, tc, h
                 args = (c0 + t * ss, H, a0 + t * as_, N * H, c0 + (t + 1) * ss, x0 + t * xs_, h0 + (t + 1) * ss)
             else:  # h_prev, act, hn, h
                 if bn is not None:
-                    hpT[2 * J:] += bn
+                    np.add(hn, bn, out=hn)
                 args = (h0 + t * ss, H, a0 + t * as_, N * H, x0 + t * xs_, h0 + (t + 1) * ss)
-            f(N, J, xp + t * xs, GH, H, 1, hpT.ctypes.data, 1, J * N, N, *args)
+            f(N, J, xp + t * xs, GH, H, 1, hpa, *hps, *args)
         return forward
 
     _run(setup, T, len(blocks))
@@ -147,12 +162,13 @@ def backward_split(kernel, ws, S, dY, dfinal, W_hh):
             of the previous step's P_q[:, j] (GRU: + its own direct path dh z of the previous step);
             writes dXP (and GRU dHP) for its units, the carried term (LSTM dc_{k-1}, GRU dh z), and
             its block of dHP compacted: dhp_b (N, G J)
-        P_b^T = W_b^T dhp_b^T      (H, G J) @ (G J, N): its share of dh_{k-1}^T = (dHP_k W_hh)^T
+        P_b = dhp_b W_b            (N, G J) @ (G J, H): its share of dh_{k-1} = dHP_k W_hh
         barrier
 
-    P is kept transposed (H, N): with one thread OpenBLAS runs this orientation about 10% faster than
-    dhp_b W_b. It alternates between two buffers, as does the carried term, so that no thread
-    overwrites what another may still be reading.
+    The product is the compiled one with W_b packed (native.gemm_packed); without it, OpenBLAS's,
+    with P kept transposed (H, N), P_b^T = W_b^T dhp_b^T, an orientation it runs about 10% faster.
+    P alternates between two buffers, as does the carried term, so that no thread overwrites what
+    another may still be reading.
     """
     T = S[0].shape[0] - 1
     N, H = S[0].shape[1:]
@@ -166,9 +182,11 @@ def backward_split(kernel, ws, S, dY, dfinal, W_hh):
     act, aux = ws["act"], ws["tc" if lstm else "hn"]
     DXP = np.empty((T, N, G * H), dtype)
     DHP = DXP if lstm else np.empty((T, N, G * H), dtype)
-    PT = np.zeros((2, B, H, N), dtype)  # P_b^T by step parity
+    gemm = native.gemm_packed(dtype)
+    P = np.zeros((2, B, N, H) if gemm else (2, B, H, N), dtype)  # P_b (or P_b^T) by step parity
     if dfinal[0] is not None:
-        PT[T % 2, 0] = np.asarray(dfinal[0]).T
+        P[T % 2, 0] = dfinal[0] if gemm else np.asarray(dfinal[0]).T
+    dr_dk = (H, 1) if gemm else (1, N)  # the partials' strides by batch row and by unit, in elements
     # the carried term, alternating: LSTM dc_k and dc_{k-1}; GRU the direct path into dh_k and dh_{k-1}
     first = dfinal[1] if lstm else None
     carry = [np.zeros((N, H), dtype) if first is None else np.array(first, dtype=dtype), np.empty((N, H), dtype)]
@@ -177,28 +195,36 @@ def backward_split(kernel, ws, S, dY, dfinal, W_hh):
 
     def setup(b):
         j0, J = blocks[b]
-        WbT = np.ascontiguousarray(W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H).T)  # (H, G J)
+        Wb = W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H)  # (G J, H), a copy
         dhpc = np.empty((N, G * J), dtype)
+        if gemm:
+            Bp = native.pack(Wb)
+            bp, da, outs = Bp.ctypes.data, dhpc.ctypes.data, [P[0, b].ctypes.data, P[1, b].ctypes.data]
+            product = lambda k: gemm(N, G * J, H, da, G * J, bp, outs[k % 2], H)
+            product.buffers = (Bp, dhpc)  # what bp and da point into, kept alive with it
+        else:
+            WbT = np.ascontiguousarray(Wb.T)  # (H, G J)
+            product = lambda k: np.dot(WbT, dhpc.T, out=P[k % 2, b])
         off = j0 * it
         a0, as_, x0, xs = act.ctypes.data + off, act.strides[0], aux.ctypes.data + off, aux.strides[0]
         s0, ss = S[-1].ctypes.data + off, S[-1].strides[0]  # LSTM c_{k-1}, GRU h_{k-1}
         d0, e0, ds = DXP.ctypes.data + off, DHP.ctypes.data + off, DXP.strides[0]
         cs = [a.ctypes.data + off for a in carry]
-        p0, ps = PT.ctypes.data + j0 * N * it, PT.strides[0]  # the partials' rows of its units
+        p0, ps = P.ctypes.data + j0 * dr_dk[1] * it, P.strides[0]  # the partials of its units
         y0, ys = (None, 0) if dY is None else (dY.ctypes.data + off, dY.strides[0])
 
         def backward(i):
             k = T - 1 - i
-            head = (N, J, H, a0 + k * as_, N * H, x0 + k * xs, s0 + k * ss, p0 + ((k + 1) % 2) * ps, 1, N, B,
-                    H * N, None if y0 is None else y0 + k * ys)
+            head = (N, J, H, a0 + k * as_, N * H, x0 + k * xs, s0 + k * ss, p0 + ((k + 1) % 2) * ps, *dr_dk, B,
+                    N * H, None if y0 is None else y0 + k * ys)
             c_in, c_out = cs[i % 2], cs[(i + 1) % 2]
             if lstm:  # dc_next, da, dc_prev, dac
                 f(*head, c_in, d0 + k * ds, c_out, dhpc.ctypes.data)
             else:  # dd, dxp, dhp, dh_prev (direct), dhpc
                 f(*head, c_in, d0 + k * ds, e0 + k * ds, c_out, dhpc.ctypes.data)
-            np.dot(WbT, dhpc.T, out=PT[k % 2, b])
+            product(k)
         return backward
 
     _run(setup, T, B)
-    dh0 = np.ascontiguousarray(PT[0].sum(axis=0).T)
+    dh0 = P[0].sum(axis=0) if gemm else np.ascontiguousarray(P[0].sum(axis=0).T)
     return (DXP, DHP, (dh0, carry[T % 2])) if lstm else (DXP, DHP, (dh0 + carry[T % 2],))

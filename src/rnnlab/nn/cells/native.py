@@ -2,7 +2,8 @@
 ``gru_forward`` and ``gru_backward`` run one step's gate arithmetic in one pass, for float32 and
 float64, and return False when they cannot take the arrays given (the NumPy kernel then runs).
 ``function(name, dtype)`` hands out the C function itself and ``spin_barrier`` the per-step barrier,
-for the split time loop (nn/split.py), which passes addresses and strides directly.
+for the split time loop (nn/split.py), which passes addresses and strides directly; for its products,
+``gemm_packed(dtype)`` gives C = A B with B packed once by ``pack`` (``_gemm.c``; AVX-512 only).
 ``RNNLAB_NATIVE=0`` turns them off.
 """
 
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available", "function", "gru_backward", "gru_forward", "lstm_backward", "lstm_forward"]
+__all__ = ["available", "function", "gemm_packed", "gru_backward", "gru_forward", "lstm_backward", "lstm_forward",
+           "pack"]
 
 
 def _load():
@@ -32,7 +34,7 @@ def _load():
 _lib = _load()
 # after N and H (or N and J), each C function's arguments: P a pointer, L an integer (stride or flag)
 _SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "LPLPPPLLLLPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
-               "gru_backward": "LPLPPPLLLLPPPPPP"}
+               "gru_backward": "LPLPPPLLLLPPPPPP", "gemm_packed": "LPLPPL"}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _functions = {}  # (name, dtype) -> the C function
 if _lib is not None:
@@ -53,6 +55,29 @@ def available() -> bool:
 def function(name: str, dtype):
     """The C function ``name`` for ``dtype``, or None (not built, turned off, or no such dtype)."""
     return None if _lib is None else _functions.get((name, np.dtype(dtype)))
+
+
+def gemm_packed(dtype):
+    """The compiled C = A B (``_gemm.c``) for ``dtype``, or None where it cannot run (not built, turned
+    off, or no AVX-512). Called as f(N, K, M, A, lda, pack(B), C, ldc) with addresses; A (N, K) and
+    C (N, M) row-major with row strides lda and ldc."""
+    f = function("gemm_packed", dtype)
+    return f if f is not None and f(0, 0, 0, None, 0, None, None, 0) else None  # returns 0 without AVX-512
+
+
+def pack(B: np.ndarray) -> np.ndarray:
+    """B (K, M) in the layout ``gemm_packed`` reads: panels of 2W columns (2W = 128 bytes of floats),
+    Bp[p, k, c] = B[k, 2W p + c], zero past M; (ceil(M / 2W), K, 2W), 64-byte aligned."""
+    K, M = B.shape
+    w = 128 // B.itemsize
+    P = -(-M // w)
+    buf = np.empty(P * K * w + 64 // B.itemsize, B.dtype)
+    start = (-buf.ctypes.data % 64) // B.itemsize
+    Bp = buf[start:start + P * K * w].reshape(P, K, w)
+    padded = np.zeros((K, P * w), B.dtype)
+    padded[:, :M] = B
+    Bp[...] = padded.reshape(K, P, w).transpose(1, 0, 2)
+    return Bp
 
 
 def _run(name, arrays, contiguous, args) -> bool:
