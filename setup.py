@@ -1,7 +1,8 @@
 """Build of the compiled gate kernels; everything else about the package is in pyproject.toml.
 
-src/rnnlab/nn/cells/_gates.c (the LSTM and GRU gates) and _gemm.c (the split loops' product with
-packed weights) are plain C with no Python API, one library loaded with ctypes by native.py. It is
+src/rnnlab/nn/cells/_gates.c (the gates), _gemm.c (the split loops' product with packed weights) and
+_loops.c (a thread's share of a split loop) are plain C with no Python API, one library loaded with
+ctypes by native.py. It is
 built when a C compiler is there; without one the install goes on (optional) and the NumPy kernels run.
 """
 
@@ -9,7 +10,8 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[Extension(
     "rnnlab.nn.cells._gates",
-    sources=["src/rnnlab/nn/cells/_gates.c", "src/rnnlab/nn/cells/_gemm.c"],
+    sources=["src/rnnlab/nn/cells/_gates.c", "src/rnnlab/nn/cells/_gemm.c",
+             "src/rnnlab/nn/cells/_loops.c"],
     extra_compile_args=["-O3", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd"],
     libraries=["m"],
     optional=True,

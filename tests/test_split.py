@@ -1,10 +1,10 @@
-"""The LSTM and GRU time loops, forward and backward, split over threads by hidden units
-(rnnlab/nn/split.py) against the one-thread loops, and gradchecks through them. The split is forced here (any machine, small sizes): on its own it
-runs only with OpenBLAS on several threads and blocks of at least split.MIN_BLOCK units."""
+"""The LSTM, GRU and Elman RNN time loops, forward and backward, split over threads by hidden units
+(rnnlab/nn/split.py) against the one-thread loops, and gradchecks through them. The split is forced
+here (any size, any BLAS): on its own it runs only with OpenBLAS on several threads and blocks of at
+least split.MIN_BLOCK units."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 
 import numpy as np
@@ -12,9 +12,10 @@ import pytest
 
 from rnnlab import gradcheck as gc
 from rnnlab.nn import bptt, split
-from rnnlab.nn.cells import GRUKernel, LSTMKernel, native
+from rnnlab.nn.cells import GRUKernel, LSTMKernel, RNNKernel, native
 
-pytestmark = pytest.mark.skipif(not native.available(), reason="compiled gate kernels not built (no C compiler?)")
+pytestmark = pytest.mark.skipif(native.gemm_packed(np.float32) is None,
+                                reason="compiled kernels not built (no C compiler?) or no AVX-512: no split")
 
 
 class _Proxy:
@@ -25,11 +26,6 @@ class _Proxy:
 
     def __getattr__(self, name):
         return self._replaced[name] if name in self._replaced else getattr(self._module, name)
-
-
-class _NoLimit:
-    def limit(self, limits):
-        return contextlib.nullcontext()
 
 
 @pytest.fixture
@@ -50,11 +46,8 @@ def force_split(monkeypatch):
 
     real_backward = split.backward_split
 
-    def set_blocks(B, product="compiled"):
-        """product "compiled" (native.gemm_packed, where it runs) or "BLAS" (NumPy's, as without AVX-512)."""
-        if product == "BLAS":
-            monkeypatch.setattr(split, "native", _Proxy(native, gemm_packed=lambda dtype: None))
-        monkeypatch.setattr(split, "_blas", (_NoLimit(), B))
+    def set_blocks(B):
+        monkeypatch.setattr(split, "_threads", B)
         monkeypatch.setattr(split, "MIN_BLOCK", 1)
         monkeypatch.setattr(bptt, "forward_split", spy)
         monkeypatch.setattr(bptt, "backward_split", spy_backward)
@@ -65,47 +58,49 @@ def force_split(monkeypatch):
 def _forward(kernel, XP, s0, W, b_rest, keep):
     """The state sequences and the workspace entries backward reads."""
     S, ws = bptt.forward_direction(kernel, XP, s0, W, b_rest, None, keep=keep)
-    used = ("act", "tc") if isinstance(kernel, LSTMKernel) else ("act", "hn")
+    used = {"lstm": ("act", "tc"), "gru": ("act", "hn"), "rnn": ("h",)}[kernel.name]
     return {f"state {i}": s for i, s in enumerate(S)} | {name: ws[name] for name in used}
 
 
-@pytest.mark.parametrize("kernel", [LSTMKernel(), GRUKernel()], ids=["lstm", "gru"])
+KERNELS = [LSTMKernel(), GRUKernel(), RNNKernel("tanh"), RNNKernel("relu")]
+KERNEL_IDS = ["lstm", "gru", "rnn tanh", "rnn relu"]
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=KERNEL_IDS)
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-6), (np.float64, 1e-13)])
 @pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2), (3, 9, 40, 2)])
 @pytest.mark.parametrize("keep", [True, False])
-@pytest.mark.parametrize("product", ["compiled", "BLAS"])
-def test_split_forward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, keep, product):
+def test_split_forward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, keep):
     rng = np.random.default_rng(T * N * H * B)
     G = kernel.gates
     XP = (2 * rng.standard_normal((T, N, G * H))).astype(dtype)
     W = (rng.standard_normal((G * H, H)) / np.sqrt(H)).astype(dtype)
-    b_rest = None if G == 4 else rng.standard_normal(H).astype(dtype)  # GRU's b_hn, added in the loop
+    b_rest = None if G != 3 else rng.standard_normal(H).astype(dtype)  # GRU's b_hn, added in the loop
     s0 = tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(kernel.n_states))
     reference = _forward(kernel, XP, s0, W, b_rest, keep)
-    calls = force_split(B, product)
+    calls = force_split(B)
     got = _forward(kernel, XP, s0, W, b_rest, keep)
     assert calls == [True]
     for name, ref in reference.items():
         np.testing.assert_allclose(got[name], ref, rtol=tol, atol=tol, err_msg=name)
 
 
-@pytest.mark.parametrize("kernel", [LSTMKernel(), GRUKernel()], ids=["lstm", "gru"])
+@pytest.mark.parametrize("kernel", KERNELS, ids=KERNEL_IDS)
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-5), (np.float64, 1e-12)])
 @pytest.mark.parametrize("T,N,H,B", [(5, 1, 7, 2), (4, 5, 7, 3), (3, 4, 64, 2), (3, 9, 40, 2)])
 @pytest.mark.parametrize("upstream", ["outputs and final state", "outputs", "final state"])
-@pytest.mark.parametrize("product", ["compiled", "BLAS"])
-def test_split_backward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, upstream, product):
+def test_split_backward_matches_the_one_thread_loop(force_split, kernel, dtype, tol, T, N, H, B, upstream):
     rng = np.random.default_rng(T * N * H * B)
     G, n = kernel.gates, kernel.n_states
     XP = (2 * rng.standard_normal((T, N, G * H))).astype(dtype)
     W = (rng.standard_normal((G * H, H)) / np.sqrt(H)).astype(dtype)
-    b_rest = None if G == 4 else rng.standard_normal(H).astype(dtype)
+    b_rest = None if G != 3 else rng.standard_normal(H).astype(dtype)
     s0 = tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(n))
     dY = None if upstream == "final state" else rng.standard_normal((T, N, H)).astype(dtype)
     dfinal = (None,) * n if upstream == "outputs" else tuple(rng.standard_normal((N, H)).astype(dtype) for _ in range(n))
     S, ws = bptt.forward_direction(kernel, XP, s0, W, b_rest, None)
     reference = bptt.backward_direction(kernel, ws, S, dY, dfinal, W, None)
-    calls = force_split(B, product)
+    calls = force_split(B)
     got = bptt.backward_direction(kernel, ws, S, dY, dfinal, W, None)
     assert calls == [True]
     np.testing.assert_allclose(got[0], reference[0], rtol=tol, atol=tol, err_msg="dXP")
@@ -115,30 +110,36 @@ def test_split_backward_matches_the_one_thread_loop(force_split, kernel, dtype, 
         np.testing.assert_allclose(got[2][i], reference[2][i], rtol=tol, atol=tol, err_msg=f"dstate0 {i}")
 
 
-@pytest.mark.parametrize("product", ["compiled", "BLAS"])
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
-def test_gradcheck_through_the_split_loop(force_split, mode, product):
-    calls = force_split(2, product)
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+def test_gradcheck_through_the_split_loop(force_split, mode):
+    calls = force_split(2)
     errors = gc.check_recurrent(mode, num_layers=2, bidirectional=True, lengths=False)
     assert calls and all(calls)
     assert max(errors.values()) < gc.TOLERANCE, errors
 
 
-def _fails_on_workers(f):
-    def wrapped(*args, **kwargs):
-        if threading.current_thread().name.startswith("rnnlab-split"):
-            raise RuntimeError("worker failed")
-        return f(*args, **kwargs)
-    return wrapped
+def test_without_the_packed_product_the_loop_stays_on_one_thread(force_split, monkeypatch):
+    calls = force_split(2)
+    monkeypatch.setattr(split, "native", _Proxy(native, gemm_packed=lambda dtype: None))
+    rng = np.random.default_rng(0)
+    XP, W = rng.standard_normal((3, 2, 16)).astype(np.float32), rng.standard_normal((16, 4)).astype(np.float32)
+    s0 = (np.zeros((2, 4), np.float32),) * 2
+    S, ws = bptt.forward_direction(LSTMKernel(), XP, s0, W, None, None)
+    bptt.backward_direction(LSTMKernel(), ws, S, np.ones((3, 2, 4), np.float32), (None, None), W, None)
+    assert calls == [False, False]
 
 
-@pytest.mark.parametrize("failing", ["step", "set-up"], ids=["in a step", "in the set-up"])
-def test_an_error_in_a_worker_thread_surfaces_without_hanging(force_split, monkeypatch, failing):
+@pytest.mark.parametrize("failing", ["worker", "main"], ids=["on a worker thread", "on the calling thread"])
+def test_an_error_in_a_threads_set_up_surfaces_without_hanging(force_split, monkeypatch, failing):
+    """The other threads are in their compiled loops by then, waiting at the first barrier."""
     force_split(2)
-    if failing == "step":  # the compiled gate kernel, called every step
-        monkeypatch.setattr(split, "native", _Proxy(native, function=lambda *a: _fails_on_workers(native.function(*a))))
-    else:  # np.empty, which every block's set-up calls for its buffers
-        monkeypatch.setattr(split, "np", _Proxy(np, empty=_fails_on_workers(np.empty)))
+
+    def empty(*args, **kwargs):
+        if threading.current_thread().name.startswith("rnnlab-split") == (failing == "worker"):
+            raise RuntimeError("set-up failed")
+        return np.empty(*args, **kwargs)
+
+    monkeypatch.setattr(split, "np", _Proxy(np, empty=empty))
     rng = np.random.default_rng(0)
     XP, W = rng.standard_normal((6, 2, 16)), rng.standard_normal((16, 4))
     s0 = (np.zeros((2, 4)), np.zeros((2, 4)))
@@ -149,12 +150,14 @@ def test_an_error_in_a_worker_thread_surfaces_without_hanging(force_split, monke
             _forward(LSTMKernel(), XP, s0, W, None, True)
         except RuntimeError as e:
             outcome.append(str(e))
+        else:
+            outcome.append("no error")
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
     t.join(timeout=20)
-    assert not t.is_alive(), "the split loop hung after a worker failed"
-    assert outcome == ["worker failed"]
+    assert not t.is_alive(), "the split loop hung after a thread failed"
+    assert outcome == ["set-up failed"]
 
 
 def test_a_forked_process_runs_the_split_loop_on_threads_of_its_own(force_split):

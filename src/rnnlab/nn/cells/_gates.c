@@ -133,10 +133,52 @@ SIMD_DECL double tanh(double);
         }                                                                                                 \
     }
 
+/* Elman RNN, for a block of J units (nn/split.py only: with one thread NumPy's tanh is as fast):
+   forward   h = act(xp + hp), xp and hp (N, J) with strides (row, column), act tanh or (relu) max(., 0)
+             -> h and cand (N, J) with row stride sr (the state sequence and the workspace's copy)
+   backward  dh = dy + sum of nq arrays dq apart with strides (dr, dk), as the LSTM's (dy may be NULL)
+             da = dh (1 - h^2), or dh [h > 0] (relu)   h, da (N, J) with row stride H
+             and, unless dac is NULL, da compacted into dac (N, J) */
+#define RNN_KERNELS(T, SUF, TANH)                                                                         \
+    CLONES void rnn_forward_##SUF(long N, long J, const T *xp, long xr, long xc, const T *hp, long hr,     \
+                                  long hc, T *h, long sr, T *cand, long relu) {                           \
+        for (long n = 0; n < N; n++) {                                                                    \
+            const T *x = xp + n * xr, *p = hp + n * hr;                                                   \
+            T *hn = h + n * sr, *cn = cand + n * sr;                                                      \
+            if (relu) {                                                                                   \
+                _Pragma("omp simd")                                                                       \
+                for (long j = 0; j < J; j++) {                                                            \
+                    T a = x[j * xc] + p[j * hc];                                                          \
+                    hn[j] = cn[j] = a > 0 ? a : 0;                                                        \
+                }                                                                                         \
+            } else {                                                                                      \
+                _Pragma("omp simd")                                                                       \
+                for (long j = 0; j < J; j++) hn[j] = cn[j] = TANH(x[j * xc] + p[j * hc]);                 \
+            }                                                                                             \
+        }                                                                                                 \
+    }                                                                                                     \
+    CLONES void rnn_backward_##SUF(long N, long J, long H, const T *h, const T *dh, long dr, long dk,      \
+                                   long nq, long dq, const T *dy, T *da, T *dac, long relu) {             \
+        for (long n = 0; n < N; n++) {                                                                    \
+            const T *hn = h + n * H, *dhn = dh + n * dr;                                                  \
+            const long r = n * H;                                                                         \
+            _Pragma("omp simd")                                                                           \
+            for (long j = 0; j < J; j++) {                                                                \
+                T d = dy ? dy[r + j] : 0;                                                                 \
+                for (long q = 0; q < nq; q++) d += dhn[q * dq + j * dk];                                  \
+                T y = hn[j];                                                                              \
+                da[r + j] = relu ? (y > 0 ? d : 0) : d * (1 - y * y);                                     \
+            }                                                                                             \
+            if (dac) memcpy(dac + n * J, da + r, J * sizeof(T));                                          \
+        }                                                                                                 \
+    }
+
 KERNELS(float, f32, expf, tanhf)
 KERNELS(double, f64, exp, tanh)
 GRU_KERNELS(float, f32, expf, tanhf)
 GRU_KERNELS(double, f64, exp, tanh)
+RNN_KERNELS(float, f32, tanhf)
+RNN_KERNELS(double, f64, tanh)
 
 /* Wait until *counter reaches target, after adding 1 to it: the per-step barrier of the threads that
    share a time loop (nn/split.py). Spins, yielding now and then; returns early if *abort is set. */

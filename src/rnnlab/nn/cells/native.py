@@ -1,10 +1,10 @@
-"""The compiled gate kernels (``_gates.c``), if they were built: ``lstm_forward``, ``lstm_backward``,
-``gru_forward`` and ``gru_backward`` run one step's gate arithmetic in one pass, for float32 and
-float64, and return False when they cannot take the arrays given (the NumPy kernel then runs).
-``function(name, dtype)`` hands out the C function itself and ``spin_barrier`` the per-step barrier,
-for the split time loop (nn/split.py), which passes addresses and strides directly; for its products,
-``gemm_packed(dtype)`` gives C = A B with B packed once by ``pack`` (``_gemm.c``; AVX-512 only).
-``RNNLAB_NATIVE=0`` turns them off.
+"""The compiled kernels, if they were built (one library from ``_gates.c``, ``_gemm.c`` and
+``_loops.c``). ``lstm_forward``, ``lstm_backward``, ``gru_forward`` and ``gru_backward`` run one step's
+gate arithmetic in one pass, for float32 and float64, and return False when they cannot take the
+arrays given (the NumPy kernel then runs). For the split time loops (nn/split.py), which pass
+addresses and strides directly: ``function(name, dtype)`` hands out a C function itself (``split_forward``
+and ``split_backward`` run one thread's share of a loop), ``gemm_packed(dtype)`` the product C = A B
+with B packed once by ``pack`` (AVX-512 only). ``RNNLAB_NATIVE=0`` turns them all off.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def _load():
 _lib = _load()
 # after N and H (or N and J), each C function's arguments: P a pointer, L an integer (stride or flag)
 _SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "LPLPPPLLLLPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
-               "gru_backward": "LPLPPPLLLLPPPPPP", "gemm_packed": "LPLPPL"}
+               "gru_backward": "LPLPPPLLLLPPPPPP", "gemm_packed": "LPLPPL",
+               "rnn_forward": "PLLPLLPLPL", "rnn_backward": "LPPLLLLPPPL",
+               "split_forward": "LLLLLLPPPPLPLPPLPLPLP", "split_backward": "LLLLLLLPPPLPLPLPPPPLPPPLP"}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _functions = {}  # (name, dtype) -> the C function
 if _lib is not None:
@@ -44,8 +46,6 @@ if _lib is not None:
             _f = getattr(_lib, f"{_name}_{_sfx}")
             _f.argtypes = [ctypes.c_long, ctypes.c_long] + [_KIND[k] for k in _sig]
             _functions[_name, _dtype] = _f
-    spin_barrier = _lib.spin_barrier
-    spin_barrier.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p]
 
 
 def available() -> bool:
