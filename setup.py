@@ -2,8 +2,8 @@
 
 src/rnnlab/nn/cells/_gates.c (the gates), _gemm.c (the split loops' product with packed weights) and
 _loops.c (a thread's share of a split loop) are plain C with no Python API, one library loaded with
-ctypes by native.py. It is
-built when a C compiler is there; without one the install goes on (optional) and the NumPy kernels run.
+ctypes by native.py. It is built when a C compiler is there; without one the install goes on
+(optional) and the NumPy kernels run.
 """
 
 from setuptools import Extension, setup
