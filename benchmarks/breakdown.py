@@ -5,8 +5,9 @@ and sums the functions' own time into the parts below; writes benchmarks/results
 A function's own time includes the NumPy and BLAS calls it makes directly, so:
     in-loop products    forward_direction / backward_direction: h W_hh^T and dA W_hh, one step at a time
     gate element-wise   the cell kernels' forward_step / backward_step, sigmoid, the compiled kernels' calls
-    split time loops    the loops split over threads (rnnlab/nn/split.py): their products, gates and
-                        barrier waits, as the main thread sees them (it runs one block itself)
+    split time loops    the loops split over threads (rnnlab/nn/split.py), packing their weights and running
+                        their compiled loops (products, gates, barrier waits) as the main thread sees them
+                        (it runs one block itself)
     big products        project_inputs (X W_ih^T), RNNBase.backward (dX = dXP W_ih), weight_gradients
     embedding, decoder  Embedding, Linear; the fused embedding's lookup and per-token sums
     loss                softmax cross-entropy forward / backward
@@ -29,8 +30,8 @@ from .workloads import WORKLOADS
 
 PARTS = {
     "in-loop products": ["forward_direction", "backward_direction"],
+    "split time loops": ["split.py", "native.py:pack"],
     "gate element-wise": ["forward_step", "backward_step", "sigmoid", "native.py"],
-    "split time loops": ["split.py"],
     "big products": ["project_inputs", "weight_gradients", "recurrent.py:backward"],
     "embedding, decoder": ["layers.py:forward", "layers.py:backward", "sum_rows_by_index", "take",
                            "language_model.py"],
