@@ -86,7 +86,8 @@ def forward_split(kernel, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
     name, G = kernel.name, kernel.gates
     H = GH // G
     split = _blocks(H, name, "forward", XP.dtype)
-    if split is None or not XP[0].flags.c_contiguous or not all(s.flags.c_contiguous for s in S):
+    if (split is None or not XP[0].flags.c_contiguous or W_hh.dtype != XP.dtype
+            or not all(s.flags.c_contiguous and s.dtype == XP.dtype for s in S)):
         return False
     loop, blocks = split
     aux = ws[_AUX[name]]
@@ -133,7 +134,7 @@ def backward_split(kernel, ws, S, dY, dfinal, W_hh):
     dtype = S[0].dtype
     name, G = kernel.name, kernel.gates
     split = _blocks(H, name, "backward", dtype)
-    if split is None:
+    if split is None or W_hh.dtype != dtype or not all(s.flags.c_contiguous for s in S):
         return None
     loop, blocks = split
     B = len(blocks)
