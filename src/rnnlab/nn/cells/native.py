@@ -32,7 +32,8 @@ def _load():
 
 
 _lib = _load()
-# after N and H (or N and J), each C function's arguments: P a pointer, L an integer (stride or flag)
+# after the first two integers (N and H, N and J, N and K; kind and relu for split_*), each C function's
+# arguments: P a pointer, L an integer (size, stride or flag)
 _SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "LPLPPPLLLLPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
                "gru_backward": "LPLPPPLLLLPPPPPP", "gemm_packed": "LPLPPL",
                "rnn_forward": "PLLPLLPLPL", "rnn_backward": "LPPLLLLPPPL",
