@@ -50,7 +50,7 @@ def part_of(key) -> str:
 
 
 def profile(w, steps: int) -> tuple[float, dict[str, float]]:
-    run, tokens = rnnlab_side(w, "train")
+    run, _ = rnnlab_side(w, "train")
     run()
     t = time.perf_counter()
     for _ in range(steps):
@@ -73,8 +73,8 @@ def main() -> None:
     ap.add_argument("--only", help="substring of the workload names")
     args = ap.parse_args()
     names = list(PARTS) + ["other"]
-    lines = ["Share of a training step's time (cProfile, own time of each function; "
-             "`python -m benchmarks.breakdown`).", "",
+    lines = [("Share of a training step's time (cProfile, own time of each function; "
+              "`python -m benchmarks.breakdown`)."), "",
              "| workload | ms/step | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
     for w in WORKLOADS:
         if args.only and args.only.lower() not in w.name.lower():

@@ -74,12 +74,22 @@ def test_numpy_kernel_passes_gradcheck_on_its_own(monkeypatch, mode):
     assert max(errors.values()) < gc.TOLERANCE, errors
 
 
-@pytest.mark.skipif(native.gemm_packed(np.float32) is None, reason="compiled product not built, or no AVX-512")
+@pytest.mark.skipif(native.gemm_packed(np.float32) is None, reason="compiled product not built, or no AVX2")
+@pytest.mark.parametrize("isa", [2, 1], ids=["avx512", "avx2"])
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-6), (np.float64, 1e-14)])
 @pytest.mark.parametrize("N,K,M", [(1, 1, 1), (3, 7, 5), (8, 64, 32), (9, 33, 47), (17, 100, 70), (32, 512, 1024)])
-def test_packed_product_matches_numpy(dtype, tol, N, K, M):
-    """Row blocks of 8 and column panels of 128 bytes, each with and without a remainder; A and C
-    with row strides past their width, and C's columns past M left alone."""
+def test_packed_product_matches_numpy(isa, dtype, tol, N, K, M):
+    """Row blocks of 8 (AVX-512) or 3 (AVX2) and column panels of 128 bytes, each with and without a
+    remainder; A and C with row strides past their width, and C's columns past M left alone."""
+    try:
+        if native.gemm_isa(isa) != isa:
+            pytest.skip("the CPU lacks this instruction set")
+        _check_packed_product(dtype, tol, N, K, M)
+    finally:
+        native.gemm_isa(2)
+
+
+def _check_packed_product(dtype, tol, N, K, M):
     rng = np.random.default_rng(N * K * M)
     A = rng.standard_normal((N, K + 3)).astype(dtype)[:, :K]
     B = rng.standard_normal((K, M)).astype(dtype)

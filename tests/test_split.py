@@ -15,7 +15,18 @@ from rnnlab.nn import bptt, split
 from rnnlab.nn.cells import GRUKernel, LSTMKernel, RNNKernel, native
 
 pytestmark = pytest.mark.skipif(native.gemm_packed(np.float32) is None,
-                                reason="compiled kernels not built (no C compiler?) or no AVX-512: no split")
+                                reason="compiled kernels not built (no C compiler?) or no AVX2: no split")
+
+
+@pytest.fixture(params=[2, 1], ids=["avx512", "avx2"], autouse=True)
+def isa(request):
+    """Every test with each variant of the packed product the CPU has."""
+    level = native.gemm_isa(request.param)
+    if level != request.param:
+        native.gemm_isa(2)
+        pytest.skip(f"the CPU lacks this variant ({'AVX-512' if request.param == 2 else 'AVX2'})")
+    yield level
+    native.gemm_isa(2)
 
 
 class _Proxy:

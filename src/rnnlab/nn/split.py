@@ -18,7 +18,8 @@ where OpenBLAS, which packs its operand again on every call, reached 82-89), the
 block, and a spinning barrier, with no Python and no GIL between steps. The equations are those of
 the one-thread loops (bptt.py); tests/test_split.py checks the two agree and gradchecks through them.
 
-Used when the compiled kernels are built and the CPU has AVX-512 (the packed product needs it),
+Used when the compiled kernels are built and the CPU has AVX-512 or AVX2 with FMA (the packed product
+needs one of them),
 NumPy's BLAS is OpenBLAS on more than one thread with idle workers that sleep soon (rnnlab/blas.py:
 spinning workers would take the cores from these threads), there is no mask, and each block has at
 least MIN_BLOCK units. Otherwise bptt.py runs the loop on this thread, with OpenBLAS's products.

@@ -4,7 +4,7 @@ gate arithmetic in one pass, for float32 and float64, and return False when they
 arrays given (the NumPy kernel then runs). For the split time loops (nn/split.py), which pass
 addresses and strides directly: ``function(name, dtype)`` hands out a C function itself (``split_forward``
 and ``split_backward`` run one thread's share of a loop), ``gemm_packed(dtype)`` the product C = A B
-with B packed once by ``pack`` (AVX-512 only). ``RNNLAB_NATIVE=0`` turns them all off.
+with B packed once by ``pack`` (AVX-512 or AVX2). ``RNNLAB_NATIVE=0`` turns them all off.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available", "function", "gemm_packed", "gru_backward", "gru_forward", "lstm_backward", "lstm_forward",
+__all__ = ["available", "function", "gemm_isa", "gemm_packed", "gru_backward", "gru_forward", "lstm_backward", "lstm_forward",
            "pack"]
 
 
@@ -47,6 +47,7 @@ if _lib is not None:
             _f = getattr(_lib, f"{_name}_{_sfx}")
             _f.argtypes = [ctypes.c_long, ctypes.c_long] + [_KIND[k] for k in _sig]
             _functions[_name, _dtype] = _f
+    _lib.gemm_packed_isa.argtypes = [ctypes.c_long]
 
 
 def available() -> bool:
@@ -60,10 +61,16 @@ def function(name: str, dtype):
 
 def gemm_packed(dtype):
     """The compiled C = A B (``_gemm.c``) for ``dtype``, or None where it cannot run (not built, turned
-    off, or no AVX-512). Called as f(N, K, M, A, lda, pack(B), C, ldc) with addresses; A (N, K) and
+    off, or neither AVX-512 nor AVX2 with FMA). Called as f(N, K, M, A, lda, pack(B), C, ldc) with addresses; A (N, K) and
     C (N, M) row-major with row strides lda and ldc."""
     f = function("gemm_packed", dtype)
     return f if f is not None and f(0, 0, 0, None, 0, None, None, 0) else None  # returns 0 without AVX-512
+
+
+def gemm_isa(limit: int = 2) -> int:
+    """Cap the instruction set the packed product uses (2 AVX-512, 1 AVX2 with FMA, 0 none: the split
+    loops then decline); returns the level now in use (at most what the CPU has). For tests."""
+    return 0 if _lib is None else _lib.gemm_packed_isa(limit)
 
 
 def pack(B: np.ndarray) -> np.ndarray:
