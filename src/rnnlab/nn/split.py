@@ -13,10 +13,11 @@ owns the units j in its block (J of them) and runs, every step:
 
 so the B products run side by side instead of one product split by OpenBLAS. The backward splits the
 same way (backward_split). Each thread runs all T steps in one compiled call (cells/_loops.c): the
-product with W_b packed once per loop (cells/_gemm.c; 105-114 GFLOP/s on one core for these shapes,
-where OpenBLAS, which packs its operand again on every call, reached 82-89), the gate kernel of its
-block, and a spinning barrier, with no Python and no GIL between steps. The equations are those of
-the one-thread loops (bptt.py); tests/test_split.py checks the two agree and gradchecks through them.
+product with W_b packed once per loop (cells/_gemm.c; for H=512, N=32 105-111 GFLOP/s on one core
+where OpenBLAS, which packs its operand again on every call, reaches 80-88: python -m
+benchmarks.gemm_shapes), the gate kernel of its block, and a spinning barrier, with no Python and no
+GIL between steps. The equations are those of the one-thread loops (bptt.py); tests/test_split.py
+checks the two agree and gradchecks through them.
 
 Used when the compiled kernels are built and the CPU has AVX-512 or AVX2 with FMA (the packed product
 needs one of them),

@@ -6,8 +6,9 @@
    C (N, M) with row stride ldc. Per panel and block of R <= 8 rows of A, 2R accumulators:
        for k: b0, b1 = Bp[p][k][0:W], Bp[p][k][W:2W];  for r < R: c[r] += A[r][k] * (b0, b1)
    which keeps the panel (K * 2W) in L2 across the row blocks and A's rows in L1. For the small N of a
-   time step (one row per sequence) this runs at 105-114 GFLOP/s on one core of the AVX-512 EPYC we
-   measure on, where OpenBLAS, which packs W_hh anew on every call, reaches 82-89 (README, Speed).
+   time step (one row per sequence) this runs at 105-111 GFLOP/s on one core of the AVX-512 EPYC we
+   measure on for H=512, N=32, where OpenBLAS, which packs W_hh anew on every call, reaches 80-88,
+   and is less ahead at other sizes (python -m benchmarks.gemm_shapes).
 
    Without AVX-512, an AVX2/FMA variant reads the same panels as four 256-bit registers a row, with
    blocks of R <= 3 rows (12 accumulators of the 16 registers). gemm_packed_* return 0 without
