@@ -65,7 +65,7 @@ def _blocks(H: int, name: str, direction: str, dtype):
     B = min(_threads, H // MIN_BLOCK)
     if B < 2:
         return None
-    bounds = [int(x) for x in np.linspace(0, H, B + 1)]
+    bounds = [H * i // B for i in range(B + 1)]
     return loop, [(a, b - a) for a, b in pairwise(bounds)]
 
 
