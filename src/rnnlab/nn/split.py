@@ -73,6 +73,17 @@ def _relu(kernel) -> int:
     return int(getattr(kernel, "nonlinearity", None) == "relu")
 
 
+def _entries(ws, name: str):
+    """(act, aux) of a kernel's workspace: aux LSTM tc, GRU hn, RNN h; the RNN has no act, aux stands in."""
+    aux = ws[_AUX[name]]
+    return ws.get("act", aux), aux
+
+
+def _step(a: np.ndarray) -> int:
+    """Elements from one step's slice of ``a`` to the next."""
+    return a.strides[0] // a.itemsize
+
+
 def forward_split(kernel, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
     """Run the forward loop of ``kernel`` (LSTM, GRU or RNN) split over units; False (nothing done)
     when it does not apply.
@@ -92,10 +103,8 @@ def forward_split(kernel, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
             or not all(s.flags.c_contiguous and s.dtype == XP.dtype for s in S)):
         return False
     loop, blocks = split
-    aux = ws[_AUX[name]]
-    act = ws.get("act", aux)  # the RNN has no act: aux stands in, unused
-    e = lambda a: a.strides[0] // a.itemsize  # elements from one step's slice to the next
-    w = lambda a: e(a) if keep else 0  # the workspace's: with keep False each step overwrites the last
+    act, aux = _entries(ws, name)
+    w = lambda a: _step(a) if keep else 0  # the workspace's: with keep False each step overwrites the last
     bn = None if b_rest is None else np.ascontiguousarray(b_rest, XP.dtype)
 
     def setup(b):
@@ -103,16 +112,11 @@ def forward_split(kernel, XP, W_hh, b_rest, S, ws, keep: bool) -> bool:
         Bp = native.pack(W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H).T)  # W_b^T (H, G J)
         hp = np.empty((N, G * J), XP.dtype)  # hp_b: batch n, gate g, unit j at n G J + g J + j
         args = (_KIND[name], _relu(kernel), T, N, J, H, G, j0, Bp.ctypes.data, hp.ctypes.data,
-                S[0].ctypes.data, S[-1].ctypes.data, e(S[0]), XP.ctypes.data,
-                XP.strides[0] // XP.itemsize, None if bn is None else bn.ctypes.data,
-                act.ctypes.data, w(act), aux.ctypes.data, w(aux))
+                S[0].ctypes.data, S[-1].ctypes.data, _step(S[0]), XP.ctypes.data, _step(XP),
+                None if bn is None else bn.ctypes.data, act.ctypes.data, w(act), aux.ctypes.data, w(aux))
+        return args, (Bp, hp)
 
-        def run(count, abort, B):
-            loop(*args, count, B, abort)
-            return Bp, hp  # (args holds their addresses: they must live until the loop is done)
-        return run
-
-    _run(setup, len(blocks))
+    _run(loop, setup, len(blocks))
     return True
 
 
@@ -140,8 +144,7 @@ def backward_split(kernel, ws, S, dY, dfinal, W_hh):
         return None
     loop, blocks = split
     B = len(blocks)
-    aux = ws[_AUX[name]]
-    act = ws.get("act", aux)  # the RNN has no act: aux stands in, unused
+    act, aux = _entries(ws, name)
     DXP = np.empty((T, N, G * H), dtype)
     DHP = np.empty((T, N, G * H), dtype) if kernel.separate_dhp else DXP
     P = np.zeros((2, B, N, H), dtype)  # P_b by step parity
@@ -152,32 +155,28 @@ def backward_split(kernel, ws, S, dY, dfinal, W_hh):
     carry = [np.zeros((N, H), dtype) if first is None else np.array(first, dtype=dtype), np.empty((N, H), dtype)]
     if dY is not None:
         dY = np.ascontiguousarray(dY, dtype)  # the kernel reads dY_k's rows directly
-    e = lambda a: a.strides[0] // a.itemsize  # elements from one step's slice to the next
 
     def setup(b):
         j0, J = blocks[b]
         Bp = native.pack(W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H))  # W_b (G J, H)
         dhpc = np.empty((N, G * J), dtype)
         args = (_KIND[name], _relu(kernel), T, N, J, H, G, j0, b, Bp.ctypes.data, dhpc.ctypes.data,
-                act.ctypes.data, e(act), aux.ctypes.data, e(aux), S[-1].ctypes.data, e(S[-1]), P.ctypes.data,
-                None if dY is None else dY.ctypes.data, DXP.ctypes.data, DHP.ctypes.data, e(DXP),
-                carry[0].ctypes.data, carry[1].ctypes.data)
+                act.ctypes.data, _step(act), aux.ctypes.data, _step(aux), S[-1].ctypes.data, _step(S[-1]),
+                P.ctypes.data, None if dY is None else dY.ctypes.data, DXP.ctypes.data, DHP.ctypes.data,
+                _step(DXP), carry[0].ctypes.data, carry[1].ctypes.data)
+        return args, (Bp, dhpc)
 
-        def run(count, abort, B):
-            loop(*args, count, B, abort)
-            return Bp, dhpc  # (args holds their addresses: they must live until the loop is done)
-        return run
-
-    _run(setup, B)
+    _run(loop, setup, B)
     dh0 = P[0].sum(axis=0)
     if name == "rnn":
         return DXP, DHP, (dh0,)
     return (DXP, DHP, (dh0, carry[T % 2])) if name == "lstm" else (DXP, DHP, (dh0 + carry[T % 2],))
 
 
-def _run(setup, B: int) -> None:
-    """Every block b on its own thread of B (b = 0 on this one). ``setup(b)`` prepares block b on its
-    thread and returns its loop, called with the barrier's counter and abort flag (addresses) and B.
+def _run(loop, setup, B: int) -> None:
+    """The compiled ``loop`` for every block b on its own thread of B (b = 0 on this one). ``setup(b)``
+    prepares block b on its thread and returns (its arguments to ``loop`` before the barrier's counter,
+    B and abort flag; the arrays whose addresses those hold, kept alive until the loop is done).
     A thread that fails sets the flag, which releases the others from the barrier."""
     global _pool
     if _pool[1] < B - 1 or _pool[2] != os.getpid():
@@ -187,7 +186,9 @@ def _run(setup, B: int) -> None:
 
     def work(b):
         try:
-            setup(b)(count, abort, B)
+            args, buffers = setup(b)
+            loop(*args, count, B, abort)
+            del buffers  # only now may they go
         except BaseException:
             sync[1] = 1  # release the other threads from the barrier
             raise
