@@ -2,7 +2,7 @@
 
 After each multi-threaded call, OpenBLAS's worker threads spin for 2^OPENBLAS_THREAD_TIMEOUT cycles
 (default 2^28, about 0.1 s) before they sleep, and while they spin they compete for the cores with
-every other thread of the process. nn/split.py runs the LSTM and GRU time loops on threads of its own
+every other thread of the process. nn/split.py runs the recurrent time loops on threads of its own
 right after multi-threaded products; with spinning workers that loop ran 2-3x slower (1,685 against
 555-655 us a step, char LSTM 2x512 on 2 cores).
 

@@ -1,7 +1,7 @@
 /* One thread's share of a split time loop (nn/split.py), all T steps in one call: the packed product
    (_gemm.c), the gate kernel of its block of units (_gates.c) and the barrier, every step, with no
    Python in between (per step, the Python loop cost each thread ~3 ctypes calls and a turn at the
-   GIL). Only with the compiled product; split.py runs the same steps in Python otherwise.
+   GIL). Without the compiled product (no AVX2) split.py does not split, and these are not called.
 
    Thread b owns units j0 .. j0+J-1 of H; kind 0 LSTM, 1 GRU, 2 Elman RNN (relu: max(., 0), else
    tanh). Pointers are to the whole arrays, strides in elements; "step" strides may be 0 (one slice

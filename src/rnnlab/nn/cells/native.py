@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available", "function", "gemm_isa", "gemm_packed", "gru_backward", "gru_forward", "lstm_backward", "lstm_forward",
-           "pack"]
+__all__ = ["available", "function", "gemm_isa", "gemm_packed", "gru_backward", "gru_forward", "lstm_backward",
+           "lstm_forward", "pack"]
 
 
 def _load():
@@ -61,10 +61,10 @@ def function(name: str, dtype):
 
 def gemm_packed(dtype):
     """The compiled C = A B (``_gemm.c``) for ``dtype``, or None where it cannot run (not built, turned
-    off, or neither AVX-512 nor AVX2 with FMA). Called as f(N, K, M, A, lda, pack(B), C, ldc) with addresses; A (N, K) and
-    C (N, M) row-major with row strides lda and ldc."""
+    off, or neither AVX-512 nor AVX2 with FMA). Called as f(N, K, M, A, lda, pack(B), C, ldc) with
+    addresses; A (N, K) and C (N, M) row-major with row strides lda and ldc."""
     f = function("gemm_packed", dtype)
-    return f if f is not None and f(0, 0, 0, None, 0, None, None, 0) else None  # returns 0 without AVX-512
+    return f if f is not None and f(0, 0, 0, None, 0, None, None, 0) else None  # returns 0 on such a CPU
 
 
 def gemm_isa(limit: int = 2) -> int:
@@ -82,9 +82,11 @@ def pack(B: np.ndarray) -> np.ndarray:
     buf = np.empty(P * K * w + 64 // B.itemsize, B.dtype)
     start = (-buf.ctypes.data % 64) // B.itemsize
     Bp = buf[start:start + P * K * w].reshape(P, K, w)
-    padded = np.zeros((K, P * w), B.dtype)
-    padded[:, :M] = B
-    Bp[...] = padded.reshape(K, P, w).transpose(1, 0, 2)
+    full = M // w  # whole panels; the last one, if narrower, is zero-padded
+    Bp[:full] = B[:, :full * w].reshape(K, full, w).transpose(1, 0, 2)
+    if full < P:
+        Bp[full, :, M - full * w:] = 0
+        Bp[full, :, :M - full * w] = B[:, full * w:]
     return Bp
 
 
