@@ -1,9 +1,10 @@
-"""The compiled gate kernels (rnnlab/nn/cells/_gates.c) against the NumPy kernels they replace, and
-the split loops' compiled product (_gemm.c) against NumPy's.
+"""The CPU backend's compiled steps (rnnlab/backends/cpu/_gates.c, through the twins in kernels.py)
+against the NumPy reference kernels, and the split loops' compiled product (_gemm.c) against NumPy's.
 
-The float64 gradchecks elsewhere run through the compiled kernels whenever they are built; here the
-NumPy kernel is gradchecked on its own too, and the two are compared step by step on the arrays the
-time loop hands over (the hidden product's output arrives transposed), for both dtypes.
+The float64 gradchecks elsewhere run through the default backend (the compiled one where it is built)
+and, in CI's second pass, through the reference (RNNLAB_BACKEND=numpy); here the two steps are
+compared one by one on the arrays the time loop hands over (the hidden product's output arrives
+transposed), for both dtypes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import rnnlab
 from rnnlab import gradcheck as gc
-from rnnlab.nn.cells import GRUKernel, LSTMKernel, native
+from rnnlab.backends.cpu import native
+from rnnlab.backends.cpu.kernels import CompiledGRU, CompiledLSTM, twin
+from rnnlab.cells import GRUKernel, LSTMKernel, RNNKernel
 
 needs_native = pytest.mark.skipif(not native.available(), reason="compiled gate kernels not built (no C compiler?)")
 
@@ -42,10 +46,9 @@ def _run(kernel, xp, hp, prev, dstate):
 @pytest.mark.parametrize("kernel", [LSTMKernel(), GRUKernel()], ids=["lstm", "gru"])
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-6), (np.float64, 1e-14)])
 @pytest.mark.parametrize("N,H", [(1, 5), (3, 7), (32, 64)])
-def test_compiled_step_matches_numpy(monkeypatch, kernel, dtype, tol, N, H):
+def test_compiled_step_matches_numpy(kernel, dtype, tol, N, H):
     arrays = _step_arrays(np.random.default_rng(N * H), kernel, N, H, dtype)
-    fast = _run(kernel, *arrays)
-    monkeypatch.setattr(native, "_lib", None)  # the NumPy kernel
+    fast = _run(twin(kernel), *arrays)
     reference = _run(kernel, *arrays)
     assert fast.keys() == reference.keys()
     for name, ref in reference.items():
@@ -67,11 +70,24 @@ def test_compiled_kernel_takes_the_loops_arrays_and_refuses_others():
     assert not native.lstm_forward(xp, hp, prev[1], act, c, tc, np.empty((6, 4), np.float32).T)  # not contiguous
 
 
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
 @pytest.mark.parametrize("mode", ["lstm", "gru"])
-def test_numpy_kernel_passes_gradcheck_on_its_own(monkeypatch, mode):
-    monkeypatch.setattr(native, "_lib", None)
-    errors = gc.check_recurrent(mode, num_layers=2, bidirectional=True, lengths=True)
+def test_each_backend_passes_gradcheck(mode, backend):
+    if backend not in rnnlab.backends.available():
+        pytest.skip("compiled kernels not built (no C compiler?)")
+    with rnnlab.use_backend(backend):
+        errors = gc.check_recurrent(mode, num_layers=2, bidirectional=True, lengths=True)
     assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+@needs_native
+def test_twins_are_found_by_exact_class_only():
+    class Mine(LSTMKernel):
+        pass
+
+    assert type(twin(LSTMKernel())) is CompiledLSTM and type(twin(GRUKernel())) is CompiledGRU
+    assert twin(RNNKernel("relu")).relu == 1 and twin(RNNKernel("tanh")).relu == 0
+    assert twin(Mine()) is None
 
 
 @pytest.mark.skipif(native.gemm_packed(np.float32) is None, reason="compiled product not built, or no AVX2")

@@ -56,10 +56,7 @@ def test_layer_matches_torch_float32(mode):
 def test_cell_matches_torch(mode):
     rng = np.random.default_rng(3)
     N, D, H = 4, 3, 5
-    if mode.startswith("rnn_"):
-        ours = nn.RNNCell(D, H, nonlinearity=mode[4:], dtype=np.float64)
-    else:
-        ours = {"lstm": nn.LSTMCell, "gru": nn.GRUCell}[mode](D, H, dtype=np.float64)
+    ours = nn.cell_kind(mode).cell(D, H, dtype=np.float64)
     ours.load_state_dict({k: rng.normal(size=v.shape) for k, v in ours.state_dict().items()})
     theirs = to_torch(ours)
     n = ours.kernel.n_states
@@ -130,7 +127,7 @@ def test_weights_round_trip_through_torch(mode):
     theirs = to_torch(ours)
     assert isinstance(theirs, {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}.get(mode, torch.nn.RNN))
     back = from_torch(theirs)
-    assert type(back) is type(ours) and back.dtype == np.float32
+    assert type(back) is type(ours) and back.mode == ours.mode == mode and back.dtype == np.float32
     for k, v in ours.state_dict().items():
         np.testing.assert_array_equal(back.params[k], v)
     x = np.random.default_rng(0).normal(size=(5, 2, 3)).astype(np.float32)

@@ -6,14 +6,14 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnnlab.nn import cell_kind
+
 
 def torch_layer(cfg, dtype=torch.float64):
     kw = dict(num_layers=cfg["num_layers"], bidirectional=cfg["bidirectional"],
               batch_first=cfg["batch_first"], dtype=dtype)
-    mode = cfg["mode"]
-    if mode.startswith("rnn_"):
-        return torch.nn.RNN(cfg["D"], cfg["H"], nonlinearity=mode[4:], **kw)
-    return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[mode](cfg["D"], cfg["H"], **kw)
+    name, options = cell_kind(cfg["mode"]).torch
+    return getattr(torch.nn, name)(cfg["D"], cfg["H"], **options, **kw)
 
 
 def torch_run(cfg, arrays):
@@ -21,7 +21,7 @@ def torch_run(cfg, arrays):
     m = torch_layer(cfg)
     m.load_state_dict({k[6:]: torch.tensor(v) for k, v in arrays.items() if k.startswith("param.")})
     x = torch.tensor(arrays["x"], requires_grad=True)
-    n = 2 if cfg["mode"] == "lstm" else 1
+    n = len(cell_kind(cfg["mode"]).state_names)
     s0 = [torch.tensor(arrays[f"state0.{i}"], requires_grad=True) for i in range(n)]
     inp = x
     if "lengths" in arrays:

@@ -1,10 +1,15 @@
-"""rnnlab: recurrent neural networks with hand-derived backpropagation through time in NumPy."""
+"""rnnlab: recurrent neural networks with hand-derived backpropagation through time in NumPy.
 
-from . import blas  # noqa: F401  (first: sets OpenBLAS's idle-thread timeout before NumPy loads it)
-from . import gradcheck, nn
+Importing rnnlab defines names and nothing else: no environment variable, allocator setting or thread
+pool is touched.
+"""
+
+from . import backends, cells, gradcheck, nn
+from .backends import get_backend, set_backend, use_backend
 from .heap import keep_heap
-from .nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, register_cell
 
 __version__ = "0.1.0"
 
-__all__ = ["nn", "gradcheck", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "keep_heap", "__version__"]
+__all__ = ["nn", "cells", "backends", "gradcheck", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+           "register_cell", "get_backend", "set_backend", "use_backend", "keep_heap", "__version__"]

@@ -17,11 +17,14 @@ class UsageError(Exception):
 
 
 def cmd_gradcheck(args) -> int:
-    from .gradcheck import MODES, TOLERANCE, default_grid
+    from .gradcheck import TOLERANCE, default_grid
+    from .nn import cell_kind
 
-    wanted = set(MODES) if args.cell == "all" else {args.cell}
-    rows = [r for r in default_grid(None if args.full else args.max_elements)
-            if args.cell == "all" or r[0].split()[0] in wanted]
+    try:
+        cells = None if args.cell == "all" else [cell_kind(args.cell).name]
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    rows = list(default_grid(None if args.full else args.max_elements, cells))
     width = max(len(c) for c, _, _ in rows), max(len(c) for _, c, _ in rows)
     print(f"{'component':<{width[0]}}  {'configuration':<{width[1]}}  {'max rel error':>13}  result")
     failed = 0
@@ -36,6 +39,21 @@ def cmd_gradcheck(args) -> int:
           f"in float64)")
     return 1 if failed else 0
 
+
+
+def cmd_info(args) -> int:
+    import json
+
+    from .info import info
+
+    facts = info()
+    if args.json:
+        print(json.dumps(facts))
+    else:
+        width = max(map(len, facts))
+        for k, v in facts.items():
+            print(f"{k + ':':<{width + 1}}  {v}")
+    return 0
 
 
 # A resumed run must keep every setting except where its data lives and how long it runs, to stay exact.
@@ -53,6 +71,7 @@ def cmd_train(args) -> int:
     import time
     from pathlib import Path
 
+    from .heap import keep_heap
     from .train import NonFiniteError, Trainer, resolve_config
     from .train.config import TrainConfig
 
@@ -79,6 +98,7 @@ def cmd_train(args) -> int:
         except ValueError as e:
             raise UsageError(str(e)) from e
         out = Path(args.out or time.strftime("runs/run-%Y%m%d-%H%M%S"))
+    keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
     trainer = Trainer(cfg, out, resume=bool(args.resume))
     print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} on {cfg.data} ({len(trainer.vocab)} "
           f"{trainer.vocab.kind}s, {trainer.model.num_parameters():,} parameters) into {out}", file=sys.stderr)
@@ -198,16 +218,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .nn import cell_names
+
     p = _Parser(prog="rnnlab", description="Recurrent neural networks in NumPy, "
                                 "with hand-derived backpropagation through time.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a language model (no flags: a char LSTM on the embedded corpus)")
     a = t.add_argument
     a("--data", help="default | ptb-word | ptb-char | shakespeare | a text file | a folder with train/valid/test.txt")
     a("--data-dir", help="where named datasets live (default $RNNLAB_DATA or ~/.cache/rnnlab)")
-    a("--cell", help="rnn | rnn_relu | lstm | gru")
+    a("--cell", help=f"{' | '.join(cell_names())} (rnnlab.nn.register_cell adds more)")
     a("--layers", type=_positive_int)
     a("--hidden", type=_positive_int)
     a("--embed", type=_positive_int, help="embedding size (default: hidden)")
@@ -272,12 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_data)
 
     g = sub.add_parser("gradcheck", help="check every backward pass against central differences")
-    g.add_argument("--cell", default="all", choices=["all", "rnn_tanh", "rnn_relu", "lstm", "gru"],
-                   help="which recurrent kind to check (default: all, plus the other layers)")
+    g.add_argument("--cell", default="all",
+                   help=f"all | {' | '.join(cell_names())}: which cell kind to check (default: all, plus the "
+                        "other layers)")
     g.add_argument("--max-elements", type=int, default=20, metavar="K",
                    help="check K random elements of each tensor (default 20)")
     g.add_argument("--full", action="store_true", help="check every element of every tensor")
     g.set_defaults(func=cmd_gradcheck)
+
+    i = sub.add_parser("info", help="version, compute backend, instruction set, threads, BLAS")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_info)
     return p
 
 

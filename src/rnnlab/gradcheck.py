@@ -13,18 +13,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .nn import (
-    GRU,
-    LSTM,
-    RNN,
-    Dropout,
-    Embedding,
-    GRUCell,
-    Linear,
-    LSTMCell,
-    RNNCell,
-    SoftmaxCrossEntropy,
-)
+from .nn import Dropout, Embedding, Linear, SoftmaxCrossEntropy, cell_kind, cell_names
 
 __all__ = [
     "numerical_gradient", "relative_error", "gradcheck",
@@ -33,7 +22,6 @@ __all__ = [
 ]
 
 TOLERANCE = 1e-6  # float64 central differences with eps = 1e-6 land near 1e-9 on these sizes
-MODES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6,
@@ -91,14 +79,10 @@ def _randomise(module, rng, scale=0.5):
 def check_recurrent(mode: str, num_layers: int = 2, bidirectional: bool = True, batch_first: bool = False,
                     lengths: bool = True, dropout: float = 0.0, T: int = 4, N: int = 3, D: int = 3,
                     H: int = 4, seed: int = 0, max_elements: int | None = None) -> dict[str, float]:
-    """Gradcheck an ``RNN``/``LSTM``/``GRU`` layer on random data; returns errors by tensor name."""
+    """Gradcheck the recurrent layer of cell kind ``mode`` on random data; returns errors by tensor name."""
     rng = np.random.default_rng(seed)
-    kw = dict(num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, dropout=dropout,
-              dtype=np.float64, seed=seed)
-    if mode.startswith("rnn_"):
-        layer = RNN(D, H, nonlinearity=mode[4:], **kw)
-    else:
-        layer = {"lstm": LSTM, "gru": GRU}[mode](D, H, **kw)
+    layer = cell_kind(mode).layer(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
+                                  dropout=dropout, dtype=np.float64, seed=seed)
     _randomise(layer, rng)
     dirs = 2 if bidirectional else 1
     x = rng.normal(size=(N, T, D) if batch_first else (T, N, D))
@@ -106,7 +90,8 @@ def check_recurrent(mode: str, num_layers: int = 2, bidirectional: bool = True, 
     lens = rng.integers(1, T + 1, size=N) if lengths else None
     if lens is not None:
         lens[0] = T  # at least one full-length sequence, so every step is exercised
-    state = tuple(states) if len(states) == 2 else states[0]
+    pack = tuple if len(states) > 1 else (lambda s: s[0])
+    state = pack(states)
     y, final = layer.forward(x, state, lens)
     dy = rng.normal(size=y.shape)
     dfinal = [rng.normal(size=s.shape) for s in states]
@@ -119,25 +104,23 @@ def check_recurrent(mode: str, num_layers: int = 2, bidirectional: bool = True, 
 
     loss()
     layer.zero_grad()
-    dx, dstate = layer.backward(dy, tuple(dfinal) if len(dfinal) == 2 else dfinal[0])
+    dx, dstate = layer.backward(dy, pack(dfinal))
     dstate = dstate if isinstance(dstate, tuple) else (dstate,)
-    wrt = {"input": x} | {f"state_{'hc'[i]}": s for i, s in enumerate(states)} | layer.params
-    analytic = {"input": dx} | {f"state_{'hc'[i]}": g for i, g in enumerate(dstate)} | layer.grads
+    names = [f"state_{n}" for n in layer.kernel.state_names]
+    wrt = {"input": x} | dict(zip(names, states)) | layer.params
+    analytic = {"input": dx} | dict(zip(names, dstate)) | layer.grads
     return gradcheck(loss, wrt, analytic, max_elements=max_elements, seed=seed)
 
 
 def check_cell(mode: str, N: int = 3, D: int = 3, H: int = 4, seed: int = 0) -> dict[str, float]:
-    """Gradcheck ``RNNCell``/``LSTMCell``/``GRUCell`` with a random state and random upstream gradients."""
+    """Gradcheck the single-step cell of kind ``mode`` with a random state and random upstream gradients."""
     rng = np.random.default_rng(seed)
-    if mode.startswith("rnn_"):
-        cell = RNNCell(D, H, nonlinearity=mode[4:], dtype=np.float64)
-    else:
-        cell = {"lstm": LSTMCell, "gru": GRUCell}[mode](D, H, dtype=np.float64)
+    cell = cell_kind(mode).cell(D, H, dtype=np.float64)
     _randomise(cell, rng)
     x = rng.normal(size=(N, D))
     states = [rng.normal(size=(N, H)) for _ in range(cell.kernel.n_states)]
     dnew = [rng.normal(size=(N, H)) for _ in states]
-    pack = (lambda s: tuple(s)) if len(states) == 2 else (lambda s: s[0])
+    pack = tuple if len(states) > 1 else (lambda s: s[0])
 
     def loss() -> float:
         new = cell.forward(x, pack(states))
@@ -147,8 +130,9 @@ def check_cell(mode: str, N: int = 3, D: int = 3, H: int = 4, seed: int = 0) -> 
     loss()
     dx, dprev = cell.backward(pack(dnew))
     dprev = dprev if isinstance(dprev, tuple) else (dprev,)
-    wrt = {"input": x} | {f"state_{'hc'[i]}": s for i, s in enumerate(states)} | cell.params
-    analytic = {"input": dx} | {f"state_{'hc'[i]}": g for i, g in enumerate(dprev)} | cell.grads
+    names = [f"state_{n}" for n in cell.kernel.state_names]
+    wrt = {"input": x} | dict(zip(names, states)) | cell.params
+    analytic = {"input": dx} | dict(zip(names, dprev)) | cell.grads
     return gradcheck(loss, wrt, analytic, seed=seed)
 
 
@@ -236,9 +220,11 @@ def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: 
                      max_elements=max_elements, seed=seed)
 
 
-def default_grid(max_elements: int | None = 20) -> Iterator[tuple[str, str, Callable[[], dict[str, float]]]]:
-    """(component, configuration, check) for every layer kind over a grid of configurations."""
-    for mode in MODES:
+def default_grid(max_elements: int | None = 20, cells: list[str] | None = None
+                 ) -> Iterator[tuple[str, str, Callable[[], dict[str, float]]]]:
+    """(component, configuration, check) for every registered cell kind (or those in ``cells``, then
+    without the other layers) over a grid of configurations, then every other layer and the model."""
+    for mode in cell_names() if cells is None else cells:
         for layers in (1, 3):
             for bi in (False, True):
                 for lengths in (False, True):
@@ -249,6 +235,8 @@ def default_grid(max_elements: int | None = 20) -> Iterator[tuple[str, str, Call
         yield mode, "layers=2 bidir=1 dropout=0.3", (lambda m=mode: check_recurrent(
             m, 2, True, False, True, dropout=0.3, max_elements=max_elements))
         yield f"{mode} cell", "N=3 D=3 H=4", (lambda m=mode: check_cell(m))
+    if cells is not None:
+        return
     yield "linear", "(3,2,5)->(3,2,4)", check_linear
     yield "embedding", "V=6 E=4, repeated ids", check_embedding
     yield "dropout", "p=0.4", check_dropout

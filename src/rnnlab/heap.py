@@ -8,8 +8,9 @@ blocks are reused as they are. Measured on the benchmark's training steps (2 thr
 runs, medians): word LSTM 2x200 71.4 -> 63.6 ms, char LSTM 2x512 349 -> 336 ms, char tanh RNN 40.3 ->
 34.4 ms. The cost: memory freed by the process stays with it (its peak is unchanged).
 
-The training loop (``rnnlab train``, ``Trainer``) calls it; other programs may. Elsewhere than glibc
-it does nothing.
+``rnnlab train`` calls it (the process is its own); ``Trainer`` and the rest of the library do not,
+since it changes the allocator for the whole process and cannot be undone: a program that wants it
+calls it. Elsewhere than glibc it does nothing.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["uniform", "normal", "zeros"]
+__all__ = ["uniform", "normal"]
 
 
 def uniform(rng: np.random.Generator, shape: tuple[int, ...], scale: float, dtype) -> np.ndarray:
@@ -19,6 +19,3 @@ def normal(rng: np.random.Generator, shape: tuple[int, ...], std: float, dtype) 
     """N(0, std^2), PyTorch's default for ``nn.Embedding`` with std = 1."""
     return (rng.standard_normal(size=shape) * std).astype(dtype)
 
-
-def zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
-    return np.zeros(shape, dtype=dtype)

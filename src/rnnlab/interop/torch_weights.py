@@ -10,9 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from ..nn.cell import RNNCellBase
-from ..nn.recurrent import RNNBase
+from ..nn import RNNBase, RNNCellBase, cell_kind, cell_names
 
 __all__ = ["to_torch", "from_torch", "torch_state_dict", "load_torch_state_dict"]
 
@@ -43,25 +41,22 @@ def _torch_dtype(dtype):
 
 
 def to_torch(module):
-    """A new ``torch.nn`` module with the same configuration and weights as ``module``."""
+    """A new ``torch.nn`` module with the same configuration and weights as ``module``, a recurrent
+    layer or cell of a kind with a PyTorch counterpart (RNN, LSTM, GRU)."""
     torch = _torch()
-    dt = _torch_dtype(module.dtype)
-    if isinstance(module, RNNBase):
-        kw = dict(num_layers=module.num_layers, bias=module.bias, batch_first=module.batch_first,
-                  dropout=module.dropout, bidirectional=module.bidirectional, dtype=dt)
-        if module.mode.startswith("rnn_"):
-            out = torch.nn.RNN(module.input_size, module.hidden_size, nonlinearity=module.nonlinearity, **kw)
-        else:
-            out = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[module.mode](module.input_size, module.hidden_size, **kw)
-    elif isinstance(module, RNNCellBase):
-        kw = dict(bias=module.bias, dtype=dt)
-        if isinstance(module, RNNCell):
-            out = torch.nn.RNNCell(module.input_size, module.hidden_size, nonlinearity=module.nonlinearity, **kw)
-        else:
-            out = {LSTMCell: torch.nn.LSTMCell, GRUCell: torch.nn.GRUCell}[type(module)](
-                module.input_size, module.hidden_size, **kw)
-    else:
+    if not isinstance(module, (RNNBase, RNNCellBase)):
         raise TypeError(f"to_torch supports recurrent layers and cells, got {type(module).__name__}")
+    kind = cell_kind(module.mode)
+    if kind.torch is None:
+        raise TypeError(f"cell kind {kind.name!r} has no PyTorch counterpart")
+    name, options = kind.torch
+    kw = dict(bias=module.bias, dtype=_torch_dtype(module.dtype), **options)
+    if isinstance(module, RNNBase):
+        kw |= dict(num_layers=module.num_layers, batch_first=module.batch_first, dropout=module.dropout,
+                   bidirectional=module.bidirectional)
+        out = getattr(torch.nn, name)(module.input_size, module.hidden_size, **kw)
+    else:
+        out = getattr(torch.nn, name + "Cell")(module.input_size, module.hidden_size, **kw)
     out.load_state_dict(torch_state_dict(module))
     if not module.training:
         out.eval()
@@ -81,23 +76,20 @@ def from_torch(tmodule, dtype=None):
             raise ValueError(f"from_torch supports float32 and float64 modules, got {first.dtype}")
     dtype = np.dtype(dtype)
     name = type(tmodule).__name__
-    if name in ("RNN", "LSTM", "GRU"):
+    base = name.removesuffix("Cell")
+    if base not in ("RNN", "LSTM", "GRU"):
+        raise TypeError(f"from_torch supports torch.nn.RNN/LSTM/GRU and their cells, got {name}")
+    options = {"nonlinearity": tmodule.nonlinearity} if base == "RNN" else {}
+    kind = next(k for k in map(cell_kind, cell_names()) if k.torch == (base, options))
+    kw = dict(bias=tmodule.bias, dtype=dtype)
+    if name == base:
         if getattr(tmodule, "proj_size", 0):
             raise ValueError("LSTM with proj_size > 0 has no rnnlab counterpart")
-        kw = dict(num_layers=tmodule.num_layers, bias=tmodule.bias, batch_first=tmodule.batch_first,
-                  dropout=tmodule.dropout, bidirectional=tmodule.bidirectional, dtype=dtype)
-        if name == "RNN":
-            out = RNN(tmodule.input_size, tmodule.hidden_size, nonlinearity=tmodule.nonlinearity, **kw)
-        else:
-            out = {"LSTM": LSTM, "GRU": GRU}[name](tmodule.input_size, tmodule.hidden_size, **kw)
-    elif name in ("RNNCell", "LSTMCell", "GRUCell"):
-        kw = dict(bias=tmodule.bias, dtype=dtype)
-        if name == "RNNCell":
-            out = RNNCell(tmodule.input_size, tmodule.hidden_size, nonlinearity=tmodule.nonlinearity, **kw)
-        else:
-            out = {"LSTMCell": LSTMCell, "GRUCell": GRUCell}[name](tmodule.input_size, tmodule.hidden_size, **kw)
+        out = kind.layer(tmodule.input_size, tmodule.hidden_size, num_layers=tmodule.num_layers,
+                         batch_first=tmodule.batch_first, dropout=tmodule.dropout,
+                         bidirectional=tmodule.bidirectional, **kw)
     else:
-        raise TypeError(f"from_torch supports torch.nn.RNN/LSTM/GRU and their cells, got {name}")
+        out = kind.cell(tmodule.input_size, tmodule.hidden_size, **kw)
     load_torch_state_dict(out, {k: v.to(_torch_dtype(dtype)) for k, v in tmodule.state_dict().items()})
     if not tmodule.training:
         out.eval()

@@ -1,5 +1,5 @@
 """Models built from ``rnnlab.nn`` layers."""
 
-from .language_model import CELLS, LanguageModel
+from .language_model import LanguageModel
 
-__all__ = ["LanguageModel", "CELLS"]
+__all__ = ["LanguageModel"]

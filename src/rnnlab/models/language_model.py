@@ -24,12 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..functional import sum_rows_by_index
-from ..nn import GRU, LSTM, RNN, Dropout, Embedding, Linear, Module
+from ..nn import Dropout, Embedding, Linear, Module, cell_kind
 from ..nn.module import check_dtype, positive_int
 
-__all__ = ["LanguageModel", "CELLS"]
-
-CELLS = ("rnn", "rnn_relu", "lstm", "gru")
+__all__ = ["LanguageModel"]
 
 
 class LanguageModel(Module):
@@ -39,8 +37,7 @@ class LanguageModel(Module):
                  embed_size: int | None = None, dropout: float = 0.0, tie_weights: bool = False,
                  init_scale: float | None = 0.1, dtype=np.float32, seed: int | None = None) -> None:
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
+        kind = cell_kind(cell)  # ValueError naming the registered kinds
         self.vocab_size = positive_int("vocab_size", vocab_size)
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.num_layers = positive_int("num_layers", num_layers)
@@ -52,7 +49,7 @@ class LanguageModel(Module):
                              f"{self.hidden_size}")
         if init_scale is not None and not (np.isfinite(init_scale) and init_scale > 0):
             raise ValueError(f"init scale must be a positive number, got {init_scale!r}")
-        self.cell, self.dropout, self.tie_weights = cell, float(dropout), bool(tie_weights)
+        self.cell, self.dropout, self.tie_weights = kind.name, float(dropout), bool(tie_weights)
         self._fused = False
         self.dtype = check_dtype(dtype)
         rng = np.random.default_rng(seed)
@@ -60,12 +57,7 @@ class LanguageModel(Module):
         self.children["embedding"] = Embedding(self.vocab_size, self.embed_size, dtype, seed=seeds[0])
         self.children["drop_in"] = Dropout(self.dropout, seed=seeds[1])
         rnn_kw = dict(num_layers=self.num_layers, dropout=self.dropout, dtype=dtype, seed=seeds[2])
-        if cell in ("rnn", "rnn_relu"):
-            rnn = RNN(self.embed_size, self.hidden_size, nonlinearity="relu" if cell == "rnn_relu" else "tanh",
-                      **rnn_kw)
-        else:
-            rnn = {"lstm": LSTM, "gru": GRU}[cell](self.embed_size, self.hidden_size, **rnn_kw)
-        self.children["rnn"] = rnn
+        self.children["rnn"] = kind.layer(self.embed_size, self.hidden_size, **rnn_kw)
         self.children["drop_out"] = Dropout(self.dropout, seed=seeds[3])
         self.children["decoder"] = Linear(self.hidden_size, self.vocab_size, dtype=dtype, seed=seeds[4])
         if init_scale is not None:  # U(-s, s) for every parameter, biases included, as in Zaremba et al.
@@ -81,9 +73,10 @@ class LanguageModel(Module):
         return self.children["rnn"]
 
     def initial_state(self, batch_size: int):
-        """Zeros: h (L, N, H), or (h, c) for LSTM."""
-        z = lambda: np.zeros((self.num_layers, batch_size, self.hidden_size), self.dtype)  # noqa: E731
-        return (z(), z()) if self.cell == "lstm" else z()
+        """Zeros: h (L, N, H), or a tuple such as (h, c) for LSTM."""
+        zeros = tuple(np.zeros((self.num_layers, batch_size, self.hidden_size), self.dtype)
+                      for _ in range(self.rnn.kernel.n_states))
+        return zeros if len(zeros) > 1 else zeros[0]
 
     def forward(self, x: np.ndarray, state=None) -> tuple[np.ndarray, object]:
         """x (T, N) integer ids -> (logits (T, N, V), final state)."""

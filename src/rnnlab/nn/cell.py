@@ -3,7 +3,8 @@
     x (N, D), h (N, H) [, c (N, H)]  ->  h' (N, H)  or  (h', c') for LSTMCell
 
 Parameters: weight_ih (G*H, D), weight_hh (G*H, H), bias_ih (G*H,), bias_hh (G*H,).
-The step is the same kernel the sequence layers use, run for T = 1.
+For any registered cell kind (``RNNCellBase(mode, ...)``); the step is the same kernel the sequence
+layers use, run for T = 1 on the backend chosen at the call.
 """
 
 from __future__ import annotations
@@ -13,22 +14,22 @@ import math
 import numpy as np
 
 from .. import init
-from .bptt import (
-    backward_direction,
-    forward_direction,
-    project_inputs,
-    weight_gradients,
-)
-from .cells import kernel_for
-from .module import Module, check_array, check_dtype, positive_int
+from ..backends import get_backend
+from .bptt import project_inputs, weight_gradients
+from .module import Module, check_dtype, is_array, positive_int
+from .recurrent import state_parts
 
 __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
 class RNNCellBase(Module):
     def __init__(self, mode, input_size, hidden_size, bias=True, dtype=np.float32, seed=None):
+        from .registry import cell_kind  # the registry names this class: imported here, not at the top
+
         super().__init__()
-        self.kernel = kernel_for(mode)
+        kind = cell_kind(mode)
+        self.mode = kind.name
+        self.kernel = kind.kernel()
         self.input_size = positive_int("input_size", input_size)
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.bias = bool(bias)
@@ -45,45 +46,38 @@ class RNNCellBase(Module):
         self._cache = None
 
     def _states(self, name, state, N, allow_none=False):
-        n = self.kernel.n_states
-        if state is None:
-            return (None,) * n
-        if n == 2 and not (isinstance(state, (tuple, list)) and len(state) == 2):
-            raise ValueError(f"{name} of an LSTMCell must be a tuple (h, c), got {type(state).__name__}")
-        parts = tuple(state) if n == 2 else (state,)
-        return tuple(
-            None if (p is None and allow_none) else check_array(name, p, (N, self.hidden_size), self.dtype)
-            for p in parts
-        )
+        return state_parts(self.kernel.state_names, self.mode, name, state, (N, self.hidden_size), self.dtype, allow_none)
 
     def forward(self, x, state=None):
-        if not isinstance(x, np.ndarray) or x.ndim != 2:
+        if not is_array(x) or x.ndim != 2:
             raise ValueError(f"input must be a 2-D numpy array (N, {self.input_size}), got shape "
                              f"{getattr(x, 'shape', None)}")
         N = x.shape[0]
-        check_array("input", x, (N, self.input_size), self.dtype)
+        if x.shape[1] != self.input_size or x.dtype != self.dtype:
+            raise ValueError(f"input must be ({N}, {self.input_size}) of {self.dtype}, got {x.shape} of {x.dtype}")
         H = self.hidden_size
         s0 = tuple(np.zeros((N, H), self.dtype) if s is None else s for s in self._states("state", state, N))
         p = self.params
         XP, b_rest = project_inputs(self.kernel, x[None], p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))  # (1, N, G*H)
-        S, ws = forward_direction(self.kernel, XP, s0, p["weight_hh"], b_rest, None)
-        self._cache = (x, S, ws)
+        backend = get_backend()
+        S, ws = backend.forward_direction(self.kernel, XP, s0, p["weight_hh"], b_rest, None)
+        self._cache = (x, S, ws, backend)
         new = tuple(s[1] for s in S)
-        return new if self.kernel.n_states == 2 else new[0]
+        return new if self.kernel.n_states > 1 else new[0]
 
     __call__ = forward
 
     def backward(self, d_state):
-        """d_state: dh' (N, H), or (dh', dc') for LSTMCell. Returns (dx, d_state_prev)."""
+        """d_state: dh' (N, H), or a tuple such as (dh', dc') for LSTMCell. Returns (dx, d_state_prev)."""
         if self._cache is None:
             raise RuntimeError("backward called before forward")
-        x, S, ws = self._cache
+        x, S, ws, backend = self._cache
         N = x.shape[0]
         d = self._states("d_state", d_state, N, allow_none=True)
-        DXP, DHP, ds0 = backward_direction(self.kernel, ws, S, None, d, self.params["weight_hh"], None)
+        DXP, DHP, ds0 = backend.backward_direction(self.kernel, ws, S, None, d, self.params["weight_hh"], None)
         weight_gradients(DXP, DHP, x[None], S[0][:-1], self.grads)
         dx = DXP[0] @ self.params["weight_ih"]  # (N, D)
-        return dx, (ds0 if self.kernel.n_states == 2 else ds0[0])
+        return dx, (ds0 if self.kernel.n_states > 1 else ds0[0])
 
 
 class RNNCell(RNNCellBase):
@@ -91,7 +85,7 @@ class RNNCell(RNNCellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, bias, dtype, seed)
+        super().__init__("rnn" if nonlinearity == "tanh" else "rnn_relu", input_size, hidden_size, bias, dtype, seed)
 
 
 class LSTMCell(RNNCellBase):

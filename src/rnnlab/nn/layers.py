@@ -9,7 +9,7 @@ import numpy as np
 from .. import init
 from ..functional import sum_rows, sum_rows_by_index
 from .grad_mode import is_grad_enabled
-from .module import Module, check_dtype, positive_int
+from .module import Module, check_dtype, is_array, positive_int
 
 __all__ = ["Linear", "Embedding", "Dropout"]
 
@@ -35,7 +35,7 @@ class Linear(Module):
         self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        if not isinstance(x, np.ndarray) or x.ndim < 1 or x.shape[-1] != self.in_features:
+        if not is_array(x) or x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear expects input (..., {self.in_features}), got shape {getattr(x, 'shape', None)}")
         if x.dtype != self.dtype:
             raise ValueError(f"Linear input must have dtype {self.dtype}, got {x.dtype}")

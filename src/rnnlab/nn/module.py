@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-__all__ = ["Module", "DTYPES", "check_dtype", "check_array", "positive_int"]
+__all__ = ["Module", "DTYPES", "check_dtype", "check_array", "is_array", "positive_int"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -27,10 +27,16 @@ def check_dtype(dtype) -> np.dtype:
     return dt
 
 
+def is_array(a) -> bool:
+    """Whether ``a`` is an array: a NumPy array, or another library's array that follows the array API
+    standard (``__array_namespace__``: CuPy, for one). Not a list."""
+    return isinstance(a, np.ndarray) or hasattr(a, "__array_namespace__")
+
+
 def check_array(name: str, a, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """Return ``a`` if it is an ndarray of exactly ``shape`` and ``dtype``, else raise ValueError."""
-    if not isinstance(a, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array, got {type(a).__name__}")
+    """Return ``a`` if it is an array of exactly ``shape`` and ``dtype``, else raise ValueError."""
+    if not is_array(a):
+        raise ValueError(f"{name} must be an array, got {type(a).__name__}")
     if a.dtype != dtype:
         raise ValueError(f"{name} must have dtype {dtype}, got {a.dtype}")
     if a.shape != shape:
@@ -75,10 +81,6 @@ class Module:
     def zero_grad(self) -> None:
         for _, _, g in self.named_parameters():
             g.fill(0)
-
-    def all_grads(self) -> dict[str, np.ndarray]:
-        """Gradients of this module and its children under their full names (arrays are shared)."""
-        return {k: g for k, _, g in self.named_parameters()}
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every parameter under PyTorch's names."""

@@ -1,12 +1,15 @@
 """Multi-layer, optionally bidirectional recurrent layers: ``RNN``, ``LSTM`` and ``GRU``.
 
 One class owns layers, directions, initial and final states, sequence lengths and dropout between
-layers, for any cell kernel (``rnnlab.nn.cells``); ``rnnlab.nn.bptt`` runs the time loop.
+layers, for any registered cell kind (``rnnlab.nn.registry``); the time loop of each direction of
+each layer runs on the backend chosen at the call (``rnnlab.backends``), the work around it in
+``rnnlab.nn.bptt``.
 
 Shapes: T time, N batch, D input, H hidden, G gates, L layers, dirs = 2 if bidirectional else 1.
     x       (T, N, D)            or (N, T, D) with batch_first
     output  (T, N, dirs*H)       or (N, T, dirs*H)
-    h0, hn  (L*dirs, N, H)       (h, c) for LSTM; index = layer * dirs + direction
+    h0, hn  (L*dirs, N, H)       a tuple, e.g. (h, c) for LSTM, when the cell has several states;
+                                 index = layer * dirs + direction
 Parameter names, shapes and gate order are PyTorch's, so state dicts move between the two as is.
 """
 
@@ -17,21 +20,17 @@ import math
 import numpy as np
 
 from .. import init
-from .bptt import (
-    backward_direction,
-    forward_direction,
-    project_inputs,
-    weight_gradients,
-)
-from .cells import kernel_for
+from ..backends import get_backend
+from .bptt import project_inputs, weight_gradients
 from .grad_mode import is_grad_enabled
-from .module import Module, check_array, check_dtype, positive_int
+from .module import Module, check_array, check_dtype, is_array, positive_int
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
 
 
 class RNNBase(Module):
-    """Shared implementation; use ``RNN``, ``LSTM`` or ``GRU``."""
+    """The recurrent layer of any registered cell kind ``mode`` (``rnnlab.nn.register_cell``);
+    ``RNN``, ``LSTM`` and ``GRU`` are this with their kind fixed."""
 
     def __init__(
         self,
@@ -46,9 +45,12 @@ class RNNBase(Module):
         dtype=np.float32,
         seed: int | None = None,
     ) -> None:
+        from .registry import cell_kind  # the registry names this class: imported here, not at the top
+
         super().__init__()
-        self.mode = mode
-        self.kernel = kernel_for(mode)
+        kind = cell_kind(mode)
+        self.mode = kind.name
+        self.kernel = kind.kernel()
         self.input_size = positive_int("input_size", input_size)
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.num_layers = positive_int("num_layers", num_layers)
@@ -89,23 +91,8 @@ class RNNBase(Module):
     # -- input checks ---------------------------------------------------------------------
     def _state_tuple(self, name: str, state, N: int, *, allow_none_parts: bool = False):
         """Normalise a state argument to a tuple of n_states arrays (L*dirs, N, H) (or None)."""
-        shape = (self.num_layers * self.num_directions, N, self.hidden_size)
-        n = self.kernel.n_states
-        if state is None:
-            return (None,) * n
-        if n == 2:
-            if not (isinstance(state, (tuple, list)) and len(state) == 2):
-                raise ValueError(f"{name} of an LSTM must be a tuple (h, c), got {type(state).__name__}")
-            parts = tuple(state)
-        else:
-            parts = (state,)
-        out = []
-        for part, label in zip(parts, ("h", "c")):
-            if part is None and allow_none_parts:
-                out.append(None)
-            else:
-                out.append(check_array(f"{name} {label}" if n == 2 else name, part, shape, self.dtype))
-        return tuple(out)
+        return state_parts(self.kernel.state_names, self.mode, name, state,
+                           (self.num_layers * self.num_directions, N, self.hidden_size), self.dtype, allow_none_parts)
 
     def _check_lengths(self, lengths, T: int, N: int) -> np.ndarray | None:
         if lengths is None:
@@ -123,8 +110,8 @@ class RNNBase(Module):
     def forward(self, x, state=None, lengths=None, *, projected=False):
         """Run the whole stack over a sequence.
 
-        x: (T, N, D), or (N, T, D) if batch_first. state: h0 (L*dirs, N, H) or (h0, c0) for LSTM,
-        None for zeros. lengths: N integers in [1, T], or None (all T).
+        x: (T, N, D), or (N, T, D) if batch_first. state: h0 (L*dirs, N, H), or a tuple such as
+        (h0, c0) for LSTM, None for zeros. lengths: N integers in [1, T], or None (all T).
         projected=True (unidirectional only): x is already the first layer's input product
         x W_ih_l0^T, (T, N, G*H) without biases, computed by the caller some cheaper way (a language
         model with a small vocabulary looks it up in E W_ih^T). ``backward`` then returns its gradient
@@ -134,7 +121,7 @@ class RNNBase(Module):
         width = self.kernel.gates * self.hidden_size if projected else self.input_size
         if projected and self.bidirectional:
             raise ValueError("projected input needs a unidirectional layer")
-        if not isinstance(x, np.ndarray) or x.ndim != 3:
+        if not is_array(x) or x.ndim != 3:
             shape = getattr(x, "shape", None)
             raise ValueError(f"input must be a 3-D numpy array (T, N, D){' with batch_first (N, T, D)' if self.batch_first else ''}, got shape {shape}")
         if x.dtype != self.dtype:
@@ -142,7 +129,8 @@ class RNNBase(Module):
         if x.shape[-1] != width:
             raise ValueError(f"input.shape[-1] must be equal to {'G*H' if projected else 'input_size'}. Expected {width}, got {x.shape[-1]}")
         self._cache = None  # free the previous pass's arrays before making new ones
-        keep = is_grad_enabled()
+        keep = is_grad_enabled()  # whether a backward may follow: the caches are kept
+        backend = get_backend()
         X = x.transpose(1, 0, 2) if self.batch_first else x  # (T, N, D)
         T, N, _ = X.shape
         if T == 0 or N == 0:
@@ -166,7 +154,7 @@ class RNNBase(Module):
                     np.zeros((N, H), self.dtype) if s is None else s[layer * dirs + d] for s in state0
                 )
                 rev = d == 1
-                S, ws = forward_direction(
+                S, ws = backend.forward_direction(
                     self.kernel, XP[::-1] if rev else XP, s0, p["weight_hh"], b_rest,
                     None if mask is None else (mask[::-1] if rev else mask), keep,
                 )
@@ -180,15 +168,15 @@ class RNNBase(Module):
                     runs.append((S, ws))
             drop = None
             if self.training and self.dropout > 0 and layer < L - 1:
-                keep = 1.0 - self.dropout  # inverted dropout: E[out * drop] = out
-                drop = (self.rng.random(out.shape) < keep).astype(self.dtype) / self.dtype.type(keep)
+                p_keep = 1.0 - self.dropout  # inverted dropout: E[out * drop] = out
+                drop = (self.rng.random(out.shape) < p_keep).astype(self.dtype) / self.dtype.type(p_keep)
                 out *= drop
             if keep:
                 layers.append((inp, runs, drop))
             inp = out
-        self._cache = (layers, mask, N, T, projected) if keep else None
+        self._cache = (layers, mask, N, T, projected, backend) if keep else None
         output = inp.transpose(1, 0, 2) if self.batch_first else inp
-        final = tuple(finals) if self.kernel.n_states == 2 else finals[0]
+        final = tuple(finals) if self.kernel.n_states > 1 else finals[0]
         return output, final
 
     __call__ = forward
@@ -204,11 +192,11 @@ class RNNBase(Module):
 
         d_output: like the output; d_final_state: like the final state (None, or None parts, for zero).
         Adds parameter gradients into ``self.grads`` and returns (d_x like x, d_initial_state like
-        the state: h (L*dirs, N, H), or (h, c) for LSTM).
+        the state: h (L*dirs, N, H), or a tuple such as (h, c) for LSTM).
         """
         if self._cache is None:
             raise RuntimeError("backward called before forward (or after a forward under no_grad)")
-        layers, mask, N, T, projected = self._cache
+        layers, mask, N, T, projected, backend = self._cache
         L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
         out_shape = (N, T, dirs * H) if self.batch_first else (T, N, dirs * H)
         check_array("d_output", d_output, out_shape, self.dtype)
@@ -226,7 +214,7 @@ class RNNBase(Module):
                 p = self._layer_params(layer, sfx)
                 idx = layer * dirs + d
                 dY = dOut[:, :, d * H : (d + 1) * H]
-                DXP, DHP, ds0 = backward_direction(
+                DXP, DHP, ds0 = backend.backward_direction(
                     self.kernel, ws, S, dY[::-1] if rev else dY,
                     tuple(None if g is None else g[idx] for g in dfinal), p["weight_hh"],
                     None if mask is None else (mask[::-1] if rev else mask),
@@ -246,7 +234,7 @@ class RNNBase(Module):
                     dIn += dx[::-1] if rev else dx
             dOut = dIn
         d_x = dOut.transpose(1, 0, 2) if self.batch_first else dOut
-        d_state0 = tuple(dstate0) if self.kernel.n_states == 2 else dstate0[0]
+        d_state0 = tuple(dstate0) if self.kernel.n_states > 1 else dstate0[0]
         return d_x, d_state0
 
 
@@ -258,8 +246,8 @@ class RNN(RNNBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(f"rnn_{nonlinearity}", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype, seed)
+        super().__init__("rnn" if nonlinearity == "tanh" else "rnn_relu", input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, dtype, seed)
 
 
 class LSTM(RNNBase):
@@ -278,3 +266,19 @@ class GRU(RNNBase):
                  dropout=0.0, bidirectional=False, dtype=np.float32, seed=None):
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype, seed)
+
+
+def state_parts(names: tuple[str, ...], kind: str, label: str, state, shape, dtype, allow_none_parts=False):
+    """``state`` as a tuple of one array of ``shape`` per state name (None parts where allowed): a cell
+    with one state takes the array itself, one with several a tuple of them in ``names`` order."""
+    n = len(names)
+    if state is None:
+        return (None,) * n
+    if n > 1:
+        if not (isinstance(state, (tuple, list)) and len(state) == n):
+            raise ValueError(f"{label} of a {kind} cell must be a tuple ({', '.join(names)}), got {type(state).__name__}")
+        parts = tuple(state)
+    else:
+        parts = (state,)
+    return tuple(None if p is None and allow_none_parts else check_array(f"{label} {nm}" if n > 1 else label, p, shape, dtype)
+                 for p, nm in zip(parts, names))

@@ -9,6 +9,8 @@ import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from ..nn import cell_kind
+
 __all__ = ["TrainConfig", "PRESETS", "resolve_config", "load_toml"]
 
 
@@ -18,7 +20,7 @@ class TrainConfig:
     data: str = "default"  # default | ptb-word | ptb-char | shakespeare | a text file | a folder
     data_dir: str | None = None
     # model
-    cell: str = "lstm"  # rnn | rnn_relu | lstm | gru
+    cell: str = "lstm"  # a registered cell kind: rnn | rnn_relu | lstm | gru (rnnlab.nn.cell_names())
     layers: int = 2
     hidden: int = 256
     embed: int | None = None  # default: hidden
@@ -75,7 +77,8 @@ class TrainConfig:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
-        choices = {"cell": ("rnn", "rnn_relu", "lstm", "gru"), "dtype": ("float32", "float64"),
+        self.cell = cell_kind(self.cell).name  # ValueError naming the registered kinds
+        choices = {"dtype": ("float32", "float64"),
                    "optimizer": ("sgd", "adam", "adamw", "rmsprop", "adagrad"),
                    "clip_mode": ("norm", "value"), "schedule": ("constant", "step", "plateau", "cosine"),
                    "loss_scale": ("mean", "sum_time")}

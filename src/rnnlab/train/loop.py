@@ -22,7 +22,6 @@ import numpy as np
 
 from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
 from ..evaluate import evaluate
-from ..heap import keep_heap
 from ..models import LanguageModel
 from ..nn import SoftmaxCrossEntropy
 from ..optim import clip_grad_norm, clip_grad_value, make_optimizer, make_schedule
@@ -41,17 +40,18 @@ def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel:
                          cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
 
 
-def _generators(model) -> list[np.random.Generator]:
-    """Every random generator a training step draws from (dropout masks), in a fixed order."""
-    gens = []
-    for _, child in sorted(model.children.items()):
-        if hasattr(child, "rng"):
-            gens.append(child.rng)
-    return gens
+def _generators(module, prefix: str = "") -> list[tuple[str, np.random.Generator]]:
+    """Every random generator a training step may draw from (dropout masks), in the module tree at any
+    depth, with its module's path, in a fixed order (by path)."""
+    found = [(prefix, module.rng)] if isinstance(getattr(module, "rng", None), np.random.Generator) else []
+    for name, child in sorted(module.children.items()):
+        found += _generators(child, f"{prefix}{name}.")
+    return found
 
 
 def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, LanguageModel, dict]:
-    """Config, vocabulary and model of a run folder; ``which`` = "best" or "last" weights."""
+    """Config, vocabulary and model of a run folder; ``which`` = "best" (the best validation loss's
+    weights, if any were saved) or "last" (the latest checkpoint's)."""
     run = Path(run)
     if not (run / "config.json").is_file():
         raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
@@ -69,7 +69,6 @@ def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, Langua
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, out: Path, resume: bool = False, log=None, progress: bool | None = None):
-        keep_heap()  # reuse freed memory for the step's large temporaries (rnnlab.heap)
         self.cfg, self.out = cfg, Path(out)
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.progress = sys.stderr.isatty() if progress is None else progress
@@ -129,7 +128,7 @@ class Trainer:
                 if math.isfinite(self.best_valid) else None, "optimizer": opt_meta,
                 "schedule": self.schedule.state_dict(), "metrics_bytes": self.metrics_bytes,
                 "window": {k: v for k, v in self.window.items() if k != "t"},
-                "rng": [g.bit_generator.state for g in _generators(self.model)]}
+                "rng": [g.bit_generator.state for _, g in _generators(self.model)]}
         save_checkpoint(self.out / "checkpoint.safetensors", self._arrays(), meta, keep_previous=True)
 
     def _restore(self) -> None:
@@ -137,11 +136,11 @@ class Trainer:
         self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
         self.opt.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}, meta["optimizer"])
         self.schedule.load_state_dict(meta["schedule"])
-        carry = [arrays[f"carry.{i}"] for i in range(2) if f"carry.{i}" in arrays]
-        self.carry = None if not carry else (tuple(carry) if len(carry) == 2 else carry[0])
+        carry = [arrays[f"carry.{i}"] for i in range(self.model.rnn.kernel.n_states) if f"carry.{i}" in arrays]
+        self.carry = None if not carry else (tuple(carry) if len(carry) > 1 else carry[0])
         self.step, self.epoch, self.batch = meta["step"], meta["epoch"], meta["batch"]
         self.best_valid = math.inf if meta["best_valid"] is None else meta["best_valid"]
-        for g, s in zip(_generators(self.model), meta["rng"]):
+        for (_, g), s in zip(_generators(self.model), meta["rng"], strict=True):
             g.bit_generator.state = s
         self.metrics_bytes = meta["metrics_bytes"]
         self.window.update(meta["window"])

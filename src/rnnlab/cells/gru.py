@@ -17,25 +17,20 @@ Backward, given dh_t:
     dhp = [dr r(1-r) | dz z(1-z) | dan * r]
     dh_{t-1} = dh_direct + dhp W_hh    (the matrix product is added by the time loop)
 
-When the compiled kernels are built (``native``, ``_gates.c``), forward_step and backward_step hand
-the same arithmetic to them, one pass over the step's arrays; the NumPy code below is the reference
-they are tested against and what runs without them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...functional import sigmoid
-from . import native
+from ..functional import sigmoid
+from .base import CellKernel
 
 __all__ = ["GRUKernel"]
 
 
-class GRUKernel:
-    name = "gru"  # the compiled kernels' prefix (native.py), when there are any
+class GRUKernel(CellKernel):
     gates = 3
-    n_states = 1
     folded_hh_gates = 2  # b_hr, b_hz fold into the input projection; b_hn stays inside r * (.)
     separate_dhp = True
 
@@ -50,8 +45,6 @@ class GRUKernel:
         (h_prev,) = prev
         N, H = h_prev.shape
         a = ws["act"][k]
-        if native.gru_forward(xp, hp, h_prev, a, ws["hn"][k], ws["h"][k]):
-            return (ws["h"][k],)
         x3 = xp.reshape(N, 3, H).transpose(1, 0, 2)  # (3, N, H) views
         h3 = hp.reshape(N, 3, H).transpose(1, 0, 2)
         np.add(x3[:2], h3[:2], out=a[:2])
@@ -75,8 +68,6 @@ class GRUKernel:
         N, H = h_prev.shape
         dxp = np.empty((N, 3 * H), h_prev.dtype) if out is None else out
         dhp, dh_prev = np.empty_like(dxp), np.empty_like(h_prev)
-        if native.gru_backward(ws["act"][k], ws["hn"][k], h_prev, dh, dxp, dhp, dh_prev):
-            return dxp, dhp, (dh_prev,)
         r, z, n = ws["act"][k]
         dan = dh * (1 - z) * (1 - n * n)
         d3 = dxp.reshape(N, 3, H)

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import CellKernel
+
 __all__ = ["RNNKernel"]
 
 
-class RNNKernel:
-    name = "rnn"  # the compiled kernels' prefix (native.py), when there are any
-    gates = 1  # G: rows of W_ih are G*H
-    n_states = 1  # state is (h,)
-    folded_hh_gates = 1  # gates whose b_hh can be added to the input projection once
-    separate_dhp = False  # dL/d(hidden pre-activation) equals dL/d(input pre-activation)
+class RNNKernel(CellKernel):
+    gates = 1
+    folded_hh_gates = 1
 
     def __init__(self, nonlinearity: str = "tanh") -> None:
         if nonlinearity not in ("tanh", "relu"):

@@ -1,16 +1,18 @@
-"""The compiled kernels, if they were built (one library from ``_gates.c``, ``_gemm.c`` and
-``_loops.c``). ``lstm_forward``, ``lstm_backward``, ``gru_forward`` and ``gru_backward`` run one step's
-gate arithmetic in one pass, for float32 and float64, and return False when they cannot take the
-arrays given (the NumPy kernel then runs). For the split time loops (nn/split.py), which pass
-addresses and strides directly: ``function(name, dtype)`` hands out a C function itself (``split_forward``
-and ``split_backward`` run one thread's share of a loop), ``gemm_packed(dtype)`` the product C = A B
-with B packed once by ``pack`` (AVX-512 or AVX2). ``RNNLAB_NATIVE=0`` turns them all off.
+"""The compiled kernels of the CPU backend: one library built from ``_gates.c``, ``_gemm.c`` and
+``_loops.c`` by ``pip install`` when a C compiler is there, loaded with ctypes on first use.
+
+``lstm_forward``, ``lstm_backward``, ``gru_forward`` and ``gru_backward`` run one step's gate
+arithmetic in one pass, for float32 and float64, and return False when they cannot take the arrays
+given (the caller then runs the NumPy reference step). For the split time loops (split.py), which pass
+addresses and strides directly: ``function(name, dtype)`` hands out a C function itself
+(``split_forward`` and ``split_backward`` run one thread's share of a loop), ``gemm_packed(dtype)`` the
+product C = A B with B packed once by ``pack`` (AVX-512 or AVX2).
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -18,20 +20,6 @@ import numpy as np
 __all__ = ["available", "function", "gemm_isa", "gemm_packed", "gru_backward", "gru_forward", "lstm_backward",
            "lstm_forward", "pack"]
 
-
-def _load():
-    if os.environ.get("RNNLAB_NATIVE", "1") == "0":
-        return None
-    here = Path(__file__).parent
-    for path in sorted(here.glob("_gates*.so")):
-        try:
-            return ctypes.CDLL(str(path))
-        except OSError:
-            continue
-    return None
-
-
-_lib = _load()
 # after the first two integers (N and H, N and J, N and K; kind and relu for split_*), each C function's
 # arguments: P a pointer, L an integer (size, stride or flag)
 _SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "LPLPPPLLLLPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
@@ -39,29 +27,41 @@ _SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "LPLPPPLLLLPP
                "rnn_forward": "PLLPLLPLPL", "rnn_backward": "LPPLLLLPPPL",
                "split_forward": "LLLLLLPPPPLPLPPLPLPLP", "split_backward": "LLLLLLLPPPLPLPLPPPPLPPPLP"}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
-_functions = {}  # (name, dtype) -> the C function
-if _lib is not None:
-    _KIND = {"L": ctypes.c_long, "P": ctypes.c_void_p}
-    for _name, _sig in _SIGNATURES.items():
-        for _dtype, _sfx in _SUFFIX.items():
-            _f = getattr(_lib, f"{_name}_{_sfx}")
-            _f.argtypes = [ctypes.c_long, ctypes.c_long] + [_KIND[k] for k in _sig]
-            _functions[_name, _dtype] = _f
-    _lib.gemm_packed_isa.argtypes = [ctypes.c_long]
+
+
+@functools.cache
+def _library():
+    """(the library, {(name, dtype): C function}), or (None, {}) when it was not built."""
+    for path in sorted(Path(__file__).parent.glob("_native*.so")):
+        try:
+            lib = ctypes.CDLL(str(path))
+        except OSError:
+            continue
+        arg = {"L": ctypes.c_long, "P": ctypes.c_void_p}
+        functions = {}
+        for name, sig in _SIGNATURES.items():
+            for dtype, sfx in _SUFFIX.items():
+                f = getattr(lib, f"{name}_{sfx}")
+                f.argtypes = [ctypes.c_long, ctypes.c_long] + [arg[k] for k in sig]
+                functions[name, dtype] = f
+        lib.gemm_packed_isa.argtypes = [ctypes.c_long]
+        return lib, functions
+    return None, {}
 
 
 def available() -> bool:
-    return _lib is not None
+    """Whether the compiled library was built and loads."""
+    return _library()[0] is not None
 
 
 def function(name: str, dtype):
-    """The C function ``name`` for ``dtype``, or None (not built, turned off, or no such dtype)."""
-    return None if _lib is None else _functions.get((name, np.dtype(dtype)))
+    """The C function ``name`` for ``dtype``, or None (not built, or no such dtype)."""
+    return _library()[1].get((name, np.dtype(dtype)))
 
 
 def gemm_packed(dtype):
     """The compiled C = A B (``_gemm.c``) for ``dtype``, or None where it cannot run (not built, turned
-    off, or neither AVX-512 nor AVX2 with FMA). Called as f(N, K, M, A, lda, pack(B), C, ldc) with
+    neither AVX-512 nor AVX2 with FMA). Called as f(N, K, M, A, lda, pack(B), C, ldc) with
     addresses; A (N, K) and C (N, M) row-major with row strides lda and ldc."""
     f = function("gemm_packed", dtype)
     return f if f is not None and f(0, 0, 0, None, 0, None, None, 0) else None  # returns 0 on such a CPU
@@ -70,7 +70,8 @@ def gemm_packed(dtype):
 def gemm_isa(limit: int = 2) -> int:
     """Cap the instruction set the packed product uses (2 AVX-512, 1 AVX2 with FMA, 0 none: the split
     loops then decline); returns the level now in use (at most what the CPU has). For tests."""
-    return 0 if _lib is None else _lib.gemm_packed_isa(limit)
+    lib = _library()[0]
+    return 0 if lib is None else lib.gemm_packed_isa(limit)
 
 
 def pack(B: np.ndarray) -> np.ndarray:

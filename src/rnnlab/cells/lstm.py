@@ -16,27 +16,22 @@ Backward, given dh_t and dc_t (the gradient reaching c_t from step t+1):
     dc_{t-1} = dc * f                  (direct path)
     dh_{t-1} = da W_hh                 (added by the time loop)
 
-When the compiled kernels are built (``native``, ``_gates.c``), forward_step and backward_step hand
-the same arithmetic to them, one pass over the step's arrays; the NumPy code below is the reference
-they are tested against and what runs without them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...functional import sigmoid
-from . import native
+from ..functional import sigmoid
+from .base import CellKernel
 
 __all__ = ["LSTMKernel"]
 
 
-class LSTMKernel:
-    name = "lstm"  # the compiled kernels' prefix (native.py), when there are any
+class LSTMKernel(CellKernel):
     gates = 4
-    n_states = 2  # (h, c)
+    state_names = ("h", "c")
     folded_hh_gates = 4  # all of b_hh folds into the input projection
-    separate_dhp = False
 
     def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
         return {
@@ -52,8 +47,6 @@ class LSTMKernel:
         h_prev, c_prev = prev
         N, H = h_prev.shape
         a = ws["act"][k]  # (4, N, H)
-        if native.lstm_forward(xp, hp, c_prev, a, ws["c"][k], ws["tc"][k], ws["h"][k]):
-            return ws["h"][k], ws["c"][k]
         np.add(xp.reshape(N, 4, H).transpose(1, 0, 2), hp.reshape(N, 4, H).transpose(1, 0, 2), out=a)
         sigmoid(a[:2], out=a[:2])  # i, f
         np.tanh(a[2], out=a[2])  # g
@@ -74,8 +67,6 @@ class LSTMKernel:
         N, H = c_prev.shape
         da = np.empty((N, 4 * H), c_prev.dtype) if out is None else out
         dc_prev = np.empty_like(c_prev)
-        if native.lstm_backward(ws["act"][k], ws["tc"][k], c_prev, dh, dc_next, da, dc_prev):
-            return da, da, (None, dc_prev)
         i, f, g, o = ws["act"][k]
         tc = ws["tc"][k]
         dc = dc_next + dh * o * (1 - tc * tc)

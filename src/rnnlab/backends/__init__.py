@@ -1,0 +1,74 @@
+"""Compute backends: who runs the recurrent time loops.
+
+    numpy   the reference (``reference.py``): each cell kernel's own NumPy step, one thread
+    cpu     compiled (``cpu/``): the LSTM, GRU and Elman RNN steps in C, and their time loops split
+            over the CPU's cores; proven equal to the reference; other kernels run the reference loop
+
+The choice is made at call time, in this order: ``use_backend(name)`` / ``set_backend(name)`` in the
+current context, else the environment variable ``RNNLAB_BACKEND``, else the fastest available (``cpu``
+when its library was built, else ``numpy``). Importing rnnlab chooses nothing and changes nothing.
+``rnnlab info`` shows what runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from .base import Backend
+from .cpu import CPUBackend, native
+from .reference import NumpyBackend
+
+__all__ = ["Backend", "NumpyBackend", "CPUBackend", "NAMES", "available", "get_backend", "set_backend", "use_backend"]
+
+NAMES = ("cpu", "numpy")  # fastest first
+_chosen: ContextVar[Backend | None] = ContextVar("rnnlab_backend", default=None)
+_instances: dict[str, Backend] = {}  # one per name, made on first use (the cpu backend owns a thread pool)
+
+
+def _make(name: str | Backend) -> Backend:
+    if isinstance(name, Backend):
+        return name
+    if name not in NAMES:
+        raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(NAMES)}")
+    if name not in _instances:
+        if name == "numpy":
+            _instances[name] = NumpyBackend()
+        else:
+            if not native.available():
+                raise ValueError("the cpu backend is not available: its compiled library was not built "
+                                   "(pip install needs a C compiler); use RNNLAB_BACKEND=numpy")
+            _instances[name] = CPUBackend()
+    return _instances[name]
+
+
+def available() -> list[str]:
+    """The backends that can run here, fastest first."""
+    return [n for n in NAMES if n != "cpu" or native.available()]
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """The backend ``name``, or the one chosen for this call (see the module docstring)."""
+    if name is None:
+        return _chosen.get() or _make(os.environ.get("RNNLAB_BACKEND") or available()[0])
+    return _make(name)
+
+
+def set_backend(name: str | Backend | None) -> None:
+    """Use backend ``name`` (or a Backend instance) from now on in this context (thread); None returns
+    to the default."""
+    _chosen.set(None if name is None else _make(name))
+
+
+@contextmanager
+def use_backend(name: str | Backend) -> Iterator[Backend]:
+    """``with use_backend("numpy"): ...`` runs the block on that backend (a name or a Backend instance,
+    e.g. ``CPUBackend(threads=2)``), then restores the choice."""
+    backend = _make(name)
+    token = _chosen.set(backend)
+    try:
+        yield backend
+    finally:
+        _chosen.reset(token)

@@ -1,0 +1,51 @@
+"""``CellKernel``: what one time step of a recurrent cell must provide, forward and backward.
+
+A kernel holds the equations of one step and nothing else: no time loop, layers, directions or
+threads. The time loop (``rnnlab.backends``) calls it in processing order k = 0..T-1. Shapes: N batch,
+H hidden units, G gates (``weight_ih`` and ``weight_hh`` have G*H rows), T steps.
+
+Per step the loop hands the kernel the two pre-activations
+
+    xp = x_t W_ih^T + b_ih + b_hh[:F]      (N, G*H)   F = folded_hh_gates * H: the part of b_hh that
+    hp = h_{t-1} W_hh^T + b_hh[F:]          (N, G*H)   is constant across steps joins xp (hp's first F
+                                                      columns then carry no bias)
+
+and the previous state ``prev``, a tuple of ``n_states`` (N, H) arrays, h first. The kernel returns the
+candidate state; the loop masks it for padded steps. Backward, the kernel turns the gradient of the
+new state into the gradients of xp and hp and of any direct path to the previous state; the loop adds
+dhp W_hh to dh_{t-1} and forms the weight gradients from all steps at once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+__all__ = ["CellKernel"]
+
+
+class CellKernel(ABC):
+    gates: int  # G
+    state_names: tuple[str, ...] = ("h",)  # one (N, H) array each; h, the output, first
+    folded_hh_gates: int  # how many of the G blocks of b_hh add to xp once instead of to hp every step
+    separate_dhp: bool = False  # whether dL/dhp differs from dL/dxp (GRU: the reset gate sits between)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.state_names)
+
+    @abstractmethod
+    def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
+        """The arrays the forward fills for T steps and the backward reads (the cache)."""
+
+    @abstractmethod
+    def forward_step(self, ws: dict, k: int, xp, hp, prev: tuple) -> tuple:
+        """Step k: xp, hp (N, G*H) (any strides), prev the previous state. Writes what the backward
+        needs into ws[...][k] and returns the candidate state, a tuple of (N, H) arrays."""
+
+    @abstractmethod
+    def backward_step(self, ws: dict, k: int, dstate: tuple, prev: tuple, out=None) -> tuple:
+        """dstate: dL/d(state after step k), a tuple of (N, H). Returns (dxp, dhp, direct): dxp, dhp
+        (N, G*H) (dxp written into ``out`` when given; dhp may be dxp), and direct, a tuple of
+        n_states entries, each dL/d(previous state) through paths other than hp, or None."""
