@@ -5,7 +5,7 @@ and sums the functions' own time into the parts below; writes benchmarks/results
 A function's own time includes the NumPy and BLAS calls it makes directly, so:
     in-loop products    forward_direction / backward_direction: h W_hh^T and dA W_hh, one step at a time
     gate element-wise   the cell kernels' forward_step / backward_step, sigmoid, the compiled kernels' calls
-    split time loops    the loops split over threads (rnnlab/nn/split.py), packing their weights and running
+    split time loops    the loops split over threads (rnnlab/backends/cpu/split.py), packing their weights and running
                         their compiled loops (products, gates, barrier waits) as the main thread sees them
                         (it runs one block itself)
     big products        project_inputs (X W_ih^T), RNNBase.backward (dX = dXP W_ih), weight_gradients
@@ -23,13 +23,11 @@ import pstats
 import time
 from pathlib import Path
 
-import rnnlab  # noqa: F401  (before NumPy, as `rnnlab train` imports it: rnnlab/blas.py)
-
 from .worker import rnnlab_side
 from .workloads import WORKLOADS
 
 PARTS = {
-    "in-loop products": ["forward_direction", "backward_direction"],
+    "in-loop products": ["forward_loop", "backward_direction"],
     "split time loops": ["split.py", "native.py:pack"],
     "gate element-wise": ["forward_step", "backward_step", "sigmoid", "native.py"],
     "big products": ["project_inputs", "weight_gradients", "recurrent.py:backward"],

@@ -1,9 +1,9 @@
 """One time step's gate arithmetic, compiled kernels against NumPy: python -m benchmarks.gate_kernels.
 
-Times forward_step and backward_step of the LSTM and GRU kernels (rnnlab.nn.cells) on the arrays the
-time loop hands over, for each workload's batch and hidden size, with the compiled kernels
-(rnnlab.nn.cells.native, if built) and with the NumPy code they replace. Best of 5 batches of calls,
-one thread, microseconds per call, with rnnlab.keep_heap() as in training.
+Times forward_step and backward_step of the LSTM and GRU kernels on the arrays the time loop hands
+over, for each workload's batch and hidden size: the NumPy reference (rnnlab.cells) and the CPU
+backend's compiled twin (rnnlab.backends.cpu.kernels). Best of 5 batches of calls, one thread,
+microseconds per call, with rnnlab.keep_heap() as in training.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlab import keep_heap
-from rnnlab.nn.cells import GRUKernel, LSTMKernel, native
+from rnnlab.backends.cpu import native
+from rnnlab.backends.cpu.kernels import twin
+from rnnlab.cells import GRUKernel, LSTMKernel
 
 from .timing import best_seconds
 from .workloads import WORKLOADS
@@ -40,15 +42,12 @@ def main() -> None:
     keep_heap()
     print("| kernel | N | H | forward NumPy / compiled (us) | backward NumPy / compiled (us) |")
     print("|---|---:|---:|---:|---:|")
-    lib = native._lib
     for w in WORKLOADS:
         if w.cell not in ("lstm", "gru"):
             continue
         kernel = LSTMKernel() if w.cell == "lstm" else GRUKernel()
-        native._lib = None
-        slow = time_step(kernel, w.batch, w.hidden)
-        native._lib = lib
-        fast = time_step(kernel, w.batch, w.hidden)
+        slow = time_step(kernel, w.batch, w.hidden)  # the NumPy reference step
+        fast = time_step(twin(kernel), w.batch, w.hidden)  # the CPU backend's compiled step
         print(f"| {w.cell} | {w.batch} | {w.hidden} | {slow[0]:.1f} / {fast[0]:.1f} | {slow[1]:.1f} / {fast[1]:.1f} |",
               flush=True)
 

@@ -10,7 +10,7 @@ product (the peak the benchmark reports):
     backward  da W_hh    (N, G*H) @ (G*H, H)    rnnlab's choice: output (N, H)
               W_hh^T da^T with W_hh^T and da^T contiguous: output (H, N), the feature-major layout
     big       X W^T, dA^T X, dA W   with T*N rows
-and then a split loop's per-thread products (nn/split.py: half the units, J = H/2, on one thread),
+and then a split loop's per-thread products (backends/cpu/split.py: half the units, J = H/2, on one thread),
 OpenBLAS's against the packed product of cells/_gemm.c (each variant the CPU has):
     forward   W_b h^T (OpenBLAS's better orientation)    h W_b^T packed      W_b (G*J, H)
     backward  W_b^T da_b^T (OpenBLAS's better one)        da_b W_b packed     da_b (N, G*J)
@@ -57,7 +57,7 @@ def main() -> None:
 
 
 def per_thread(rng) -> None:
-    from rnnlab.nn.cells import native
+    from rnnlab.backends.cpu import native
 
     levels = [lv for lv in (2, 1) if native.gemm_isa(lv) == lv]
     native.gemm_isa(2)
@@ -79,7 +79,7 @@ def _per_thread_rates(rng, G: int, H: int, N: int, levels) -> list[float]:
     """OpenBLAS forward, packed forward per variant, OpenBLAS backward, packed backward per variant."""
     from threadpoolctl import threadpool_limits
 
-    from rnnlab.nn.cells import native
+    from rnnlab.backends.cpu import native
 
     f32, J = np.float32, H // 2
     Wb = rng.standard_normal((G * J, H), dtype=f32)

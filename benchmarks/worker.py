@@ -14,9 +14,6 @@ import resource
 import sys
 import time
 
-if sys.argv[1:2] == ["rnnlab"]:
-    import rnnlab  # noqa: F401  (before NumPy, as in `rnnlab train`: it sets OpenBLAS's thread timeout)
-
 import numpy as np
 
 from .workloads import SAMPLING, WORKLOADS
@@ -32,7 +29,7 @@ def rnnlab_side(w, mode):
     from rnnlab.nn import SoftmaxCrossEntropy, no_grad
     from rnnlab.optim import SGD, clip_grad_norm
 
-    keep_heap()  # as rnnlab's training loop does (rnnlab.heap)
+    keep_heap()  # as `rnnlab train` does (rnnlab.heap)
     cell = w.cell
     model = LanguageModel(w.vocab, cell, w.hidden, w.layers, w.embed, init_scale=0.1, seed=0)
     rng = np.random.default_rng(0)

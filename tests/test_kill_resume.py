@@ -1,5 +1,8 @@
 """Kill a real training process with SIGKILL at random moments, resume it, and require the result to be
-bit-identical to an uninterrupted run: weights, optimiser state, carried state and metrics."""
+bit-identical to an uninterrupted run: weights, optimiser state, carried state and metrics.
+
+The runs take the path users' runs take: the default backend, with OpenBLAS's threads, and a 2x200
+LSTM, which on two threads runs the compiled loops split over both cores."""
 
 import json
 import os
@@ -9,16 +12,17 @@ import sys
 import time
 
 import numpy as np
+import pytest
 from safetensors.numpy import load_file
 
 TEXT = "".join(f"{w} number {i} went to the {v}.\n" for i, (w, v) in enumerate(zip(["ant", "bee", "cat"] * 200,
                                                                                     ["sea", "hill"] * 300)))
-ARGS = ["--hidden", "48", "--seq-len", "16", "--batch-size", "8", "--max-steps", "120", "--dropout", "0.2",
+ARGS = ["--hidden", "200", "--seq-len", "16", "--batch-size", "8", "--max-steps", "120", "--dropout", "0.2",
         "--checkpoint-every", "7", "--eval-every", "20", "--log-every", "3", "--sample-length", "0"]
 
 
 def rnnlab(log, *args):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "RNNLAB_BACKEND")}
     with open(log, "ab") as f:  # the child keeps its own copy of the descriptor
         return subprocess.Popen([sys.executable, "-m", "rnnlab", *args], env=env, stdout=subprocess.DEVNULL,
                                 stderr=f)
@@ -29,6 +33,19 @@ def state(run):
     rows = [{k: v for k, v in json.loads(line).items() if k != "tokens_per_s"}
             for line in (run / "metrics.jsonl").read_text().splitlines()]
     return arrays, rows
+
+
+def test_the_runs_take_the_split_loops_where_openblas_has_two_threads():
+    from threadpoolctl import threadpool_info
+
+    from rnnlab.backends import CPUBackend, available
+    from rnnlab.backends.cpu.kernels import twin
+    from rnnlab.cells import LSTMKernel
+
+    threads = max((lib["num_threads"] for lib in threadpool_info() if lib["internal_api"] == "openblas"), default=0)
+    if "cpu" not in available() or threads < 2:
+        pytest.skip("no compiled loops, or OpenBLAS on one thread: the runs below take the one-thread loop")
+    assert CPUBackend().split.plan(twin(LSTMKernel()), 200, "forward", np.float32) is not None
 
 
 def test_sigkill_then_resume_is_bit_identical(tmp_path):

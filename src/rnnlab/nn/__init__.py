@@ -6,7 +6,7 @@ from .layers import Dropout, Embedding, Linear
 from .loss import SoftmaxCrossEntropy
 from .module import Module
 from .recurrent import GRU, LSTM, RNN, RNNBase
-from .registry import CellKind, cell_kind, cell_names, register_cell
+from .registry import CellKind, cell_kind, cell_names, register_cell, unregister_cell
 
 __all__ = [
     "Module",
@@ -15,5 +15,5 @@ __all__ = [
     "Linear", "Embedding", "Dropout",
     "SoftmaxCrossEntropy",
     "no_grad", "is_grad_enabled",
-    "CellKind", "register_cell", "cell_kind", "cell_names",
+    "CellKind", "register_cell", "unregister_cell", "cell_kind", "cell_names",
 ]

@@ -20,7 +20,7 @@ from ..cells import CellKernel, GRUKernel, LSTMKernel, RNNKernel
 from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .recurrent import GRU, LSTM, RNN, RNNBase
 
-__all__ = ["CellKind", "register_cell", "cell_kind", "cell_names"]
+__all__ = ["CellKind", "register_cell", "unregister_cell", "cell_kind", "cell_names"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,14 @@ def register_cell(name: str, kernel: Callable[[], CellKernel], *, layer=None, ce
     _KINDS[key] = kind
     _ALIASES.update({a: key for a in kind.aliases})
     return kind
+
+
+def unregister_cell(name: str) -> None:
+    """Remove a registered kind and its aliases (layers made from it keep working)."""
+    kind = cell_kind(name)
+    del _KINDS[kind.name]
+    for alias in kind.aliases:
+        del _ALIASES[alias]
 
 
 def cell_kind(name: str) -> CellKind:

@@ -1,0 +1,135 @@
+"""The backend seam: which code runs, chosen explicitly, and nothing chosen behind the user's back.
+
+- a kernel the CPU backend has no compiled twin for (a subclass that overrides a step, a new cell)
+  runs its own code, even where the compiled loops would split;
+- ``import rnnlab`` changes no environment variable, and the import order does not change a training
+  run's bytes;
+- the backend follows ``use_backend``, ``RNNLAB_BACKEND`` and its own default, and says so in
+  ``rnnlab info``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import rnnlab
+from rnnlab.cells import LSTMKernel
+from rnnlab.nn import LSTM, RNNBase, no_grad, register_cell, unregister_cell
+
+CPU = "cpu" in rnnlab.backends.available()
+OPENBLAS_THREADS = max((lib["num_threads"] for lib in threadpool_info() if lib["internal_api"] == "openblas"),
+                       default=0)
+
+
+class HalfInputLSTM(LSTMKernel):
+    """A different cell that inherits everything from the LSTM but one line: its input pre-activation
+    is halved."""
+
+    def forward_step(self, ws, k, xp, hp, prev):
+        return super().forward_step(ws, k, 0.5 * xp, hp, prev)
+
+
+@pytest.fixture
+def half_lstm():
+    register_cell("half_lstm", HalfInputLSTM)
+    yield
+    unregister_cell("half_lstm")
+
+
+@pytest.mark.skipif(not CPU, reason="compiled kernels not built")
+def test_a_subclassed_kernel_runs_its_own_step_where_the_compiled_loop_would_split(half_lstm):
+    """H = 256 on the default backend: the plain LSTM takes the compiled (split) loop; the subclass
+    must not, and must give exactly what the reference backend gives for it."""
+    x = np.random.default_rng(0).standard_normal((6, 4, 8)).astype(np.float32)
+    plain = LSTM(8, 256, seed=1)
+    mine = RNNBase("half_lstm", 8, 256, seed=1)
+    mine.load_state_dict(plain.state_dict())
+    with rnnlab.use_backend("cpu"):
+        y_mine, _ = mine.forward(x)
+        y_plain, _ = plain.forward(x)
+    with rnnlab.use_backend("numpy"):
+        y_ref, _ = mine.forward(x)
+    np.testing.assert_array_equal(y_mine, y_ref)
+    assert np.abs(y_mine - y_plain).max() > 1e-2
+
+
+def test_no_grad_in_training_mode_with_dropout_keeps_nothing_for_backward():
+    layer = LSTM(3, 4, num_layers=3, dropout=0.5, seed=0)  # training mode
+    x = np.ones((5, 2, 3), np.float32)
+    with no_grad():
+        y, _ = layer.forward(x)
+    with pytest.raises(RuntimeError, match="after a forward under no_grad"):
+        layer.backward(np.ones_like(y))
+
+
+def test_the_backend_is_chosen_at_call_time(monkeypatch):
+    monkeypatch.setenv("RNNLAB_BACKEND", "numpy")
+    assert rnnlab.get_backend().name == "numpy"
+    if CPU:
+        with rnnlab.use_backend("cpu"):
+            assert rnnlab.get_backend().name == "cpu"
+        assert rnnlab.get_backend().name == "numpy"
+        monkeypatch.delenv("RNNLAB_BACKEND")
+        assert rnnlab.get_backend().name == "cpu"  # the fastest available
+    monkeypatch.setenv("RNNLAB_BACKEND", "gpu")
+    with pytest.raises(ValueError, match="unknown backend 'gpu'; expected one of cpu, numpy"):
+        rnnlab.LSTM(2, 3).forward(np.ones((2, 1, 2), np.float32))
+
+
+def _rnnlab(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "rnnlab", *args], capture_output=True, text=True,
+                          env=dict(os.environ, **(env or {})))
+
+
+def test_info_shows_the_backend_and_a_bad_choice_is_one_line():
+    r = _rnnlab("info", "--json")
+    assert r.returncode == 0, r.stderr
+    facts = json.loads(r.stdout)
+    assert facts["backend"] == ("cpu" if CPU else "numpy") and facts["rnnlab"] == rnnlab.__version__
+    assert facts["backends available"] == ", ".join(rnnlab.backends.available())
+    r = _rnnlab("info", env={"RNNLAB_BACKEND": "numpy"})
+    assert r.returncode == 0 and "backend:" in r.stdout and " numpy" in r.stdout.split("backend:")[1].splitlines()[0]
+    r = _rnnlab("info", env={"RNNLAB_BACKEND": "fast"})
+    assert r.returncode == 1 and r.stderr.strip() == (
+        "rnnlab info: error: unknown backend 'fast'; expected one of cpu, numpy")
+
+
+def test_import_changes_no_environment_variable():
+    code = ("import os; before = dict(os.environ); import rnnlab, rnnlab.cli, rnnlab.train; "
+            "print(sorted(set(os.environ.items()) ^ set(before.items())))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == "[]"
+
+
+TEXT = "".join(f"{w} number {i} went to the {v}.\n" for i, (w, v) in enumerate(zip(["ant", "bee", "cat"] * 100,
+                                                                                    ["sea", "hill"] * 150)))
+
+
+@pytest.mark.skipif(not CPU or OPENBLAS_THREADS < 2, reason="needs the compiled loops and OpenBLAS on 2 threads")
+def test_import_order_does_not_change_a_training_run(tmp_path):
+    """The same seed and flags, with NumPy imported before rnnlab or after it: identical checkpoints.
+    H = 256 on two threads takes the split loops; on one thread the bytes differ (the products sum in
+    another order), which shows the two-thread runs did take them."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(TEXT)
+    flags = ["train", "--data", str(corpus), "--hidden", "256", "--seq-len", "16", "--batch-size", "8",
+             "--max-steps", "6", "--sample-length", "0"]
+    runs = {"numpy first": ("import numpy", {}), "rnnlab first": ("", {}),
+            "one thread": ("", {"OPENBLAS_NUM_THREADS": "1"})}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS")}
+    for name, (first, extra) in runs.items():
+        code = f"{first}\nimport sys\nfrom rnnlab.cli import main\nsys.exit(main(sys.argv[1:]))"
+        r = subprocess.run([sys.executable, "-c", code, *flags, "--out", str(tmp_path / name)],
+                           capture_output=True, text=True, env=env | extra)
+        assert r.returncode == 0, r.stderr
+    data = {name: (tmp_path / name / "checkpoint.safetensors").read_bytes() for name in runs}
+    assert data["numpy first"] == data["rnnlab first"]
+    assert data["one thread"] != data["rnnlab first"]
