@@ -3,7 +3,7 @@
 src/rnnlab/backends/cpu/_gates.c (the gates), _gemm.c (the split loops' product with packed weights) and
 _loops.c (a thread's share of a split loop) are plain C with no Python API, one library loaded with
 ctypes by native.py. It is built when a C compiler is there; without one the install goes on
-(optional) and the NumPy kernels run.
+(optional) and the NumPy backend runs.
 """
 
 from setuptools import Extension, setup

@@ -94,10 +94,10 @@ def _per_thread_rates(rng, G: int, H: int, N: int, levels) -> list[float]:
     packed_f, packed_b = [], []
     for lv in levels:
         native.gemm_isa(lv)
-        packed_f.append(rate(lambda: gemm(N, H, G * J, h.ctypes.data, H, fwd_pack.ctypes.data, hp.ctypes.data,
-                                          G * J), flops, 200))
-        packed_b.append(rate(lambda: gemm(N, G * J, H, da.ctypes.data, G * J, bwd_pack.ctypes.data,
-                                          dh.ctypes.data, H), flops, 200))
+        packed_f.append(rate(lambda: gemm(N=N, K=H, M=G * J, A=h.ctypes.data, lda=H, Bp=fwd_pack.ctypes.data,
+                                          C=hp.ctypes.data, ldc=G * J), flops, 200))
+        packed_b.append(rate(lambda: gemm(N=N, K=G * J, M=H, A=da.ctypes.data, lda=G * J, Bp=bwd_pack.ctypes.data,
+                                          C=dh.ctypes.data, ldc=H), flops, 200))
     native.gemm_isa(2)
     return [fwd, *packed_f, bwd, *packed_b]
 

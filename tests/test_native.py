@@ -113,7 +113,7 @@ def _check_packed_product(dtype, tol, N, K, M):
     Bp = native.pack(B)
     assert Bp.ctypes.data % 64 == 0
     f = native.gemm_packed(dtype)
-    assert f(N, K, M, A.ctypes.data, K + 3, Bp.ctypes.data, C.ctypes.data, M + 2) == 1
+    assert f(N=N, K=K, M=M, A=A.ctypes.data, lda=K + 3, Bp=Bp.ctypes.data, C=C.ctypes.data, ldc=M + 2) == 1
     expected = A.astype(np.float64) @ B.astype(np.float64)
     np.testing.assert_allclose(C[:, :M], expected, rtol=0, atol=tol * np.sqrt(K) * np.abs(expected).max())
     assert (C[:, M:] == 7).all()

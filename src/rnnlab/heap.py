@@ -4,9 +4,8 @@ NumPy allocates every array afresh. With glibc, blocks above the mmap threshold 
 32 MB) are fresh mappings: the kernel faults in and zeroes their pages on first touch and unmaps them on
 free. A training step makes dozens of such temporaries (logits, gate activations, their gradients, 1 to
 50 MB each), so it pays that cost every step. With mmap off and heap trimming effectively off, freed
-blocks are reused as they are. Measured on the benchmark's training steps (2 threads, 4 alternating
-runs, medians): word LSTM 2x200 71.4 -> 63.6 ms, char LSTM 2x512 349 -> 336 ms, char tanh RNN 40.3 ->
-34.4 ms. The cost: memory freed by the process stays with it (its peak is unchanged).
+blocks are reused as they are (4-14% off a training step, benchmarks/README.md). The cost: memory
+freed by the process stays with it (its peak is unchanged).
 
 ``rnnlab train`` calls it (the process is its own); ``Trainer`` and the rest of the library do not,
 since it changes the allocator for the whole process and cannot be undone: a program that wants it

@@ -36,7 +36,7 @@ class LSTMKernel(CellKernel):
     def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
         return {
             # i, f, g, o after their nonlinearities, gate-major so that each gate is one contiguous
-            # block (NumPy's vector loops are 2-3x faster on contiguous arrays than on column blocks)
+            # block (NumPy's vector loops run faster on contiguous arrays than on column blocks)
             "act": np.empty((T, 4, N, H), dtype),
             "c": np.empty((T, N, H), dtype),  # candidate c_t
             "tc": np.empty((T, N, H), dtype),  # tanh(c_t)

@@ -1,13 +1,13 @@
 /* Fused LSTM and GRU gate arithmetic for one time step, float32 and float64: the arithmetic of the
-   kernels' forward_step and backward_step (rnnlab/nn/cells/lstm.py and gru.py, the derivations and the
+   kernels' forward_step and backward_step (rnnlab/cells/lstm.py and gru.py, the derivations and the
    NumPy references these are tested against) in one pass. Plain C with no Python API, loaded with ctypes
-   (rnnlab/nn/cells/native.py). All arrays row-major, strides in elements.
+   (native.py). All arrays row-major, strides in elements.
 
    forward   a = xp + hp, xp and hp (N, 4, J) with strides (row, gate, column): hp arrives transposed
              i = sigma(a_i)  f = sigma(a_f)  g = tanh(a_g)  o = sigma(a_o)
              c = f c_prev + i g    tc = tanh(c)    h = o tc
              -> act (4, N, J) = i, f, g, o with strides (ag, sr, 1);  c, tc, h (N, J) with strides (sr, 1),
-             c_prev too. J is H, or the block of hidden units one thread owns (nn/split.py).
+             c_prev too. J is H, or the block of hidden units one thread owns (split.py).
    backward  for units j < J of (N, H) arrays with row stride H (for a block of units, pointers offset
              to it), act (4, N, H) with gate stride ag, da (N, 4H), and
              dh = dy + sum of nq arrays dq apart with strides (dr, dk)   (dy may be NULL: 0)
@@ -133,7 +133,7 @@ SIMD_DECL double tanh(double);
         }                                                                                                 \
     }
 
-/* Elman RNN, for a block of J units (nn/split.py only: with one thread NumPy's tanh is as fast):
+/* Elman RNN, for a block of J units (split.py only: with one thread NumPy's tanh is as fast):
    forward   h = act(xp + hp), xp and hp (N, J) with strides (row, column), act tanh or (relu) max(., 0)
              -> h and cand (N, J) with row stride sr (the state sequence and the workspace's copy)
    backward  dh = dy + sum of nq arrays dq apart with strides (dr, dk), as the LSTM's (dy may be NULL)
@@ -181,7 +181,7 @@ RNN_KERNELS(float, f32, tanhf)
 RNN_KERNELS(double, f64, tanh)
 
 /* Wait until *counter reaches target, after adding 1 to it: the per-step barrier of the threads that
-   share a time loop (nn/split.py). Spins, yielding now and then; returns early if *abort is set. */
+   share a time loop (split.py). Spins, yielding now and then; returns early if *abort is set. */
 void spin_barrier(long *counter, long target, const long *abort) {
     __atomic_add_fetch(counter, 1, __ATOMIC_ACQ_REL);
     for (long spins = 0; __atomic_load_n(counter, __ATOMIC_ACQUIRE) < target;) {

@@ -1,4 +1,4 @@
-/* C = A B for the split time loops' per-thread products (nn/split.py), B packed once per loop.
+/* C = A B for the split time loops' per-thread products (split.py), B packed once per loop.
 
    A (N, K) with row stride lda, B (K, M) packed by pack_*: panels of 2W columns (W floats to an
    AVX-512 register: 16 float32, 8 float64), each panel K rows of 2W contiguous, zero-padded past M:
@@ -6,9 +6,8 @@
    C (N, M) with row stride ldc. Per panel and block of R <= 8 rows of A, 2R accumulators:
        for k: b0, b1 = Bp[p][k][0:W], Bp[p][k][W:2W];  for r < R: c[r] += A[r][k] * (b0, b1)
    which keeps the panel (K * 2W) in L2 across the row blocks and A's rows in L1. For the small N of a
-   time step (one row per sequence) this runs at 105-111 GFLOP/s on one core of the AVX-512 EPYC we
-   measure on for H=512, N=32, where OpenBLAS, which packs W_hh anew on every call, reaches 80-88,
-   and is less ahead at other sizes (python -m benchmarks.gemm_shapes).
+   time step (one row per sequence) this beats OpenBLAS, which packs W_hh anew on every call, most at
+   H=512 (python -m benchmarks.gemm_shapes; figures in benchmarks/README.md).
 
    Without AVX-512, an AVX2/FMA variant reads the same panels as four 256-bit registers a row, with
    blocks of R <= 3 rows (12 accumulators of the 16 registers). gemm_packed_* return 0 without
@@ -86,7 +85,7 @@ int gemm_packed_isa(long limit) {
         MASK m1 = cols >= 2 * W ? (MASK)-1 : cols <= W ? 0 : (MASK)((1u << (cols - W)) - 1);               \
         VEC c0[8], c1[8];                                                                                  \
         for (int r = 0; r < 8; r++) c0[r] = c1[r] = ZERO();                                                \
-        if (R == 8) { /* full blocks without the row test: 109-112 against 99-101 GFLOP/s (H=512) */         \
+        if (R == 8) { /* full blocks without the row test: faster (benchmarks/README.md) */                 \
             for (long k = 0; k < K; k++) {                                                                 \
                 VEC b0 = LOAD(bp + k * 2 * W), b1 = LOAD(bp + k * 2 * W + W);                              \
                 _Pragma("GCC unroll 8") for (int r = 0; r < 8; r++) {                                      \

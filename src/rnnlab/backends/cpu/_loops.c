@@ -1,4 +1,4 @@
-/* One thread's share of a split time loop (nn/split.py), all T steps in one call: the packed product
+/* One thread's share of a split time loop (split.py), all T steps in one call: the packed product
    (_gemm.c), the gate kernel of its block of units (_gates.c) and the barrier, every step, with no
    Python in between (per step, the Python loop cost each thread ~3 ctypes calls and a turn at the
    GIL). Without the compiled product (no AVX2) split.py does not split, and these are not called.
@@ -40,19 +40,19 @@ void spin_barrier(long *counter, long target, const long *abort);
     DECLARE(T, SUF)                                                                                        \
     void split_forward_##SUF(long kind, long relu, long T_, long N, long J, long H, long G, long j0,        \
                              const T *Bp, T *hp, T *S0, T *S1, long ss, const T *XP, long xs, const T *bn,  \
-                             T *act, long as, T *aux, long xs_, long *counter, long B, const long *abort) { \
+                             T *act, long as_, T *aux, long xs_, long *counter, long B, const long *abort) { \
         const long GJ = G * J, GH = G * H;                                                                 \
         for (long t = 0; t < T_; t++) {                                                                    \
             gemm_packed_##SUF(N, H, GJ, S0 + t * ss, H, Bp, hp, GJ);                                       \
             const T *x = XP + t * xs + j0;                                                                 \
             if (kind == 0) {                                                                               \
-                lstm_forward_##SUF(N, J, x, GH, H, 1, hp, GJ, J, 1, S1 + t * ss + j0, H, act + t * as + j0,  \
+                lstm_forward_##SUF(N, J, x, GH, H, 1, hp, GJ, J, 1, S1 + t * ss + j0, H, act + t * as_ + j0, \
                                    N * H, S1 + (t + 1) * ss + j0, aux + t * xs_ + j0, S0 + (t + 1) * ss + j0); \
             } else if (kind == 1) {                                                                        \
                 if (bn)                                                                                    \
                     for (long n = 0; n < N; n++)                                                           \
                         for (long j = 0; j < J; j++) hp[n * GJ + 2 * J + j] += bn[j0 + j];                 \
-                gru_forward_##SUF(N, J, x, GH, H, 1, hp, GJ, J, 1, S0 + t * ss + j0, H, act + t * as + j0,  \
+                gru_forward_##SUF(N, J, x, GH, H, 1, hp, GJ, J, 1, S0 + t * ss + j0, H, act + t * as_ + j0, \
                                   N * H, aux + t * xs_ + j0, S0 + (t + 1) * ss + j0);                      \
             } else {                                                                                       \
                 rnn_forward_##SUF(N, J, x, H, 1, hp, J, 1, S0 + (t + 1) * ss + j0, H, aux + t * xs_ + j0,   \
@@ -63,14 +63,14 @@ void spin_barrier(long *counter, long target, const long *abort);
         }                                                                                                  \
     }                                                                                                      \
     void split_backward_##SUF(long kind, long relu, long T_, long N, long J, long H, long G, long j0,       \
-                              long b, const T *Bp, T *dhpc, const T *act, long as, const T *aux, long xs,   \
+                              long b, const T *Bp, T *dhpc, const T *act, long as_, const T *aux, long xs, \
                               const T *prev, long ss, T *P, const T *dY, T *DXP, T *DHP, long ds,           \
                               T *carry0, T *carry1, long *counter, long B, const long *abort) {             \
         const long GJ = G * J, NH = N * H;                                                                 \
         T *carry[2] = {carry0, carry1};                                                                    \
         for (long i = 0; i < T_; i++) {                                                                    \
             const long k = T_ - 1 - i;                                                                     \
-            const T *a = act + k * as + j0, *x = aux + k * xs + j0, *s = prev + k * ss + j0;               \
+            const T *a = act + k * as_ + j0, *x = aux + k * xs + j0, *s = prev + k * ss + j0;               \
             const T *p = P + ((k + 1) % 2) * B * NH + j0, *dy = dY ? dY + k * NH + j0 : NULL;              \
             T *cin = carry[i % 2] + j0, *cout = carry[(i + 1) % 2] + j0;                                   \
             if (kind == 0)                                                                                 \

@@ -20,30 +20,49 @@ import numpy as np
 __all__ = ["available", "function", "gemm_isa", "gemm_packed", "gru_backward", "gru_forward", "lstm_backward",
            "lstm_forward", "pack"]
 
-# after the first two integers (N and H, N and J, N and K; kind and relu for split_*), each C function's
-# arguments: P a pointer, L an integer (size, stride or flag)
-_SIGNATURES = {"lstm_forward": "PLLLPLLLPLPLPPP", "lstm_backward": "LPLPPPLLLLPPPPP", "gru_forward": "PLLLPLLLPLPLPP",
-               "gru_backward": "LPLPPPLLLLPPPPPP", "gemm_packed": "LPLPPL",
-               "rnn_forward": "PLLPLLPLPL", "rnn_backward": "LPPLLLLPPPL",
-               "split_forward": "LLLLLLPPPPLPLPPLPLPLP", "split_backward": "LLLLLLLPPPLPLPLPPPPLPPPLP"}
+# Each C function's parameters, named as in its definition (_gates.c, _gemm.c, _loops.c); a leading *
+# marks a pointer (an array's address, or None), the others are integers (sizes, strides, flags); the
+# split loops' step count is T_ in C, where T names the float type.
+# Python calls them by these names (``_CFunction``), so no call depends on counting positions.
+_PARAMS = {
+    "lstm_forward": "N J *xp xr xg xc *hp hr hg hc *c_prev sr *act ag *c *tc *h",
+    "lstm_backward": "N J H *act ag *tc *c_prev *dh dr dk nq dq *dy *dc_next *da *dc_prev *dac",
+    "gru_forward": "N J *xp xr xg xc *hp hr hg hc *h_prev sr *act ag *hn *h",
+    "gru_backward": "N J H *act ag *hn *h_prev *dh dr dk nq dq *dy *dd *dxp *dhp *dh_prev *dhpc",
+    "rnn_forward": "N J *xp xr xc *hp hr hc *h sr *cand relu",
+    "rnn_backward": "N J H *h *dh dr dk nq dq *dy *da *dac relu",
+    "gemm_packed": "N K M *A lda *Bp *C ldc",
+    "split_forward": "kind relu T N J H G j0 *Bp *hp *S0 *S1 ss *XP xs *bn *act as_ *aux xs_ *counter B *abort",
+    "split_backward": "kind relu T N J H G j0 b *Bp *dhpc *act as_ *aux xs *prev ss *P *dY *DXP *DHP ds *carry0 "
+                      "*carry1 *counter B *abort",
+}
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+
+
+class _CFunction:
+    """A C function called with keyword arguments named as its parameters, all of them, in any order."""
+
+    def __init__(self, cfunc, params: str) -> None:
+        self.names = tuple(p.lstrip("*") for p in params.split())
+        cfunc.argtypes = [ctypes.c_void_p if p.startswith("*") else ctypes.c_long for p in params.split()]
+        self._f, self._known = cfunc, frozenset(self.names)
+
+    def __call__(self, **args):
+        if args.keys() != self._known:
+            raise TypeError(f"missing {sorted(self._known - args.keys())}, unknown {sorted(args.keys() - self._known)}")
+        return self._f(*[args[n] for n in self.names])
 
 
 @functools.cache
 def _library():
-    """(the library, {(name, dtype): C function}), or (None, {}) when it was not built."""
+    """(the library, {(name, dtype): _CFunction}), or (None, {}) when it was not built."""
     for path in sorted(Path(__file__).parent.glob("_native*.so")):
         try:
             lib = ctypes.CDLL(str(path))
         except OSError:
             continue
-        arg = {"L": ctypes.c_long, "P": ctypes.c_void_p}
-        functions = {}
-        for name, sig in _SIGNATURES.items():
-            for dtype, sfx in _SUFFIX.items():
-                f = getattr(lib, f"{name}_{sfx}")
-                f.argtypes = [ctypes.c_long, ctypes.c_long] + [arg[k] for k in sig]
-                functions[name, dtype] = f
+        functions = {(name, dtype): _CFunction(getattr(lib, f"{name}_{sfx}"), params)
+                     for name, params in _PARAMS.items() for dtype, sfx in _SUFFIX.items()}
         lib.gemm_packed_isa.argtypes = [ctypes.c_long]
         return lib, functions
     return None, {}
@@ -55,16 +74,18 @@ def available() -> bool:
 
 
 def function(name: str, dtype):
-    """The C function ``name`` for ``dtype``, or None (not built, or no such dtype)."""
+    """The C function ``name`` for ``dtype``, called with keyword arguments named as in ``_PARAMS``, or
+    None (not built, or no such dtype)."""
     return _library()[1].get((name, np.dtype(dtype)))
 
 
 def gemm_packed(dtype):
-    """The compiled C = A B (``_gemm.c``) for ``dtype``, or None where it cannot run (not built, turned
-    neither AVX-512 nor AVX2 with FMA). Called as f(N, K, M, A, lda, pack(B), C, ldc) with
+    """The compiled C = A B (``_gemm.c``) for ``dtype``, or None where it cannot run (not built, or
+    neither AVX-512 nor AVX2 with FMA). Called as f(N=, K=, M=, A=, lda=, Bp=pack(B), C=, ldc=) with
     addresses; A (N, K) and C (N, M) row-major with row strides lda and ldc."""
     f = function("gemm_packed", dtype)
-    return f if f is not None and f(0, 0, 0, None, 0, None, None, 0) else None  # returns 0 on such a CPU
+    works = f is not None and f(N=0, K=0, M=0, A=None, lda=0, Bp=None, C=None, ldc=0)  # 0 on such a CPU
+    return f if works else None
 
 
 def gemm_isa(limit: int = 2) -> int:
@@ -98,47 +119,48 @@ def _run(name, arrays, contiguous, args) -> bool:
     if (f is None or any(a.dtype != arrays[0].dtype for a in arrays)
             or not all(a.flags.c_contiguous for a in contiguous)):
         return False
-    f(*args())
+    f(**args())
     return True
 
 
-def _pre_activations(xp, hp, H):
+def _pre_activations(xp, hp, H) -> dict:
     """The forward kernels' xp and hp arguments: address and (row, gate, column) strides of each."""
     (xr, xc), (hr, hc) = (tuple(st // a.itemsize for st in a.strides) for a in (xp, hp))
-    return xp.ctypes.data, xr, H * xc, xc, hp.ctypes.data, hr, H * hc, hc
+    return dict(xp=xp.ctypes.data, xr=xr, xg=H * xc, xc=xc, hp=hp.ctypes.data, hr=hr, hg=H * hc, hc=hc)
 
 
-def _backward_head(act, aux, prev, dh):
-    """The backward kernels' arguments up to dh, for the whole of contiguous (N, H) arrays: N, J = H,
-    row stride H, act with gate stride N H, aux (LSTM tc, GRU hn), the previous state, dh (one array,
-    strides (H, 1)), and no dy."""
+def _whole_block(act, prev, dh) -> dict:
+    """The backward kernels' arguments for the whole of contiguous (N, H) arrays: all J = H units, act
+    with gate stride N H, dh one array with strides (H, 1) (nq = 1 partial, dq unused), no dy."""
     N, H = prev.shape
-    return (N, H, H, act.ctypes.data, N * H, aux.ctypes.data, prev.ctypes.data, dh.ctypes.data, H, 1, 1, 0, None)
+    return dict(N=N, J=H, H=H, act=act.ctypes.data, ag=N * H, dh=dh.ctypes.data, dr=H, dk=1, nq=1, dq=0, dy=None)
 
 
 def lstm_forward(xp, hp, c_prev, act, c, tc, h) -> bool:
     """xp, hp (N, 4H), any strides; c_prev, c, tc, h (N, H) and act (4, N, H) C-contiguous."""
     N, H = c_prev.shape
-    return _run("lstm_forward", (xp, hp, c_prev, act, c, tc, h), (c_prev, act, c, tc, h), lambda: (
-        N, H, *_pre_activations(xp, hp, H), c_prev.ctypes.data, H, act.ctypes.data, N * H, c.ctypes.data,
-        tc.ctypes.data, h.ctypes.data))
+    return _run("lstm_forward", (xp, hp, c_prev, act, c, tc, h), (c_prev, act, c, tc, h), lambda: dict(
+        N=N, J=H, **_pre_activations(xp, hp, H), c_prev=c_prev.ctypes.data, sr=H, act=act.ctypes.data, ag=N * H,
+        c=c.ctypes.data, tc=tc.ctypes.data, h=h.ctypes.data))
 
 
 def lstm_backward(act, tc, c_prev, dh, dc_next, da, dc_prev) -> bool:
     arrays = (act, tc, c_prev, dh, dc_next, da, dc_prev)
-    return _run("lstm_backward", arrays, arrays, lambda: (
-        *_backward_head(act, tc, c_prev, dh), dc_next.ctypes.data, da.ctypes.data, dc_prev.ctypes.data, None))
+    return _run("lstm_backward", arrays, arrays, lambda: dict(
+        **_whole_block(act, c_prev, dh), tc=tc.ctypes.data, c_prev=c_prev.ctypes.data, dc_next=dc_next.ctypes.data,
+        da=da.ctypes.data, dc_prev=dc_prev.ctypes.data, dac=None))
 
 
 def gru_forward(xp, hp, h_prev, act, hn, h) -> bool:
     """xp, hp (N, 3H), any strides; h_prev, hn, h (N, H) and act (3, N, H) C-contiguous."""
     N, H = h_prev.shape
-    return _run("gru_forward", (xp, hp, h_prev, act, hn, h), (h_prev, act, hn, h), lambda: (
-        N, H, *_pre_activations(xp, hp, H), h_prev.ctypes.data, H, act.ctypes.data, N * H, hn.ctypes.data,
-        h.ctypes.data))
+    return _run("gru_forward", (xp, hp, h_prev, act, hn, h), (h_prev, act, hn, h), lambda: dict(
+        N=N, J=H, **_pre_activations(xp, hp, H), h_prev=h_prev.ctypes.data, sr=H, act=act.ctypes.data, ag=N * H,
+        hn=hn.ctypes.data, h=h.ctypes.data))
 
 
 def gru_backward(act, hn, h_prev, dh, dxp, dhp, dh_prev) -> bool:
     arrays = (act, hn, h_prev, dh, dxp, dhp, dh_prev)
-    return _run("gru_backward", arrays, arrays, lambda: (
-        *_backward_head(act, hn, h_prev, dh), None, dxp.ctypes.data, dhp.ctypes.data, dh_prev.ctypes.data, None))
+    return _run("gru_backward", arrays, arrays, lambda: dict(
+        **_whole_block(act, h_prev, dh), hn=hn.ctypes.data, h_prev=h_prev.ctypes.data, dd=None,
+        dxp=dxp.ctypes.data, dhp=dhp.ctypes.data, dh_prev=dh_prev.ctypes.data, dhpc=None))

@@ -105,9 +105,10 @@ class SplitLoops:
             j0, J = parts[b]
             Bp = native.pack(W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H).T)  # W_b^T (H, G J)
             hp = np.empty((N, G * J), XP.dtype)  # hp_b: batch n, gate g, unit j at n G J + g J + j
-            args = (kernel.loop, kernel.relu, T, N, J, H, G, j0, Bp.ctypes.data, hp.ctypes.data,
-                    S[0].ctypes.data, S[-1].ctypes.data, _step(S[0]), XP.ctypes.data, _step(XP),
-                    None if bn is None else bn.ctypes.data, act.ctypes.data, w(act), aux.ctypes.data, w(aux))
+            args = dict(kind=kernel.loop, relu=kernel.relu, T=T, N=N, J=J, H=H, G=G, j0=j0, Bp=Bp.ctypes.data,
+                        hp=hp.ctypes.data, S0=S[0].ctypes.data, S1=S[-1].ctypes.data, ss=_step(S[0]),
+                        XP=XP.ctypes.data, xs=_step(XP), bn=None if bn is None else bn.ctypes.data,
+                        act=act.ctypes.data, as_=w(act), aux=aux.ctypes.data, xs_=w(aux))
             return args, (Bp, hp)
 
         self._run(loop, setup, len(parts))
@@ -153,10 +154,11 @@ class SplitLoops:
             j0, J = parts[b]
             Bp = native.pack(W_hh.reshape(G, H, H)[:, j0:j0 + J].reshape(G * J, H))  # W_b (G J, H)
             dhpc = np.empty((N, G * J), dtype)
-            args = (kernel.loop, kernel.relu, T, N, J, H, G, j0, b, Bp.ctypes.data, dhpc.ctypes.data,
-                    act.ctypes.data, _step(act), aux.ctypes.data, _step(aux), S[-1].ctypes.data, _step(S[-1]),
-                    P.ctypes.data, None if dY is None else dY.ctypes.data, DXP.ctypes.data, DHP.ctypes.data,
-                    _step(DXP), carry[0].ctypes.data, carry[1].ctypes.data)
+            args = dict(kind=kernel.loop, relu=kernel.relu, T=T, N=N, J=J, H=H, G=G, j0=j0, b=b, Bp=Bp.ctypes.data,
+                        dhpc=dhpc.ctypes.data, act=act.ctypes.data, as_=_step(act), aux=aux.ctypes.data,
+                        xs=_step(aux), prev=S[-1].ctypes.data, ss=_step(S[-1]), P=P.ctypes.data,
+                        dY=None if dY is None else dY.ctypes.data, DXP=DXP.ctypes.data, DHP=DHP.ctypes.data,
+                        ds=_step(DXP), carry0=carry[0].ctypes.data, carry1=carry[1].ctypes.data)
             return args, (Bp, dhpc)
 
         self._run(loop, setup, B)
@@ -167,8 +169,8 @@ class SplitLoops:
 
     def _run(self, loop, setup, B: int) -> None:
         """The compiled ``loop`` for every block b on its own thread of B (b = 0 on this one). ``setup(b)``
-        prepares block b on its thread and returns (its arguments to ``loop`` before the barrier's
-        counter, B and abort flag; the arrays whose addresses those hold, kept alive until the loop is
+        prepares block b on its thread and returns (its arguments to ``loop`` but the barrier's counter,
+        B and abort flag, by name; the arrays whose addresses those hold, kept alive until the loop is
         done). A thread that fails sets the flag, which releases the others from the barrier."""
         if self._workers < B - 1 or self._pid != os.getpid():
             self._pool = ThreadPoolExecutor(max_workers=B - 1, thread_name_prefix="rnnlab-split")
@@ -180,7 +182,7 @@ class SplitLoops:
         def work(b):
             try:
                 args, buffers = setup(b)
-                loop(*args, count, B, abort)
+                loop(**args, counter=count, B=B, abort=abort)
                 del buffers  # only now may they go
             except BaseException:
                 sync[1] = 1  # release the other threads from the barrier
