@@ -101,6 +101,13 @@ def test_info_shows_the_backend_and_a_bad_choice_is_one_line():
         "rnnlab info: error: unknown backend 'fast'; expected one of cpu, numpy")
 
 
+def test_a_bad_backend_choice_stops_training_before_it_writes_anything(tmp_path):
+    r = _rnnlab("train", "--out", str(tmp_path / "run"), env={"RNNLAB_BACKEND": "gpu"})
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == [
+        "rnnlab train: error: unknown backend 'gpu'; expected one of cpu, numpy"]
+    assert not (tmp_path / "run").exists()
+
+
 def test_import_changes_no_environment_variable():
     code = ("import os; before = dict(os.environ); import rnnlab, rnnlab.cli, rnnlab.train; "
             "print(sorted(set(os.environ.items()) ^ set(before.items())))")

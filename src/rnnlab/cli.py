@@ -320,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        from .backends import get_backend
+
+        get_backend()  # a bad RNNLAB_BACKEND fails here, before a command writes anything
         return args.func(args)
     except UsageError as e:
         if args.debug:

@@ -61,13 +61,20 @@ class GRUKernel(CellKernel):
         h += n
         return (h,)
 
+    def backward_arrays(self, prev, out=None):
+        """(dxp (N, 3H), which is ``out`` if given, dhp (N, 3H), dh_direct (N, H)): where backward_step
+        writes."""
+        (h_prev,) = prev
+        N, H = h_prev.shape
+        dxp = np.empty((N, 3 * H), h_prev.dtype) if out is None else out
+        return dxp, np.empty_like(dxp), np.empty_like(h_prev)
+
     def backward_step(self, ws, k, dstate, prev, out=None):
         """Returns (dxp, dhp, (dh_direct,)), dxp and dhp (N, 3H), dxp written into ``out`` if given."""
         (dh,) = dstate
         (h_prev,) = prev
         N, H = h_prev.shape
-        dxp = np.empty((N, 3 * H), h_prev.dtype) if out is None else out
-        dhp, dh_prev = np.empty_like(dxp), np.empty_like(h_prev)
+        dxp, dhp, dh_prev = self.backward_arrays(prev, out)
         r, z, n = ws["act"][k]
         dan = dh * (1 - z) * (1 - n * n)
         d3 = dxp.reshape(N, 3, H)

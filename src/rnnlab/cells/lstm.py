@@ -60,13 +60,18 @@ class LSTMKernel(CellKernel):
         np.multiply(o, tc, out=h)
         return h, c
 
+    def backward_arrays(self, prev, out=None):
+        """(da (N, 4H), which is ``out`` if given, dc_{t-1} (N, H)): where backward_step writes."""
+        c_prev = prev[1]
+        N, H = c_prev.shape
+        return np.empty((N, 4 * H), c_prev.dtype) if out is None else out, np.empty_like(c_prev)
+
     def backward_step(self, ws, k, dstate, prev, out=None):
         """Returns (da, da, (None, dc_{t-1})), da (N, 4H) written into ``out`` if given."""
         dh, dc_next = dstate
         _, c_prev = prev
         N, H = c_prev.shape
-        da = np.empty((N, 4 * H), c_prev.dtype) if out is None else out
-        dc_prev = np.empty_like(c_prev)
+        da, dc_prev = self.backward_arrays(prev, out)
         i, f, g, o = ws["act"][k]
         tc = ws["tc"][k]
         dc = dc_next + dh * o * (1 - tc * tc)

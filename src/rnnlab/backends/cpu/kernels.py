@@ -9,8 +9,6 @@ kernel by its exact class: a subclass, which may override a step, has none.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...cells import GRUKernel, LSTMKernel, RNNKernel
 from . import native
 
@@ -28,11 +26,8 @@ class CompiledLSTM(LSTMKernel):
 
     def backward_step(self, ws, k, dstate, prev, out=None):
         dh, dc_next = dstate
-        _, c_prev = prev
-        N, H = c_prev.shape
-        da = np.empty((N, 4 * H), c_prev.dtype) if out is None else out
-        dc_prev = np.empty_like(c_prev)
-        if native.lstm_backward(ws["act"][k], ws["tc"][k], c_prev, dh, dc_next, da, dc_prev):
+        da, dc_prev = self.backward_arrays(prev, out)
+        if native.lstm_backward(ws["act"][k], ws["tc"][k], prev[1], dh, dc_next, da, dc_prev):
             return da, da, (None, dc_prev)
         return super().backward_step(ws, k, dstate, prev, out)
 
@@ -48,11 +43,8 @@ class CompiledGRU(GRUKernel):
 
     def backward_step(self, ws, k, dstate, prev, out=None):
         (dh,) = dstate
-        (h_prev,) = prev
-        N, H = h_prev.shape
-        dxp = np.empty((N, 3 * H), h_prev.dtype) if out is None else out
-        dhp, dh_prev = np.empty_like(dxp), np.empty_like(h_prev)
-        if native.gru_backward(ws["act"][k], ws["hn"][k], h_prev, dh, dxp, dhp, dh_prev):
+        dxp, dhp, dh_prev = self.backward_arrays(prev, out)
+        if native.gru_backward(ws["act"][k], ws["hn"][k], prev[0], dh, dxp, dhp, dh_prev):
             return dxp, dhp, (dh_prev,)
         return super().backward_step(ws, k, dstate, prev, out)
 
