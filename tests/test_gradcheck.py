@@ -71,7 +71,7 @@ def _rnn_wrong_derivative(self, ws, k, dstate, prev, out=None):
 @pytest.mark.parametrize("mode,cls,bad", [
     ("lstm", LSTMKernel, _lstm_without_cell_path),
     ("gru", GRUKernel, _gru_reset_gate_before_product),
-    ("rnn_tanh", RNNKernel, _rnn_wrong_derivative),
+    ("rnn", RNNKernel, _rnn_wrong_derivative),
 ])
 def test_gradcheck_catches_a_wrong_backward(monkeypatch, mode, cls, bad):
     monkeypatch.setattr(cls, "backward_step", bad)  # the reference kernel: run on the reference backend

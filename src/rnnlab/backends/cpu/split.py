@@ -145,7 +145,8 @@ class SplitLoops:
         if dfinal[0] is not None:
             P[T % 2, 0] = dfinal[0]
         # the carried term, alternating: LSTM dc_k and dc_{k-1}; GRU the direct path into dh_k and dh_{k-1}
-        first = dfinal[1] if kernel.n_states == 2 else None
+        lstm = kernel.loop == 0
+        first = dfinal[1] if lstm else None
         carry = [np.zeros((N, H), dtype) if first is None else np.array(first, dtype=dtype), np.empty((N, H), dtype)]
         if dY is not None:
             dY = np.ascontiguousarray(dY, dtype)  # the kernel reads dY_k's rows directly
@@ -165,7 +166,7 @@ class SplitLoops:
         dh0 = P[0].sum(axis=0)
         if kernel.loop == 2:  # Elman RNN: no carried term
             return DXP, DHP, (dh0,)
-        return (DXP, DHP, (dh0, carry[T % 2])) if kernel.n_states == 2 else (DXP, DHP, (dh0 + carry[T % 2],))
+        return (DXP, DHP, (dh0, carry[T % 2])) if lstm else (DXP, DHP, (dh0 + carry[T % 2],))
 
     def _run(self, loop, setup, B: int) -> None:
         """The compiled ``loop`` for every block b on its own thread of B (b = 0 on this one). ``setup(b)``
