@@ -83,9 +83,14 @@ def test_the_backend_is_chosen_at_call_time(monkeypatch):
         rnnlab.LSTM(2, 3).forward(np.ones((2, 1, 2), np.float32))
 
 
+def _clean_env() -> dict:
+    """This process's environment without the settings these tests choose themselves."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS") and k != "RNNLAB_BACKEND"}
+
+
 def _rnnlab(*args, env=None):
     return subprocess.run([sys.executable, "-m", "rnnlab", *args], capture_output=True, text=True,
-                          env=dict(os.environ, **(env or {})))
+                          env=_clean_env() | (env or {}))
 
 
 def test_info_shows_the_backend_and_a_bad_choice_is_one_line():
@@ -111,8 +116,8 @@ def test_a_bad_backend_choice_stops_training_before_it_writes_anything(tmp_path)
 def test_import_changes_no_environment_variable():
     code = ("import os; before = dict(os.environ); import rnnlab, rnnlab.cli, rnnlab.train; "
             "print(sorted(set(os.environ.items()) ^ set(before.items())))")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_clean_env(),
+                         check=True).stdout
     assert out.strip() == "[]"
 
 
@@ -131,7 +136,7 @@ def test_import_order_does_not_change_a_training_run(tmp_path):
              "--max-steps", "6", "--sample-length", "0"]
     runs = {"numpy first": ("import numpy", {}), "rnnlab first": ("", {}),
             "one thread": ("", {"OPENBLAS_NUM_THREADS": "1"})}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS")}
+    env = _clean_env()  # the default backend, OpenBLAS's default threads
     for name, (first, extra) in runs.items():
         code = f"{first}\nimport sys\nfrom rnnlab.cli import main\nsys.exit(main(sys.argv[1:]))"
         r = subprocess.run([sys.executable, "-c", code, *flags, "--out", str(tmp_path / name)],

@@ -2,7 +2,7 @@
 against the NumPy reference kernels, and the split loops' compiled product (_gemm.c) against NumPy's.
 
 The float64 gradchecks elsewhere run through the default backend (the compiled one where it is built)
-and, in CI's second pass, through the reference (RNNLAB_BACKEND=numpy); here the two steps are
+and, in CI's last pass, through the reference (RNNLAB_BACKEND=numpy); here the two steps are
 compared one by one on the arrays the time loop hands over (the hidden product's output arrives
 transposed), for both dtypes.
 """
