@@ -65,7 +65,7 @@ def test_no_grad_in_training_mode_with_dropout_keeps_nothing_for_backward():
     x = np.ones((5, 2, 3), np.float32)
     with no_grad():
         y, _ = layer.forward(x)
-    with pytest.raises(RuntimeError, match="after a forward under no_grad"):
+    with pytest.raises(RuntimeError, match="no forward left to go back through"):
         layer.backward(np.ones_like(y))
 
 

@@ -47,7 +47,7 @@ def test_bad_input_raises_value_error(call, pattern):
 
 
 def test_backward_before_forward():
-    with pytest.raises(RuntimeError, match="backward called before forward"):
+    with pytest.raises(RuntimeError, match="no forward left to go back through"):
         lstm().backward(np.zeros((5, 2, 4), np.float32))
 
 

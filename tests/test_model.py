@@ -81,7 +81,7 @@ def test_fused_embedding_input_matches_the_plain_path(cell, tie):
         m.fuse_input = fuse
         ce = SoftmaxCrossEntropy()
         logits, state = m.forward(x, m.initial_state(4))
-        assert m._fused is fuse
+        assert m.fuses_input(x.size) is fuse
         ce.forward(logits, y)
         m.backward(ce.backward())
         results.append((logits, state, {k: g.copy() for k, _, g in m.named_parameters()}))
@@ -96,31 +96,31 @@ def test_fused_embedding_input_matches_the_plain_path(cell, tie):
 def test_fusion_is_chosen_by_cost_and_never_under_embedding_dropout():
     small = LanguageModel(50, "lstm", hidden_size=64, num_layers=1)
     small.forward(np.zeros((20, 8), np.int64))
-    assert small._fused  # 3*50*64 + 50*160 < 3*160*64
+    assert small.fuses_input(160)  # 3*50*64 + 50*160 < 3*160*64
     word = LanguageModel(1000, "lstm", hidden_size=64, num_layers=1)
     word.forward(np.zeros((20, 8), np.int64))
-    assert not word._fused
+    assert not word.fuses_input(160)
     dropped = LanguageModel(50, "lstm", hidden_size=64, num_layers=1, dropout=0.5)
     dropped.fuse_input = True
     dropped.forward(np.zeros((20, 8), np.int64))
-    assert not dropped._fused
+    assert not dropped.fuses_input(160)
     dropped.eval()
     dropped.forward(np.zeros((20, 8), np.int64))
-    assert dropped._fused  # no dropout at evaluation
+    assert dropped.fuses_input(160)  # no dropout at evaluation
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_no_grad_forward_is_the_same_and_keeps_nothing(cell):
-    """Under no_grad the forward gives the same logits and state, keeps no cache, and backward is refused."""
+    """Under no_grad the forward gives the same logits and state, keeps nothing, and backward is refused."""
     from rnnlab.nn import no_grad
 
     m = LanguageModel(9, cell, hidden_size=6, num_layers=2, init_scale=0.5, dtype=np.float64, seed=4)
     x = np.random.default_rng(0).integers(0, 9, size=(6, 3))
     logits, state = m.forward(x)
+    m.backward(np.ones_like(logits))  # goes back through that forward
     with no_grad():
         logits2, state2 = m.forward(x)
     np.testing.assert_array_equal(logits2, logits)
     np.testing.assert_array_equal(np.ravel(state2), np.ravel(state))
-    assert m.rnn._cache is None and m.children["decoder"]._x is None
-    with pytest.raises(RuntimeError, match="no_grad"):
+    with pytest.raises(RuntimeError, match="no forward left to go back through"):
         m.backward(np.ones_like(logits))

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..nn import RNNBase, RNNCellBase, cell_kind, cell_names
+from ..nn import Embedding, Linear, RNNBase, RNNCellBase, cell_kind, cell_names
 
 __all__ = ["to_torch", "from_torch", "torch_state_dict", "load_torch_state_dict"]
 
@@ -41,11 +41,19 @@ def _torch_dtype(dtype):
 
 
 def to_torch(module):
-    """A new ``torch.nn`` module with the same configuration and weights as ``module``, a recurrent
-    layer or cell of a kind with a PyTorch counterpart (RNN, LSTM, GRU)."""
+    """A new ``torch.nn`` module with the same configuration and weights as ``module``: a recurrent
+    layer or cell of a kind with a PyTorch counterpart (RNN, LSTM, GRU), a Linear or an Embedding."""
     torch = _torch()
+    if isinstance(module, (Linear, Embedding)):
+        dt = _torch_dtype(module.dtype)
+        if isinstance(module, Linear):
+            out = torch.nn.Linear(module.in_features, module.out_features, bias="bias" in module.params, dtype=dt)
+        else:
+            out = torch.nn.Embedding(module.num_embeddings, module.embedding_dim, dtype=dt)
+        out.load_state_dict(torch_state_dict(module))
+        return out.train(module.training)
     if not isinstance(module, (RNNBase, RNNCellBase)):
-        raise TypeError(f"to_torch supports recurrent layers and cells, got {type(module).__name__}")
+        raise TypeError(f"to_torch supports recurrent layers and cells, Linear and Embedding, got {type(module).__name__}")
     kind = cell_kind(module.mode)
     if kind.torch is None:
         raise TypeError(f"cell kind {kind.name!r} has no PyTorch counterpart")
@@ -76,6 +84,13 @@ def from_torch(tmodule, dtype=None):
             raise ValueError(f"from_torch supports float32 and float64 modules, got {first.dtype}")
     dtype = np.dtype(dtype)
     name = type(tmodule).__name__
+    if name in ("Linear", "Embedding"):
+        if name == "Linear":
+            out = Linear(tmodule.in_features, tmodule.out_features, bias=tmodule.bias is not None, dtype=dtype)
+        else:
+            out = Embedding(tmodule.num_embeddings, tmodule.embedding_dim, dtype=dtype)
+        load_torch_state_dict(out, {k: v.to(_torch_dtype(dtype)) for k, v in tmodule.state_dict().items()})
+        return out.train(tmodule.training)
     base = name.removesuffix("Cell")
     if base not in ("RNN", "LSTM", "GRU"):
         raise TypeError(f"from_torch supports torch.nn.RNN/LSTM/GRU and their cells, got {name}")

@@ -16,7 +16,7 @@ Gv = sum of dP over the positions holding token v (V, G*H),
     dW_ih = Gv^T E        dE = Gv W_ih
 
 This is exact algebra (only the rounding differs); it needs no dropout on the embedding output, and it
-is used when it costs fewer FLOPs (``_fuses``), unless ``fuse_input`` says otherwise.
+is used when it costs fewer FLOPs (``fuses_input``), unless ``fuse_input`` says otherwise.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ class LanguageModel(Module):
         if init_scale is not None and not (np.isfinite(init_scale) and init_scale > 0):
             raise ValueError(f"init scale must be a positive number, got {init_scale!r}")
         self.cell, self.dropout, self.tie_weights = kind.name, float(dropout), bool(tie_weights)
-        self._fused = False
         self.dtype = check_dtype(dtype)
         rng = np.random.default_rng(seed)
         seeds = rng.integers(2**63, size=5)
@@ -84,9 +83,10 @@ class LanguageModel(Module):
         x = np.asarray(x)
         if x.ndim != 2:
             raise ValueError(f"LanguageModel expects ids of shape (T, N), got {x.shape}")
-        self._fused = self._fuses(x.size)
-        if self._fused:
-            c["embedding"].indices(x)  # checks the ids and keeps them for backward; E[x] is never formed
+        fused = self.fuses_input(x.size)
+        self._save((fused, x))
+        if fused:
+            c["embedding"].indices(x)  # checks the ids; E[x] is never formed
             E, W_ih = c["embedding"].params["weight"], self.rnn.params["weight_ih_l0"]
             h, state = self.rnn.forward(np.take(E @ W_ih.T, x, axis=0), state, projected=True)  # (T, N, H)
         else:
@@ -95,25 +95,24 @@ class LanguageModel(Module):
         logits = c["decoder"].forward(c["drop_out"].forward(h))  # (T, N, V)
         return logits, state
 
-    __call__ = forward
-
     def backward(self, dlogits: np.ndarray) -> None:
         """Accumulate every parameter gradient from dL/dlogits (T, N, V). The state carried into the
         batch is treated as a constant (truncated BPTT), so no state gradient is returned."""
         c = self.children
+        fused, x = self._take()
         dh = c["drop_out"].backward(c["decoder"].backward(dlogits))
         de, _ = c["rnn"].backward(dh)
-        if not self._fused:
+        if not fused:
             c["embedding"].backward(c["drop_in"].backward(de))
             return
         # de = dP (T, N, G*H), the gradient of E[x] W_ih^T; Gv sums it per token (module docstring)
-        x = c["embedding"]._idx.reshape(-1)
+        x = x.reshape(-1)
         E, W_ih = c["embedding"].params["weight"], self.rnn.params["weight_ih_l0"]
         Gv = sum_rows_by_index(x, de.reshape(x.shape[0], -1), np.zeros((self.vocab_size, W_ih.shape[0]), self.dtype))
         self.rnn.grads["weight_ih_l0"] += Gv.T @ E
         c["embedding"].grads["weight"] += Gv @ W_ih
 
-    def _fuses(self, tokens: int) -> bool:
+    def fuses_input(self, tokens: int) -> bool:
         """Whether the embedding-input fusion applies and pays: FLOPs per G*H column (x2) are
         3 T*N*E unfused (forward, dE, dW_ih) against V*E + V*T*N + 2 V*E fused (table, Gv, dW_ih and dE)."""
         if self.fuse_input is False or (self.training and self.dropout > 0):

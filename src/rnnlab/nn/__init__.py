@@ -4,12 +4,13 @@ from .grad_mode import is_grad_enabled, no_grad
 from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .layers import Dropout, Embedding, Linear
 from .loss import SoftmaxCrossEntropy
-from .module import Module
+from .containers import ModuleList, Sequential
+from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, RNNBase
 from .registry import CellKind, cell_kind, cell_names, register_cell, unregister_cell
 
 __all__ = [
-    "Module",
+    "Module", "Parameter", "Sequential", "ModuleList",
     "RNNBase", "RNN", "LSTM", "GRU",
     "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "Linear", "Embedding", "Dropout",

@@ -43,7 +43,6 @@ class RNNCellBase(Module):
         for name, shape in shapes.items():
             self.params[name] = init.uniform(rng, shape, scale, self.dtype)
         self._init_grads()
-        self._cache = None
 
     def _states(self, name, state, N, allow_none=False):
         return state_parts(self.kernel.state_names, self.mode, name, state, (N, self.hidden_size), self.dtype, allow_none)
@@ -61,19 +60,15 @@ class RNNCellBase(Module):
         XP, b_rest = project_inputs(self.kernel, x[None], p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))  # (1, N, G*H)
         backend = get_backend()
         S, ws = backend.forward_direction(self.kernel, XP, s0, p["weight_hh"], b_rest, None)
-        self._cache = (x, S, ws, backend)
+        self._save((x, S, ws, backend))
         new = tuple(s[1] for s in S)
         return new if self.kernel.n_states > 1 else new[0]
 
-    __call__ = forward
-
     def backward(self, d_state):
-        """d_state: dh' (N, H), or a tuple such as (dh', dc') for LSTMCell. Returns (dx, d_state_prev)."""
-        if self._cache is None:
-            raise RuntimeError("backward called before forward")
-        x, S, ws, backend = self._cache
-        N = x.shape[0]
-        d = self._states("d_state", d_state, N, allow_none=True)
+        """d_state: dh' (N, H), or a tuple such as (dh', dc') for LSTMCell (None, or None parts: zero).
+        Returns (dx, d_state_prev) for the most recent forward not yet gone back through."""
+        x, S, ws, backend = self._take(lambda r: self._states("d_state", d_state, r[0].shape[0], allow_none=True))
+        d = self._states("d_state", d_state, x.shape[0], allow_none=True)
         DXP, DHP, ds0 = backend.backward_direction(self.kernel, ws, S, None, d, self.params["weight_hh"], None)
         weight_gradients(DXP, DHP, x[None], S[0][:-1], self.grads)
         dx = DXP[0] @ self.params["weight_ih"]  # (N, D)

@@ -8,7 +8,6 @@ import numpy as np
 
 from .. import init
 from ..functional import sum_rows, sum_rows_by_index
-from .grad_mode import is_grad_enabled
 from .module import Module, check_dtype, is_array, positive_int
 
 __all__ = ["Linear", "Embedding", "Dropout"]
@@ -32,27 +31,27 @@ class Linear(Module):
         if bias:
             self.params["bias"] = init.uniform(rng, (self.out_features,), scale, self.dtype)
         self._init_grads()
-        self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if not is_array(x) or x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear expects input (..., {self.in_features}), got shape {getattr(x, 'shape', None)}")
         if x.dtype != self.dtype:
             raise ValueError(f"Linear input must have dtype {self.dtype}, got {x.dtype}")
-        self._x = x if is_grad_enabled() else None
+        self._save(x)
         y = x.reshape(-1, self.in_features) @ self.params["weight"].T  # one 2-D product: (M, D_in) @ (D_in, D_out)
         if "bias" in self.params:
             y += self.params["bias"]
         return y.reshape(x.shape[:-1] + (self.out_features,))
 
-    __call__ = forward
+    def backward(self, dy: np.ndarray | None) -> np.ndarray | None:
+        """dy like the output (None: zero) -> dx like the input (None when dy is); adds dW, db."""
+        def check(x):
+            if dy is not None and dy.shape != x.shape[:-1] + (self.out_features,):
+                raise ValueError(f"dy must have shape {x.shape[:-1] + (self.out_features,)}, got {dy.shape}")
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        x = self._x
-        if x is None:
-            raise RuntimeError("backward called before forward (or after a forward under no_grad)")
-        if dy.shape != x.shape[:-1] + (self.out_features,):
-            raise ValueError(f"dy must have shape {x.shape[:-1] + (self.out_features,)}, got {dy.shape}")
+        x = self._take(check)
+        if dy is None:
+            return None
         dy2 = dy.reshape(-1, self.out_features)
         self.grads["weight"] += dy2.T @ x.reshape(-1, self.in_features)
         if "bias" in self.params:
@@ -74,30 +73,31 @@ class Embedding(Module):
         rng = np.random.default_rng(seed)
         self.params["weight"] = init.normal(rng, (self.num_embeddings, self.embedding_dim), 1.0, self.dtype)
         self._init_grads()
-        self._idx = None
 
     def forward(self, idx: np.ndarray) -> np.ndarray:
-        return self.params["weight"][self.indices(idx)]
+        idx = self.indices(idx)
+        self._save(idx)
+        return self.params["weight"][idx]
 
     def indices(self, idx) -> np.ndarray:
-        """Check the indices and keep them for backward; for callers that use W[idx] without forming it."""
+        """``idx`` as an integer array, checked (for callers that use W[idx] without forming it)."""
         idx = np.asarray(idx)
         if not np.issubdtype(idx.dtype, np.integer):
             raise ValueError(f"Embedding expects integer indices, got dtype {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
             raise ValueError(f"Embedding indices must lie in [0, {self.num_embeddings}), got "
                              f"min {idx.min()} and max {idx.max()}")
-        self._idx = idx
         return idx
 
-    __call__ = forward
+    def backward(self, dy: np.ndarray | None) -> None:
+        """dy like the output (None: zero); adds dW. Indices have no gradient: returns None."""
+        def check(idx):
+            if dy is not None and dy.shape != idx.shape + (self.embedding_dim,):
+                raise ValueError(f"dy must have shape {idx.shape + (self.embedding_dim,)}, got {dy.shape}")
 
-    def backward(self, dy: np.ndarray) -> None:
-        idx = self._idx
-        if idx is None:
-            raise RuntimeError("backward called before forward")
-        if dy.shape != idx.shape + (self.embedding_dim,):
-            raise ValueError(f"dy must have shape {idx.shape + (self.embedding_dim,)}, got {dy.shape}")
+        idx = self._take(check)
+        if dy is None:
+            return None
         sum_rows_by_index(idx.reshape(-1), dy.reshape(-1, self.embedding_dim), self.grads["weight"])
         return None
 
@@ -105,7 +105,7 @@ class Embedding(Module):
 class Dropout(Module):
     """Inverted dropout: y = x * m / (1 - p), m ~ Bernoulli(1 - p), in training mode only.
 
-    Backward: dx = dy * m / (1 - p) with the mask of the last forward. In eval mode y = x.
+    Backward: dx = dy * m / (1 - p) with the mask of that forward. In eval mode y = x.
     """
 
     def __init__(self, p: float = 0.5, seed=None):
@@ -114,17 +114,16 @@ class Dropout(Module):
             raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.rng = np.random.default_rng(seed)
-        self._mask = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if not self.training or self.p == 0.0:
-            self._mask = None
+            self._save(None)
             return x
         keep = 1.0 - self.p
-        self._mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
-        return x * self._mask
+        mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
+        self._save(mask)
+        return x * mask
 
-    __call__ = forward
-
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        return dy if self._mask is None else dy * self._mask
+    def backward(self, dy: np.ndarray | None) -> np.ndarray | None:
+        mask = self._take()
+        return dy if dy is None or mask is None else dy * mask

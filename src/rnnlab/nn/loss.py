@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
+from .module import Module
 
 __all__ = ["SoftmaxCrossEntropy"]
 
 
-class SoftmaxCrossEntropy:
-    def __init__(self) -> None:
-        self._cache = None
+class SoftmaxCrossEntropy(Module):
 
     def forward(self, logits: np.ndarray, targets: np.ndarray, mask: np.ndarray | None = None) -> float:
         """Mean negative log-likelihood in nats over the tokens where ``mask`` is non-zero."""
@@ -43,19 +41,14 @@ class SoftmaxCrossEntropy:
         np.exp(p, out=p)
         s = p.sum(axis=1)
         nll = np.log(s) + m[:, 0] - z[np.arange(y.size), y]  # (M,) -log softmax(z)[y]
-        self._cache = (p, s, y, w, count, logits.shape) if is_grad_enabled() else None
+        self._save((p, s, y, w, count, logits.shape))
         return float((nll if w is None else nll * w).sum(dtype=np.float64) / count)
-
-    __call__ = forward
 
     def backward(self, dloss: float = 1.0) -> np.ndarray:
         """Gradient of ``dloss * loss`` with respect to the logits, shape of the logits.
 
         Once per forward: the exponentials stored by forward become the gradient in place."""
-        if self._cache is None:
-            raise RuntimeError("backward called before forward (or after a forward under no_grad)")
-        p, s, y, w, count, shape = self._cache
-        self._cache = None  # dz overwrites p in place
+        p, s, y, w, count, shape = self._take()  # dz overwrites p in place
         scale = np.full(y.size, dloss / count) if w is None else w * (dloss / count)  # (M,) per-row weight
         dz = p
         dz *= (scale / s).astype(dz.dtype)[:, None]  # w (softmax) / count: one pass

@@ -1,8 +1,15 @@
-"""Module: parameters, their gradients, state_dict round trips and train/eval mode.
+"""Module: parameters, their gradients, child modules, state_dict round trips, train/eval mode, and
+the records that let backward go back through each forward.
 
-A module owns ``params`` (name -> array) and ``grads`` (same names, same shapes, accumulated
-by ``backward``). Composite modules register children; their names get a ``child.`` prefix,
-as in PyTorch, so a ``state_dict`` maps one-to-one onto PyTorch's.
+A module owns ``params`` (name -> array) and ``grads`` (same names, same shapes, accumulated by
+``backward``) and ``children`` (name -> module). Assigning a ``Parameter`` or a module to an attribute
+registers it, as in PyTorch (``self.w = Parameter(array)``, ``self.rnn = LSTM(...)``); names of
+children's parameters get a ``child.`` prefix, so a ``state_dict`` maps one-to-one onto PyTorch's.
+
+Each forward outside ``no_grad`` pushes one record of what its backward needs; each ``backward``
+takes the most recent one left (last in, first out). So a module may be used several times in one
+forward pass (a cell unrolled over time, a layer shared by two branches): call ``backward`` once per
+use, in the reverse order, and the parameter gradients add up over the uses.
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-__all__ = ["Module", "DTYPES", "check_dtype", "check_array", "is_array", "positive_int"]
+from .grad_mode import is_grad_enabled
+
+__all__ = ["Module", "Parameter", "DTYPES", "check_dtype", "check_array", "is_array", "positive_int"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -51,18 +60,89 @@ def positive_int(name: str, value) -> int:
     return int(value)
 
 
+class Parameter:
+    """Marks an array as a parameter when it is assigned to a module's attribute:
+    ``self.weight = Parameter(np.zeros((3, 4)))`` puts the array in ``params`` and a zero gradient in
+    ``grads``; ``self.weight`` then reads the array itself."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data) -> None:
+        if not is_array(data):
+            raise TypeError(f"Parameter takes an array, got {type(data).__name__}")
+        self.data = data
+
+
 class Module:
-    """Base class. Subclasses fill ``self.params`` and call ``self._init_grads()``."""
+    """Base class: subclasses register parameters (``self.params[name] = array`` then
+    ``self._init_grads()``, or ``self.name = Parameter(array)``) and children, and define ``forward``
+    and ``backward``; ``forward`` saves what backward needs with ``self._save(...)`` and ``backward``
+    takes it back with ``self._take()``."""
 
     def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.children: dict[str, Module] = {}
-        self.training = True
+        d = self.__dict__  # set directly: __setattr__ below routes through these
+        d["params"], d["grads"], d["children"] = {}, {}, {}
+        d["training"] = True
+        d["_records"] = []
+
+    def __setattr__(self, name: str, value) -> None:
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            d["params"][name] = value.data
+            d["grads"][name] = np.zeros_like(value.data)
+            d["children"].pop(name, None)
+            d.pop(name, None)
+        elif isinstance(value, Module):
+            d["children"][name] = value
+            for k in ("params", "grads"):
+                d[k].pop(name, None)
+            d.pop(name, None)
+        elif name in d.get("params", ()) or name in d.get("children", ()):
+            raise TypeError(f"{type(self).__name__}.{name} is a registered "
+                            f"{'parameter' if name in d['params'] else 'module'}; assign a Parameter or a Module")
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        d = self.__dict__  # only reached when ordinary lookup fails
+        for table in ("params", "children"):
+            if name in d.get(table, ()):
+                return d[table][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} defines no forward")
+
+    # -- records for backward -------------------------------------------------------------
+    def _save(self, record) -> None:
+        """Keep ``record`` for the backward of this forward (nothing is kept under no_grad)."""
+        if is_grad_enabled():
+            self._records.append(record)
+
+    def _take(self, check=None):
+        """The record of the most recent forward not yet gone back through, removed from the stack only
+        once ``check(record)`` (which raises on bad backward arguments) has passed: a backward that
+        fails its checks can be called again."""
+        if not self._records:
+            raise RuntimeError(f"{type(self).__name__}.backward called with no forward left to go back through "
+                               "(each forward outside no_grad allows one backward, the latest first)")
+        if check is not None:
+            check(self._records[-1])
+        return self._records.pop()
+
+    def clear_records(self) -> None:
+        """Forget every forward not gone back through, here and in the children (frees their memory)."""
+        self._records.clear()
+        for child in self.children.values():
+            child.clear_records()
 
     # -- parameters ---------------------------------------------------------------------
     def _init_grads(self) -> None:
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.grads.clear()
+        self.grads.update({k: np.zeros_like(v) for k, v in self.params.items()})
 
     def named_parameters(self, prefix: str = "", _seen: set | None = None
                          ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
@@ -77,6 +157,10 @@ class Module:
                 yield prefix + k, v, self.grads[k]
         for cname, child in self.children.items():
             yield from child.named_parameters(prefix + cname + ".", seen)
+
+    def parameters(self) -> list[np.ndarray]:
+        """Every parameter array of this module and its children, each once."""
+        return [p for _, p, _ in self.named_parameters()]
 
     def zero_grad(self) -> None:
         for _, _, g in self.named_parameters():

@@ -75,7 +75,6 @@ class RNNBase(Module):
                 for base, shape in names:
                     self.params[f"{base}_l{layer}{sfx}"] = init.uniform(self.rng, shape, scale, self.dtype)
         self._init_grads()
-        self._cache = None
 
     def _suffixes(self) -> tuple[str, ...]:
         return ("", "_reverse") if self.bidirectional else ("",)
@@ -128,7 +127,6 @@ class RNNBase(Module):
             raise ValueError(f"input must have dtype {self.dtype}, got {x.dtype}")
         if x.shape[-1] != width:
             raise ValueError(f"input.shape[-1] must be equal to {'G*H' if projected else 'input_size'}. Expected {width}, got {x.shape[-1]}")
-        self._cache = None  # free the previous pass's arrays before making new ones
         keep = is_grad_enabled()  # whether a backward may follow: the caches are kept
         backend = get_backend()
         X = x.transpose(1, 0, 2) if self.batch_first else x  # (T, N, D)
@@ -174,12 +172,10 @@ class RNNBase(Module):
             if keep:
                 layers.append((inp, runs, drop))
             inp = out
-        self._cache = (layers, mask, N, T, projected, backend) if keep else None
+        self._save((layers, mask, N, T, projected, backend))
         output = inp.transpose(1, 0, 2) if self.batch_first else inp
         final = tuple(finals) if self.kernel.n_states > 1 else finals[0]
         return output, final
-
-    __call__ = forward
 
     def _layer_params(self, layer: int, sfx: str, source: dict | None = None) -> dict[str, np.ndarray]:
         """{"weight_ih": ..., ...} of one layer and direction, from ``params`` (or ``source``, e.g. grads)."""
@@ -194,18 +190,23 @@ class RNNBase(Module):
         Adds parameter gradients into ``self.grads`` and returns (d_x like x, d_initial_state like
         the state: h (L*dirs, N, H), or a tuple such as (h, c) for LSTM).
         """
-        if self._cache is None:
-            raise RuntimeError("backward called before forward (or after a forward under no_grad)")
-        layers, mask, N, T, projected, backend = self._cache
         L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
-        out_shape = (N, T, dirs * H) if self.batch_first else (T, N, dirs * H)
-        check_array("d_output", d_output, out_shape, self.dtype)
+
+        def check(record):
+            N, T = record[2], record[3]
+            self._state_tuple("d_final_state", d_final_state, N, allow_none_parts=True)
+            if d_output is not None:
+                check_array("d_output", d_output, (N, T, dirs * H) if self.batch_first else (T, N, dirs * H),
+                            self.dtype)
+
+        layers, mask, N, T, projected, backend = self._take(check)
         dfinal = self._state_tuple("d_final_state", d_final_state, N, allow_none_parts=True)
-        dOut = d_output.transpose(1, 0, 2) if self.batch_first else d_output  # (T, N, dirs*H)
+        # None: no gradient reaches the outputs, and the last layer's loop gets dY = None
+        dOut = d_output.transpose(1, 0, 2) if self.batch_first and d_output is not None else d_output
         dstate0 = [np.zeros((L * dirs, N, H), self.dtype) for _ in range(self.kernel.n_states)]
         for layer in range(L - 1, -1, -1):
             inp, runs, drop = layers[layer]
-            if drop is not None:
+            if drop is not None and dOut is not None:
                 dOut = dOut * drop
             dIn = np.zeros(inp.shape, self.dtype) if dirs == 2 else None
             for d, sfx in enumerate(self._suffixes()):
@@ -213,9 +214,9 @@ class RNNBase(Module):
                 S, ws = runs[d]
                 p = self._layer_params(layer, sfx)
                 idx = layer * dirs + d
-                dY = dOut[:, :, d * H : (d + 1) * H]
+                dY = None if dOut is None else dOut[:, :, d * H : (d + 1) * H]
                 DXP, DHP, ds0 = backend.backward_direction(
-                    self.kernel, ws, S, dY[::-1] if rev else dY,
+                    self.kernel, ws, S, None if dY is None else (dY[::-1] if rev else dY),
                     tuple(None if g is None else g[idx] for g in dfinal), p["weight_hh"],
                     None if mask is None else (mask[::-1] if rev else mask),
                 )
