@@ -108,11 +108,11 @@ def test_word_level_run_and_sampling(tmp_path):
 def test_corrupt_and_future_checkpoints(tmp_path, corpus, capsys):
     assert train(tmp_path, corpus, "--max-steps", "3") == 0
     ck = tmp_path / "run" / "checkpoint.safetensors"
-    assert not (tmp_path / "run" / "best.safetensors").exists()  # no regular validation yet: last weights
+    assert (tmp_path / "run" / "best.safetensors").exists()  # the validation at the stop
     data = ck.read_bytes()
     ck.write_bytes(data[: len(data) // 2])
     capsys.readouterr()
-    assert main(["sample", str(tmp_path / "run")]) == 1
+    assert main(["sample", str(tmp_path / "run"), "--weights", "last"]) == 1
     assert "not a readable checkpoint" in capsys.readouterr().err
     header_len = int.from_bytes(data[:8], "little")
     header = json.loads(data[8 : 8 + header_len])
@@ -122,7 +122,7 @@ def test_corrupt_and_future_checkpoints(tmp_path, corpus, capsys):
     new = json.dumps(header).encode()
     new += b" " * (-len(new) % 8)
     ck.write_bytes(len(new).to_bytes(8, "little") + new + data[8 + header_len :])
-    assert main(["sample", str(tmp_path / "run")]) == 1
+    assert main(["sample", str(tmp_path / "run"), "--weights", "last"]) == 1
     assert "newer rnnlab (checkpoint format 99)" in capsys.readouterr().err
 
 

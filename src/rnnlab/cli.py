@@ -56,8 +56,10 @@ def cmd_info(args) -> int:
     return 0
 
 
-# A resumed run must keep every setting except where its data lives and how long it runs, to stay exact.
-RUN_LENGTH = {"data_dir", "epochs", "max_steps", "time_budget", "eval_every", "checkpoint_every", "log_every"}
+# A resumed run keeps its model and data; it may change where the data lives, how long it runs, and the
+# learning rate and clipping (users lower them after a blow-up); the changes go into its metrics log.
+RESUMABLE = {"data_dir", "epochs", "max_steps", "time_budget", "eval_every", "checkpoint_every", "log_every",
+             "lr", "clip", "clip_mode"}
 
 
 def _train_flags(args) -> dict:
@@ -78,15 +80,19 @@ def cmd_train(args) -> int:
     flags = _train_flags(args)
     if args.resume:
         run = Path(args.resume)
+        if args.out:
+            raise UsageError(f"--out cannot go with --resume: the run continues in {run}; to branch it, copy the "
+                             f"folder and resume the copy")
         if not (run / "config.json").is_file() or not (run / "checkpoint.safetensors").is_file():
             raise UsageError(f"--resume {run}: not a run folder with a checkpoint (config.json, checkpoint.safetensors)")
         if args.preset or args.config:
             raise UsageError("--resume continues a run with its saved config; drop --preset and --config")
         saved = TrainConfig(**json.loads((run / "config.json").read_text())).to_dict()
-        conflicts = [k for k in saved if k not in RUN_LENGTH and flags.get(k) is not None and flags[k] != saved[k]]
+        conflicts = [k for k in saved if k not in RESUMABLE and flags.get(k) is not None and flags[k] != saved[k]]
         if conflicts:
             raise UsageError("--resume cannot change " + ", ".join(
-                f"--{k.replace('_', '-')} (run has {saved[k]!r}, got {flags[k]!r})" for k in conflicts))
+                f"--{k.replace('_', '-')} (run has {saved[k]!r}, got {flags[k]!r})" for k in conflicts)
+                + "; it may change --lr, --clip, --clip-mode and the run's length")
         try:
             cfg = resolve_config(flags=saved | {k: v for k, v in flags.items() if v is not None})
         except ValueError as e:
@@ -100,6 +106,10 @@ def cmd_train(args) -> int:
         out = Path(args.out or time.strftime("runs/run-%Y%m%d-%H%M%S"))
     keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
     trainer = Trainer(cfg, out, resume=bool(args.resume))
+    if args.resume and trainer.finished():
+        print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
+              f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
+        return 0
     print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} on {cfg.data} ({len(trainer.vocab)} "
           f"{trainer.vocab.kind}s, {trainer.model.num_parameters():,} parameters) into {out}", file=sys.stderr)
     try:
@@ -109,8 +119,12 @@ def cmd_train(args) -> int:
         return 1
     import math
 
-    best, last = summary["best_valid"], summary["last_valid"]
-    val = f"valid loss {last:.4f} (perplexity {math.exp(min(last, 700)):.2f})" if math.isfinite(last) else "no validation"
+    best, last, at = summary["best_valid"], summary["last_valid"], summary["last_valid_step"]
+    if math.isfinite(last):
+        val = (f"valid loss {last:.4f} (perplexity {math.exp(min(last, 700)):.2f})"
+               + ("" if at == summary["step"] else f" at step {at}"))
+    else:
+        val = "no validation"
     if math.isfinite(best) and best != last:
         val += f", best {best:.4f}"
     print(f"stopped ({summary['reason']}) after {summary['step']} steps in {summary['seconds']:.0f} s; {val}; "
@@ -120,21 +134,25 @@ def cmd_train(args) -> int:
     if args.sample_length:
         from .generate import sample
 
-        print(sample(trainer.model, trainer.vocab, length=args.sample_length, temperature=0.8, seed=cfg.seed))
+        text = sample(trainer.model, trainer.vocab, length=args.sample_length, temperature=0.8, seed=cfg.seed)
+        if "\n" in text.rstrip("\n"):
+            text = text[: text.rstrip("\n").rindex("\n")]  # whole lines only
+        print(f"sample ({args.sample_length} {trainer.vocab.kind}s at most, temperature 0.8; more with rnnlab "
+              f"sample {out}):", file=sys.stderr)
+        print(text.rstrip("\n"), flush=True)
     return 0
 
 
 def cmd_eval(args) -> int:
     import json
 
-    from .data import batchify, load_corpus
+    from .data import load_corpus
     from .evaluate import evaluate, summarise
     from .train import load_run
 
-    cfg, vocab, model, _ = load_run(args.run)
+    cfg, vocab, model, _ = load_run(args.run, args.weights)
     corpus = load_corpus(cfg.data, args.data_dir or cfg.data_dir)
-    data = batchify(vocab.encode(corpus.tokens(args.split)), cfg.batch_size)
-    result = summarise(*evaluate(model, data, cfg.seq_len))
+    result = summarise(*evaluate(model, vocab.encode(corpus.tokens(args.split)), cfg.batch_size, cfg.seq_len))
     if args.json:
         print(json.dumps(result))
     else:
@@ -152,7 +170,7 @@ def cmd_sample(args) -> int:
         check_sampling_args(args.length, args.temperature, args.top_k, args.top_p)
     except ValueError as e:
         raise UsageError(str(e)) from e
-    _, vocab, model, _ = load_run(args.run)
+    _, vocab, model, _ = load_run(args.run, args.weights)
     text = sample(model, vocab, args.prime, args.length, args.temperature, args.top_k, args.top_p, args.seed)
     print(text)
     return 0
@@ -163,7 +181,7 @@ def cmd_plot(args) -> int:
 
     from .plot import plot_run
 
-    out = plot_run(Path(args.run), Path(args.out) if args.out else None)
+    out = plot_run(Path(args.run), Path(args.out) if args.out else None, args.weights)
     print(f"wrote {out}")
     return 0
 
@@ -215,6 +233,11 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _weights_flag(parser) -> None:
+    parser.add_argument("--weights", choices=["best", "last"], default="best",
+                        help="best: the best validation's weights (best.safetensors); last: the latest checkpoint's")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="valid", choices=["train", "valid", "test"])
     e.add_argument("--data-dir")
     e.add_argument("--json", action="store_true", help="print loss, perplexity, bits_per_token, tokens as JSON")
+    _weights_flag(e)
     e.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("sample", help="generate text from a trained run")
@@ -282,11 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top-k", type=int)
     s.add_argument("--top-p", type=_number)
     s.add_argument("--seed", type=int)
+    _weights_flag(s)
     s.set_defaults(func=cmd_sample)
 
     pl = sub.add_parser("plot", help="PNG of train/valid loss and learning rate over steps")
     pl.add_argument("run")
     pl.add_argument("--out", help="PNG path (default RUN/plot.png)")
+    _weights_flag(pl)
     pl.set_defaults(func=cmd_plot)
 
     d = sub.add_parser("data", help="list (or download) datasets")

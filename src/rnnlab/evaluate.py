@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .data.batching import iterate
+from .data.batching import eval_streams, iterate
 from .nn import no_grad
 
 __all__ = ["evaluate", "summarise", "nll"]
@@ -22,11 +22,13 @@ def nll(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return lse - np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
 
 
-def evaluate(model, data: np.ndarray, seq_len: int) -> tuple[float, int]:
-    """Mean loss (nats/token) and token count of ``model`` over ``data`` (S, N) from ``batchify``.
-
-    The model is switched to eval mode (no dropout) and restored afterwards.
+def evaluate(model, ids: np.ndarray, batch_size: int, seq_len: int) -> tuple[float, int]:
+    """Mean loss (nats/token) and token count of ``model`` over the token ids ``ids`` (L,): every token
+    but the first is predicted once, from the tokens before it in its stream, so the count is L - 1
+    whatever ``batch_size`` (``data.eval_streams``). The model is switched to eval mode (no dropout)
+    and restored afterwards.
     """
+    data, tail = eval_streams(ids, batch_size)
     was_training = model.training
     model.eval()
     state = None
@@ -37,6 +39,13 @@ def evaluate(model, data: np.ndarray, seq_len: int) -> tuple[float, int]:
                 logits, state = model.forward(x, state)  # (T, N, V)
                 total += float(nll(logits, y).sum(dtype=np.float64))
                 count += y.size
+            if tail is not None:  # continues the last stream from its final state
+                last = tuple(s[:, -1:] for s in state) if isinstance(state, tuple) else state[:, -1:]
+                for i in range(0, tail.shape[0] - 1, seq_len):
+                    x, y = tail[i : i + seq_len + 1][:-1, None], tail[i + 1 : i + seq_len + 1, None]
+                    logits, last = model.forward(x, last)
+                    total += float(nll(logits, y).sum(dtype=np.float64))
+                    count += y.size
     finally:
         model.train(was_training)
     return total / count, count

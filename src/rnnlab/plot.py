@@ -9,7 +9,7 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["read_metrics", "plot_run"]
+__all__ = ["read_metrics", "reported_validation", "plot_run"]
 
 
 def read_metrics(run: Path) -> list[dict]:
@@ -26,7 +26,27 @@ def read_metrics(run: Path) -> list[dict]:
     return rows
 
 
-def plot_run(run: Path, out: Path | None = None) -> Path:
+def reported_validation(run: Path, weights: str = "best") -> tuple[int, float] | None:
+    """(step, valid loss) of the weights ``rnnlab eval --weights`` reads: best, those of
+    best.safetensors (its metadata); last, the latest validation in the metrics. None if there is none.
+    (A validation at a stop that a resume continued is dropped from the metrics, but best.safetensors
+    keeps its weights if they were the best.)"""
+    from .train.checkpoint import load_checkpoint
+
+    if weights == "best":
+        path = Path(run) / "best.safetensors"
+        if not path.is_file():
+            return None
+        meta = load_checkpoint(path, arrays=False)[1]
+        return meta["step"], meta["valid_loss"]
+    valid = [(r["step"], r["valid_loss"]) for r in read_metrics(run) if "valid_loss" in r]
+    return valid[-1] if valid else None
+
+
+def plot_run(run: Path, out: Path | None = None, weights: str = "best") -> Path:
+    """PNG of the run's losses and learning rate; its title reports the validation loss of ``weights``
+    (best: the best validation's, which best.safetensors holds; last: the latest validation's), as
+    ``rnnlab eval --weights`` does."""
     rows = read_metrics(run)
     train = [(r["step"], r["train_loss"]) for r in rows if "train_loss" in r]
     valid = [(r["step"], r["valid_loss"]) for r in rows if "valid_loss" in r]
@@ -46,9 +66,11 @@ def plot_run(run: Path, out: Path | None = None) -> Path:
         ax1.plot(*zip(*train), label="train", lw=1, alpha=0.8)
     if valid:
         ax1.plot(*zip(*valid), "o-", label="valid", ms=3)
-        best = min(v for _, v in valid)
-        ax1.set_title(f"{Path(run).name}: {cfg['layers']}x{cfg['hidden']} {cfg['cell']} on {cfg['data']} - best valid "
-                      f"loss {best:.3f} (perplexity {math.exp(min(best, 700)):.1f})", fontsize=10)
+    reported = reported_validation(run, weights)
+    if reported is not None:
+        step, loss = reported
+        ax1.set_title(f"{Path(run).name}: {cfg['layers']}x{cfg['hidden']} {cfg['cell']} on {cfg['data']} - {weights} "
+                      f"valid loss {loss:.3f} (perplexity {math.exp(min(loss, 700)):.1f}, step {step})", fontsize=10)
     ax1.set_ylabel("loss (nats per token)")
     ax1.grid(alpha=0.3)
     ax1.legend()

@@ -16,6 +16,11 @@ dropped), and read T steps at a time; the target is the next token:
 
 Consecutive batches continue each stream, so the final state of one batch is the right initial state
 of the next. The last batch of an epoch may be shorter than T.
+
+Evaluation must predict every token of a split but the first, whatever N: ``eval_streams`` lets
+stream n read ids[nS : nS + S + 1] (S = (L - 1) // N targets each, the streams overlapping by one
+token), so that targets 1..NS are each predicted once, and hands back the tail, the L - 1 - NS targets
+left, which continue the last stream from its final state.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["batchify", "get_batch", "num_batches", "iterate"]
+__all__ = ["batchify", "eval_streams", "get_batch", "num_batches", "iterate"]
 
 
 def batchify(ids: np.ndarray, batch_size: int) -> np.ndarray:
@@ -53,3 +58,16 @@ def iterate(data: np.ndarray, seq_len: int, start: int = 0) -> Iterator[tuple[in
     for b in range(start, num_batches(data, seq_len)):
         x, y = get_batch(data, b * seq_len, seq_len)
         yield b, x, y
+
+
+def eval_streams(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(data (S+1, N), tail): column n = ids[nS : nS + S + 1] with S = (L - 1) // N, and tail =
+    ids[NS:] (its L - 1 - NS targets follow stream N - 1), or None when nothing is left. N is lowered
+    to L - 1 for a split shorter than that."""
+    ids = np.asarray(ids)
+    if ids.shape[0] < 2:
+        raise ValueError(f"{ids.shape[0]} tokens are too few to evaluate: at least 2 are needed")
+    N = min(batch_size, ids.shape[0] - 1)
+    S = (ids.shape[0] - 1) // N
+    data = np.stack([ids[n * S : n * S + S + 1] for n in range(N)], axis=1)
+    return data, (ids[N * S :] if ids.shape[0] - 1 > N * S else None)

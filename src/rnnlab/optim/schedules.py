@@ -24,6 +24,9 @@ class Schedule:
     def on_validation(self, loss: float) -> None:
         """Called with each end-of-epoch validation loss."""
 
+    def rescale(self, factor: float) -> None:
+        """The base rate was multiplied by ``factor`` (a resumed run's new --lr): state follows."""
+
     def state_dict(self) -> dict:
         return {}
 
@@ -65,6 +68,9 @@ class Plateau(Schedule):
             self.best = loss
         else:
             self.current /= self.factor
+
+    def rescale(self, factor):
+        self.current *= factor
 
     def state_dict(self):
         return {"current": self.current, "best": self.best if math.isfinite(self.best) else None}

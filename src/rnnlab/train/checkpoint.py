@@ -56,14 +56,15 @@ def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict, keep_
     atomic_write_bytes(path, data)
 
 
-def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict]:
+def load_checkpoint(path: Path, arrays: bool = True) -> tuple[dict[str, np.ndarray], dict]:
+    """(arrays, metadata) of an rnnlab checkpoint; with ``arrays`` False only the metadata is read."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
         with safe_open(str(path), framework="numpy") as f:
             raw = (f.metadata() or {}).get("rnnlab")
-        arrays = load_file(str(path))
+        tensors = load_file(str(path)) if arrays else {}
     except (SafetensorError, OSError, ValueError) as e:
         raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {e}") from e
     if raw is None:
@@ -76,7 +77,7 @@ def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(f"{path} was written by a newer rnnlab (checkpoint format {version}); this one reads "
                          f"format {FORMAT_VERSION} or older: upgrade rnnlab")
-    return arrays, meta
+    return tensors, meta
 
 
 def load_checkpoint_or_previous(path: Path, warn=None) -> tuple[dict[str, np.ndarray], dict]:

@@ -44,7 +44,7 @@ class TrainConfig:
     warmup: int = 0  # cosine only
     loss_scale: str = "mean"  # mean over tokens | sum_time (summed over time, mean over batch: Zaremba)
     # length of the run
-    epochs: int = 1
+    epochs: int | None = None  # None: 1, or unbounded when max_steps or time_budget bounds the run
     max_steps: int | None = None  # if set, overrides epochs: train for exactly this many steps
     time_budget: float | None = None  # seconds
     eval_every: int = 0  # steps; 0 = only at epoch ends
@@ -58,15 +58,17 @@ class TrainConfig:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise ValueError(f"{name.replace('_', '-')} must be a positive number, got {v!r}")
 
-        for name in ("layers", "hidden", "seq_len", "batch_size", "lr", "epochs", "init_scale",
+        for name in ("layers", "hidden", "seq_len", "batch_size", "lr", "init_scale",
                      "checkpoint_every", "log_every"):
             positive(name)
-        for name in ("layers", "hidden", "seq_len", "batch_size", "epochs", "checkpoint_every", "log_every"):
+        for name in ("layers", "hidden", "seq_len", "batch_size", "checkpoint_every", "log_every"):
             if not isinstance(getattr(self, name), int):
                 raise ValueError(f"{name.replace('_', '-')} must be an integer, got {getattr(self, name)!r}")
-        for name in ("embed", "max_steps", "time_budget"):
+        for name in ("embed", "epochs", "max_steps", "time_budget"):
             if getattr(self, name) is not None:
                 positive(name)
+        if self.epochs is not None and not isinstance(self.epochs, int):
+            raise ValueError(f"epochs must be an integer, got {self.epochs!r}")
         for name in ("momentum", "weight_decay", "clip", "eval_every", "decay_after", "warmup"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
@@ -86,9 +88,26 @@ class TrainConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name.replace('_', ' ')} {getattr(self, name)!r}; expected one of "
                                  f"{', '.join(allowed)}")
+        if self.schedule == "cosine" and self.max_steps is None and self.epochs is None and self.time_budget:
+            raise ValueError("--schedule cosine needs the run's length in steps: give --epochs or --max-steps "
+                             "with --time-budget")
         if self.tie_weights and (self.embed or self.hidden) != self.hidden:
             raise ValueError(f"--tie-weights needs --embed equal to --hidden, got {self.embed} and {self.hidden}")
         return self
+
+    def last_epoch(self) -> float:
+        """The epoch the run ends with: unbounded under --max-steps (which decides alone) or under
+        --time-budget without --epochs; else --epochs, 1 by default."""
+        if self.max_steps or (self.epochs is None and self.time_budget):
+            return math.inf
+        return self.epochs or 1
+
+    def total_steps(self, batches_per_epoch: int) -> int | None:
+        """Optimiser steps of the whole run, None when only a time budget bounds it."""
+        if self.max_steps:
+            return self.max_steps
+        last = self.last_epoch()
+        return None if math.isinf(last) else int(last) * batches_per_epoch
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -76,20 +76,20 @@ class Trainer:
         self.vocab = Vocab.load(self.out / "vocab.json") if resume else corpus.vocab
         N, T = cfg.batch_size, cfg.seq_len
         self.train_data = batchify(self.vocab.encode(corpus.tokens("train")), N)  # (S, N)
-        self.valid_data = batchify(self.vocab.encode(corpus.tokens("valid")), N)
+        self.valid_ids = self.vocab.encode(corpus.tokens("valid"))
         self.batches = num_batches(self.train_data, T)
         self.model = build_model(cfg, len(self.vocab))
         params = list(self.model.named_parameters())
         self.grads = [g for _, _, g in params]
         self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay, alpha=cfg.alpha)
-        total = cfg.max_steps or cfg.epochs * self.batches
-        self.schedule = make_schedule(cfg.schedule, cfg.lr, cfg.lr_decay, cfg.decay_after, total, cfg.warmup)
+        self.schedule = make_schedule(cfg.schedule, cfg.lr, cfg.lr_decay, cfg.decay_after,
+                                      cfg.total_steps(self.batches) or 1, cfg.warmup)
         self.loss_fn = SoftmaxCrossEntropy()
         self.step, self.epoch, self.batch = 0, 1, 0
         self.carry = None
         self.best_valid = math.inf
         self.metrics_bytes = 0
-        self.last_valid = math.nan
+        self.last_valid, self.last_valid_step = math.nan, None
         self.window = {"loss": 0.0, "norm": 0.0, "n": 0, "tokens": 0}  # training metrics since the last log
         if resume:
             self._restore()
@@ -102,7 +102,15 @@ class Trainer:
         if out.exists() and not out.is_dir():
             raise ValueError(f"--out {out} is a file; expected a folder for the run")
         if (out / "config.json").exists():
-            raise ValueError(f"{out} already holds a run; continue it with --resume {out} or choose another --out")
+            if any((out / name).exists() for name in ("checkpoint.safetensors", "checkpoint.safetensors.prev")):
+                raise ValueError(f"{out} already holds a run; continue it with --resume {out} or choose another --out")
+            left = {p.name for p in out.iterdir()} - {"config.json", "vocab.json", "metrics.jsonl", "best.safetensors"}
+            if left:
+                raise ValueError(f"{out} holds a run that never saved a checkpoint, and other files too "
+                                 f"({', '.join(sorted(left))}); choose another --out")
+            self.log(f"{out} holds a start that stopped before its first checkpoint: starting it again")
+            for name in ("best.safetensors", "metrics.jsonl", "vocab.json", "config.json"):
+                (out / name).unlink(missing_ok=True)
         if out.is_dir() and any(out.iterdir()):
             raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
         try:
@@ -127,7 +135,7 @@ class Trainer:
         meta = {"step": self.step, "epoch": self.epoch, "batch": self.batch, "best_valid": self.best_valid
                 if math.isfinite(self.best_valid) else None, "optimizer": opt_meta,
                 "schedule": self.schedule.state_dict(), "metrics_bytes": self.metrics_bytes,
-                "window": {k: v for k, v in self.window.items() if k != "t"},
+                "window": {k: v for k, v in self.window.items() if k not in ("t", "tokens")},
                 "rng": [g.bit_generator.state for _, g in _generators(self.model)]}
         save_checkpoint(self.out / "checkpoint.safetensors", self._arrays(), meta, keep_previous=True)
 
@@ -143,9 +151,29 @@ class Trainer:
         for (_, g), s in zip(_generators(self.model), meta["rng"], strict=True):
             g.bit_generator.state = s
         self.metrics_bytes = meta["metrics_bytes"]
-        self.window.update(meta["window"])
+        self.window.update({k: v for k, v in meta["window"].items() if k != "tokens"})  # tokens/s: from now on
+        if self.finished():
+            return  # nothing to continue: the run folder stays as it is
         with open(self.out / "metrics.jsonl", "r+b") as f:  # drop lines logged after that checkpoint
             f.truncate(self.metrics_bytes)
+        self._note_changes()
+
+    def _note_changes(self) -> None:
+        """Settings a resume changed (the learning rate, clipping, the run's length: the CLI allows no
+        others) go into the metrics log and config.json; a plateau schedule keeps its reductions,
+        scaled to the new rate."""
+        path = self.out / "config.json"
+        saved = json.loads(path.read_text())
+        changed = {k: [saved.get(k), v] for k, v in self.cfg.to_dict().items()
+                   if saved.get(k) != v and k not in ("data_dir", "time_budget")}
+        if not changed:
+            return
+        if "lr" in changed:
+            self.schedule.rescale(self.cfg.lr / changed["lr"][0])
+        self._record({"step": self.step, "epoch": self.epoch, "resumed_with": changed})
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(saved | {k: v for k, (_, v) in changed.items()}, indent=2) + "\n")
+        tmp.replace(path)
 
     def _record(self, row: dict) -> None:
         line = (json.dumps(row) + "\n").encode()
@@ -178,9 +206,10 @@ class Trainer:
         self.carry = state  # carried into the next batch as a constant (truncated BPTT)
         return loss, norm
 
-    def validate(self, update_best: bool = True) -> float:
-        loss, _ = evaluate(self.model, self.valid_data, self.cfg.seq_len)
-        if update_best and loss < self.best_valid:
+    def validate(self) -> float:
+        """The validation loss now; the weights go to best.safetensors when it is the best so far."""
+        loss, _ = evaluate(self.model, self.valid_ids, self.cfg.batch_size, self.cfg.seq_len)
+        if loss < self.best_valid:
             self.best_valid = loss
             save_checkpoint(self.out / "best.safetensors",
                             {f"model.{k}": p for k, p, _ in self.model.named_parameters()},
@@ -196,13 +225,12 @@ class Trainer:
         if self.progress:
             from tqdm import tqdm
 
-            total = cfg.max_steps or cfg.epochs * self.batches
-            bar = tqdm(total=total, initial=self.step, unit="step", dynamic_ncols=True)
+            bar = tqdm(total=cfg.total_steps(self.batches), initial=self.step, unit="step", dynamic_ncols=True)
         window = self.window
         window["t"] = time.perf_counter()
         reason = "finished"
         try:
-            last_epoch = math.inf if cfg.max_steps else cfg.epochs  # --max-steps overrides --epochs
+            last_epoch = cfg.last_epoch()
             while self.epoch <= last_epoch:
                 while self.batch < self.batches:
                     if cfg.max_steps and self.step >= cfg.max_steps:
@@ -242,20 +270,28 @@ class Trainer:
                     self.save()
                     continue
                 break
+            final = None
+            if reason not in ("finished", "interrupted") and not (cfg.eval_every and self.step % cfg.eval_every == 0):
+                final = self.validate()  # the stopping weights count for best.safetensors too
             self.save()
             if reason != "finished":
                 # Provisional end-of-run rows: written after the checkpoint, so a resume drops them
                 # and continues exactly as if the run had not stopped.
                 if window["n"]:
                     self._log_train(window)
-                if reason != "interrupted" and not (cfg.eval_every and self.step % cfg.eval_every == 0):
-                    self._log_valid(update_best=False)
+                if final is not None:
+                    self._record_valid(final)
         finally:
             signal.signal(signal.SIGINT, old_handler)
             if bar is not None:
                 bar.close()
         return {"reason": reason, "step": self.step, "epoch": self.epoch if reason != "finished" else self.epoch - 1,
-                "best_valid": self.best_valid, "last_valid": self.last_valid, "seconds": time.perf_counter() - start}
+                "best_valid": self.best_valid, "last_valid": self.last_valid, "last_valid_step": self.last_valid_step,
+                "seconds": time.perf_counter() - start}
+
+    def finished(self) -> bool:
+        """Whether the run has reached its end (a resume would have nothing to do)."""
+        return self.epoch > self.cfg.last_epoch() or bool(self.cfg.max_steps and self.step >= self.cfg.max_steps)
 
     def _log_train(self, w: dict) -> None:
         now = time.perf_counter()
@@ -267,8 +303,11 @@ class Trainer:
                      f"{row['train_loss']:.4f}  grad norm {row['grad_norm']:.3g}  {row['tokens_per_s']:,.0f} tok/s")
         w.update(loss=0.0, norm=0.0, n=0, tokens=0, t=now)
 
-    def _log_valid(self, epoch_end: bool = False, update_best: bool = True) -> float:
-        loss = self.last_valid = self.validate(update_best)
+    def _log_valid(self, epoch_end: bool = False) -> float:
+        return self._record_valid(self.validate(), epoch_end)
+
+    def _record_valid(self, loss: float, epoch_end: bool = False) -> float:
+        self.last_valid, self.last_valid_step = loss, self.step
         row = {"step": self.step, "epoch": self.epoch, "lr": self.opt.lr, "valid_loss": loss,
                "valid_perplexity": math.exp(min(loss, 700)), "valid_bits_per_token": loss / math.log(2)}
         self._record(row)
