@@ -44,7 +44,8 @@ def world(tmp_path_factory):
 T = ["train", "--out", "{w}/new", *SMALL]
 CASES = [
     # corpora
-    (T + ["--data", "{w}/missing.txt"], 1, "unknown dataset '{w}/missing.txt'"),
+    (T + ["--data", "{w}/missing.txt"], 1, "no such file or folder: {w}/missing.txt"),
+    (T + ["--data", "ptb-wrd"], 1, "unknown dataset 'ptb-wrd'; did you mean 'ptb-word'?"),
     (T + ["--data", "{w}/empty.txt"], 1, "empty.txt is empty"),
     (T + ["--data", "{w}/binary.bin"], 1, "is not UTF-8 text"),
     (T + ["--data", "{w}/tiny.txt"], 1, "too few for 2 streams"),
@@ -73,7 +74,13 @@ CASES = [
     (T + ["--data", "{w}/good.txt", "--config", "{w}/bad.toml"], 2, "bad.toml is not valid TOML"),
     (T + ["--data", "{w}/good.txt", "--config", "{w}/unknown.toml"], 2, "unknown key(s) hiden"),
     (T + ["--data", "{w}/good.txt", "--config", "{w}/typed.toml"], 2, "epochs must be a positive number, got 'many'"),
-    (T + ["--data", "{w}/good.txt", "--config", "{w}/none.toml"], 1, "no such config file"),
+    (T + ["--data", "{w}/good.txt", "--config", "{w}/none.toml"], 2, "no such config file"),
+    # settings the run would ignore
+    (T + ["--data", "{w}/good.txt", "--warmup", "100"], 2, "--warmup applies to --schedule cosine only"),
+    (T + ["--data", "{w}/good.txt", "--lr-decay", "0.5"], 2, "--lr-decay applies to --schedule step only"),
+    (T + ["--data", "{w}/good.txt", "--momentum", "0.9"], 2, "--momentum applies to --optimizer sgd or rmsprop"),
+    (T + ["--data", "{w}/good.txt", "--alpha", "0.9"], 2, "--alpha applies to --optimizer rmsprop only"),
+    (T + ["--data", "{w}/good.txt", "--hiden", "16"], 2, "unrecognized arguments: --hiden 16 (did you mean --hidden?)"),
     # sampling
     (["sample", "{w}/no-run"], 1, "is not a run folder"),
     (["sample", "{w}/run", "--temperature", "-0.5"], 2, "temperature must be a finite number >= 0"),
@@ -89,6 +96,7 @@ CASES = [
     (["sample", "{w}/garbage"], 1, "is not a readable checkpoint (truncated or corrupt?)"),
     (["train", "--resume", "{w}/run", "--hidden", "16"], 2, "--resume cannot change --hidden (run has 8, got 16)"),
     (["train", "--resume", "{w}/nothing"], 2, "not a run folder with a checkpoint"),
+    (["train", "--resume", "{w}/run", "--out", "{w}/elsewhere"], 2, "--out cannot go with --resume"),
     (["train", "--data", "{w}/good.txt", "--out", "{w}/run", *SMALL], 1, "already holds a run"),
     (["train", "--data", "{w}/good.txt", "--out", "{w}/ptb", *SMALL], 1, "is not empty"),
     (["train", "--data", "{w}/good.txt", "--out", "{w}/good.txt/sub", *SMALL], 1, "cannot write the run folder"),

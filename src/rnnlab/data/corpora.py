@@ -9,6 +9,8 @@ so its 50 characters are the 48 of the words plus " " and "\\n".
 
 from __future__ import annotations
 
+import difflib
+
 import gzip
 import os
 import sysconfig
@@ -146,4 +148,10 @@ def load_corpus(name: str, data_dir: str | os.PathLike | None = None) -> Corpus:
         return _char_corpus(path.name, {s: (read_text(p) if p else None) for s, p in paths.items()}, str(path))
     if path.is_file():
         return _char_corpus(path.name, _split_text(read_text(path)), str(path))
-    raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(NAMED)}, a text file or a folder")
+    if any(c in name for c in "/\\.~") or not name.replace("-", "").isalnum():  # meant as a path
+        raise FileNotFoundError(f"no such file or folder: {path} (--data takes a text file, a folder with "
+                                f"train.txt and valid.txt, or one of {', '.join(NAMED)})")
+    close = difflib.get_close_matches(name, NAMED, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"unknown dataset {name!r}{hint} (expected one of {', '.join(NAMED)}, a text file or a "
+                     f"folder)")

@@ -88,6 +88,16 @@ class TrainConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name.replace('_', ' ')} {getattr(self, name)!r}; expected one of "
                                  f"{', '.join(allowed)}")
+        ignored = [(self.warmup != 0 and self.schedule != "cosine", "--warmup", "--schedule cosine"),
+                   (self.lr_decay != 1.0 and self.schedule != "step", "--lr-decay", "--schedule step"),
+                   (self.decay_after != 0 and self.schedule != "step", "--decay-after", "--schedule step"),
+                   (self.momentum != 0 and self.optimizer not in ("sgd", "rmsprop"), "--momentum",
+                    "--optimizer sgd or rmsprop"),
+                   (self.alpha != 0.99 and self.optimizer != "rmsprop", "--alpha", "--optimizer rmsprop")]
+        for wrong, flag, needs in ignored:
+            if wrong:
+                raise ValueError(f"{flag} applies to {needs} only (here --schedule {self.schedule}, --optimizer "
+                                 f"{self.optimizer}); drop it or change those")
         if self.schedule == "cosine" and self.max_steps is None and self.epochs is None and self.time_budget:
             raise ValueError("--schedule cosine needs the run's length in steps: give --epochs or --max-steps "
                              "with --time-budget")
