@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..models import LanguageModel
 from ..nn import Embedding, Linear, RNNBase, RNNCellBase, cell_kind, cell_names
 
 __all__ = ["to_torch", "from_torch", "torch_state_dict", "load_torch_state_dict"]
@@ -42,8 +43,13 @@ def _torch_dtype(dtype):
 
 def to_torch(module):
     """A new ``torch.nn`` module with the same configuration and weights as ``module``: a recurrent
-    layer or cell of a kind with a PyTorch counterpart (RNN, LSTM, GRU), a Linear or an Embedding."""
+    layer or cell of a kind with a PyTorch counterpart (RNN, LSTM, GRU), a Linear, an Embedding or a
+    LanguageModel (``torch_models``)."""
     torch = _torch()
+    if isinstance(module, LanguageModel):
+        from .torch_models import language_model_to_torch
+
+        return language_model_to_torch(module)
     if isinstance(module, (Linear, Embedding)):
         dt = _torch_dtype(module.dtype)
         if isinstance(module, Linear):
@@ -84,6 +90,10 @@ def from_torch(tmodule, dtype=None):
             raise ValueError(f"from_torch supports float32 and float64 modules, got {first.dtype}")
     dtype = np.dtype(dtype)
     name = type(tmodule).__name__
+    if all(hasattr(tmodule, child) for child in ("embedding", "rnn", "decoder")):
+        from .torch_models import language_model_from_torch
+
+        return language_model_from_torch(tmodule, dtype)
     if name in ("Linear", "Embedding"):
         if name == "Linear":
             out = Linear(tmodule.in_features, tmodule.out_features, bias=tmodule.bias is not None, dtype=dtype)
