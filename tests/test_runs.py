@@ -125,3 +125,23 @@ def test_the_training_sample_is_whole_lines_after_a_header(tmp_path, corpus, cap
     out = capsys.readouterr()
     assert "sample (120 chars at most" in out.err
     assert out.out.endswith("\n") and len(out.out) <= 121 and "\n" in out.out
+
+
+def test_the_stop_line_after_ctrl_c_says_which_step_its_validation_is_from(tmp_path, corpus, capsys, monkeypatch):
+    import signal
+
+    from rnnlab.train import Trainer
+
+    log_train = Trainer._log_train
+
+    def ctrl_c_at_step_8(self, window):
+        log_train(self, window)
+        if self.step == 8:
+            signal.raise_signal(signal.SIGINT)  # what Ctrl-C sends; the run stops at the next step boundary
+
+    monkeypatch.setattr(Trainer, "_log_train", ctrl_c_at_step_8)
+    assert main(["train", "--data", str(corpus), "--out", str(tmp_path / "run"), *SMALL[:8], "--log-every", "4",
+                 "--eval-every", "5", "--max-steps", "40"]) == 130
+    stop = [line for line in capsys.readouterr().err.splitlines() if line.startswith("stopped")]
+    assert len(stop) == 1 and stop[0].startswith("stopped (interrupted) after 8 steps")
+    assert " at step 5" in stop[0]
