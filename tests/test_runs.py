@@ -3,11 +3,9 @@ sets the run's length, a failed start can be retried in place, a resume may lowe
 (and says so) but not change the model, and never writes anywhere but its run."""
 
 import json
-import math
 
 import numpy as np
 import pytest
-from safetensors.numpy import load_file
 
 from rnnlab.cli import main
 from rnnlab.evaluate import evaluate, nll

@@ -53,7 +53,6 @@ def torch_language_model_class():
 
 def language_model_to_torch(model: LanguageModel):
     """A new TorchLanguageModel with ``model``'s configuration and weights."""
-    torch = _torch()
     out = torch_language_model_class()(model.vocab_size, model.cell, model.hidden_size, model.num_layers,
                                        model.embed_size, model.dropout, model.tie_weights, _torch_dtype(model.dtype))
     state = torch_state_dict(model)

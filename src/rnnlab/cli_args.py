@@ -1,0 +1,170 @@
+"""The ``rnnlab`` command line's arguments: every command, flag, help line and default, and a usage
+error as one line with the closest known flag suggested. ``cli.py`` runs the commands."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+
+__all__ = ["build_parser", "suggestion"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _number(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+# train's flags: (flag, type, help); the default shown is TrainConfig's unless given as a fourth item
+_TRAIN_FLAGS = [
+    ("--data", str, "corpus: default (embedded) | ptb-word | ptb-char | shakespeare | a text file | a folder "
+                    "with train.txt, valid.txt[, test.txt]"),
+    ("--data-dir", str, "where named datasets live", "$RNNLAB_DATA, else ~/.cache/rnnlab"),
+    ("--cell", str, "cell kind: {cells}"),
+    ("--layers", "positive", "recurrent layers"),
+    ("--hidden", "positive", "hidden units per layer"),
+    ("--embed", "positive", "embedding size", "--hidden"),
+    ("--dropout", "number", "dropout on the non-recurrent connections, in [0, 1)"),
+    ("--tie-weights", "bool", "the decoder shares the embedding matrix (needs --embed = --hidden)"),
+    ("--init-scale", "number", "every weight and bias ~ U(-s, s)"),
+    ("--seq-len", "positive", "truncated BPTT length T"),
+    ("--batch-size", "positive", "parallel streams N"),
+    ("--optimizer", str, "sgd | adam | adamw | rmsprop | adagrad"),
+    ("--lr", "number", "learning rate"),
+    ("--momentum", "number", "momentum (sgd, rmsprop)"),
+    ("--alpha", "number", "smoothing constant (rmsprop)"),
+    ("--weight-decay", "number", "L2 penalty (adamw: decoupled weight decay)"),
+    ("--clip", "number", "gradient clipping threshold (0: none)"),
+    ("--clip-mode", str, "norm: the global norm | value: each element"),
+    ("--schedule", str, "learning rate over time: constant | step | plateau | cosine"),
+    ("--lr-decay", "number", "step: lr * decay ** max(0, epoch - decay-after)"),
+    ("--decay-after", int, "step: epochs at the full rate"),
+    ("--warmup", int, "cosine: steps of linear warmup"),
+    ("--loss-scale", str, "mean over tokens | sum_time (summed over time, mean over the batch: Zaremba)"),
+    ("--epochs", "positive", "passes over the training data", "1, or unbounded under --time-budget"),
+    ("--max-steps", "positive", "stop after this many steps (overrides --epochs)", "none"),
+    ("--time-budget", "number", "stop after this many seconds", "none"),
+    ("--eval-every", int, "steps between validations (0: at epoch ends only)"),
+    ("--checkpoint-every", "positive", "steps between checkpoints"),
+    ("--log-every", "positive", "steps between log lines"),
+    ("--seed", int, "random seed (weights, dropout masks, sample)"),
+    ("--dtype", str, "float32 | float64"),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (``prog: error: ...``) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def suggestion(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """' (did you mean --hidden?)' for the first unknown flag close to one ``parser`` knows."""
+    known = [o for action in parser._actions for o in action.option_strings]
+    for word in extra:
+        if word.startswith("--"):
+            close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+            if close:
+                return f" (did you mean {close[0]}?)"
+    return ""
+
+
+def _weights_flag(parser) -> None:
+    parser.add_argument("--weights", choices=["best", "last"], default="best",
+                        help="best: the best validation's weights (best.safetensors); last: the latest "
+                             "checkpoint's (default: best)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .data import NAMED
+    from .data.download import SOURCES
+    from .nn import cell_names
+    from .train.config import PRESETS, TrainConfig
+
+    p = _Parser(prog="rnnlab", description="Recurrent neural networks in NumPy, "
+                                "with hand-derived backpropagation through time.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"rnnlab {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p.commands = {}
+
+    def command(name, help, **kw):
+        p.commands[name] = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", **kw)
+        return p.commands[name]
+
+    t = command("train", "train a language model (no flags: a char LSTM on the embedded corpus)")
+    types = {"positive": _positive_int, "number": _number}
+    defaults = TrainConfig()
+    for flag, kind, text, *shown in _TRAIN_FLAGS:
+        default = shown[0] if shown else getattr(defaults, flag[2:].replace("-", "_"))
+        text = f"{text.format(cells=' | '.join(cell_names()))} (default: {default})"
+        if kind == "bool":
+            t.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            t.add_argument(flag, type=types.get(kind, kind), help=text)
+    t.add_argument("--out", help="run folder (default: runs/run-DATE-TIME)")
+    t.add_argument("--resume", metavar="RUN", help="continue the run in this folder where it stopped; it may change "
+                   "--lr, --clip, --clip-mode and the run's length")
+    t.add_argument("--preset", help=f"a published recipe: {' | '.join(PRESETS)}")
+    t.add_argument("--config", metavar="FILE.toml", help="settings file with the same keys (hidden = 512); flags "
+                   "override it, it overrides the preset")
+    t.add_argument("--sample-length", type=int, default=300, help="tokens to sample when training ends, 0: none "
+                   "(default: 300)")
+
+    e = command("eval", "loss, perplexity and bits per token of a trained run")
+    e.add_argument("run", help="run folder")
+    e.add_argument("--split", default="valid", choices=["train", "valid", "test"], help="(default: valid)")
+    e.add_argument("--data-dir", help="where named datasets live (default: the run's)")
+    e.add_argument("--json", action="store_true", help="print loss, perplexity, bits_per_token, tokens as JSON")
+    _weights_flag(e)
+
+    s = command("sample", "generate text from a trained run")
+    s.add_argument("run", help="run folder")
+    s.add_argument("--prime", default="", help="text to continue (default: none)")
+    s.add_argument("--length", type=int, default=300, help="tokens to generate (default: 300)")
+    s.add_argument("--temperature", type=_number, default=1.0, help="0: greedy (default: 1)")
+    s.add_argument("--top-k", type=int, help="sample among the k likeliest tokens (default: all)")
+    s.add_argument("--top-p", type=_number, help="sample among the likeliest tokens of total probability p "
+                   "(default: 1)")
+    s.add_argument("--seed", type=int, help="the same seed gives the same text (default: a new one each time)")
+    _weights_flag(s)
+
+    pl = command("plot", "PNG of train and valid loss and the learning rate over steps")
+    pl.add_argument("run", help="run folder")
+    pl.add_argument("--out", help="PNG path (default: RUN/plot.png)")
+    _weights_flag(pl)
+
+    d = command("data", "list the datasets, or download one",
+                epilog=f"datasets: {', '.join(NAMED)} (named), a text file, or a folder with train.txt, valid.txt "
+                       f"and test.txt; download knows {', '.join(SOURCES)}")
+    d.add_argument("action", choices=["list", "download"], help="list | download")
+    d.add_argument("name", nargs="?", help=f"for download: {' | '.join(SOURCES)}")
+    d.add_argument("--data-dir", help="where named datasets live (default: $RNNLAB_DATA, else ~/.cache/rnnlab)")
+
+    g = command("gradcheck", "check every backward pass against central differences")
+    g.add_argument("--cell", default="all",
+                   help=f"all | {' | '.join(cell_names())}: which cell kind to check (default: all, plus the "
+                        "other layers)")
+    g.add_argument("--max-elements", type=int, default=20, metavar="K",
+                   help="check K random elements of each tensor (default: 20)")
+    g.add_argument("--full", action="store_true", help="check every element of every tensor")
+
+    i = command("info", "version, compute backend, instruction set, threads, BLAS")
+    i.add_argument("--json", action="store_true", help="print the facts as JSON")
+    return p
