@@ -10,7 +10,6 @@ so its 50 characters are the 48 of the words plus " " and "\\n".
 from __future__ import annotations
 
 import difflib
-
 import gzip
 import os
 import sysconfig

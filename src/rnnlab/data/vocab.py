@@ -37,10 +37,13 @@ class Vocab:
         return len(self.itos)
 
     @classmethod
-    def build(cls, tokens: Iterable[str], kind: str) -> Vocab:
-        """Tokens sorted by falling frequency, ties by the token itself: deterministic."""
+    def build(cls, tokens: Iterable[str], kind: str, min_count: int = 1, unk: bool = False) -> Vocab:
+        """Tokens sorted by falling frequency, ties by the token itself: deterministic. With ``unk``,
+        ``<unk>`` comes first and tokens seen fewer than ``min_count`` times are left to it."""
         counts = Counter(tokens)
-        return cls(sorted(counts, key=lambda s: (-counts[s], s)), kind)
+        kept = sorted((t for t, n in counts.items() if n >= min_count and not (unk and t == UNK)),
+                      key=lambda s: (-counts[s], s))
+        return cls([UNK] + kept if unk else kept, kind)
 
     def encode(self, tokens: Iterable[str], strict: bool = False) -> np.ndarray:
         """Ids (int64). An unknown token maps to ``<unk>`` if the vocabulary has it and ``strict`` is

@@ -1,0 +1,134 @@
+"""Labelled text for classification: a TSV or CSV table, or the named ``sentiment`` set, its tokens,
+and splits that keep the class proportions.
+
+    table      a header row naming a ``text`` and a ``label`` column (others are ignored); .tsv is tab-
+               separated, .csv comma-separated, either may be .gz. Labels are strings.
+    sentiment  Hutto & Gilbert's (2014) 10,605 Rotten Tomatoes snippets with mean human ratings,
+               ``DATA_DIR/sentiment/movieReviewSnippets_GroundTruth.txt[.gz]`` (id, rating, text; tabs):
+               positive when the rating is > 0, negative when < 0; the 37 zeros are dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LabelledText", "read_table", "load_sentiment", "text_tokens", "stratified_split", "stratified_folds"]
+
+SENTIMENT_FILE = "movieReviewSnippets_GroundTruth.txt"
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[^\w\s]|_")  # words (with an inner apostrophe) and single symbols
+
+
+@dataclass
+class LabelledText:
+    name: str
+    texts: list[str]
+    labels: list[str]
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(set(self.labels))
+
+
+def _decode(path: Path) -> str:
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return raw.decode("utf-8", errors="replace")
+
+
+def read_table(path: str | Path) -> LabelledText:
+    """The ``text`` and ``label`` columns of a TSV or CSV file with a header row."""
+    path = Path(path)
+    stem = path.name[:-3] if path.name.endswith(".gz") else path.name
+    delimiter = "\t" if stem.endswith(".tsv") else ","
+    rows = csv.reader(io.StringIO(_decode(path), newline=""), delimiter=delimiter)
+    header = next(rows, None)
+    if header is None:
+        raise ValueError(f"{path} is empty; expected a header row naming a text and a label column")
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in ("text", "label") if c not in names]
+    if missing:
+        raise ValueError(f"{path} has no {' and no '.join(repr(c) for c in missing)} column (its header: "
+                         f"{', '.join(header)}); expected columns named text and label")
+    t, y = names.index("text"), names.index("label")
+    texts, labels = [], []
+    for number, row in enumerate(rows, 2):
+        if not row:
+            continue
+        if len(row) <= max(t, y):
+            raise ValueError(f"{path}:{number} has {len(row)} fields; the header has {len(header)}")
+        if not row[t].strip():
+            raise ValueError(f"{path}:{number} has an empty text")
+        texts.append(row[t])
+        labels.append(row[y].strip())
+    if not texts:
+        raise ValueError(f"{path} has a header but no rows")
+    return LabelledText(path.name, texts, labels)
+
+
+def load_sentiment(data_dir: Path) -> LabelledText:
+    """The ``sentiment`` set from ``data_dir/sentiment`` (see the module docstring)."""
+    folder = Path(data_dir) / "sentiment"
+    path = next((folder / f"{SENTIMENT_FILE}{ext}" for ext in (".gz", "") if (folder / f"{SENTIMENT_FILE}{ext}").is_file()),
+                None)
+    if path is None:
+        raise FileNotFoundError(f"sentiment needs {folder / SENTIMENT_FILE}[.gz]; fetch it with `rnnlab data "
+                                f"download sentiment --data-dir {data_dir}` or pass --data-dir")
+    texts, labels = [], []
+    for number, line in enumerate(_decode(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != 3:
+            raise ValueError(f"{path}:{number}: expected id, rating and text separated by tabs")
+        rating = float(fields[1])
+        if rating != 0:
+            texts.append(fields[2].strip())
+            labels.append("positive" if rating > 0 else "negative")
+    return LabelledText("sentiment", texts, labels)
+
+
+def text_tokens(text: str, kind: str = "word") -> list[str]:
+    """word: lower-cased words, punctuation split off ("Don't stop!" -> don't, stop, !); char: characters."""
+    if kind == "char":
+        return list(text)
+    if kind != "word":
+        raise ValueError(f"tokens must be 'word' or 'char', got {kind!r}")
+    return _WORD.findall(text.lower())
+
+
+def _by_class(labels: list[str], seed: int) -> list[np.ndarray]:
+    """The indices of each class (classes sorted), each shuffled by ``seed``."""
+    rng = np.random.default_rng(seed)
+    y = np.asarray(labels)
+    return [rng.permutation(np.flatnonzero(y == c)) for c in sorted(set(labels))]
+
+
+def stratified_split(labels: list[str], seed: int, fractions=(0.8, 0.1, 0.1)) -> tuple[np.ndarray, ...]:
+    """(train, valid, test) indices, each class divided in ``fractions``, fixed by ``seed``."""
+    parts: list[list[np.ndarray]] = [[] for _ in fractions]
+    for idx in _by_class(labels, seed):
+        cuts = np.round(np.cumsum(fractions)[:-1] * len(idx)).astype(int)
+        for part, chunk in zip(parts, np.split(idx, cuts)):
+            part.append(chunk)
+    return tuple(np.sort(np.concatenate(p)) for p in parts)
+
+
+def stratified_folds(labels: list[str], k: int, seed: int) -> list[np.ndarray]:
+    """K disjoint index sets covering every example, each with the classes in their proportions."""
+    if not (isinstance(k, int) and 2 <= k <= len(labels)):
+        raise ValueError(f"folds must be an integer from 2 to the number of examples ({len(labels)}), got {k!r}")
+    folds: list[list[np.ndarray]] = [[] for _ in range(k)]
+    offset = 0
+    for idx in _by_class(labels, seed):
+        for j, chunk in enumerate(np.array_split(idx, k)):
+            folds[(j + offset) % k].append(chunk)  # rotate, so small classes do not all land in fold 0
+        offset += len(idx) % k
+    return [np.sort(np.concatenate(f)) for f in folds]
