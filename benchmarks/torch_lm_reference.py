@@ -94,7 +94,7 @@ def main():
     valid = batchify(corpus.vocab.encode(corpus.tokens("valid")), cfg.batch_size)
     model = TorchLM(len(corpus.vocab), cfg).to(getattr(torch, cfg.dtype))
     if args.same_init:
-        from rnnlab.train import build_model
+        from rnnlab.tasks import build_model
 
         ours = build_model(cfg, len(corpus.vocab))
         sd = {k: torch.from_numpy(v) for k, v in ours.state_dict().items()}

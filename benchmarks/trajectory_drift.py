@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from rnnlab.data import get_batch
-from rnnlab.train import Trainer, resolve_config
+from rnnlab.tasks import make_trainer
+from rnnlab.train import resolve_config
 
 from .torch_lm_reference import TorchLM, train_step
 
@@ -38,14 +39,14 @@ def main() -> None:
     snaps = {}  # (side, dtype, step) -> flat weights
     for dtype in ("float64", "float32"):
         cfg = resolve_config("zaremba-small", flags=dict(data_dir=args.data_dir, dtype=dtype, seed=args.seed))
-        ours = Trainer(cfg, tempfile.mkdtemp(), progress=False)
-        theirs = TorchLM(len(ours.vocab), cfg).to(getattr(torch, dtype))
+        ours = make_trainer(cfg, tempfile.mkdtemp(), progress=False)
+        theirs = TorchLM(len(ours.task.vocab), cfg).to(getattr(torch, dtype))
         theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.model.state_dict().items()})
         opt = torch.optim.SGD(theirs.parameters(), lr=cfg.lr)
         state = None
         for step in range(1, args.steps + 1):
-            x, y = get_batch(ours.train_data, (step - 1) * cfg.seq_len, cfg.seq_len)
-            ours.train_step(x, y)
+            x, y = get_batch(ours.task.train_data, (step - 1) * cfg.seq_len, cfg.seq_len)
+            ours.train_step((x, y))
             ours.step += 1
             _, _, state = train_step(theirs, opt, x, y, state, cfg)
             if step % every == 0:

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 from rnnlab.backends import use_backend
-from rnnlab.train import Trainer, load_checkpoint, resolve_config
+from rnnlab.tasks import make_trainer
+from rnnlab.train import load_checkpoint, resolve_config
 
 TEXT = "".join(f"a {w} saw the {v} at {i % 5}\n" for i, (w, v) in enumerate(zip(["cat", "dog"] * 80, ["owl", "fox", "elk"] * 54)))
 FLAGS = dict(dtype="float64", cell="lstm", layers=2, hidden=12, dropout=0.2, seq_len=7, batch_size=3,
@@ -22,7 +23,7 @@ def run(folder: Path) -> tuple[list[dict], dict, dict]:
     corpus = folder / "corpus.txt"
     corpus.write_text(TEXT)
     with use_backend("numpy"):
-        trainer = Trainer(resolve_config(flags=FLAGS | {"data": str(corpus)}), folder / "run", progress=False,
+        trainer = make_trainer(resolve_config(flags=FLAGS | {"data": str(corpus)}), folder / "run", progress=False,
                           log=lambda msg: None)
         trainer.run()
     rows = [{k: v for k, v in json.loads(line).items() if k != "tokens_per_s"}

@@ -14,7 +14,8 @@ from rnnlab import gradcheck as gc
 from rnnlab.cells import CellKernel
 from rnnlab.functional import sigmoid
 from rnnlab.nn import RNNBase, cell_kind, cell_names, register_cell, unregister_cell
-from rnnlab.train import Trainer, resolve_config
+from rnnlab.tasks import make_trainer
+from rnnlab.train import resolve_config
 
 
 class MGUKernel(CellKernel):
@@ -90,7 +91,7 @@ def test_a_registered_cell_trains_a_language_model(mgu, tmp_path):
     cfg = resolve_config(flags=dict(data=str(corpus), cell="MGU", hidden=32, layers=1, seq_len=16, batch_size=8,
                                     optimizer="adam", lr=0.01, max_steps=80, log_every=10, eval_every=40))
     assert cfg.cell == "mgu"
-    trainer = Trainer(cfg, tmp_path / "run", progress=False, log=lambda msg: None)
+    trainer = make_trainer(cfg, tmp_path / "run", progress=False, log=lambda msg: None)
     assert isinstance(trainer.model.rnn.kernel, MGUKernel)
     trainer.run()
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]

@@ -11,7 +11,7 @@ from safetensors.numpy import load_file
 from rnnlab.cli import main
 from rnnlab.data import Vocab
 from rnnlab.generate import sample
-from rnnlab.train import load_run
+from rnnlab.tasks import load_run
 
 TEXT = "".join(f"the {w} sat on the mat number {i % 7}.\n" for i, w in enumerate(["cat", "dog", "bird"] * 60))
 SMALL = ["--hidden", "16", "--layers", "2", "--seq-len", "8", "--batch-size", "4", "--log-every", "5",

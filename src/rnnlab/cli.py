@@ -75,7 +75,8 @@ def cmd_train(args) -> int:
     from pathlib import Path
 
     from .heap import keep_heap
-    from .train import NonFiniteError, Trainer, resolve_config
+    from .tasks import make_trainer
+    from .train import NonFiniteError, resolve_config
     from .train.config import TrainConfig
 
     flags = _train_flags(args)
@@ -106,13 +107,13 @@ def cmd_train(args) -> int:
             raise UsageError(str(e)) from e
         out = Path(args.out or time.strftime("runs/run-%Y%m%d-%H%M%S"))
     keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
-    trainer = Trainer(cfg, out, resume=bool(args.resume))
+    trainer = make_trainer(cfg, out, resume=bool(args.resume))
     if args.resume and trainer.finished():
         print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
               f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
         return 0
-    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} on {cfg.data} ({len(trainer.vocab)} "
-          f"{trainer.vocab.kind}s, {trainer.model.num_parameters():,} parameters) into {out}", file=sys.stderr)
+    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} on {cfg.data} ({len(trainer.task.vocab)} "
+          f"{trainer.task.vocab.kind}s, {trainer.model.num_parameters():,} parameters) into {out}", file=sys.stderr)
     try:
         summary = trainer.run()
     except NonFiniteError as e:
@@ -135,10 +136,10 @@ def cmd_train(args) -> int:
     if args.sample_length:
         from .generate import sample
 
-        text = sample(trainer.model, trainer.vocab, length=args.sample_length, temperature=0.8, seed=cfg.seed)
+        text = sample(trainer.model, trainer.task.vocab, length=args.sample_length, temperature=0.8, seed=cfg.seed)
         if "\n" in text.rstrip("\n"):
             text = text[: text.rstrip("\n").rindex("\n")]  # whole lines only
-        print(f"sample ({args.sample_length} {trainer.vocab.kind}s at most, temperature 0.8; more with rnnlab "
+        print(f"sample ({args.sample_length} {trainer.task.vocab.kind}s at most, temperature 0.8; more with rnnlab "
               f"sample {out}):", file=sys.stderr)
         print(text.rstrip("\n"), flush=True)
     return 0
@@ -149,7 +150,7 @@ def cmd_eval(args) -> int:
 
     from .data import load_corpus
     from .evaluate import evaluate, summarise
-    from .train import load_run
+    from .tasks import load_run
 
     cfg, vocab, model, _ = load_run(args.run, args.weights)
     corpus = load_corpus(cfg.data, args.data_dir or cfg.data_dir)
@@ -165,7 +166,7 @@ def cmd_eval(args) -> int:
 
 def cmd_sample(args) -> int:
     from .generate import check_sampling_args, sample
-    from .train import load_run
+    from .tasks import load_run
 
     try:
         check_sampling_args(args.length, args.temperature, args.top_k, args.top_p)

@@ -1,8 +1,8 @@
-"""Training: configuration, the loop, checkpoints."""
+"""Training: configuration, the task-general loop, checkpoints."""
 
 from .checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from .config import PRESETS, TrainConfig, resolve_config
-from .loop import NonFiniteError, Trainer, build_model, load_run
+from .loop import NonFiniteError, Trainer
 
-__all__ = ["TrainConfig", "PRESETS", "resolve_config", "Trainer", "NonFiniteError", "build_model", "load_run",
-           "save_checkpoint", "load_checkpoint", "FORMAT_VERSION"]
+__all__ = ["TrainConfig", "PRESETS", "resolve_config", "Trainer", "NonFiniteError", "save_checkpoint",
+           "load_checkpoint", "FORMAT_VERSION"]

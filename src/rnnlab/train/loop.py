@@ -1,12 +1,13 @@
-"""The training loop: truncated BPTT over N parallel streams with carried state, optimiser, clipping,
-schedule, periodic evaluation, metrics, checkpoints and exact resume.
+"""The training loop of any task (``rnnlab.tasks``): optimiser, schedule, clipping, the non-finite
+guard, periodic evaluation, metrics, checkpoints, best weights, time budget, Ctrl-C and exact resume.
+It knows no task and no model kind: the task brings the data, the model, the loss and its measures.
 
 A run folder holds:
     config.json          the resolved TrainConfig
-    vocab.json           the vocabulary
     metrics.jsonl        one JSON object per log / evaluation
     checkpoint.safetensors   the latest checkpoint (weights, optimiser, carried state, counters, RNGs)
     best.safetensors     the weights with the best validation loss so far
+and the task's own files (a language model's vocab.json).
 """
 
 from __future__ import annotations
@@ -20,24 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
-from ..evaluate import evaluate
-from ..models import LanguageModel
-from ..nn import SoftmaxCrossEntropy
 from ..optim import clip_grad_norm, clip_grad_value, make_optimizer, make_schedule
-from .checkpoint import load_checkpoint, load_checkpoint_or_previous, save_checkpoint
-from .config import TrainConfig
+from .checkpoint import load_checkpoint_or_previous, save_checkpoint
 
-__all__ = ["Trainer", "NonFiniteError", "build_model", "load_run"]
+__all__ = ["Trainer", "NonFiniteError"]
 
 
 class NonFiniteError(RuntimeError):
     pass
-
-
-def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel:
-    return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
-                         cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
 
 
 def _generators(module, prefix: str = "") -> list[tuple[str, np.random.Generator]]:
@@ -49,44 +40,23 @@ def _generators(module, prefix: str = "") -> list[tuple[str, np.random.Generator
     return found
 
 
-def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, LanguageModel, dict]:
-    """Config, vocabulary and model of a run folder; ``which`` = "best" (the best validation loss's
-    weights, if any were saved) or "last" (the latest checkpoint's)."""
-    run = Path(run)
-    if not (run / "config.json").is_file():
-        raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
-    try:
-        cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
-    except (json.JSONDecodeError, TypeError) as e:
-        raise ValueError(f"{run / 'config.json'} is not a valid run config: {e}") from e
-    vocab = Vocab.load(run / "vocab.json")
-    path = run / ("best.safetensors" if which == "best" and (run / "best.safetensors").is_file() else "checkpoint.safetensors")
-    arrays, meta = load_checkpoint(path)
-    model = build_model(cfg, len(vocab))
-    model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
-    return cfg, vocab, model, meta
-
-
 class Trainer:
-    def __init__(self, cfg: TrainConfig, out: Path, resume: bool = False, log=None, progress: bool | None = None):
-        self.cfg, self.out = cfg, Path(out)
+    """Trains ``task`` (a ``rnnlab.tasks.Task``, its settings in ``task.cfg``) into the run folder ``out``,
+    a new one, or on ``resume`` the one it continues."""
+
+    def __init__(self, task, out: Path, resume: bool = False, log=None, progress: bool | None = None):
+        self.task, self.cfg, self.out = task, task.cfg, Path(out)
+        cfg = self.cfg
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.progress = sys.stderr.isatty() if progress is None else progress
-        corpus = load_corpus(cfg.data, cfg.data_dir)
-        self.vocab = Vocab.load(self.out / "vocab.json") if resume else corpus.vocab
-        N, T = cfg.batch_size, cfg.seq_len
-        self.train_data = batchify(self.vocab.encode(corpus.tokens("train")), N)  # (S, N)
-        self.valid_ids = self.vocab.encode(corpus.tokens("valid"))
-        self.batches = num_batches(self.train_data, T)
-        self.model = build_model(cfg, len(self.vocab))
+        self.model = task.model
+        self.batches = task.batches_per_epoch
         params = list(self.model.named_parameters())
         self.grads = [g for _, _, g in params]
         self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay, alpha=cfg.alpha)
         self.schedule = make_schedule(cfg.schedule, cfg.lr, cfg.lr_decay, cfg.decay_after,
                                       cfg.total_steps(self.batches) or 1, cfg.warmup)
-        self.loss_fn = SoftmaxCrossEntropy()
         self.step, self.epoch, self.batch = 0, 1, 0
-        self.carry = None
         self.best_valid = math.inf
         self.metrics_bytes = 0
         self.last_valid, self.last_valid_step = math.nan, None
@@ -94,10 +64,10 @@ class Trainer:
         if resume:
             self._restore()
         else:
-            self._create_run_folder(corpus)
+            self._create_run_folder()
 
     # -- run folder ---------------------------------------------------------------------------
-    def _create_run_folder(self, corpus) -> None:
+    def _create_run_folder(self) -> None:
         out = self.out
         if out.exists() and not out.is_dir():
             raise ValueError(f"--out {out} is a file; expected a folder for the run")
@@ -118,17 +88,14 @@ class Trainer:
             (out / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=2) + "\n")
         except OSError as e:
             raise OSError(f"cannot write the run folder {out}: {e.strerror or e}") from e
-        self.vocab.save(out / "vocab.json")
+        self.task.save_files(out)
         (out / "metrics.jsonl").write_text("")
 
     def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {f"model.{k}": p for k, p, _ in self.model.named_parameters()}
         opt_arrays, _ = self.opt.state_dict()
         arrays |= {f"optim.{k}": v for k, v in opt_arrays.items()}
-        if self.carry is not None:
-            parts = self.carry if isinstance(self.carry, tuple) else (self.carry,)
-            arrays |= {f"carry.{i}": s for i, s in enumerate(parts)}
-        return arrays
+        return arrays | self.task.carried()
 
     def save(self) -> None:
         _, opt_meta = self.opt.state_dict()
@@ -144,8 +111,7 @@ class Trainer:
         self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
         self.opt.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}, meta["optimizer"])
         self.schedule.load_state_dict(meta["schedule"])
-        carry = [arrays[f"carry.{i}"] for i in range(self.model.rnn.kernel.n_states) if f"carry.{i}" in arrays]
-        self.carry = None if not carry else (tuple(carry) if len(carry) > 1 else carry[0])
+        self.task.carry(arrays)
         self.step, self.epoch, self.batch = meta["step"], meta["epoch"], meta["batch"]
         self.best_valid = math.inf if meta["best_valid"] is None else meta["best_valid"]
         for (_, g), s in zip(_generators(self.model), meta["rng"], strict=True):
@@ -182,16 +148,14 @@ class Trainer:
         self.metrics_bytes += len(line)
 
     # -- training -----------------------------------------------------------------------------
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        """One optimiser step on inputs x and targets y (T, N); returns (loss, grad norm before clipping)."""
+    def train_step(self, batch) -> tuple[float, float, int]:
+        """One optimiser step on a batch of the task; returns (loss, grad norm before clipping, the
+        batch's count of the task's unit)."""
         cfg = self.cfg
         self.opt.lr = self.schedule.lr(self.step + 1, self.epoch)
         self.model.zero_grad()
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught just below
-            logits, state = self.model.forward(x, self.carry)
-            loss = self.loss_fn.forward(logits, y)
-            # sum_time: loss summed over the T steps and averaged over the batch = T * mean
-            self.model.backward(self.loss_fn.backward(x.shape[0] if cfg.loss_scale == "sum_time" else 1.0))
+            loss, count = self.task.forward_backward(batch)
             if cfg.clip_mode == "value" and cfg.clip > 0:
                 clip_grad_value(self.grads, cfg.clip)
             limit = cfg.clip if cfg.clip_mode == "norm" and cfg.clip > 0 else math.inf
@@ -203,18 +167,19 @@ class Trainer:
             raise NonFiniteError(f"step {self.step + 1}: the {what} is not finite; stopped, and the last good "
                                  f"checkpoint is kept. Try a {advice}")
         self.opt.step()
-        self.carry = state  # carried into the next batch as a constant (truncated BPTT)
-        return loss, norm
+        return loss, norm, count
 
-    def validate(self) -> float:
-        """The validation loss now; the weights go to best.safetensors when it is the best so far."""
-        loss, _ = evaluate(self.model, self.valid_ids, self.cfg.batch_size, self.cfg.seq_len)
+    def validate(self) -> dict[str, float]:
+        """The task's validation measures now; the weights go to best.safetensors when the loss is the
+        best so far."""
+        measures = self.task.evaluate("valid")
+        loss = measures["loss"]
         if loss < self.best_valid:
             self.best_valid = loss
             save_checkpoint(self.out / "best.safetensors",
                             {f"model.{k}": p for k, p, _ in self.model.named_parameters()},
                             {"step": self.step, "valid_loss": loss})
-        return loss
+        return measures
 
     def run(self) -> dict:
         cfg = self.cfg
@@ -242,14 +207,13 @@ class Trainer:
                     if stop["flag"]:
                         reason = "interrupted"
                         break
-                    x, y = get_batch(self.train_data, self.batch * cfg.seq_len, cfg.seq_len)
-                    loss, norm = self.train_step(x, y)
+                    loss, norm, count = self.train_step(self.task.batch(self.epoch, self.batch))
                     self.step += 1
                     self.batch += 1
                     window["loss"] += loss
                     window["norm"] += norm
                     window["n"] += 1
-                    window["tokens"] += x.size
+                    window["tokens"] += count
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix(loss=f"{loss:.3f}", epoch=self.epoch)
@@ -266,7 +230,7 @@ class Trainer:
                     self.schedule.on_validation(valid)
                     self.epoch += 1
                     self.batch = 0
-                    self.carry = None
+                    self.task.end_epoch()
                     self.save()
                     continue
                 break
@@ -296,27 +260,28 @@ class Trainer:
     def _log_train(self, w: dict) -> None:
         now = time.perf_counter()
         row = {"step": self.step, "epoch": self.epoch, "lr": self.opt.lr, "train_loss": w["loss"] / w["n"],
-               "grad_norm": w["norm"] / w["n"], "tokens_per_s": w["tokens"] / max(now - w["t"], 1e-9)}
+               "grad_norm": w["norm"] / w["n"], f"{self.task.unit}_per_s": w["tokens"] / max(now - w["t"], 1e-9)}
         self._record(row)
         if not self.progress:
             self.log(f"step {row['step']:>7}  epoch {self.epoch}  lr {row['lr']:.3g}  train loss "
-                     f"{row['train_loss']:.4f}  grad norm {row['grad_norm']:.3g}  {row['tokens_per_s']:,.0f} tok/s")
+                     f"{row['train_loss']:.4f}  grad norm {row['grad_norm']:.3g}  "
+                     f"{row[f'{self.task.unit}_per_s']:,.0f} {self.task.unit}/s")
         w.update(loss=0.0, norm=0.0, n=0, tokens=0, t=now)
 
     def _log_valid(self, epoch_end: bool = False) -> float:
         return self._record_valid(self.validate(), epoch_end)
 
-    def _record_valid(self, loss: float, epoch_end: bool = False) -> float:
-        self.last_valid, self.last_valid_step = loss, self.step
-        row = {"step": self.step, "epoch": self.epoch, "lr": self.opt.lr, "valid_loss": loss,
-               "valid_perplexity": math.exp(min(loss, 700)), "valid_bits_per_token": loss / math.log(2)}
+    def _record_valid(self, measures: dict[str, float], epoch_end: bool = False) -> float:
+        """Log the task's validation measures (but the count of what they cover); returns the loss."""
+        self.last_valid, self.last_valid_step = measures["loss"], self.step
+        row = {"step": self.step, "epoch": self.epoch, "lr": self.opt.lr}
+        row |= {f"valid_{k}": v for k, v in measures.items() if k != self.task.unit}
         self._record(row)
-        msg = (f"step {self.step:>7}  epoch {self.epoch}{' end' if epoch_end else ''}  valid loss {loss:.4f}  "
-               f"perplexity {row['valid_perplexity']:.2f}  bits/token {row['valid_bits_per_token']:.4f}")
+        msg = f"step {self.step:>7}  epoch {self.epoch}{' end' if epoch_end else ''}  valid {self.task.describe(measures)}"
         if self.progress:
             from tqdm import tqdm
 
             tqdm.write(msg, file=sys.stderr)
         else:
             self.log(msg)
-        return loss
+        return measures["loss"]

@@ -1,0 +1,62 @@
+"""``Task``: what one kind of problem brings to the trainer.
+
+The trainer (``rnnlab.train.Trainer``) owns what every task shares: the optimiser and its schedule,
+clipping, the non-finite guard, the time budget and Ctrl-C, metrics, checkpoints, best weights and exact
+resume. A task owns its data, model, loss, metrics, any state it carries from one batch to the next,
+and the files it keeps in the run folder besides the trainer's:
+
+    batches_per_epoch          training batches in one pass over the data
+    batch(epoch, i)            the i-th training batch of that epoch; a function of (epoch, i) and the
+                               seed only, so a resumed run sees the same batches
+    forward_backward(batch)    forward, loss, backward (gradients added into the model's grads);
+                               returns (mean loss, examples or tokens it covered: ``unit``)
+    end_epoch()                an epoch ended (a language model drops its carried state)
+    carried() / carry(arrays)  arrays carried between batches, saved in checkpoints, and put back
+    evaluate(split)            {"loss": ..., other measures...} over a whole split, in eval mode
+    describe(measures)         one log line's worth of them
+    save_files(out)            what the task keeps in a new run folder (a vocabulary, labels...)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Task"]
+
+
+class Task(ABC):
+    unit = "tokens"  # what a training batch's count is of (the metrics' <unit>_per_s)
+    cfg: object
+    model: object
+
+    @property
+    @abstractmethod
+    def batches_per_epoch(self) -> int: ...
+
+    @abstractmethod
+    def batch(self, epoch: int, index: int): ...
+
+    @abstractmethod
+    def forward_backward(self, batch) -> tuple[float, int]: ...
+
+    def end_epoch(self) -> None:
+        """An epoch ended."""
+
+    def carried(self) -> dict[str, np.ndarray]:
+        """Arrays carried from one batch to the next (saved in checkpoints)."""
+        return {}
+
+    def carry(self, arrays: dict[str, np.ndarray]) -> None:
+        """Put back what ``carried`` gave (from a checkpoint's arrays; others may be present)."""
+
+    @abstractmethod
+    def evaluate(self, split: str = "valid") -> dict[str, float]: ...
+
+    def describe(self, measures: dict[str, float]) -> str:
+        return "  ".join(f"{k} {v:.4f}" for k, v in measures.items())
+
+    def save_files(self, out: Path) -> None:
+        """Write the task's own files into a new run folder."""

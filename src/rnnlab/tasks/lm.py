@@ -1,0 +1,103 @@
+"""Language modelling: next-token prediction over N parallel streams, truncated BPTT with the state
+carried from batch to batch (data/batching.py), perplexity and bits per token.
+
+Files in the run folder: ``vocab.json``. ``load_run`` reads a run back for eval and sampling.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
+from ..evaluate import evaluate, summarise
+from ..models import LanguageModel
+from ..nn import SoftmaxCrossEntropy
+from ..train.checkpoint import load_checkpoint
+from ..train.config import TrainConfig
+from .base import Task
+
+__all__ = ["LanguageModelTask", "build_model", "load_run"]
+
+
+def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel:
+    return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
+                         cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
+
+
+class LanguageModelTask(Task):
+    """``cfg`` a TrainConfig; on ``resume`` the vocabulary is the run folder's ``out``."""
+
+    unit = "tokens"
+
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
+        self.cfg = cfg
+        self.corpus = load_corpus(cfg.data, cfg.data_dir)
+        self.vocab = Vocab.load(Path(out) / "vocab.json") if resume else self.corpus.vocab
+        self.train_data = batchify(self.vocab.encode(self.corpus.tokens("train")), cfg.batch_size)  # (S, N)
+        self.valid_ids = self.vocab.encode(self.corpus.tokens("valid"))
+        self.model = build_model(cfg, len(self.vocab))
+        self.loss_fn = SoftmaxCrossEntropy()
+        self.state = None  # carried into the next batch as a constant (truncated BPTT)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return num_batches(self.train_data, self.cfg.seq_len)
+
+    def batch(self, epoch: int, index: int):
+        """Inputs and targets (T, N): the streams' next T tokens, the same in every epoch."""
+        return get_batch(self.train_data, index * self.cfg.seq_len, self.cfg.seq_len)
+
+    def forward_backward(self, batch) -> tuple[float, int]:
+        x, y = batch
+        logits, self.state = self.model.forward(x, self.state)
+        loss = self.loss_fn.forward(logits, y)
+        # sum_time: loss summed over the T steps and averaged over the batch = T * mean
+        self.model.backward(self.loss_fn.backward(x.shape[0] if self.cfg.loss_scale == "sum_time" else 1.0))
+        return loss, x.size
+
+    def end_epoch(self) -> None:
+        self.state = None
+
+    def carried(self) -> dict[str, np.ndarray]:
+        if self.state is None:
+            return {}
+        parts = self.state if isinstance(self.state, tuple) else (self.state,)
+        return {f"carry.{i}": s for i, s in enumerate(parts)}
+
+    def carry(self, arrays: dict[str, np.ndarray]) -> None:
+        parts = [arrays[f"carry.{i}"] for i in range(self.model.rnn.kernel.n_states) if f"carry.{i}" in arrays]
+        self.state = None if not parts else (tuple(parts) if len(parts) > 1 else parts[0])
+
+    def evaluate(self, split: str = "valid") -> dict[str, float]:
+        ids = self.valid_ids if split == "valid" else self.vocab.encode(self.corpus.tokens(split))
+        return summarise(*evaluate(self.model, ids, self.cfg.batch_size, self.cfg.seq_len))
+
+    def describe(self, measures: dict[str, float]) -> str:
+        return (f"loss {measures['loss']:.4f}  perplexity {measures['perplexity']:.2f}  bits/token "
+                f"{measures['bits_per_token']:.4f}")
+
+    def save_files(self, out: Path) -> None:
+        self.vocab.save(Path(out) / "vocab.json")
+
+
+def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, LanguageModel, dict]:
+    """Config, vocabulary and model of a run folder; ``which`` = "best" (the best validation loss's
+    weights, if any were saved) or "last" (the latest checkpoint's)."""
+    run = Path(run)
+    if not (run / "config.json").is_file():
+        raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
+    try:
+        cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
+    except (json.JSONDecodeError, TypeError) as e:
+        raise ValueError(f"{run / 'config.json'} is not a valid run config: {e}") from e
+    vocab = Vocab.load(run / "vocab.json")
+    path = run / ("best.safetensors" if which == "best" and (run / "best.safetensors").is_file() else "checkpoint.safetensors")
+    arrays, meta = load_checkpoint(path)
+    model = build_model(cfg, len(vocab))
+    model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+    return cfg, vocab, model, meta
+
+
