@@ -1,5 +1,6 @@
 """Models built from ``rnnlab.nn`` layers."""
 
+from .classifier import POOLS, SequenceClassifier
 from .language_model import LanguageModel
 
-__all__ = ["LanguageModel"]
+__all__ = ["LanguageModel", "SequenceClassifier", "POOLS"]
