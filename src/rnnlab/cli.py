@@ -112,8 +112,9 @@ def cmd_train(args) -> int:
         print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
               f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
         return 0
-    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} on {cfg.data} ({len(trainer.task.vocab)} "
-          f"{trainer.task.vocab.kind}s, {trainer.model.num_parameters():,} parameters) into {out}", file=sys.stderr)
+    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {'classifier' if cfg.task == 'classify' else 'language model'} "
+          f"on {cfg.data} ({trainer.task.about()}, {trainer.model.num_parameters():,} parameters) into {out}",
+          file=sys.stderr)
     try:
         summary = trainer.run()
     except NonFiniteError as e:
@@ -123,7 +124,7 @@ def cmd_train(args) -> int:
 
     best, last, at = summary["best_valid"], summary["last_valid"], summary["last_valid_step"]
     if math.isfinite(last):
-        val = (f"valid loss {last:.4f} (perplexity {math.exp(min(last, 700)):.2f})"
+        val = (f"valid loss {last:.4f}" + (f" (perplexity {math.exp(min(last, 700)):.2f})" if cfg.task == "lm" else "")
                + ("" if at == summary["step"] else f" at step {at}"))
     else:
         val = "no validation"
@@ -133,7 +134,7 @@ def cmd_train(args) -> int:
           f"run saved in {out}", file=sys.stderr)
     if summary["reason"] == "interrupted":
         return 130
-    if args.sample_length:
+    if args.sample_length and cfg.task == "lm":
         from .generate import sample
 
         text = sample(trainer.model, trainer.task.vocab, length=args.sample_length, temperature=0.8, seed=cfg.seed)
@@ -148,19 +149,33 @@ def cmd_train(args) -> int:
 def cmd_eval(args) -> int:
     import json
 
-    from .data import load_corpus
-    from .evaluate import evaluate, summarise
-    from .tasks import load_run
+    import numpy as np
 
-    cfg, vocab, model, _ = load_run(args.run, args.weights)
-    corpus = load_corpus(cfg.data, args.data_dir or cfg.data_dir)
-    result = summarise(*evaluate(model, vocab.encode(corpus.tokens(args.split)), cfg.batch_size, cfg.seq_len))
+    from .tasks import load_task
+
+    cfg, task, _ = load_task(args.run, args.weights, args.data_dir)
+    measures = task.evaluate(args.split)
+    if cfg.task == "classify":
+        result = {k: measures[k] for k in ("loss", "accuracy", "macro_f1")} | {"n": measures["examples"]}
+        if args.json:
+            print(json.dumps(result))
+            return 0
+        print(f"{args.split}: loss {result['loss']:.4f}, accuracy {result['accuracy']:.4f}, macro-F1 "
+              f"{result['macro_f1']:.4f} over {result['n']:,} examples")
+        predicted, truth = task.predict(args.split).argmax(1), task.labels[args.split]
+        width = max(len(c) for c in task.classes) + 2
+        print("confusion (rows: true, columns: predicted)")
+        print(" " * width + "".join(f"{c:>{width}}" for c in task.classes))
+        for i, c in enumerate(task.classes):
+            counts = np.bincount(predicted[truth == i], minlength=len(task.classes))
+            print(f"{c:>{width}}" + "".join(f"{n:>{width}}" for n in counts))
+        return 0
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(measures))
     else:
-        unit = vocab.kind
-        print(f"{args.split}: loss {result['loss']:.4f} nats/{unit}, perplexity {result['perplexity']:.2f}, "
-              f"{result['bits_per_token']:.4f} bits/{unit} over {result['tokens']:,} {unit}s")
+        unit = task.vocab.kind
+        print(f"{args.split}: loss {measures['loss']:.4f} nats/{unit}, perplexity {measures['perplexity']:.2f}, "
+              f"{measures['bits_per_token']:.4f} bits/{unit} over {measures['tokens']:,} {unit}s")
     return 0
 
 

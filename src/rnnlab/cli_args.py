@@ -31,16 +31,22 @@ def _number(text: str) -> float:
 
 # train's flags: (flag, type, help); the default shown is TrainConfig's unless given as a fourth item
 _TRAIN_FLAGS = [
-    ("--data", str, "corpus: default (embedded) | ptb-word | ptb-char | shakespeare | a text file | a folder "
-                    "with train.txt, valid.txt[, test.txt]"),
+    ("--task", str, "lm: a language model | classify: one label per sequence"),
+    ("--data", str, "lm: default (embedded) | ptb-word | ptb-char | shakespeare | a text file | a folder with "
+                    "train.txt, valid.txt[, test.txt]; classify: sentiment | japanese-vowels | a .tsv/.csv table | "
+                    "a .ts file | a folder of tables"),
     ("--data-dir", str, "where named datasets live", "$RNNLAB_DATA, else ~/.cache/rnnlab"),
+    ("--tokens", str, "classify, text: word | char"),
+    ("--min-count", "positive", "classify, text: words seen fewer times in training become <unk>"),
     ("--cell", str, "cell kind: {cells}"),
     ("--layers", "positive", "recurrent layers"),
     ("--hidden", "positive", "hidden units per layer"),
     ("--embed", "positive", "embedding size", "--hidden"),
     ("--dropout", "number", "dropout on the non-recurrent connections, in [0, 1)"),
     ("--tie-weights", "bool", "the decoder shares the embedding matrix (needs --embed = --hidden)"),
-    ("--init-scale", "number", "every weight and bias ~ U(-s, s)"),
+    ("--init-scale", "number", "lm: every weight and bias ~ U(-s, s)"),
+    ("--bidirectional", "bool", "classify: read each sequence both ways"),
+    ("--pool", str, "classify: last | mean | max over each sequence's steps"),
     ("--seq-len", "positive", "truncated BPTT length T"),
     ("--batch-size", "positive", "parallel streams N"),
     ("--optimizer", str, "sgd | adam | adamw | rmsprop | adagrad"),
@@ -108,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.commands[name] = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", **kw)
         return p.commands[name]
 
-    t = command("train", "train a language model (no flags: a char LSTM on the embedded corpus)")
+    t = command("train", "train a language model or a classifier (no flags: a char LSTM on the embedded corpus)")
     types = {"positive": _positive_int, "number": _number}
     defaults = TrainConfig()
     for flag, kind, text, *shown in _TRAIN_FLAGS:
@@ -127,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample-length", type=int, default=300, help="tokens to sample when training ends, 0: none "
                    "(default: 300)")
 
-    e = command("eval", "loss, perplexity and bits per token of a trained run")
+    e = command("eval", "measure a trained run: loss, perplexity and bits per token; or loss, accuracy and "
+                        "macro-F1 with the confusion matrix")
     e.add_argument("run", help="run folder")
     e.add_argument("--split", default="valid", choices=["train", "valid", "test"], help="(default: valid)")
     e.add_argument("--data-dir", help="where named datasets live (default: the run's)")

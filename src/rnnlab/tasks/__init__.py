@@ -1,20 +1,43 @@
 """Tasks: what each kind of problem brings to the trainer (``base.Task``). ``make_trainer(cfg, out)``
-is a Trainer for the run's task."""
+is a Trainer for the run's task (``cfg.task``)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
-from ..train import Trainer
+from ..train import Trainer, TrainConfig, load_checkpoint
 from .base import Task
+from .classify import ClassificationTask
 from .lm import LanguageModelTask, build_model, load_run
 
-__all__ = ["Task", "LanguageModelTask", "TASKS", "make_trainer", "build_model", "load_run"]
+__all__ = ["Task", "LanguageModelTask", "ClassificationTask", "TASKS", "make_trainer", "load_task", "build_model",
+           "load_run"]
 
-TASKS = {"lm": LanguageModelTask}
+TASKS = {"lm": LanguageModelTask, "classify": ClassificationTask}
 
 
 def make_trainer(cfg, out: str | Path, resume: bool = False, **kwargs) -> Trainer:
-    """A Trainer of the language-model task for ``cfg`` into the run folder ``out`` (``kwargs``: log,
-    progress)."""
-    return Trainer(TASKS["lm"](cfg, out, resume), out, resume=resume, **kwargs)
+    """A Trainer of ``cfg.task`` for ``cfg`` into the run folder ``out`` (``kwargs``: log, progress)."""
+    return Trainer(TASKS[cfg.task](cfg, out, resume), out, resume=resume, **kwargs)
+
+
+def load_task(run: str | Path, which: str = "best", data_dir: str | None = None):
+    """(config, task, checkpoint metadata) of a run folder, the task's model holding the ``which``
+    weights: "best" (best.safetensors, if any) or "last" (the latest checkpoint). ``data_dir`` overrides
+    where the run's named data lives."""
+    run = Path(run)
+    if not (run / "config.json").is_file():
+        raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
+    try:
+        cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
+    except (json.JSONDecodeError, TypeError) as e:
+        raise ValueError(f"{run / 'config.json'} is not a valid run config: {e}") from e
+    if data_dir:
+        cfg = dataclasses.replace(cfg, data_dir=data_dir)
+    task = TASKS[cfg.task](cfg, run, resume=True)
+    best = run / "best.safetensors"
+    arrays, meta = load_checkpoint(best if which == "best" and best.is_file() else run / "checkpoint.safetensors")
+    task.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+    return cfg, task, meta

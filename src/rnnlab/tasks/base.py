@@ -14,6 +14,7 @@ and the files it keeps in the run folder besides the trainer's:
     carried() / carry(arrays)  arrays carried between batches, saved in checkpoints, and put back
     evaluate(split)            {"loss": ..., other measures...} over a whole split, in eval mode
     describe(measures)         one log line's worth of them
+    about()                    a few words on the data for the run's first line
     save_files(out)            what the task keeps in a new run folder (a vocabulary, labels...)
 """
 
@@ -57,6 +58,10 @@ class Task(ABC):
 
     def describe(self, measures: dict[str, float]) -> str:
         return "  ".join(f"{k} {v:.4f}" for k, v in measures.items())
+
+    def about(self) -> str:
+        """A few words on the data, for the line that starts a run."""
+        return ""
 
     def save_files(self, out: Path) -> None:
         """Write the task's own files into a new run folder."""

@@ -79,6 +79,9 @@ class LanguageModelTask(Task):
         return (f"loss {measures['loss']:.4f}  perplexity {measures['perplexity']:.2f}  bits/token "
                 f"{measures['bits_per_token']:.4f}")
 
+    def about(self) -> str:
+        return f"{len(self.vocab)} {self.vocab.kind}s"
+
     def save_files(self, out: Path) -> None:
         self.vocab.save(Path(out) / "vocab.json")
 
@@ -93,6 +96,8 @@ def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, Langua
         cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
     except (json.JSONDecodeError, TypeError) as e:
         raise ValueError(f"{run / 'config.json'} is not a valid run config: {e}") from e
+    if cfg.task != "lm":
+        raise ValueError(f"{run} is a {cfg.task} run; this needs a language-model run (--task lm)")
     vocab = Vocab.load(run / "vocab.json")
     path = run / ("best.safetensors" if which == "best" and (run / "best.safetensors").is_file() else "checkpoint.safetensors")
     arrays, meta = load_checkpoint(path)

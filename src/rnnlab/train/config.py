@@ -16,9 +16,12 @@ __all__ = ["TrainConfig", "PRESETS", "resolve_config", "load_toml"]
 
 @dataclass
 class TrainConfig:
+    task: str = "lm"  # lm (language model) | classify (one label per sequence)
     # data
     data: str = "default"  # default | ptb-word | ptb-char | shakespeare | a text file | a folder
     data_dir: str | None = None
+    tokens: str = "word"  # classify, text: word | char
+    min_count: int = 1  # classify, text: words seen fewer times in training become <unk>
     # model
     cell: str = "lstm"  # a registered cell kind: rnn | rnn_relu | lstm | gru (rnnlab.nn.cell_names())
     layers: int = 2
@@ -26,7 +29,9 @@ class TrainConfig:
     embed: int | None = None  # default: hidden
     dropout: float = 0.0
     tie_weights: bool = False
-    init_scale: float = 0.1
+    init_scale: float = 0.1  # lm: every weight ~ U(-s, s); classify keeps PyTorch's initialisation
+    bidirectional: bool = False  # classify
+    pool: str = "last"  # classify: last | mean | max over each sequence's valid steps
     dtype: str = "float32"
     # optimisation
     seq_len: int = 64
@@ -80,7 +85,8 @@ class TrainConfig:
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
         self.cell = cell_kind(self.cell).name  # ValueError naming the registered kinds
-        choices = {"dtype": ("float32", "float64"),
+        choices = {"task": ("lm", "classify"), "tokens": ("word", "char"), "pool": ("last", "mean", "max"),
+                   "dtype": ("float32", "float64"),
                    "optimizer": ("sgd", "adam", "adamw", "rmsprop", "adagrad"),
                    "clip_mode": ("norm", "value"), "schedule": ("constant", "step", "plateau", "cosine"),
                    "loss_scale": ("mean", "sum_time")}
@@ -88,7 +94,16 @@ class TrainConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name.replace('_', ' ')} {getattr(self, name)!r}; expected one of "
                                  f"{', '.join(allowed)}")
-        ignored = [(self.warmup != 0 and self.schedule != "cosine", "--warmup", "--schedule cosine"),
+        if not (isinstance(self.min_count, int) and self.min_count >= 1):
+            raise ValueError(f"min-count must be a positive integer, got {self.min_count!r}")
+        lm = self.task == "lm"
+        ignored = [(lm and self.bidirectional, "--bidirectional", "--task classify"),
+                   (lm and self.pool != "last", "--pool", "--task classify"),
+                   (lm and (self.tokens != "word" or self.min_count != 1), "--tokens and --min-count",
+                    "--task classify"),
+                   (not lm and self.tie_weights, "--tie-weights", "--task lm"),
+                   (not lm and self.loss_scale != "mean", "--loss-scale", "--task lm"),
+                   (self.warmup != 0 and self.schedule != "cosine", "--warmup", "--schedule cosine"),
                    (self.lr_decay != 1.0 and self.schedule != "step", "--lr-decay", "--schedule step"),
                    (self.decay_after != 0 and self.schedule != "step", "--decay-after", "--schedule step"),
                    (self.momentum != 0 and self.optimizer not in ("sgd", "rmsprop"), "--momentum",
@@ -96,8 +111,8 @@ class TrainConfig:
                    (self.alpha != 0.99 and self.optimizer != "rmsprop", "--alpha", "--optimizer rmsprop")]
         for wrong, flag, needs in ignored:
             if wrong:
-                raise ValueError(f"{flag} applies to {needs} only (here --schedule {self.schedule}, --optimizer "
-                                 f"{self.optimizer}); drop it or change those")
+                raise ValueError(f"{flag} applies to {needs} only (here --task {self.task}, --schedule "
+                                 f"{self.schedule}, --optimizer {self.optimizer}); drop it or change those")
         if self.schedule == "cosine" and self.max_steps is None and self.epochs is None and self.time_budget:
             raise ValueError("--schedule cosine needs the run's length in steps: give --epochs or --max-steps "
                              "with --time-budget")

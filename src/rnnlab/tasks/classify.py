@@ -1,0 +1,198 @@
+"""Sequence classification: one label per sequence, text (token ids) or multichannel series (features).
+
+Data (``--data``):
+    sentiment          the named snippets set (data/labelled_text.py), split 80/10/10 by class and seed
+    japanese-vowels    the UEA set's TRAIN and TEST files; valid is 10% of TRAIN, by class and seed
+    FILE.tsv|.csv[.gz] a table with text and label columns, split 80/10/10 by class and seed
+    FILE.ts[.gz]       a .ts file; with a sibling whose name has TEST for TRAIN, that is the test split
+    FOLDER             train, valid and test tables (train.tsv or train.csv, ...)
+Text becomes word or character tokens (``--tokens``) with a vocabulary of the training split's tokens
+seen at least ``--min-count`` times and ``<unk>``; series channels are standardised with the training
+split's statistics. Each epoch visits the training examples in an order drawn from (seed, epoch).
+
+Files in the run folder: ``labels.json`` (the classes, the input kind, the series statistics) and, for
+text, ``vocab.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..data import Vocab, resolve_data_dir
+from ..data.labelled_text import LabelledText, load_sentiment, read_table, stratified_split, text_tokens
+from ..data.ts_format import SeriesSet, Standardizer, read_ts
+from ..evaluate import nll
+from ..models import SequenceClassifier
+from ..nn import SoftmaxCrossEntropy, no_grad
+from ..train.config import TrainConfig
+from .base import Task
+
+__all__ = ["ClassificationTask", "NAMED_SETS", "scores"]
+
+NAMED_SETS = ("sentiment", "japanese-vowels")
+SPLITS = ("train", "valid", "test")
+
+
+def _series_file(path: Path, split: str) -> Path | None:
+    name = path.name.replace("TRAIN", split.upper())
+    return path.with_name(name) if (path.with_name(name)).is_file() else None
+
+
+def _load(cfg: TrainConfig) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
+    """("text" | "series", {split: examples})."""
+    root = resolve_data_dir(cfg.data_dir)
+    name, path = cfg.data, Path(cfg.data).expanduser()
+    if name == "sentiment":
+        return "text", _split(load_sentiment(root), cfg.seed)
+    if name == "japanese-vowels" or path.name.split(".")[-2:-1] == ["ts"] or path.suffix == ".ts":
+        if name == "japanese-vowels":
+            folder = root / "uea"
+            path = next((folder / f"JapaneseVowels_TRAIN.ts{e}" for e in (".gz", "")
+                         if (folder / f"JapaneseVowels_TRAIN.ts{e}").is_file()), folder / "JapaneseVowels_TRAIN.ts.gz")
+            if not path.is_file():
+                raise FileNotFoundError(f"japanese-vowels needs {folder}/JapaneseVowels_{{TRAIN,TEST}}.ts[.gz]; fetch "
+                                        f"them with `rnnlab data download japanese-vowels` or pass --data-dir")
+        train = read_ts(path)
+        test_path = _series_file(path, "test") if "TRAIN" in path.name else None
+        if test_path is None:
+            return "series", _split(train, cfg.seed)
+        parts = _split(train, cfg.seed, (0.9, 0.1))
+        return "series", parts | {"test": read_ts(test_path)}
+    if path.is_dir():
+        found = {s: next((path / f"{s}{e}" for e in (".tsv", ".csv", ".tsv.gz", ".csv.gz") if (path / f"{s}{e}").is_file()),
+                         None) for s in SPLITS}
+        if found["train"] is None or found["valid"] is None:
+            raise FileNotFoundError(f"folder {path} must hold train and valid tables (train.tsv or train.csv, ...)")
+        return "text", {s: read_table(p) for s, p in found.items() if p is not None}
+    if path.is_file():
+        return "text", _split(read_table(path), cfg.seed)
+    raise FileNotFoundError(f"no such dataset, file or folder: {name} (--task classify takes "
+                            f"{' | '.join(NAMED_SETS)}, a .tsv/.csv table, a .ts file or a folder of tables)")
+
+
+def _split(data, seed: int, fractions=(0.8, 0.1, 0.1)) -> dict:
+    parts = stratified_split(data.labels, seed, fractions)
+    out = {}
+    for split, idx in zip(SPLITS, parts):
+        if isinstance(data, SeriesSet):
+            out[split] = SeriesSet(data.name, [data.series[i] for i in idx], [data.labels[i] for i in idx], data.classes)
+        else:
+            out[split] = LabelledText(data.name, [data.texts[i] for i in idx], [data.labels[i] for i in idx])
+    return out
+
+
+def scores(y: np.ndarray, predicted: np.ndarray, classes: int) -> dict[str, float]:
+    """accuracy, and macro-F1: the mean over classes of 2 TP / (2 TP + FP + FN) (0 for a class never
+    predicted nor present)."""
+    f1 = []
+    for c in range(classes):
+        tp = np.sum((predicted == c) & (y == c))
+        wrong = np.sum((predicted == c) != (y == c))
+        f1.append(2 * tp / (2 * tp + wrong) if tp + wrong else 0.0)
+    return {"accuracy": float(np.mean(predicted == y)), "macro_f1": float(np.mean(f1))}
+
+
+class ClassificationTask(Task):
+    """``cfg`` a TrainConfig with task "classify"; on ``resume`` the labels and vocabulary are the run
+    folder's ``out``."""
+
+    unit = "examples"
+
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
+        self.cfg = cfg
+        self.kind, data = _load(cfg)
+        train = data["train"]
+        saved = json.loads((Path(out) / "labels.json").read_text()) if resume else None
+        self.classes = saved["classes"] if saved else list(getattr(train, "classes", None) or sorted(set(train.labels)))
+        if len(self.classes) < 2:
+            raise ValueError(f"{cfg.data}: the training split has one class ({self.classes[0]!r}); a classifier "
+                             f"needs two or more")
+        index = {c: i for i, c in enumerate(self.classes)}
+        if self.kind == "text":
+            tokens = {s: [text_tokens(t, cfg.tokens) for t in d.texts] for s, d in data.items()}
+            self.vocab = Vocab.load(Path(out) / "vocab.json") if resume else Vocab.build(
+                (t for seq in tokens["train"] for t in seq), "char" if cfg.tokens == "char" else "word",
+                min_count=cfg.min_count, unk=True)
+            self.inputs = {s: [self.vocab.encode(seq) for seq in tokens[s]] for s in data}
+        else:
+            self.vocab = None
+            self.scale = Standardizer(train.series)
+            if saved:
+                self.scale.mean, self.scale.std = np.array(saved["mean"]), np.array(saved["std"])
+            self.inputs = {s: [x.astype(cfg.dtype) for x in self.scale(d.series)] for s, d in data.items()}
+        unknown = {lab for d in data.values() for lab in d.labels} - set(index)
+        if unknown:
+            raise ValueError(f"{cfg.data}: labels {sorted(unknown)} are not among the training split's classes")
+        self.labels = {s: np.array([index[lab] for lab in d.labels]) for s, d in data.items()}
+        self.model = SequenceClassifier(
+            len(self.classes), vocab_size=len(self.vocab) if self.vocab else None,
+            input_size=None if self.vocab else train.channels, cell=cfg.cell, hidden_size=cfg.hidden,
+            num_layers=cfg.layers, embed_size=cfg.embed, bidirectional=cfg.bidirectional, pool=cfg.pool,
+            dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed)
+        self.loss_fn = SoftmaxCrossEntropy()
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return -(-len(self.labels["train"]) // self.cfg.batch_size)
+
+    def _pad(self, split: str, idx: np.ndarray):
+        """(x (T, N) ids or (T, N, D) features, zero past each length; lengths (N,); labels (N,))."""
+        seqs = [self.inputs[split][i] for i in idx]
+        lengths = np.array([len(s) for s in seqs])
+        shape = (lengths.max(), len(seqs)) + seqs[0].shape[1:]
+        x = np.zeros(shape, np.int64 if self.vocab else np.dtype(self.cfg.dtype))
+        for n, s in enumerate(seqs):
+            x[: len(s), n] = s
+        return x, lengths, self.labels[split][idx]
+
+    def batch(self, epoch: int, index: int):
+        order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.labels["train"]))
+        B = self.cfg.batch_size
+        return self._pad("train", order[index * B:(index + 1) * B])
+
+    def forward_backward(self, batch) -> tuple[float, int]:
+        x, lengths, y = batch
+        loss = self.loss_fn(self.model(x, lengths), y)
+        self.model.backward(self.loss_fn.backward())
+        return loss, len(y)
+
+    def predict(self, split: str) -> np.ndarray:
+        """Logits (n, C) of every example of ``split``, in eval mode."""
+        was_training = self.model.training
+        self.model.eval()
+        out = []
+        try:
+            with no_grad():
+                n = len(self.labels[split])
+                for start in range(0, n, 256):
+                    x, lengths, _ = self._pad(split, np.arange(start, min(start + 256, n)))
+                    out.append(self.model(x, lengths))
+        finally:
+            self.model.train(was_training)
+        return np.concatenate(out)
+
+    def evaluate(self, split: str = "valid") -> dict[str, float]:
+        if split not in self.labels:
+            raise FileNotFoundError(f"{self.cfg.data} has no {split} split")
+        logits, y = self.predict(split), self.labels[split]
+        return {"loss": float(nll(logits, y).mean())} | scores(y, logits.argmax(1), len(self.classes)) | {
+            "examples": len(y)}
+
+    def describe(self, measures: dict[str, float]) -> str:
+        return f"loss {measures['loss']:.4f}  accuracy {measures['accuracy']:.4f}  macro-F1 {measures['macro_f1']:.4f}"
+
+    def about(self) -> str:
+        n = len(self.labels["train"])
+        what = f"{len(self.vocab)} {self.vocab.kind}s" if self.vocab else f"{self.model.rnn.input_size} channels"
+        return f"{n:,} training examples, {len(self.classes)} classes, {what}"
+
+    def save_files(self, out: Path) -> None:
+        info = {"classes": self.classes, "input": self.kind, "tokens": self.cfg.tokens}
+        if self.vocab is not None:
+            self.vocab.save(Path(out) / "vocab.json")
+        else:
+            info |= {"mean": self.scale.mean.tolist(), "std": self.scale.std.tolist()}
+        (Path(out) / "labels.json").write_text(json.dumps(info, indent=1) + "\n")

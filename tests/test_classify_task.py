@@ -1,0 +1,101 @@
+"""Sequence classification from the command line: text from a table and multichannel series from a
+.ts file train, evaluate (JSON keys, confusion matrix) and resume exactly like language models; bad
+input is one line, exit 1 or 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from rnnlab.cli import main
+
+SMALL = ["--task", "classify", "--hidden", "16", "--layers", "1", "--batch-size", "8", "--lr", "0.02",
+         "--log-every", "10", "--checkpoint-every", "10"]
+
+
+def _table(path, rng, n=240):
+    """Label "pos" when 'good' outnumbers 'bad' in the text: learnable only by reading the words."""
+    rows = ["id\ttext\tlabel"]
+    for i in range(n):
+        words = rng.choice(["good", "bad", "film", "the", "plot", "and"], size=rng.integers(3, 12))
+        label = "pos" if (words == "good").sum() > (words == "bad").sum() else "neg"
+        rows.append(f"{i}\t{' '.join(words).capitalize()}.\t{label}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _ts(path, rng, n=120, channels=3, header_channels=None):
+    """Class b when channel 1 rises, a when it falls, in noise."""
+    lines = [f"@problemName Toy", f"@dimensions {header_channels or channels}", "@equalLength false",
+             "@classLabel true a b", "@data"]
+    for _ in range(n):
+        T, label = rng.integers(5, 15), rng.choice(["a", "b"])
+        x = rng.normal(size=(channels, T))
+        x[1] += np.linspace(-1, 1, T) * (1 if label == "b" else -1) * 2
+        lines.append(":".join(",".join(f"{v:.4f}" for v in ch) for ch in x) + f":{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _eval(run, capsys, *extra):
+    capsys.readouterr()
+    assert main(["eval", str(run), *extra]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", ["text", "series"])
+def test_a_classifier_trains_evaluates_and_resumes_exactly(tmp_path, capsys, kind):
+    rng = np.random.default_rng(0)
+    data = _table(tmp_path / "t.tsv", rng) if kind == "text" else _ts(tmp_path / "s.ts", rng)
+    flags = ["--data", str(data), *SMALL, "--pool", "mean" if kind == "text" else "last", "--bidirectional"]
+    ref, run = tmp_path / "ref", tmp_path / "run"
+    assert main(["train", *flags, "--max-steps", "60", "--out", str(ref)]) == 0
+    assert main(["train", *flags, "--max-steps", "30", "--out", str(run)]) == 0
+    assert main(["train", "--resume", str(run), "--max-steps", "60"]) == 0
+    for name in ("checkpoint.safetensors",):
+        a, b = load_file(str(ref / name)), load_file(str(run / name))
+        assert all(np.array_equal(a[k], b[k]) for k in a)
+    rows = [{k: v for k, v in json.loads(line).items() if k != "examples_per_s"}
+            for line in (ref / "metrics.jsonl").read_text().splitlines()]
+    resumed = [{k: v for k, v in json.loads(line).items() if k != "examples_per_s"}
+               for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r for r in resumed if "resumed_with" not in r] == rows
+    result = json.loads(_eval(ref, capsys, "--split", "test", "--json"))
+    assert set(result) == {"loss", "accuracy", "macro_f1", "n"}
+    assert result["n"] == (24 if kind == "text" else 12)  # the test part of the 80/10/10 split
+    assert result["accuracy"] >= 0.8, result
+    table = _eval(ref, capsys, "--split", "test")
+    assert "confusion (rows: true, columns: predicted)" in table
+    saved = json.loads((ref / "labels.json").read_text())
+    assert saved["classes"] == (["neg", "pos"] if kind == "text" else ["a", "b"])
+    assert (ref / "vocab.json").exists() == (kind == "text") and ("mean" in saved) == (kind == "series")
+
+
+def test_bad_classification_input_is_one_line_and_writes_nothing(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    (tmp_path / "nolabel.csv").write_text("text,stars\nhi,3\n")
+    (tmp_path / "oneclass.csv").write_text("text,label\n" + "".join(f"t{i},x\n" for i in range(30)))
+    (tmp_path / "empty.csv").write_text("text,label\nfine,a\n   ,b\n")
+    _ts(tmp_path / "bad.ts", rng, n=10, channels=3, header_channels=4)
+    _table(tmp_path / "ok.tsv", rng)
+    assert main(["train", "--data", str(tmp_path / "ok.tsv"), *SMALL, "--max-steps", "2", "--out",
+                 str(tmp_path / "run")]) == 0
+    cases = [
+        (["train", "--data", str(tmp_path / "nolabel.csv"), *SMALL], 1, "has no 'label' column (its header: text, stars)"),
+        (["train", "--data", str(tmp_path / "oneclass.csv"), *SMALL], 1, "the training split has one class ('x')"),
+        (["train", "--data", str(tmp_path / "empty.csv"), *SMALL], 1, "empty.csv:3 has an empty text"),
+        (["train", "--data", str(tmp_path / "bad.ts"), *SMALL], 1, "@dimensions says 4 channels, the cases have 3"),
+        (["train", "--data", str(tmp_path / "ok.tsv"), *SMALL, "--tie-weights"], 2,
+         "--tie-weights applies to --task lm only"),
+        (["sample", str(tmp_path / "run")], 1, "is a classify run; this needs a language-model run"),
+    ]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for argv, code, message in cases:
+        capsys.readouterr()
+        assert main(argv + (["--out", str(tmp_path / "new")] if argv[0] == "train" else [])) == code, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
