@@ -29,7 +29,7 @@ def _table(path, rng, n=240):
 
 def _ts(path, rng, n=120, channels=3, header_channels=None):
     """Class b when channel 1 rises, a when it falls, in noise."""
-    lines = [f"@problemName Toy", f"@dimensions {header_channels or channels}", "@equalLength false",
+    lines = ["@problemName Toy", f"@dimensions {header_channels or channels}", "@equalLength false",
              "@classLabel true a b", "@data"]
     for _ in range(n):
         T, label = rng.integers(5, 15), rng.choice(["a", "b"])
