@@ -99,3 +99,23 @@ def test_bad_classification_input_is_one_line_and_writes_nothing(tmp_path, capsy
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_predict_labels_new_texts_without_the_training_data(tmp_path, capsys):
+    data = _table(tmp_path / "t.tsv", np.random.default_rng(0), n=400)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(data), *SMALL, "--pool", "mean", "--max-steps", "150", "--out", str(run)]) == 0
+    data.unlink()  # predict reads the run folder only
+    capsys.readouterr()
+    assert main(["predict", str(run), "Good good good film.", "Bad, bad plot and bad film."]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [(label, text) for label, _, text in lines] == [("pos", "Good good good film."),
+                                                           ("neg", "Bad, bad plot and bad film.")]
+    assert all(0.5 < float(p) <= 1 for _, p, _ in lines)
+    table = tmp_path / "new.csv"
+    table.write_text("text\ngood good\nbad bad bad\n")
+    assert main(["predict", str(run), "--data", str(table)]) == 0
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == ["pos", "neg"]
+    assert main(["predict", str(run), "..."]) == 0  # punctuation is a token
+    assert main(["predict", str(run)]) == 2
+    assert "give texts to classify, or --data FILE" in capsys.readouterr().err

@@ -193,6 +193,42 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    import json
+    from pathlib import Path
+
+    from .data.labelled_text import read_table
+    from .data.ts_format import read_ts
+    from .tasks.classify import Predictor
+    from .train import TrainConfig, load_checkpoint
+
+    run = Path(args.run)
+    if not (run / "config.json").is_file():
+        raise FileNotFoundError(f"{run} is not a run folder (no config.json)")
+    cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
+    if cfg.task != "classify":
+        raise ValueError(f"{run} is a {cfg.task} run; predict needs a classifier run (--task classify)")
+    best = run / "best.safetensors"
+    arrays, _ = load_checkpoint(best if args.weights == "best" and best.is_file() else run / "checkpoint.safetensors")
+    predictor = Predictor(run, cfg, {k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+    if bool(args.text) == bool(args.data):
+        raise UsageError("give texts to classify, or --data FILE (a table with a text column, or a .ts file)")
+    if args.data:
+        path = Path(args.data)
+        if predictor.kind == "series":
+            inputs = read_ts(path).series
+            shown = [f"case {i}" for i in range(1, len(inputs) + 1)]
+        else:
+            inputs = shown = read_table(path, need_label=False).texts
+    elif predictor.kind == "series":
+        raise UsageError(f"{run} classifies series: give them with --data FILE.ts")
+    else:
+        inputs = shown = args.text
+    for (label, p), what in zip(predictor(inputs), shown):
+        print(f"{label}\t{p:.3f}\t{what}")
+    return 0
+
+
 def cmd_plot(args) -> int:
     from pathlib import Path
 
@@ -225,7 +261,8 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "plot": cmd_plot, "data": cmd_data,
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "predict": cmd_predict, "plot": cmd_plot,
+            "data": cmd_data,
             "gradcheck": cmd_gradcheck, "info": cmd_info}
 
 
@@ -251,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"rnnlab {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (| head): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, OSError, ImportError) as e:
         if args.debug:
             raise

@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, help="the same seed gives the same text (default: a new one each time)")
     _weights_flag(s)
 
+    pr = command("predict", "label new texts or series with a trained classifier, one line each: label, "
+                            "probability, input")
+    pr.add_argument("run", help="run folder of a classifier")
+    pr.add_argument("text", nargs="*", help="texts to classify (a text classifier)")
+    pr.add_argument("--data", help="a table with a text column, or a .ts file of series, instead")
+    _weights_flag(pr)
+
     pl = command("plot", "PNG of train and valid loss and the learning rate over steps")
     pl.add_argument("run", help="run folder")
     pl.add_argument("--out", help="PNG path (default: RUN/plot.png)")

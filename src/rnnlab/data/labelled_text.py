@@ -43,8 +43,9 @@ def _decode(path: Path) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def read_table(path: str | Path) -> LabelledText:
-    """The ``text`` and ``label`` columns of a TSV or CSV file with a header row."""
+def read_table(path: str | Path, need_label: bool = True) -> LabelledText:
+    """The ``text`` and ``label`` columns of a TSV or CSV file with a header row (without ``need_label``
+    the label column may be absent: labels are then empty)."""
     path = Path(path)
     stem = path.name[:-3] if path.name.endswith(".gz") else path.name
     delimiter = "\t" if stem.endswith(".tsv") else ","
@@ -53,21 +54,21 @@ def read_table(path: str | Path) -> LabelledText:
     if header is None:
         raise ValueError(f"{path} is empty; expected a header row naming a text and a label column")
     names = [h.strip().lower() for h in header]
-    missing = [c for c in ("text", "label") if c not in names]
+    missing = [c for c in ("text", "label") if c not in names and (need_label or c == "text")]
     if missing:
         raise ValueError(f"{path} has no {' and no '.join(repr(c) for c in missing)} column (its header: "
-                         f"{', '.join(header)}); expected columns named text and label")
-    t, y = names.index("text"), names.index("label")
+                         f"{', '.join(header)}); expected columns named text{' and label' if need_label else ''}")
+    t, y = names.index("text"), names.index("label") if "label" in names else None
     texts, labels = [], []
     for number, row in enumerate(rows, 2):
         if not row:
             continue
-        if len(row) <= max(t, y):
+        if len(row) <= max(t, y or 0):
             raise ValueError(f"{path}:{number} has {len(row)} fields; the header has {len(header)}")
         if not row[t].strip():
             raise ValueError(f"{path}:{number} has an empty text")
         texts.append(row[t])
-        labels.append(row[y].strip())
+        labels.append(row[y].strip() if y is not None else "")
     if not texts:
         raise ValueError(f"{path} has a header but no rows")
     return LabelledText(path.name, texts, labels)

@@ -30,7 +30,7 @@ from ..nn import SoftmaxCrossEntropy, no_grad
 from ..train.config import TrainConfig
 from .base import Task
 
-__all__ = ["ClassificationTask", "NAMED_SETS", "scores"]
+__all__ = ["ClassificationTask", "Predictor", "build_classifier", "NAMED_SETS", "scores"]
 
 NAMED_SETS = ("sentiment", "japanese-vowels")
 SPLITS = ("train", "valid", "test")
@@ -84,6 +84,53 @@ def _split(data, seed: int, fractions=(0.8, 0.1, 0.1)) -> dict:
     return out
 
 
+def build_classifier(cfg: TrainConfig, classes: int, vocab: Vocab | None, channels: int | None) -> SequenceClassifier:
+    """The run's model: token ids in when there is a vocabulary, else ``channels`` features."""
+    return SequenceClassifier(classes, vocab_size=len(vocab) if vocab else None, input_size=channels, cell=cfg.cell,
+                              hidden_size=cfg.hidden, num_layers=cfg.layers, embed_size=cfg.embed,
+                              bidirectional=cfg.bidirectional, pool=cfg.pool, dropout=cfg.dropout,
+                              dtype=np.dtype(cfg.dtype), seed=cfg.seed)
+
+
+class Predictor:
+    """A trained classifier read back from its run folder, without its training data: labels and
+    probabilities for new texts or series."""
+
+    def __init__(self, run: Path, cfg: TrainConfig, weights: dict[str, np.ndarray]) -> None:
+        info = json.loads((Path(run) / "labels.json").read_text())
+        self.cfg, self.classes, self.kind = cfg, info["classes"], info["input"]
+        self.vocab = Vocab.load(Path(run) / "vocab.json") if self.kind == "text" else None
+        self.mean, self.std = (np.array(info["mean"]), np.array(info["std"])) if self.kind == "series" else (None, None)
+        self.model = build_classifier(cfg, len(self.classes), self.vocab, None if self.vocab else len(self.mean))
+        self.model.load_state_dict(weights)
+        self.model.eval()
+
+    def __call__(self, inputs: list) -> list[tuple[str, float]]:
+        """(label, its probability) for each text (a string) or series ((T, D) array)."""
+        if self.vocab is not None:
+            seqs = []
+            for i, text in enumerate(inputs, 1):
+                tokens = text_tokens(text, self.cfg.tokens)
+                if not tokens:
+                    raise ValueError(f"input {i} has no {self.cfg.tokens}s to classify")
+                seqs.append(self.vocab.encode(tokens))
+        else:
+            seqs = [((np.asarray(x) - self.mean) / self.std).astype(self.cfg.dtype) for x in inputs]
+        out = []
+        for start in range(0, len(seqs), 256):
+            chunk = seqs[start:start + 256]
+            lengths = np.array([len(s) for s in chunk])
+            x = np.zeros((lengths.max(), len(chunk)) + chunk[0].shape[1:], np.int64 if self.vocab else self.cfg.dtype)
+            for n, s in enumerate(chunk):
+                x[: len(s), n] = s
+            with no_grad():
+                z = self.model(x, lengths).astype(np.float64)
+            p = np.exp(z - z.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            out += [(self.classes[k], float(p[i, k])) for i, k in enumerate(p.argmax(1))]
+        return out
+
+
 def scores(y: np.ndarray, predicted: np.ndarray, classes: int) -> dict[str, float]:
     """accuracy, and macro-F1: the mean over classes of 2 TP / (2 TP + FP + FN) (0 for a class never
     predicted nor present)."""
@@ -127,11 +174,7 @@ class ClassificationTask(Task):
         if unknown:
             raise ValueError(f"{cfg.data}: labels {sorted(unknown)} are not among the training split's classes")
         self.labels = {s: np.array([index[lab] for lab in d.labels]) for s, d in data.items()}
-        self.model = SequenceClassifier(
-            len(self.classes), vocab_size=len(self.vocab) if self.vocab else None,
-            input_size=None if self.vocab else train.channels, cell=cfg.cell, hidden_size=cfg.hidden,
-            num_layers=cfg.layers, embed_size=cfg.embed, bidirectional=cfg.bidirectional, pool=cfg.pool,
-            dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed)
+        self.model = build_classifier(cfg, len(self.classes), self.vocab, None if self.vocab else train.channels)
         self.loss_fn = SoftmaxCrossEntropy()
 
     @property
