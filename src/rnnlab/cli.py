@@ -128,8 +128,10 @@ def cmd_train(args) -> int:
                + ("" if at == summary["step"] else f" at step {at}"))
     else:
         val = "no validation"
-    if math.isfinite(best) and best != last:
+    if math.isfinite(best) and best != last and cfg.task == "lm":
         val += f", best {best:.4f}"
+    elif math.isfinite(best) and cfg.task == "classify":
+        val += f", best accuracy {1 - best:.4f}"
     print(f"stopped ({summary['reason']}) after {summary['step']} steps in {summary['seconds']:.0f} s; {val}; "
           f"run saved in {out}", file=sys.stderr)
     if summary["reason"] == "interrupted":

@@ -13,6 +13,7 @@ and the files it keeps in the run folder besides the trainer's:
     end_epoch()                an epoch ended (a language model drops its carried state)
     carried() / carry(arrays)  arrays carried between batches, saved in checkpoints, and put back
     evaluate(split)            {"loss": ..., other measures...} over a whole split, in eval mode
+    criterion(measures)        what best.safetensors minimises (the loss, unless the task says)
     describe(measures)         one log line's worth of them
     about()                    a few words on the data for the run's first line
     save_files(out)            what the task keeps in a new run folder (a vocabulary, labels...)
@@ -55,6 +56,10 @@ class Task(ABC):
 
     @abstractmethod
     def evaluate(self, split: str = "valid") -> dict[str, float]: ...
+
+    def criterion(self, measures: dict[str, float]) -> float:
+        """What picks the best weights (lower is better): the validation loss, unless a task says."""
+        return measures["loss"]
 
     def describe(self, measures: dict[str, float]) -> str:
         return "  ".join(f"{k} {v:.4f}" for k, v in measures.items())

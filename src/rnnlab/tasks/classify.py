@@ -224,6 +224,10 @@ class ClassificationTask(Task):
         return {"loss": float(nll(logits, y).mean())} | scores(y, logits.argmax(1), len(self.classes)) | {
             "examples": len(y)}
 
+    def criterion(self, measures: dict[str, float]) -> float:
+        """The validation error rate, ties broken by the loss: the best weights are the most accurate."""
+        return 1.0 - measures["accuracy"] + 1e-6 * min(measures["loss"], 100.0)
+
     def describe(self, measures: dict[str, float]) -> str:
         return f"loss {measures['loss']:.4f}  accuracy {measures['accuracy']:.4f}  macro-F1 {measures['macro_f1']:.4f}"
 

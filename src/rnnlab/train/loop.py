@@ -173,12 +173,12 @@ class Trainer:
         """The task's validation measures now; the weights go to best.safetensors when the loss is the
         best so far."""
         measures = self.task.evaluate("valid")
-        loss = measures["loss"]
-        if loss < self.best_valid:
-            self.best_valid = loss
+        criterion = self.task.criterion(measures)
+        if criterion < self.best_valid:
+            self.best_valid = criterion
             save_checkpoint(self.out / "best.safetensors",
                             {f"model.{k}": p for k, p, _ in self.model.named_parameters()},
-                            {"step": self.step, "valid_loss": loss})
+                            {"step": self.step, "valid_loss": measures["loss"]})
         return measures
 
     def run(self) -> dict:
