@@ -196,18 +196,16 @@ def cmd_sample(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    import json
     from pathlib import Path
 
     from .data.labelled_text import read_table
     from .data.ts_format import read_ts
     from .tasks.classify import Predictor
-    from .train import TrainConfig, load_checkpoint
+    from .train import load_checkpoint
+    from .train.config import read_run_config
 
     run = Path(args.run)
-    if not (run / "config.json").is_file():
-        raise FileNotFoundError(f"{run} is not a run folder (no config.json)")
-    cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
+    cfg = read_run_config(run)
     if cfg.task != "classify":
         raise ValueError(f"{run} is a {cfg.task} run; predict needs a classifier run (--task classify)")
     best = run / "best.safetensors"

@@ -4,10 +4,10 @@ is a Trainer for the run's task (``cfg.task``)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
-from ..train import Trainer, TrainConfig, load_checkpoint
+from ..train import Trainer, load_checkpoint
+from ..train.config import read_run_config
 from .base import Task
 from .classify import ClassificationTask
 from .lm import LanguageModelTask, build_model, load_run
@@ -28,12 +28,7 @@ def load_task(run: str | Path, which: str = "best", data_dir: str | None = None)
     weights: "best" (best.safetensors, if any) or "last" (the latest checkpoint). ``data_dir`` overrides
     where the run's named data lives."""
     run = Path(run)
-    if not (run / "config.json").is_file():
-        raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
-    try:
-        cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
-    except (json.JSONDecodeError, TypeError) as e:
-        raise ValueError(f"{run / 'config.json'} is not a valid run config: {e}") from e
+    cfg = read_run_config(run)
     if data_dir:
         cfg = dataclasses.replace(cfg, data_dir=data_dir)
     task = TASKS[cfg.task](cfg, run, resume=True)

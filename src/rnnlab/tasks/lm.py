@@ -6,7 +6,6 @@ Files in the run folder: ``vocab.json``. ``load_run`` reads a run back for eval 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ from ..evaluate import evaluate, summarise
 from ..models import LanguageModel
 from ..nn import SoftmaxCrossEntropy
 from ..train.checkpoint import load_checkpoint
-from ..train.config import TrainConfig
+from ..train.config import TrainConfig, read_run_config
 from .base import Task
 
 __all__ = ["LanguageModelTask", "build_model", "load_run"]
@@ -90,12 +89,7 @@ def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, Langua
     """Config, vocabulary and model of a run folder; ``which`` = "best" (the best validation loss's
     weights, if any were saved) or "last" (the latest checkpoint's)."""
     run = Path(run)
-    if not (run / "config.json").is_file():
-        raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
-    try:
-        cfg = TrainConfig(**json.loads((run / "config.json").read_text())).validate()
-    except (json.JSONDecodeError, TypeError) as e:
-        raise ValueError(f"{run / 'config.json'} is not a valid run config: {e}") from e
+    cfg = read_run_config(run)
     if cfg.task != "lm":
         raise ValueError(f"{run} is a {cfg.task} run; this needs a language-model run (--task lm)")
     vocab = Vocab.load(run / "vocab.json")

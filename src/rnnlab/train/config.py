@@ -4,6 +4,7 @@ and saved with every run as ``config.json``.
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from dataclasses import asdict, dataclass, fields
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from ..nn import cell_kind
 
-__all__ = ["TrainConfig", "PRESETS", "resolve_config", "load_toml"]
+__all__ = ["TrainConfig", "PRESETS", "resolve_config", "load_toml", "read_run_config"]
 
 
 @dataclass
@@ -177,6 +178,17 @@ def load_toml(path: str | Path) -> dict:
     if unknown:
         raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)}; known keys are {', '.join(sorted(FIELDS))}")
     return d
+
+
+def read_run_config(run: str | Path) -> TrainConfig:
+    """The config.json of a run folder, checked; a clear error when it is not a run folder."""
+    path = Path(run) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
+    try:
+        return TrainConfig(**json.loads(path.read_text())).validate()
+    except (json.JSONDecodeError, TypeError) as e:
+        raise ValueError(f"{path} is not a valid run config: {e}") from e
 
 
 def resolve_config(preset: str | None = None, toml: str | Path | None = None, flags: dict | None = None
