@@ -119,3 +119,19 @@ def test_predict_labels_new_texts_without_the_training_data(tmp_path, capsys):
     assert main(["predict", str(run), "..."]) == 0  # punctuation is a token
     assert main(["predict", str(run)]) == 2
     assert "give texts to classify, or --data FILE" in capsys.readouterr().err
+
+
+def test_cross_validation_runs_one_fold_each_on_disjoint_test_folds(tmp_path, capsys):
+    data = _table(tmp_path / "t.tsv", np.random.default_rng(3), n=90)
+    out = tmp_path / "cv"
+    assert main(["train", "--data", str(data), *SMALL, "--folds", "3", "--max-steps", "20", "--out", str(out)]) == 0
+    summary = json.loads((out / "folds.json").read_text())
+    assert [f["fold"] for f in summary["folds"]] == [1, 2, 3] and sum(f["n"] for f in summary["folds"]) == 90
+    assert summary["accuracy"] == pytest.approx(np.mean([f["accuracy"] for f in summary["folds"]]))
+    assert "3-fold cross-validation: accuracy" in capsys.readouterr().out
+    from rnnlab.tasks import load_task
+
+    sizes = [{s: len(load_task(out / f"fold-{k}")[1].labels[s]) for s in ("train", "valid", "test")} for k in (1, 2, 3)]
+    assert all(sz["test"] == 30 and sz["train"] + sz["valid"] == 60 for sz in sizes)  # the other two folds
+    assert main(["train", "--data", "japanese-vowels", "--data-dir", str(tmp_path), *SMALL, "--folds", "3",
+                 "--out", str(tmp_path / "x")]) == 1

@@ -107,6 +107,8 @@ def cmd_train(args) -> int:
             raise UsageError(str(e)) from e
         out = Path(args.out or time.strftime("runs/run-%Y%m%d-%H%M%S"))
     keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
+    if cfg.folds and cfg.fold is None:
+        return _cross_validate(cfg, out)
     trainer = make_trainer(cfg, out, resume=bool(args.resume))
     if args.resume and trainer.finished():
         print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
@@ -145,6 +147,39 @@ def cmd_train(args) -> int:
         print(f"sample ({args.sample_length} {trainer.task.vocab.kind}s at most, temperature 0.8; more with rnnlab "
               f"sample {out}):", file=sys.stderr)
         print(text.rstrip("\n"), flush=True)
+    return 0
+
+
+def _cross_validate(cfg, out) -> int:
+    """--folds K without --fold: one run a fold into OUT/fold-1 .. OUT/fold-K (each a run folder of its
+    own, resumable alone), each measured on its test fold with its best weights; a summary line and
+    OUT/folds.json."""
+    import dataclasses
+    import json
+    import statistics
+
+    from .tasks import load_task, make_trainer
+
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for fold in range(1, cfg.folds + 1):
+        run = out / f"fold-{fold}"
+        print(f"fold {fold} of {cfg.folds} into {run}", file=sys.stderr)
+        summary = make_trainer(dataclasses.replace(cfg, fold=fold), run).run()
+        if summary["reason"] == "interrupted":
+            return 130
+        measures = load_task(run, "best")[1].evaluate("test")
+        results.append({"fold": fold, "accuracy": measures["accuracy"], "macro_f1": measures["macro_f1"],
+                        "n": measures["examples"]})
+        print(f"fold {fold}: test accuracy {measures['accuracy']:.4f}, macro-F1 {measures['macro_f1']:.4f}",
+              file=sys.stderr)
+    acc, f1 = [r["accuracy"] for r in results], [r["macro_f1"] for r in results]
+    (out / "folds.json").write_text(json.dumps({"folds": results, "accuracy": statistics.mean(acc),
+                                                "macro_f1": statistics.mean(f1)}, indent=1) + "\n")
+    print(f"{cfg.folds}-fold cross-validation: accuracy {statistics.mean(acc):.4f} +- {statistics.stdev(acc):.4f} "
+          f"(folds {min(acc):.4f} to {max(acc):.4f}), macro-F1 {statistics.mean(f1):.4f}; {out / 'folds.json'}")
     return 0
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import Vocab, resolve_data_dir
-from ..data.labelled_text import LabelledText, load_sentiment, read_table, stratified_split, text_tokens
+from ..data.labelled_text import LabelledText, load_sentiment, read_table, stratified_folds, stratified_split, text_tokens
 from ..data.ts_format import SeriesSet, Standardizer, read_ts
 from ..evaluate import nll
 from ..models import SequenceClassifier
@@ -46,7 +46,7 @@ def _load(cfg: TrainConfig) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
     root = resolve_data_dir(cfg.data_dir)
     name, path = cfg.data, Path(cfg.data).expanduser()
     if name == "sentiment":
-        return "text", _split(load_sentiment(root), cfg.seed)
+        return "text", _split(load_sentiment(root), cfg)
     if name == "japanese-vowels" or path.name.split(".")[-2:-1] == ["ts"] or path.suffix == ".ts":
         if name == "japanese-vowels":
             folder = root / "uea"
@@ -58,23 +58,36 @@ def _load(cfg: TrainConfig) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
         train = read_ts(path)
         test_path = _series_file(path, "test") if "TRAIN" in path.name else None
         if test_path is None:
-            return "series", _split(train, cfg.seed)
-        parts = _split(train, cfg.seed, (0.9, 0.1))
+            return "series", _split(train, cfg)
+        if cfg.folds:
+            raise ValueError(f"{name} has its own test split; --folds is for data without one")
+        parts = _split(train, cfg, (0.9, 0.1))
         return "series", parts | {"test": read_ts(test_path)}
     if path.is_dir():
         found = {s: next((path / f"{s}{e}" for e in (".tsv", ".csv", ".tsv.gz", ".csv.gz") if (path / f"{s}{e}").is_file()),
                          None) for s in SPLITS}
         if found["train"] is None or found["valid"] is None:
             raise FileNotFoundError(f"folder {path} must hold train and valid tables (train.tsv or train.csv, ...)")
+        if cfg.folds:
+            raise ValueError(f"{path} has its own splits; --folds is for data without them")
         return "text", {s: read_table(p) for s, p in found.items() if p is not None}
     if path.is_file():
-        return "text", _split(read_table(path), cfg.seed)
+        return "text", _split(read_table(path), cfg)
     raise FileNotFoundError(f"no such dataset, file or folder: {name} (--task classify takes "
                             f"{' | '.join(NAMED_SETS)}, a .tsv/.csv table, a .ts file or a folder of tables)")
 
 
-def _split(data, seed: int, fractions=(0.8, 0.1, 0.1)) -> dict:
-    parts = stratified_split(data.labels, seed, fractions)
+def _split(data, cfg: TrainConfig, fractions=(0.8, 0.1, 0.1)) -> dict:
+    """{split: examples}: stratified by ``fractions``; with --folds K, fold --fold is the test split and
+    the other folds are divided 8:1 into train and valid, again by class."""
+    if cfg.folds:
+        folds = stratified_folds(data.labels, cfg.folds, cfg.seed)
+        test = folds[cfg.fold - 1]
+        rest = np.sort(np.concatenate([f for i, f in enumerate(folds) if i != cfg.fold - 1]))
+        train, valid = stratified_split([data.labels[i] for i in rest], cfg.seed, (8 / 9, 1 / 9))
+        parts = (rest[train], rest[valid], test)
+    else:
+        parts = stratified_split(data.labels, cfg.seed, fractions)
     out = {}
     for split, idx in zip(SPLITS, parts):
         if isinstance(data, SeriesSet):

@@ -33,6 +33,8 @@ class TrainConfig:
     init_scale: float = 0.1  # lm: every weight ~ U(-s, s); classify keeps PyTorch's initialisation
     bidirectional: bool = False  # classify
     pool: str = "last"  # classify: last | mean | max over each sequence's valid steps
+    folds: int | None = None  # classify: K-fold cross-validation (data without its own test split)
+    fold: int | None = None  # classify: which fold is the test split (1..folds); None: all, one run each
     dtype: str = "float32"
     # optimisation
     seq_len: int = 64
@@ -97,11 +99,16 @@ class TrainConfig:
                                  f"{', '.join(allowed)}")
         if not (isinstance(self.min_count, int) and self.min_count >= 1):
             raise ValueError(f"min-count must be a positive integer, got {self.min_count!r}")
+        if self.folds is not None and not (isinstance(self.folds, int) and self.folds >= 2):
+            raise ValueError(f"folds must be an integer >= 2, got {self.folds!r}")
+        if self.fold is not None and not (self.folds and isinstance(self.fold, int) and 1 <= self.fold <= self.folds):
+            raise ValueError(f"fold must be an integer from 1 to --folds, got {self.fold!r} (folds {self.folds})")
         lm = self.task == "lm"
         ignored = [(lm and self.bidirectional, "--bidirectional", "--task classify"),
                    (lm and self.pool != "last", "--pool", "--task classify"),
                    (lm and (self.tokens != "word" or self.min_count != 1), "--tokens and --min-count",
                     "--task classify"),
+                   (lm and self.folds is not None, "--folds", "--task classify"),
                    (not lm and self.tie_weights, "--tie-weights", "--task lm"),
                    (not lm and self.loss_scale != "mean", "--loss-scale", "--task lm"),
                    (self.warmup != 0 and self.schedule != "cosine", "--warmup", "--schedule cosine"),
