@@ -80,3 +80,39 @@ def test_the_classifier_matches_pytorch(pool):
              for k, p in m.named_parameters()}
     for name, _, g in model.named_parameters():
         np.testing.assert_allclose(g, grads[name].numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_training_steps_equal_pytorch():
+    """Five Adam steps in float64 on the same batches: the weights stay equal to PyTorch's to 1e-9."""
+    torch = pytest.importorskip("torch")
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    from rnnlab.optim import Adam
+
+    model, _, _ = _case("last", "gru", True, True, seed=2)
+    rng = np.random.default_rng(7)
+    opt = Adam(model.named_parameters(), lr=0.01)
+    emb = torch.nn.Embedding(7, 4, dtype=torch.float64)
+    rnn = torch.nn.GRU(4, 5, 2, bidirectional=True, dtype=torch.float64)
+    out = torch.nn.Linear(10, C, dtype=torch.float64)
+    parts = (("embedding.", emb), ("rnn.", rnn), ("out.", out))
+    sd = model.state_dict()
+    for prefix, m in parts:
+        m.load_state_dict({k[len(prefix):]: torch.tensor(v) for k, v in sd.items() if k.startswith(prefix)})
+    topt = torch.optim.Adam([p for _, m in parts for p in m.parameters()], lr=0.01)
+    ce = SoftmaxCrossEntropy()
+    for _ in range(5):
+        x, y = rng.integers(0, 7, size=(T, N)), rng.integers(0, C, size=N)
+        lengths = rng.integers(1, T + 1, size=N)
+        model.zero_grad()
+        ce(model(x, lengths), y)
+        model.backward(ce.backward())
+        opt.step()
+        topt.zero_grad()
+        packed = pack_padded_sequence(emb(torch.tensor(x)), torch.tensor(lengths), enforce_sorted=False)
+        _, h_n = rnn(packed)
+        torch.nn.functional.cross_entropy(out(torch.cat([h_n[-2], h_n[-1]], 1)), torch.tensor(y)).backward()
+        topt.step()
+    theirs = {prefix + k: v.detach().numpy() for prefix, m in parts for k, v in m.state_dict().items()}
+    for k, v in model.state_dict().items():
+        np.testing.assert_allclose(v, theirs[k], rtol=1e-9, atol=1e-12, err_msg=k)
