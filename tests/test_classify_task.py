@@ -135,3 +135,16 @@ def test_cross_validation_runs_one_fold_each_on_disjoint_test_folds(tmp_path, ca
     assert all(sz["test"] == 30 and sz["train"] + sz["valid"] == 60 for sz in sizes)  # the other two folds
     assert main(["train", "--data", "japanese-vowels", "--data-dir", str(tmp_path), *SMALL, "--folds", "3",
                  "--out", str(tmp_path / "x")]) == 1
+
+
+def test_balanced_class_weights(tmp_path):
+    from rnnlab.tasks import make_trainer
+    from rnnlab.train import resolve_config
+
+    table = tmp_path / "t.csv"
+    table.write_text("text,label\n" + "".join(f"w{i % 7} x,{'a' if i % 4 else 'b'}\n" for i in range(200)))
+    cfg = resolve_config(flags=dict(task="classify", data=str(table), hidden=8, layers=1, max_steps=3,
+                                    class_weights="balanced"))
+    task = make_trainer(cfg, tmp_path / "run", progress=False, log=lambda m: None).task
+    counts = np.bincount(task.labels["train"])
+    np.testing.assert_allclose(task.weights * counts, [counts.sum() / 2] * 2)  # each class weighs n / 2

@@ -169,3 +169,18 @@ def test_language_model_moves_to_pytorch_and_back(cell, tie):
     assert (back.cell, back.tie_weights, back.num_layers) == (ours.cell, tie, 2)
     for k, v in ours.state_dict().items():
         np.testing.assert_array_equal(back.state_dict()[k], v)
+
+
+def test_class_weighted_cross_entropy_matches_torch():
+    """Real-valued weights per position give PyTorch's class-weighted mean: sum w nll / sum w."""
+    rng = np.random.default_rng(4)
+    z, y = rng.normal(size=(9, 4)), rng.integers(0, 4, size=9)
+    class_w = np.array([0.5, 2.0, 1.0, 3.0])
+    ce = nn.SoftmaxCrossEntropy()
+    loss = ce.forward(z, y, class_w[y])
+    dz = ce.backward()
+    zt = torch.tensor(z, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(zt, torch.tensor(y), weight=torch.tensor(class_w))
+    tl.backward()
+    assert abs(loss - tl.item()) < 1e-12
+    np.testing.assert_allclose(dz, zt.grad.numpy(), rtol=1e-10, atol=1e-14)

@@ -46,6 +46,7 @@ _TRAIN_FLAGS = [
     ("--tie-weights", "bool", "the decoder shares the embedding matrix (needs --embed = --hidden)"),
     ("--init-scale", "number", "lm: every weight and bias ~ U(-s, s)"),
     ("--bidirectional", "bool", "classify: read each sequence both ways"),
+    ("--class-weights", str, "classify: none | balanced (each class counts as much in the loss)"),
     ("--folds", "positive", "classify: K-fold cross-validation, one run a fold into OUT/fold-k", "none"),
     ("--fold", "positive", "classify: train only this fold's run (1..K)", "all"),
     ("--pool", str, "classify: last | mean | max over each sequence's steps"),

@@ -17,7 +17,8 @@ __all__ = ["SoftmaxCrossEntropy"]
 class SoftmaxCrossEntropy(Module):
 
     def forward(self, logits: np.ndarray, targets: np.ndarray, mask: np.ndarray | None = None) -> float:
-        """Mean negative log-likelihood in nats over the tokens where ``mask`` is non-zero."""
+        """Mean negative log-likelihood in nats over the tokens where ``mask`` is non-zero; a real-valued
+        ``mask`` weighs each position (sum w nll / sum w, as PyTorch's class weights do)."""
         targets = np.asarray(targets)
         if logits.ndim < 1 or logits.shape[:-1] != targets.shape:
             raise ValueError(f"logits (..., V) and targets (...) disagree: {logits.shape} vs {targets.shape}")

@@ -187,6 +187,10 @@ class ClassificationTask(Task):
         if unknown:
             raise ValueError(f"{cfg.data}: labels {sorted(unknown)} are not among the training split's classes")
         self.labels = {s: np.array([index[lab] for lab in d.labels]) for s, d in data.items()}
+        counts = np.bincount(self.labels["train"], minlength=len(self.classes))
+        # balanced: n / (C n_c), so every class weighs as much in the loss (scikit-learn's "balanced")
+        self.weights = (counts.sum() / (len(counts) * np.maximum(counts, 1)) if cfg.class_weights == "balanced"
+                        else None)
         self.model = build_classifier(cfg, len(self.classes), self.vocab, None if self.vocab else train.channels)
         self.loss_fn = SoftmaxCrossEntropy()
 
@@ -211,7 +215,8 @@ class ClassificationTask(Task):
 
     def forward_backward(self, batch) -> tuple[float, int]:
         x, lengths, y = batch
-        loss = self.loss_fn(self.model(x, lengths), y)
+        w = None if self.weights is None else self.weights[y]  # weighted mean: sum w nll / sum w
+        loss = self.loss_fn(self.model(x, lengths), y, w)
         self.model.backward(self.loss_fn.backward())
         return loss, len(y)
 

@@ -33,6 +33,7 @@ class TrainConfig:
     init_scale: float = 0.1  # lm: every weight ~ U(-s, s); classify keeps PyTorch's initialisation
     bidirectional: bool = False  # classify
     pool: str = "last"  # classify: last | mean | max over each sequence's valid steps
+    class_weights: str = "none"  # classify: none | balanced (each class weighs n / (classes * its count))
     folds: int | None = None  # classify: K-fold cross-validation (data without its own test split)
     fold: int | None = None  # classify: which fold is the test split (1..folds); None: all, one run each
     dtype: str = "float32"
@@ -88,7 +89,7 @@ class TrainConfig:
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
         self.cell = cell_kind(self.cell).name  # ValueError naming the registered kinds
-        choices = {"task": ("lm", "classify"), "tokens": ("word", "char"), "pool": ("last", "mean", "max"),
+        choices = {"task": ("lm", "classify"), "class_weights": ("none", "balanced"), "tokens": ("word", "char"), "pool": ("last", "mean", "max"),
                    "dtype": ("float32", "float64"),
                    "optimizer": ("sgd", "adam", "adamw", "rmsprop", "adagrad"),
                    "clip_mode": ("norm", "value"), "schedule": ("constant", "step", "plateau", "cosine"),
@@ -109,6 +110,7 @@ class TrainConfig:
                    (lm and (self.tokens != "word" or self.min_count != 1), "--tokens and --min-count",
                     "--task classify"),
                    (lm and self.folds is not None, "--folds", "--task classify"),
+                   (lm and self.class_weights != "none", "--class-weights", "--task classify"),
                    (not lm and self.tie_weights, "--tie-weights", "--task lm"),
                    (not lm and self.loss_scale != "mean", "--loss-scale", "--task lm"),
                    (self.warmup != 0 and self.schedule != "cosine", "--warmup", "--schedule cosine"),
