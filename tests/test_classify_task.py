@@ -83,6 +83,9 @@ def test_bad_classification_input_is_one_line_and_writes_nothing(tmp_path, capsy
     _table(tmp_path / "ok.tsv", rng)
     assert main(["train", "--data", str(tmp_path / "ok.tsv"), *SMALL, "--max-steps", "2", "--out",
                  str(tmp_path / "run")]) == 0
+    (tmp_path / "lm.txt").write_text("some text for a language model\n" * 40)
+    assert main(["train", "--data", str(tmp_path / "lm.txt"), "--hidden", "8", "--layers", "1", "--max-steps", "2",
+                 "--seq-len", "8", "--batch-size", "2", "--sample-length", "0", "--out", str(tmp_path / "lm")]) == 0
     cases = [
         (["train", "--data", str(tmp_path / "nolabel.csv"), *SMALL], 1, "has no 'label' column (its header: text, stars)"),
         (["train", "--data", str(tmp_path / "oneclass.csv"), *SMALL], 1, "the training split has one class ('x')"),
@@ -91,6 +94,7 @@ def test_bad_classification_input_is_one_line_and_writes_nothing(tmp_path, capsy
         (["train", "--data", str(tmp_path / "ok.tsv"), *SMALL, "--tie-weights"], 2,
          "--tie-weights applies to --task lm only"),
         (["sample", str(tmp_path / "run")], 1, "is a classify run; this needs a language-model run"),
+        (["predict", str(tmp_path / "lm"), "hello"], 1, "is a lm run; predict needs a classifier run"),
     ]
     before = sorted(p.name for p in tmp_path.rglob("*"))
     for argv, code, message in cases:
