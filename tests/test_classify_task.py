@@ -152,3 +152,14 @@ def test_balanced_class_weights(tmp_path):
     task = make_trainer(cfg, tmp_path / "run", progress=False, log=lambda m: None).task
     counts = np.bincount(task.labels["train"])
     np.testing.assert_allclose(task.weights * counts, [counts.sum() / 2] * 2)  # each class weighs n / 2
+
+
+def test_a_failed_classification_start_can_be_retried_in_place(tmp_path, capsys):
+    """The retry knows the task's own files (labels.json, vocab.json), not only a language model's."""
+    data = _table(tmp_path / "t.tsv", np.random.default_rng(2), n=60)
+    run = tmp_path / "run"
+    flags = ["train", "--data", str(data), *SMALL, "--max-steps", "3", "--out", str(run)]
+    assert main(flags + ["--lr", "1e30", "--clip", "0", "--optimizer", "sgd"]) == 1
+    assert (run / "labels.json").exists() and not (run / "checkpoint.safetensors").exists()
+    assert main(flags) == 0
+    assert "stopped before its first checkpoint: starting it again" in capsys.readouterr().err

@@ -70,14 +70,13 @@ def _train_flags(args) -> dict:
 
 
 def cmd_train(args) -> int:
-    import json
     import time
     from pathlib import Path
 
     from .heap import keep_heap
     from .tasks import make_trainer
     from .train import NonFiniteError, resolve_config
-    from .train.config import TrainConfig
+    from .train.config import read_run_config
 
     flags = _train_flags(args)
     if args.resume:
@@ -89,7 +88,7 @@ def cmd_train(args) -> int:
             raise UsageError(f"--resume {run}: not a run folder with a checkpoint (config.json, checkpoint.safetensors)")
         if args.preset or args.config:
             raise UsageError("--resume continues a run with its saved config; drop --preset and --config")
-        saved = TrainConfig(**json.loads((run / "config.json").read_text())).to_dict()
+        saved = read_run_config(run).to_dict()
         conflicts = [k for k in saved if k not in RESUMABLE and flags.get(k) is not None and flags[k] != saved[k]]
         if conflicts:
             raise UsageError("--resume cannot change " + ", ".join(
@@ -158,7 +157,8 @@ def _cross_validate(cfg, out) -> int:
     import json
     import statistics
 
-    from .tasks import load_task, make_trainer
+    from .tasks import make_trainer
+    from .train import load_weights
 
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
@@ -167,10 +167,11 @@ def _cross_validate(cfg, out) -> int:
     for fold in range(1, cfg.folds + 1):
         run = out / f"fold-{fold}"
         print(f"fold {fold} of {cfg.folds} into {run}", file=sys.stderr)
-        summary = make_trainer(dataclasses.replace(cfg, fold=fold), run).run()
-        if summary["reason"] == "interrupted":
+        trainer = make_trainer(dataclasses.replace(cfg, fold=fold), run)
+        if trainer.run()["reason"] == "interrupted":
             return 130
-        measures = load_task(run, "best")[1].evaluate("test")
+        trainer.model.load_state_dict(load_weights(run, "best")[0])  # the fold's task has its data already
+        measures = trainer.task.evaluate("test")
         results.append({"fold": fold, "accuracy": measures["accuracy"], "macro_f1": measures["macro_f1"],
                         "n": measures["examples"]})
         print(f"fold {fold}: test accuracy {measures['accuracy']:.4f}, macro-F1 {measures['macro_f1']:.4f}",
@@ -191,15 +192,16 @@ def cmd_eval(args) -> int:
     from .tasks import load_task
 
     cfg, task, _ = load_task(args.run, args.weights, args.data_dir)
-    measures = task.evaluate(args.split)
     if cfg.task == "classify":
+        logits = task.predict(args.split)
+        measures = task.evaluate(args.split, logits)
         result = {k: measures[k] for k in ("loss", "accuracy", "macro_f1")} | {"n": measures["examples"]}
         if args.json:
             print(json.dumps(result))
             return 0
         print(f"{args.split}: loss {result['loss']:.4f}, accuracy {result['accuracy']:.4f}, macro-F1 "
               f"{result['macro_f1']:.4f} over {result['n']:,} examples")
-        predicted, truth = task.predict(args.split).argmax(1), task.labels[args.split]
+        predicted, truth = logits.argmax(1), task.labels[args.split]
         width = max(len(c) for c in task.classes) + 2
         print("confusion (rows: true, columns: predicted)")
         print(" " * width + "".join(f"{c:>{width}}" for c in task.classes))
@@ -207,6 +209,7 @@ def cmd_eval(args) -> int:
             counts = np.bincount(predicted[truth == i], minlength=len(task.classes))
             print(f"{c:>{width}}" + "".join(f"{n:>{width}}" for n in counts))
         return 0
+    measures = task.evaluate(args.split)
     if args.json:
         print(json.dumps(measures))
     else:
@@ -236,16 +239,14 @@ def cmd_predict(args) -> int:
     from .data.labelled_text import read_table
     from .data.ts_format import read_ts
     from .tasks.classify import Predictor
-    from .train import load_checkpoint
+    from .train import load_weights
     from .train.config import read_run_config
 
     run = Path(args.run)
     cfg = read_run_config(run)
     if cfg.task != "classify":
         raise ValueError(f"{run} is a {cfg.task} run; predict needs a classifier run (--task classify)")
-    best = run / "best.safetensors"
-    arrays, _ = load_checkpoint(best if args.weights == "best" and best.is_file() else run / "checkpoint.safetensors")
-    predictor = Predictor(run, cfg, {k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+    predictor = Predictor(run, cfg, load_weights(run, args.weights)[0])
     if bool(args.text) == bool(args.data):
         raise UsageError("give texts to classify, or --data FILE (a table with a text column, or a .ts file)")
     if args.data:

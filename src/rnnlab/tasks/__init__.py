@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ..train import Trainer, load_checkpoint
+from ..train import Trainer, load_weights
 from ..train.config import read_run_config
 from .base import Task
 from .classify import ClassificationTask
@@ -32,7 +32,6 @@ def load_task(run: str | Path, which: str = "best", data_dir: str | None = None)
     if data_dir:
         cfg = dataclasses.replace(cfg, data_dir=data_dir)
     task = TASKS[cfg.task](cfg, run, resume=True)
-    best = run / "best.safetensors"
-    arrays, meta = load_checkpoint(best if which == "best" and best.is_file() else run / "checkpoint.safetensors")
-    task.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+    weights, meta = load_weights(run, which)
+    task.model.load_state_dict(weights)
     return cfg, task, meta

@@ -31,6 +31,7 @@ __all__ = ["Task"]
 
 class Task(ABC):
     unit = "tokens"  # what a training batch's count is of (the metrics' <unit>_per_s)
+    files: tuple[str, ...] = ()  # the names save_files may write in the run folder
     cfg: object
     model: object
 

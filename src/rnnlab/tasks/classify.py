@@ -25,12 +25,13 @@ from ..data import Vocab, resolve_data_dir
 from ..data.labelled_text import LabelledText, load_sentiment, read_table, stratified_folds, stratified_split, text_tokens
 from ..data.ts_format import SeriesSet, Standardizer, read_ts
 from ..evaluate import nll
+from ..functional import softmax
 from ..models import SequenceClassifier
 from ..nn import SoftmaxCrossEntropy, no_grad
 from ..train.config import TrainConfig
 from .base import Task
 
-__all__ = ["ClassificationTask", "Predictor", "build_classifier", "NAMED_SETS", "scores"]
+__all__ = ["ClassificationTask", "Predictor", "build_classifier", "pad", "NAMED_SETS", "scores"]
 
 NAMED_SETS = ("sentiment", "japanese-vowels")
 SPLITS = ("train", "valid", "test")
@@ -97,6 +98,15 @@ def _split(data, cfg: TrainConfig, fractions=(0.8, 0.1, 0.1)) -> dict:
     return out
 
 
+def pad(seqs: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(x (T, N) ids or (T, N, D) features, zero past each length; lengths (N,)), T the longest."""
+    lengths = np.array([len(s) for s in seqs])
+    x = np.zeros((lengths.max(), len(seqs)) + seqs[0].shape[1:], dtype)
+    for n, s in enumerate(seqs):
+        x[: len(s), n] = s
+    return x, lengths
+
+
 def build_classifier(cfg: TrainConfig, classes: int, vocab: Vocab | None, channels: int | None) -> SequenceClassifier:
     """The run's model: token ids in when there is a vocabulary, else ``channels`` features."""
     return SequenceClassifier(classes, vocab_size=len(vocab) if vocab else None, input_size=channels, cell=cfg.cell,
@@ -131,15 +141,9 @@ class Predictor:
             seqs = [((np.asarray(x) - self.mean) / self.std).astype(self.cfg.dtype) for x in inputs]
         out = []
         for start in range(0, len(seqs), 256):
-            chunk = seqs[start:start + 256]
-            lengths = np.array([len(s) for s in chunk])
-            x = np.zeros((lengths.max(), len(chunk)) + chunk[0].shape[1:], np.int64 if self.vocab else self.cfg.dtype)
-            for n, s in enumerate(chunk):
-                x[: len(s), n] = s
+            x, lengths = pad(seqs[start:start + 256], np.int64 if self.vocab else self.cfg.dtype)
             with no_grad():
-                z = self.model(x, lengths).astype(np.float64)
-            p = np.exp(z - z.max(1, keepdims=True))
-            p /= p.sum(1, keepdims=True)
+                p = softmax(self.model(x, lengths).astype(np.float64), axis=1)
             out += [(self.classes[k], float(p[i, k])) for i, k in enumerate(p.argmax(1))]
         return out
 
@@ -160,6 +164,7 @@ class ClassificationTask(Task):
     folder's ``out``."""
 
     unit = "examples"
+    files = ("labels.json", "vocab.json")
 
     def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
         self.cfg = cfg
@@ -199,13 +204,8 @@ class ClassificationTask(Task):
         return -(-len(self.labels["train"]) // self.cfg.batch_size)
 
     def _pad(self, split: str, idx: np.ndarray):
-        """(x (T, N) ids or (T, N, D) features, zero past each length; lengths (N,); labels (N,))."""
-        seqs = [self.inputs[split][i] for i in idx]
-        lengths = np.array([len(s) for s in seqs])
-        shape = (lengths.max(), len(seqs)) + seqs[0].shape[1:]
-        x = np.zeros(shape, np.int64 if self.vocab else np.dtype(self.cfg.dtype))
-        for n, s in enumerate(seqs):
-            x[: len(s), n] = s
+        """(x, lengths) of the examples ``idx`` of ``split`` (``pad``), and their labels (N,)."""
+        x, lengths = pad([self.inputs[split][i] for i in idx], np.int64 if self.vocab else np.dtype(self.cfg.dtype))
         return x, lengths, self.labels[split][idx]
 
     def batch(self, epoch: int, index: int):
@@ -235,10 +235,13 @@ class ClassificationTask(Task):
             self.model.train(was_training)
         return np.concatenate(out)
 
-    def evaluate(self, split: str = "valid") -> dict[str, float]:
+    def evaluate(self, split: str = "valid", logits: np.ndarray | None = None) -> dict[str, float]:
+        """Loss, accuracy, macro-F1 and the number of examples of ``split``, from ``logits`` when the
+        caller has them (``predict``)."""
         if split not in self.labels:
             raise FileNotFoundError(f"{self.cfg.data} has no {split} split")
-        logits, y = self.predict(split), self.labels[split]
+        logits = self.predict(split) if logits is None else logits
+        y = self.labels[split]
         return {"loss": float(nll(logits, y).mean())} | scores(y, logits.argmax(1), len(self.classes)) | {
             "examples": len(y)}
 

@@ -14,7 +14,7 @@ from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
 from ..evaluate import evaluate, summarise
 from ..models import LanguageModel
 from ..nn import SoftmaxCrossEntropy
-from ..train.checkpoint import load_checkpoint
+from ..train.checkpoint import load_weights
 from ..train.config import TrainConfig, read_run_config
 from .base import Task
 
@@ -30,6 +30,7 @@ class LanguageModelTask(Task):
     """``cfg`` a TrainConfig; on ``resume`` the vocabulary is the run folder's ``out``."""
 
     unit = "tokens"
+    files = ("vocab.json",)
 
     def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
         self.cfg = cfg
@@ -93,10 +94,9 @@ def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, Langua
     if cfg.task != "lm":
         raise ValueError(f"{run} is a {cfg.task} run; this needs a language-model run (--task lm)")
     vocab = Vocab.load(run / "vocab.json")
-    path = run / ("best.safetensors" if which == "best" and (run / "best.safetensors").is_file() else "checkpoint.safetensors")
-    arrays, meta = load_checkpoint(path)
+    weights, meta = load_weights(run, which)
     model = build_model(cfg, len(vocab))
-    model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+    model.load_state_dict(weights)
     return cfg, vocab, model, meta
 
 

@@ -1,8 +1,8 @@
 """Training: configuration, the task-general loop, checkpoints."""
 
-from .checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
+from .checkpoint import FORMAT_VERSION, load_checkpoint, load_weights, save_checkpoint
 from .config import PRESETS, TrainConfig, resolve_config
 from .loop import NonFiniteError, Trainer
 
 __all__ = ["TrainConfig", "PRESETS", "resolve_config", "Trainer", "NonFiniteError", "save_checkpoint",
-           "load_checkpoint", "FORMAT_VERSION"]
+           "load_checkpoint", "load_weights", "FORMAT_VERSION"]

@@ -20,7 +20,7 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file, save
 
-__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "load_checkpoint_or_previous",
+__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "load_checkpoint_or_previous", "load_weights",
            "atomic_write_bytes"]
 
 FORMAT_VERSION = 1
@@ -78,6 +78,14 @@ def load_checkpoint(path: Path, arrays: bool = True) -> tuple[dict[str, np.ndarr
         raise ValueError(f"{path} was written by a newer rnnlab (checkpoint format {version}); this one reads "
                          f"format {FORMAT_VERSION} or older: upgrade rnnlab")
     return tensors, meta
+
+
+def load_weights(run: Path, which: str = "best") -> tuple[dict[str, np.ndarray], dict]:
+    """(the model's weights by name, the checkpoint's metadata) of a run folder: "best" from
+    best.safetensors where there is one, else (and for "last") from the latest checkpoint."""
+    best = Path(run) / "best.safetensors"
+    arrays, meta = load_checkpoint(best if which == "best" and best.is_file() else Path(run) / "checkpoint.safetensors")
+    return {k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, meta
 
 
 def load_checkpoint_or_previous(path: Path, warn=None) -> tuple[dict[str, np.ndarray], dict]:

@@ -74,12 +74,13 @@ class Trainer:
         if (out / "config.json").exists():
             if any((out / name).exists() for name in ("checkpoint.safetensors", "checkpoint.safetensors.prev")):
                 raise ValueError(f"{out} already holds a run; continue it with --resume {out} or choose another --out")
-            left = {p.name for p in out.iterdir()} - {"config.json", "vocab.json", "metrics.jsonl", "best.safetensors"}
+            ours = {"config.json", "metrics.jsonl", "best.safetensors", *self.task.files}
+            left = {p.name for p in out.iterdir()} - ours
             if left:
                 raise ValueError(f"{out} holds a run that never saved a checkpoint, and other files too "
                                  f"({', '.join(sorted(left))}); choose another --out")
             self.log(f"{out} holds a start that stopped before its first checkpoint: starting it again")
-            for name in ("best.safetensors", "metrics.jsonl", "vocab.json", "config.json"):
+            for name in ours:
                 (out / name).unlink(missing_ok=True)
         if out.is_dir() and any(out.iterdir()):
             raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
@@ -170,8 +171,8 @@ class Trainer:
         return loss, norm, count
 
     def validate(self) -> dict[str, float]:
-        """The task's validation measures now; the weights go to best.safetensors when the loss is the
-        best so far."""
+        """The task's validation measures now; the weights go to best.safetensors when the task's
+        criterion (the loss, unless the task says) is the best so far."""
         measures = self.task.evaluate("valid")
         criterion = self.task.criterion(measures)
         if criterion < self.best_valid:
