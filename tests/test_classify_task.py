@@ -139,6 +139,7 @@ def test_cross_validation_runs_one_fold_each_on_disjoint_test_folds(tmp_path, ca
     assert all(sz["test"] == 30 and sz["train"] + sz["valid"] == 60 for sz in sizes)  # the other two folds
     assert main(["train", "--data", "japanese-vowels", "--data-dir", str(tmp_path), *SMALL, "--folds", "3",
                  "--out", str(tmp_path / "x")]) == 1
+    assert not (tmp_path / "x").exists()  # bad input leaves nothing behind
 
 
 def test_balanced_class_weights(tmp_path):

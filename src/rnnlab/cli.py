@@ -162,12 +162,19 @@ def _cross_validate(cfg, out) -> int:
 
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     results = []
     for fold in range(1, cfg.folds + 1):
         run = out / f"fold-{fold}"
         print(f"fold {fold} of {cfg.folds} into {run}", file=sys.stderr)
-        trainer = make_trainer(dataclasses.replace(cfg, fold=fold), run)
+        try:
+            trainer = make_trainer(dataclasses.replace(cfg, fold=fold), run)
+        except Exception:
+            for d in (run, out if created else None):  # bad input leaves no empty folder behind
+                if d is not None and d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+            raise
         if trainer.run()["reason"] == "interrupted":
             return 130
         trainer.model.load_state_dict(load_weights(run, "best")[0])  # the fold's task has its data already
