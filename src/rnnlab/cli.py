@@ -191,6 +191,100 @@ def _cross_validate(cfg, out) -> int:
     return 0
 
 
+def cmd_forecast(args) -> int:
+    """Train a forecaster (the trainer, ``--task forecast``), then measure it and every baseline by
+    rolling origin (``rnnlab.forecast.rolling``); or, with RUN --predict N, forecast past the end."""
+    import json
+    import time
+    from pathlib import Path
+
+    from .forecast import have_statsmodels, numpy_methods, rolling_origin, statistical_methods
+    from .forecast.report import plot_forecasts, summary, table
+    from .heap import keep_heap
+    from .tasks import make_trainer
+    from .tasks.forecast import NetworkMethod
+    from .train import load_weights, resolve_config
+
+    flags = _train_flags(args)
+    if args.run is not None or args.predict is not None:
+        return _forecast_ahead(args, flags)
+    if flags.get("data") is None and not (args.preset or args.config):
+        raise UsageError("give the series with --data: a CSV file (with --column), a .tsf file, or one of sunspots, "
+                         "nile, co2, elnino, gdp, m1-yearly")
+    try:
+        cfg = resolve_config(args.preset, args.config, flags | {"task": "forecast"})
+    except (ValueError, FileNotFoundError) as e:
+        raise UsageError(str(e)) from e
+    out = Path(args.out or time.strftime("runs/forecast-%Y%m%d-%H%M%S"))
+    if args.plot and not args.plot.lower().endswith(".png"):
+        raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
+    keep_heap()
+    trainer = make_trainer(cfg, out)
+    task = trainer.task
+    for note in (n for s in task.series for n in s.notes):
+        print(note, file=sys.stderr)
+    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} forecaster on {cfg.data} ({task.about()}, "
+          f"{task.model.num_parameters():,} parameters) into {out}", file=sys.stderr)
+    if trainer.run()["reason"] == "interrupted":
+        return 130
+    task.model.load_state_dict(load_weights(out, args.weights)[0])
+    methods = [NetworkMethod(task), *numpy_methods(task.season), *statistical_methods(task.season)]
+    if not have_statsmodels():
+        print("statsmodels is not installed: ETS, ARIMA and Theta are left out (pip install \"rnnlab[forecast]\")",
+              file=sys.stderr)
+    results = rolling_origin(methods, task.series, task.horizon, task.folds, cfg.level, progress=True)
+    (out / "forecasts.json").write_text(json.dumps({"data": cfg.data, "horizon": task.horizon, "folds": task.folds,
+                                                    "season": task.season, "results": results}) + "\n")
+    if args.plot:
+        plot_forecasts(args.plot, task.series, results)
+    if args.json:
+        print(json.dumps(summary(results)))
+    else:
+        what = f"{len(task.series)} series" if len(task.series) > 1 else task.series[0].name
+        print(f"{what}: {task.folds} rolling-origin window(s) of {task.horizon} (season {task.season}); "
+              f"MASE scaled by the in-sample {'seasonal ' if task.season > 1 else ''}naive MAE")
+        print(table(results, cfg.level, "method"))
+    return 0
+
+
+def _forecast_ahead(args, flags) -> int:
+    import json
+    from pathlib import Path
+
+    from .forecast.metrics import scale
+    from .tasks import load_task
+
+    if args.run is None or args.predict is None:
+        raise UsageError("forecasting past the end needs a run folder and --predict N: rnnlab forecast RUN --predict N")
+    given = [k for k, v in flags.items() if v is not None and k != "data_dir"]
+    if given or args.out or args.plot or args.preset or args.config:
+        raise UsageError("rnnlab forecast RUN --predict N uses the run's own settings; of the other flags it takes "
+                         "--data-dir, --weights and --json only")
+    cfg, task, _ = load_task(args.run, args.weights, flags.get("data_dir"))
+    if cfg.task != "forecast":
+        raise ValueError(f"{args.run} is a {cfg.task} run, not a forecaster")
+    saved = Path(args.run) / "forecasts.json"
+    interval = json.loads(saved.read_text())["results"]["rnnlab"]["interval"] if saved.is_file() else None
+    rows = []
+    for i, s in enumerate(task.series):
+        f = task.predict(i, s.values, args.predict)
+        width = scale(s.values[:, 0], s.season)
+        for k, v in enumerate(f):
+            inside = interval is not None and k < len(interval["lo"])
+            rows.append({"series": s.name, "step": k + 1, "forecast": float(v),
+                         "lo": float(v + interval["lo"][k] * width) if inside else None,
+                         "hi": float(v + interval["hi"][k] * width) if inside else None})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    level = f"{interval['level']:.0%} interval" if interval else "interval (none saved)"
+    print(f"series\tstep\tforecast\t{level}")
+    for r in rows:
+        band = f"{r['lo']:.6g} .. {r['hi']:.6g}" if r["lo"] is not None else "-"
+        print(f"{r['series']}\t+{r['step']}\t{r['forecast']:.6g}\t{band}")
+    return 0
+
+
 def cmd_eval(args) -> int:
     import json
 
@@ -319,7 +413,7 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "predict": cmd_predict, "plot": cmd_plot,
+COMMANDS = {"train": cmd_train, "forecast": cmd_forecast, "eval": cmd_eval, "sample": cmd_sample, "predict": cmd_predict, "plot": cmd_plot,
             "data": cmd_data,
             "gradcheck": cmd_gradcheck, "info": cmd_info}
 

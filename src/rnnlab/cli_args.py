@@ -31,7 +31,8 @@ def _number(text: str) -> float:
 
 # train's flags: (flag, type, help); the default shown is TrainConfig's unless given as a fourth item
 _TRAIN_FLAGS = [
-    ("--task", str, "lm: a language model | classify: one label per sequence"),
+    ("--task", str, "lm: a language model | classify: one label per sequence | forecast: a time series "
+                    "(rnnlab forecast also measures it)"),
     ("--data", str, "lm: default (embedded) | ptb-word | ptb-char | shakespeare | a text file | a folder with "
                     "train.txt, valid.txt[, test.txt]; classify: sentiment | japanese-vowels | a .tsv/.csv table | "
                     "a .ts file | a folder of tables"),
@@ -50,6 +51,19 @@ _TRAIN_FLAGS = [
     ("--folds", "positive", "classify: K-fold cross-validation, one run a fold into OUT/fold-k", "none"),
     ("--fold", "positive", "classify: train only this fold's run (1..K)", "all"),
     ("--pool", str, "classify: last | mean | max over each sequence's steps"),
+    ("--column", str, "forecast, CSV: the column to forecast, then input-only columns (Y or Y,X1,X2)",
+     "the only numeric one"),
+    ("--date-column", str, "forecast, CSV: the dates, for the plot", "none"),
+    ("--horizon", "positive", "forecast: steps ahead H", "the named data's"),
+    ("--lookback", "positive", "forecast: input window L", "max(2 H, 2 season)"),
+    ("--season", "positive", "forecast: season length m (12 monthly, 4 quarterly)", "the data's, else 1"),
+    ("--log", "bool", "forecast: model log y (values > 0)"),
+    ("--diff", int, "forecast: 0 | 1 | 2 differences"),
+    ("--seasonal-diff", "bool", "forecast: a difference at lag m"),
+    ("--window-norm", str, "forecast: none | last (subtract each window's last value)"),
+    ("--output", str, "forecast: direct (H outputs) | recursive (one step, fed back)"),
+    ("--loss", str, "forecast: mse | mae"),
+    ("--level", "number", "forecast: nominal coverage of the prediction interval"),
     ("--seq-len", "positive", "truncated BPTT length T"),
     ("--batch-size", "positive", "parallel streams N"),
     ("--optimizer", str, "sgd | adam | adamw | rmsprop | adagrad"),
@@ -117,16 +131,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.commands[name] = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", **kw)
         return p.commands[name]
 
-    t = command("train", "train a language model or a classifier (no flags: a char LSTM on the embedded corpus)")
     types = {"positive": _positive_int, "number": _number}
     defaults = TrainConfig()
-    for flag, kind, text, *shown in _TRAIN_FLAGS:
-        default = shown[0] if shown else getattr(defaults, flag[2:].replace("-", "_"))
-        text = f"{text.format(cells=' | '.join(cell_names()))} (default: {default})"
-        if kind == "bool":
-            t.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
-        else:
-            t.add_argument(flag, type=types.get(kind, kind), help=text)
+
+    def train_flags(parser, skip=()):
+        for flag, kind, text, *shown in _TRAIN_FLAGS:
+            if flag in skip:
+                continue
+            default = shown[0] if shown else getattr(defaults, flag[2:].replace("-", "_"))
+            text = f"{text.format(cells=' | '.join(cell_names()))} (default: {default})"
+            if kind == "bool":
+                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+            else:
+                parser.add_argument(flag, type=types.get(kind, kind), help=text)
+
+    t = command("train", "train a language model, a classifier or a forecaster (no flags: a char LSTM on the "
+                         "embedded corpus)")
+    train_flags(t)
     t.add_argument("--out", help="run folder (default: runs/run-DATE-TIME)")
     t.add_argument("--resume", metavar="RUN", help="continue the run in this folder where it stopped; it may change "
                    "--lr, --clip, --clip-mode and the run's length")
@@ -135,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "override it, it overrides the preset")
     t.add_argument("--sample-length", type=int, default=300, help="tokens to sample when training ends, 0: none "
                    "(default: 300)")
+
+    f = command("forecast", "train a forecaster and measure it by rolling origin beside naive, seasonal naive, "
+                            "drift, ETS, ARIMA and Theta; or forecast past the data's end from a run")
+    f.add_argument("run", nargs="?", help="with --predict: the run folder to forecast from")
+    f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
+    train_flags(f, skip=("--task", "--tokens", "--min-count", "--class-weights", "--fold", "--tie-weights",
+                         "--init-scale", "--loss-scale", "--seq-len", "--embed"))
+    f.add_argument("--out", help="run folder (default: runs/forecast-DATE-TIME)")
+    f.add_argument("--preset", help="a published recipe (as for train)")
+    f.add_argument("--config", metavar="FILE.toml", help="settings file (as for train)")
+    f.add_argument("--json", action="store_true", help="print each method's mae, rmse, smape, mase, coverage as JSON")
+    f.add_argument("--plot", metavar="PNG", help="draw the history, actuals, forecasts and rnnlab's interval")
+    _weights_flag(f)
 
     e = command("eval", "measure a trained run: loss, perplexity and bits per token; or loss, accuracy and "
                         "macro-F1 with the confusion matrix")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .nn import Dropout, Embedding, Linear, SoftmaxCrossEntropy, cell_kind, cell_names
+from .nn import Dropout, Embedding, L1Loss, Linear, MSELoss, SoftmaxCrossEntropy, cell_kind, cell_names
 
 __all__ = [
     "numerical_gradient", "relative_error", "gradcheck",
@@ -187,6 +187,14 @@ def check_cross_entropy(seed: int = 0, masked: bool = True) -> dict[str, float]:
     return gradcheck(f, {"logits": z}, {"logits": ce.backward(1.0)})
 
 
+def check_regression(loss: str = "mse", seed: int = 0) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    fn = MSELoss() if loss == "mse" else L1Loss()
+    f, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))  # no f = y: |.| has no derivative there
+    fn.forward(f, y)
+    return gradcheck(lambda: fn.forward(f, y), {"predictions": f}, {"predictions": fn.backward(1.0)})
+
+
 def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: float = 0.3, seed: int = 0,
                          max_elements: int | None = None, fuse_input: bool | None = None) -> dict[str, float]:
     """Gradcheck the whole LanguageModel with softmax cross-entropy: embedding, dropout, recurrent
@@ -242,6 +250,8 @@ def default_grid(max_elements: int | None = 20, cells: list[str] | None = None
     yield "dropout", "p=0.4", check_dropout
     yield "cross_entropy", "mask", check_cross_entropy
     yield "cross_entropy", "no mask", lambda: check_cross_entropy(masked=False)
+    yield "mse", "(5,3)", check_regression
+    yield "mae", "(5,3)", lambda: check_regression("mae")
     for cell in ("rnn", "lstm", "gru"):
         yield "language_model", f"{cell} 2 layers, dropout 0.3, tied", (
             lambda c=cell: check_language_model(c, True, 0.3, max_elements=max_elements))

@@ -4,6 +4,7 @@ from .grad_mode import is_grad_enabled, no_grad
 from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .layers import Dropout, Embedding, Linear
 from .loss import SoftmaxCrossEntropy
+from .regression import L1Loss, MSELoss
 from .containers import ModuleList, Sequential
 from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, RNNBase
@@ -14,7 +15,7 @@ __all__ = [
     "RNNBase", "RNN", "LSTM", "GRU",
     "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "Linear", "Embedding", "Dropout",
-    "SoftmaxCrossEntropy",
+    "SoftmaxCrossEntropy", "MSELoss", "L1Loss",
     "no_grad", "is_grad_enabled",
     "CellKind", "register_cell", "unregister_cell", "cell_kind", "cell_names",
 ]

@@ -10,12 +10,13 @@ from ..train import Trainer, load_weights
 from ..train.config import read_run_config
 from .base import Task
 from .classify import ClassificationTask
+from .forecast import ForecastTask
 from .lm import LanguageModelTask, build_model, load_run
 
-__all__ = ["Task", "LanguageModelTask", "ClassificationTask", "TASKS", "make_trainer", "load_task", "build_model",
+__all__ = ["Task", "LanguageModelTask", "ClassificationTask", "ForecastTask", "TASKS", "make_trainer", "load_task", "build_model",
            "load_run"]
 
-TASKS = {"lm": LanguageModelTask, "classify": ClassificationTask}
+TASKS = {"lm": LanguageModelTask, "classify": ClassificationTask, "forecast": ForecastTask}
 
 
 def make_trainer(cfg, out: str | Path, resume: bool = False, **kwargs) -> Trainer:

@@ -17,7 +17,7 @@ __all__ = ["TrainConfig", "PRESETS", "resolve_config", "load_toml", "read_run_co
 
 @dataclass
 class TrainConfig:
-    task: str = "lm"  # lm (language model) | classify (one label per sequence)
+    task: str = "lm"  # lm (language model) | classify (one label per sequence) | forecast (time series)
     # data
     data: str = "default"  # default | ptb-word | ptb-char | shakespeare | a text file | a folder
     data_dir: str | None = None
@@ -34,8 +34,21 @@ class TrainConfig:
     bidirectional: bool = False  # classify
     pool: str = "last"  # classify: last | mean | max over each sequence's valid steps
     class_weights: str = "none"  # classify: none | balanced (each class weighs n / (classes * its count))
-    folds: int | None = None  # classify: K-fold cross-validation (data without its own test split)
+    folds: int | None = None  # classify: K-fold cross-validation; forecast: rolling-origin test windows K
     fold: int | None = None  # classify: which fold is the test split (1..folds); None: all, one run each
+    # forecast (rnnlab.tasks.forecast)
+    column: str | None = None  # CSV: the column to forecast, then any input-only columns, comma-separated
+    date_column: str | None = None
+    horizon: int | None = None  # default: the named data's own
+    lookback: int | None = None  # input window; default max(2 horizon, 2 season)
+    season: int | None = None  # season length m; default: the data's own (1 when none)
+    log: bool = False
+    diff: int = 0  # 0 | 1 | 2 differences
+    seasonal_diff: bool = False  # a difference at lag m
+    window_norm: str = "none"  # none | last: subtract each input window's last value
+    output: str = "direct"  # direct: one output per horizon step | recursive: one step, fed back
+    loss: str = "mse"  # mse | mae
+    level: float = 0.8  # prediction interval's nominal coverage
     dtype: str = "float32"
     # optimisation
     seq_len: int = 64
@@ -89,7 +102,8 @@ class TrainConfig:
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
         self.cell = cell_kind(self.cell).name  # ValueError naming the registered kinds
-        choices = {"task": ("lm", "classify"), "class_weights": ("none", "balanced"), "tokens": ("word", "char"), "pool": ("last", "mean", "max"),
+        choices = {"task": ("lm", "classify", "forecast"), "window_norm": ("none", "last"),
+                   "output": ("direct", "recursive"), "loss": ("mse", "mae"), "class_weights": ("none", "balanced"), "tokens": ("word", "char"), "pool": ("last", "mean", "max"),
                    "dtype": ("float32", "float64"),
                    "optimizer": ("sgd", "adam", "adamw", "rmsprop", "adagrad"),
                    "clip_mode": ("norm", "value"), "schedule": ("constant", "step", "plateau", "cosine"),
@@ -100,16 +114,34 @@ class TrainConfig:
                                  f"{', '.join(allowed)}")
         if not (isinstance(self.min_count, int) and self.min_count >= 1):
             raise ValueError(f"min-count must be a positive integer, got {self.min_count!r}")
-        if self.folds is not None and not (isinstance(self.folds, int) and self.folds >= 2):
-            raise ValueError(f"folds must be an integer >= 2, got {self.folds!r}")
+        least = 1 if self.task == "forecast" else 2
+        if self.folds is not None and not (isinstance(self.folds, int) and self.folds >= least):
+            raise ValueError(f"folds must be an integer >= {least}, got {self.folds!r}")
+        for name in ("horizon", "lookback", "season"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.diff not in (0, 1, 2):
+            raise ValueError(f"diff must be 0, 1 or 2, got {self.diff!r}")
+        if not (0 < self.level < 1):
+            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
         if self.fold is not None and not (self.folds and isinstance(self.fold, int) and 1 <= self.fold <= self.folds):
             raise ValueError(f"fold must be an integer from 1 to --folds, got {self.fold!r} (folds {self.folds})")
         lm = self.task == "lm"
-        ignored = [(lm and self.bidirectional, "--bidirectional", "--task classify"),
-                   (lm and self.pool != "last", "--pool", "--task classify"),
+        forecast = self.task == "forecast"
+        defaults = TrainConfig.__dataclass_fields__
+        changed = [f"--{k.replace('_', '-')}" for k in ("column", "date_column", "horizon", "lookback", "season",
+                                                         "log", "diff", "seasonal_diff", "window_norm", "output",
+                                                         "loss", "level") if getattr(self, k) != defaults[k].default]
+        classify_only = [f"--{k.replace('_', '-')}" for k in ("class_weights", "tokens", "min_count", "fold")
+                         if getattr(self, k) != defaults[k].default]
+        ignored = [(not forecast and bool(changed), " and ".join(changed), "--task forecast"),
+                   (forecast and bool(classify_only), " and ".join(classify_only), "--task classify"),
+                   (lm and self.bidirectional, "--bidirectional", "--task classify or forecast"),
+                   (lm and self.pool != "last", "--pool", "--task classify or forecast"),
                    (lm and (self.tokens != "word" or self.min_count != 1), "--tokens and --min-count",
                     "--task classify"),
-                   (lm and self.folds is not None, "--folds", "--task classify"),
+                   (lm and self.folds is not None, "--folds", "--task classify or forecast"),
                    (lm and self.class_weights != "none", "--class-weights", "--task classify"),
                    (not lm and self.tie_weights, "--tie-weights", "--task lm"),
                    (not lm and self.loss_scale != "mean", "--loss-scale", "--task lm"),

@@ -1,0 +1,89 @@
+"""What a series goes through before a network sees it, and back.
+
+For y (n, D), column 0 forecast, in this order:
+
+    s = log y                        (--log; every value must be > 0)
+    s' = s_t - s_{t-1}               (--diff 1; --diff 2 applies it twice)
+    s'' = s'_t - s'_{t-m}            (--seasonal-diff: lag m, the season length)
+    z = (s'' - mean) / std           (mean and std of the training part only, per channel)
+
+``forward`` maps a history to z, which is ``lost = diff + m * seasonal`` steps shorter; ``inverse``
+maps future z of column 0 back to future y given the history, undoing each step in reverse:
+seasonal differences by s'_{n+k} = s''_{n+k} + s'_{n+k-m}, differences by cumulative sums from the
+last known level, log by exp.
+
+Per-window normalisation (``--window-norm last``, as ES-RNN and Hewamalage et al. 2021 do) is applied
+to each input window separately, after ``forward``: the window's last value of each channel is
+subtracted from its inputs and from its targets (with --log, that divides y by its last value).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Transform"]
+
+
+class Transform:
+    def __init__(self, log: bool = False, diff: int = 0, season: int = 0) -> None:
+        if diff not in (0, 1, 2):
+            raise ValueError(f"diff must be 0, 1 or 2, got {diff!r}")
+        self.log, self.diff, self.season = log, diff, season
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    @property
+    def lost(self) -> int:
+        """Steps at the start of a history that have no z."""
+        return self.diff + self.season
+
+    def _stages(self, y: np.ndarray) -> list[np.ndarray]:
+        """[s, s', (s'' for d = 2), seasonal] of y (n, D): every stage, the last one unscaled."""
+        y = np.asarray(y, np.float64)
+        if self.log:
+            if np.any(y <= 0):
+                raise ValueError("--log needs every value > 0; this series has values <= 0")
+            y = np.log(y)
+        stages = [y]
+        for _ in range(self.diff):
+            stages.append(np.diff(stages[-1], axis=0))
+        if self.season:
+            stages.append(stages[-1][self.season:] - stages[-1][:-self.season])
+        return stages
+
+    def fit(self, y: np.ndarray) -> Transform:
+        """Mean and std per channel of the transformed training part y (n, D)."""
+        s = self._stages(y)[-1]
+        if len(s) < 2:
+            raise ValueError(f"the training part has {len(y)} points, too few for --diff {self.diff} and "
+                             f"--seasonal-diff (lag {self.season})")
+        self.mean, self.std = s.mean(axis=0), s.std(axis=0)
+        self.std = np.where(self.std > 0, self.std, 1.0)
+        return self
+
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        """z (n - lost, D) of a history y (n, D)."""
+        return (self._stages(y)[-1] - self.mean) / self.std
+
+    def inverse(self, history: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Future y (h,) of column 0 from its future z (h,) and the history y (n, D) before it."""
+        stages = [s[:, 0] for s in self._stages(history)]
+        u = np.asarray(z, np.float64) * self.std[0] + self.mean[0]
+        if self.season:
+            known = list(stages[-2][-self.season:])
+            for k in range(len(u)):
+                known.append(u[k] + known[-self.season])
+            u = np.array(known[self.season:])
+        for level in reversed(stages[:self.diff]):
+            u = level[-1] + np.cumsum(u)
+        return np.exp(u) if self.log else u
+
+    def state(self) -> dict:
+        return {"log": self.log, "diff": self.diff, "season": self.season, "mean": self.mean.tolist(),
+                "std": self.std.tolist()}
+
+    @classmethod
+    def from_state(cls, d: dict) -> Transform:
+        t = cls(d["log"], d["diff"], d["season"])
+        t.mean, t.std = np.array(d["mean"]), np.array(d["std"])
+        return t

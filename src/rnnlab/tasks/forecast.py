@@ -1,0 +1,197 @@
+"""Forecasting one series, or one global model over many (``--task forecast``, ``rnnlab forecast``).
+
+Data (``rnnlab.data.series``): a CSV column (``--column Y[,X...]``: Y forecast, X inputs only), a
+named series (sunspots, nile, co2, elnino, gdp; with statsmodels) or a ``.tsf`` file of many series
+(m1-yearly). Each series is cut as ``rnnlab.forecast.rolling`` describes: the last K H points are the
+test windows, the K H before them the validation (= calibration) windows, the rest trains.
+
+The network (``SequenceClassifier``'s stack: recurrent layers read to each window's last step,
+pooled, a linear layer) reads an input window of up to L transformed steps (``forecast.transforms``;
+shorter at a series' start, with the packed-sequence lengths) and outputs, in transformed units,
+    direct      the next H steps at once (H outputs);
+    recursive   the next step only; H steps by feeding each forecast back as the next input
+                (univariate only).
+The loss (MSE or MAE) is over every output of every window of a batch. The transforms' scaling is
+fitted on each series' points before its first test origin, as the baselines' choices are.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..data.corpora import resolve_data_dir
+from ..data.series import load_series
+from ..forecast.rolling import origins
+from ..forecast.transforms import Transform
+from ..models import SequenceClassifier
+from ..nn import no_grad
+from ..nn.regression import regression_loss
+from ..train.config import TrainConfig
+from .base import Task
+from .classify import pad
+
+__all__ = ["ForecastTask", "NetworkMethod"]
+
+
+class ForecastTask(Task):
+    """``cfg`` a TrainConfig with task "forecast"; on ``resume`` the transforms are the run folder's."""
+
+    unit = "windows"
+    files = ("forecast.json",)
+
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
+        self.cfg = cfg
+        columns = [c.strip() for c in cfg.column.split(",")] if cfg.column else None
+        self.series = load_series(cfg.data, resolve_data_dir(cfg.data_dir), columns, cfg.date_column, cfg.season)
+        first = self.series[0]
+        self.season = first.season
+        self.horizon = cfg.horizon or first.horizon
+        if self.horizon is None:
+            raise ValueError(f"{cfg.data}: give the forecast horizon with --horizon H (a positive integer)")
+        many = len(self.series) > 1
+        self.folds = cfg.folds or (1 if many else 5)
+        self.lookback = cfg.lookback or max(2 * self.horizon, 2 * self.season)
+        self.channels = first.values.shape[1]
+        if cfg.output == "recursive" and self.channels > 1:
+            raise ValueError("--output recursive feeds forecasts back as inputs, so it needs one column; "
+                             "use --output direct with input-only columns")
+        H, K = self.horizon, self.folds
+        self.steps_out = H if cfg.output == "direct" else 1
+        saved = json.loads((Path(out) / "forecast.json").read_text()) if resume else None
+        self.transforms, self.z, train, valid = [], [], [], []
+        for i, s in enumerate(self.series):
+            n = len(s.values)
+            test, _ = origins(n, H, K)
+            cut = test[0] - K * H  # validation windows' targets lie in [cut, test[0])
+            t = Transform(cfg.log, cfg.diff, self.season if cfg.seasonal_diff else 0)
+            if not many and cut - t.lost < self.steps_out + 1:
+                raise ValueError(f"{s.name}: {n} points are too few for --horizon {H} with {K} test and {K} "
+                                 f"validation windows of {H} (needs more than {2 * K * H + t.lost + self.steps_out}); "
+                                 f"lower --horizon or --folds")
+            if saved:
+                t = Transform.from_state(saved["transforms"][i])
+            else:
+                try:
+                    t.fit(s.values[:test[0]])
+                except ValueError as e:
+                    raise ValueError(f"{s.name}: {e}") from None
+            self.transforms.append(t)
+            z = t.forward(s.values)  # z[j] is step j + lost; windows read z before their origin only
+            first_target = t.lost + 1
+            train += [(i, o) for o in range(first_target, cut - self.steps_out + 1)]
+            valid += [(i, o) for o in range(max(cut, first_target), test[0] - self.steps_out + 1)]
+            self.z.append(z.astype(cfg.dtype))
+        if not train:
+            raise ValueError(f"{cfg.data}: no training windows: the series are too short for --horizon {H} "
+                             f"with {K} test and {K} validation windows")
+        self.windows = {"train": train, "valid": valid}
+        self.arrays = {split: self._windows(w) for split, w in self.windows.items() if w}
+        self.model = SequenceClassifier(self.steps_out, input_size=self.channels, cell=cfg.cell, hidden_size=cfg.hidden,
+                                        num_layers=cfg.layers, bidirectional=cfg.bidirectional, pool=cfg.pool,
+                                        dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed)
+        self.loss_fn = regression_loss(cfg.loss)
+
+    def _context(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs (<= L, D), what was subtracted (D,)) of the transformed history z (m, D)."""
+        x = z[-self.lookback:]
+        shift = x[-1].copy() if self.cfg.window_norm == "last" else np.zeros(x.shape[1], x.dtype)
+        return x - shift, shift
+
+    def _windows(self, windows: list[tuple[int, int]]):
+        """(x (L, W, D), lengths (W,), targets (W, outputs)) of (series, origin) windows."""
+        xs, ys = [], []
+        for i, o in windows:
+            z, lost = self.z[i], self.transforms[i].lost
+            x, shift = self._context(z[:o - lost])
+            xs.append(x)
+            ys.append(z[o - lost:o - lost + self.steps_out, 0] - shift[0])
+        x, lengths = pad(xs, np.dtype(self.cfg.dtype))
+        return x, lengths, np.array(ys, dtype=self.cfg.dtype)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return -(-len(self.windows["train"]) // self.cfg.batch_size)
+
+    def batch(self, epoch: int, index: int):
+        x, lengths, y = self.arrays["train"]
+        order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(lengths))
+        pick = order[index * self.cfg.batch_size:(index + 1) * self.cfg.batch_size]
+        keep = lengths[pick].max()
+        return x[:keep, pick], lengths[pick], y[pick]
+
+    def forward_backward(self, batch) -> tuple[float, int]:
+        x, lengths, y = batch
+        loss = self.loss_fn(self.model(x, lengths), y)
+        self.model.backward(self.loss_fn.backward())
+        return loss, len(y)
+
+    def evaluate(self, split: str = "valid") -> dict[str, float]:
+        """The loss (in transformed units) over every window of ``split`` (train or valid)."""
+        if split not in self.arrays:
+            raise ValueError(f"{self.cfg.data} has no {split} windows (forecasts are measured by rnnlab forecast)")
+        x, lengths, y = self.arrays[split]
+        was = self.model.training
+        self.model.eval()
+        try:
+            with no_grad():
+                loss = self.loss_fn(self.model(x, lengths), y)
+        finally:
+            self.model.train(was)
+        return {"loss": loss, "windows": len(lengths)}
+
+    def describe(self, measures: dict[str, float]) -> str:
+        return f"loss {measures['loss']:.4f} ({self.cfg.loss}, transformed units)"
+
+    def about(self) -> str:
+        kind = f"{len(self.series)} series" if len(self.series) > 1 else f"{len(self.series[0].values)} points"
+        return (f"{kind}, horizon {self.horizon}, look-back {self.lookback}, {len(self.windows['train']):,} training "
+                f"windows")
+
+    def predict(self, i: int, history: np.ndarray, h: int) -> np.ndarray:
+        """Forecast (h,) of series i's column 0 from its history (n, D), in the data's units."""
+        if h > self.steps_out and self.channels > 1:
+            raise ValueError(f"forecasting {h} steps feeds forecasts back as inputs, which needs one column; "
+                             f"this model has {self.channels} and forecasts {self.steps_out} at most")
+        t = self.transforms[i]
+        z = t.forward(history).astype(self.cfg.dtype)
+        if len(z) < 1:
+            raise ValueError(f"a history of {len(history)} points is too short for the transforms")
+        was = self.model.training
+        self.model.eval()
+        out = []
+        try:
+            with no_grad():
+                while len(out) < h:
+                    x, shift = self._context(z)
+                    step = self.model(x[:, None], np.array([len(x)]))[0] + shift[0]
+                    out.extend(step.tolist())
+                    if len(out) < h:  # feed the forecasts back (univariate)
+                        z = np.concatenate([z, step[:, None].astype(z.dtype)])
+        finally:
+            self.model.train(was)
+        return t.inverse(history, np.array(out[:h]))
+
+    def save_files(self, out: Path) -> None:
+        info = {"horizon": self.horizon, "lookback": self.lookback, "folds": self.folds, "season": self.season,
+                "series": [s.name for s in self.series], "transforms": [t.state() for t in self.transforms]}
+        (Path(out) / "forecast.json").write_text(json.dumps(info, indent=1) + "\n")
+
+
+class NetworkMethod:
+    """The trained network as a rolling-origin method (``rnnlab.forecast.rolling``)."""
+
+    name = "rnnlab"
+    multichannel = True
+    fallbacks = 0
+
+    def __init__(self, task: ForecastTask) -> None:
+        self.task = task
+
+    def prepare(self, histories) -> None:
+        """Trained already, on the points before the validation windows."""
+
+    def forecast(self, i: int, x: np.ndarray, h: int) -> np.ndarray:
+        return self.task.predict(i, x, h)
