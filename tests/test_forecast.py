@@ -1,0 +1,195 @@
+"""Forecasting: metrics from their definitions, transforms that invert exactly, the regression losses'
+gradients, rolling origins that never show a method its future, baselines, and the CLI contract."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.data.series import read_csv_series, read_tsf
+from rnnlab.forecast import Transform, mase, origins, rolling_origin, smape
+from rnnlab.forecast.baselines import Drift, Naive, SeasonalNaive, have_statsmodels
+from rnnlab.gradcheck import check_regression
+
+SMALL = ["--hidden", "16", "--layers", "1", "--lr", "0.01"]
+
+
+def _sine_csv(path, n=240, noise=0.3, seed=0):
+    """A noisy seasonal sine (period 12): the last value is a poor forecast of the next six."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 10 + 3 * np.sin(2 * np.pi * t / 12) + rng.normal(0, noise, n)
+    path.write_text("month,value,other\n" + "".join(f"{i},{v:.5f},{i % 3}\n" for i, v in enumerate(y)))
+    return path, y
+
+
+def test_metrics_follow_their_definitions():
+    y, f = np.array([2.0, 4.0, 0.0]), np.array([1.0, 4.0, 0.0])
+    assert smape(y, f) == pytest.approx(200 / 3 * (1 / 3))  # |2-1|/(2+1); 0/0 counts 0
+    history = np.array([1.0, 3.0, 2.0, 6.0])  # seasonal (m = 2) naive MAE: (|2-1| + |6-3|) / 2 = 2
+    assert mase(y, f, history, 2) == pytest.approx((1 / 3) / 2)
+    assert mase(y, f, history, 1) == pytest.approx((1 / 3) / (7 / 3))  # naive: (2 + 1 + 4) / 3
+
+
+@pytest.mark.parametrize("log,diff,season", [(False, 0, 0), (True, 1, 0), (False, 2, 0), (True, 1, 4), (False, 0, 4)])
+def test_transform_inverts_the_future_from_the_history(log, diff, season):
+    rng = np.random.default_rng(1)
+    y = np.exp(np.cumsum(rng.normal(0, 0.1, (60, 2)), axis=0)) + 1  # two channels, all > 0
+    t = Transform(log, diff, season).fit(y[:40])
+    z = t.forward(y)
+    assert len(z) == len(y) - t.lost
+    assert np.abs(z[:40 - t.lost]).mean() < 2  # scaled by the training part
+    future = t.inverse(y[:50], z[50 - t.lost:56 - t.lost, 0])
+    np.testing.assert_allclose(future, y[50:56, 0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae"])
+def test_regression_losses_gradcheck_and_match_pytorch(loss):
+    assert max(check_regression(loss).values()) < 1e-7
+    torch = pytest.importorskip("torch")
+    from rnnlab.nn.regression import regression_loss
+
+    rng = np.random.default_rng(2)
+    f, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    fn = regression_loss(loss)
+    value = fn(f, y)
+    tf = torch.tensor(f, requires_grad=True)
+    ref = (torch.nn.functional.mse_loss if loss == "mse" else torch.nn.functional.l1_loss)(tf, torch.tensor(y))
+    ref.backward()
+    assert value == pytest.approx(ref.item(), rel=1e-12)
+    np.testing.assert_allclose(fn.backward(), tf.grad.numpy(), rtol=1e-12)
+
+
+def test_numpy_baselines():
+    x = np.array([1.0, 2.0, 3.0, 10.0, 20.0, 30.0])
+    assert list(Naive().forecast(0, x, 2)) == [30.0, 30.0]
+    assert list(SeasonalNaive(3).forecast(0, x, 4)) == [10.0, 20.0, 30.0, 10.0]
+    assert list(Drift().forecast(0, x, 2)) == pytest.approx([30 + 29 / 5, 30 + 58 / 5])
+
+
+class _Spy:
+    """A method that records the history it was given and forecasts the truth it must not see."""
+
+    name, multichannel = "spy", False
+
+    def __init__(self, y):
+        self.y, self.seen = y, []
+
+    def prepare(self, histories):
+        self.prepared = [len(h) for h in histories]
+
+    def forecast(self, i, x, h):
+        self.seen.append(len(x))
+        np.testing.assert_array_equal(x, self.y[:len(x)])  # a prefix of the series, nothing after
+        return self.y[len(x):len(x) + h]
+
+
+def test_rolling_origin_shows_each_method_only_its_past():
+    from rnnlab.data.series import Series
+
+    assert origins(40, 3, 2) == ([34, 37], list(range(28, 32)))
+    y = np.sin(np.arange(40.0)) + 5
+    spy = _Spy(y)
+    out = rolling_origin([spy], [Series("s", y[:, None])], horizon=3, folds=2)["spy"]
+    assert spy.prepared == [34] and spy.seen == [28, 29, 30, 31, 34, 37]
+    assert out["mae"] == 0 and out["mase"] == 0 and out["coverage"] == 1.0  # a perfect forecast: zero-width band
+    assert [w["origin"] for w in out["windows"][0]] == [34, 37]
+
+
+def test_network_beats_persistence_on_a_noisy_seasonal_series(tmp_path, capsys):
+    """Fails when the network learns to repeat the last value (the shifted forecast)."""
+    data, _ = _sine_csv(tmp_path / "sine.csv")
+    out = tmp_path / "run"
+    assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "6", "--folds", "3", *SMALL,
+                 "--epochs", "20", "--out", str(out), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["rnnlab"]["mase"] < 0.25 * got["naive"]["mase"]
+    assert {"naive", "seasonal_naive", "drift"} <= set(got) and set(got["rnnlab"]) == {"mae", "rmse", "smape",
+                                                                                      "mase", "coverage"}
+    if have_statsmodels():
+        assert {"ets", "arima", "theta"} <= set(got)
+    saved = json.loads((out / "forecasts.json").read_text())
+    assert saved["results"]["rnnlab"]["mase"] == got["rnnlab"]["mase"]
+    # past the end, from the saved run: H steps with an interval, further steps fed back without one
+    assert main(["forecast", str(out), "--predict", "8", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["step"] for r in rows] == list(range(1, 9))
+    assert all(r["lo"] <= r["forecast"] <= r["hi"] for r in rows[:6]) and rows[7]["lo"] is None
+
+
+def test_without_statsmodels_the_numpy_baselines_remain(tmp_path, capsys, monkeypatch):
+    import rnnlab.forecast.baselines as baselines
+
+    monkeypatch.setattr(baselines, "have_statsmodels", lambda: False)
+    monkeypatch.setattr("rnnlab.forecast.have_statsmodels", lambda: False)
+    data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
+    assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
+                 "--max-steps", "5", "--out", str(tmp_path / "r"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert set(json.loads(captured.out)) == {"rnnlab", "naive", "seasonal_naive", "drift"}
+    assert "statsmodels is not installed" in captured.err
+
+
+def test_a_global_model_over_many_series_from_a_tsf_file(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    lines = ["# made here", "@relation toy", "@attribute series_name string", "@frequency yearly", "@horizon 3",
+             "@missing true", "@data"]
+    for k in range(12):
+        n = 15 + 3 * k
+        values = [f"{v:.3f}" for v in 50 + np.cumsum(rng.normal(1, 1, n))]
+        values[5] = "?"  # inside: interpolated
+        lines.append(f"S{k}:" + ",".join(values))
+    path = tmp_path / "toy.tsf.gz"
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    series = read_tsf(path)
+    assert [len(s.values) for s in series] == [15 + 3 * k for k in range(12)] and series[0].horizon == 3
+    assert not np.isnan(series[0].values).any() and "interpolated 1" in series[0].notes[0]
+    assert main(["forecast", "--data", str(path), "--window-norm", "last", *SMALL, "--max-steps", "30",
+                 "--out", str(tmp_path / "g"), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    saved = json.loads((tmp_path / "g" / "forecasts.json").read_text())
+    assert saved["folds"] == 1 and len(saved["results"]["rnnlab"]["windows"]) == 12
+    assert np.isfinite(got["rnnlab"]["smape"])
+
+
+def test_missing_values_inside_are_interpolated_and_at_the_end_named(tmp_path):
+    p = tmp_path / "gaps.csv"
+    p.write_text("date,y\n2001,1\n2002,\n2003,3\n2004,NA\n")
+    with pytest.raises(ValueError, match=r"row 5 \(2004\)"):
+        read_csv_series(p, ["y"], "date")
+    p.write_text("date,y\n2001,1\n2002,\n2003,3\n2004,4\n")
+    s = read_csv_series(p, ["y"], "date")
+    assert list(s.values[:, 0]) == [1, 2, 3, 4] and "row 3 (2002)" in s.notes[0]
+
+
+@pytest.mark.parametrize("flags,message,code", [
+    (["--column", "month,other", "--horizon", "3"], None, 0),  # input-only columns are allowed
+    (["--column", "nope", "--horizon", "3"], "has no column 'nope'", 1),
+    (["--column", "value", "--horizon", "80"], "too few", 1),
+    (["--column", "value", "--horizon", "0"], "positive integer", 2),
+    (["--column", "value"], "--horizon", 1),
+    (["--column", "value", "--horizon", "3", "--log", "--diff", "3"], "diff must be 0, 1 or 2", 2),
+    (["--column", "value", "--horizon", "3", "--tokens", "char"], "unrecognized arguments: --tokens", 2),
+    (["--column", "value,other", "--horizon", "3", "--output", "recursive"], "one column", 1),
+])
+def test_bad_forecast_input_is_one_line_and_writes_nothing(tmp_path, capsys, flags, message, code):
+    data, _ = _sine_csv(tmp_path / "sine.csv", n=100)
+    out = tmp_path / "run"
+    assert main(["forecast", "--data", str(data), *flags, "--max-steps", "2", "--out", str(out)]) == code
+    err = capsys.readouterr().err
+    if message is None:
+        return
+    last = err.strip().splitlines()[-1]
+    assert message in last and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_non_numeric_column_is_named(tmp_path, capsys):
+    p = tmp_path / "t.csv"
+    p.write_text("when,y\n2001,1\n2002,two\n")
+    assert main(["forecast", "--data", str(p), "--column", "y", "--horizon", "1", "--out", str(tmp_path / "r")]) == 1
+    assert "t.csv:3: column 'y' holds 'two', not a number" in capsys.readouterr().err
