@@ -193,3 +193,30 @@ def test_a_non_numeric_column_is_named(tmp_path, capsys):
     p.write_text("when,y\n2001,1\n2002,two\n")
     assert main(["forecast", "--data", str(p), "--column", "y", "--horizon", "1", "--out", str(tmp_path / "r")]) == 1
     assert "t.csv:3: column 'y' holds 'two', not a number" in capsys.readouterr().err
+
+
+def test_m1_download_is_checked_and_the_named_set_reads_it(tmp_path):
+    """rnnlab data download m1-yearly's spec on a zip made here, served from file://."""
+    import zipfile
+
+    from rnnlab.data.download import SOURCES, download
+    from rnnlab.data.series import load_series
+
+    def tsf(count):
+        rows = "\n".join(f"T{k}:1970-01-01 00-00-00:" + ",".join(str(10 + k + j) for j in range(20))
+                         for k in range(count))
+        return ("@relation m1\n@attribute series_name string\n@attribute start_timestamp date\n"
+                "@frequency yearly\n@horizon 6\n@data\n" + rows + "\n")
+
+    for count in (181, 180):
+        with zipfile.ZipFile(tmp_path / f"m1-{count}.zip", "w") as z:
+            z.writestr("m1_yearly_dataset.tsf", tsf(count))
+    spec = SOURCES["m1-yearly"][0]
+    with pytest.raises(ValueError, match="180 series, not the expected 181; nothing was written"):
+        download("m1-yearly", tmp_path / "bad", log=lambda m: None,
+                 sources={"m1-yearly": [dict(spec, url=(tmp_path / "m1-180.zip").as_uri())]})
+    assert not (tmp_path / "bad").exists()
+    download("m1-yearly", tmp_path / "data", log=lambda m: None,
+             sources={"m1-yearly": [dict(spec, url=(tmp_path / "m1-181.zip").as_uri())]})
+    series = load_series("m1-yearly", tmp_path / "data")
+    assert len(series) == 181 and series[3].horizon == 6 and series[3].values[0, 0] == 13

@@ -404,6 +404,15 @@ def cmd_data(args) -> int:
             print(f"  {'japanese-vowels':<15} {sizes[0]} train, {sizes[1]} test series (classify)")
         else:
             print(f"  {'japanese-vowels':<15} not available: needs {root / 'uea'}/JapaneseVowels_{{TRAIN,TEST}}.ts[.gz]")
+        from .data.series import NAMED_SERIES, named_series
+
+        for name, (_, freq, season, horizon, what) in NAMED_SERIES.items():
+            try:
+                series = named_series(name, root)
+                size = f"{len(series)} series" if len(series) > 1 else f"{len(series[0].values)} points"
+                print(f"  {name:<15} {size}, {freq}, season {season}, horizon {horizon}: {what} (forecast)")
+            except (FileNotFoundError, ValueError) as e:
+                print(f"  {name:<15} not available: {e}")
         return 0
     from .data.download import SOURCES, download
 
@@ -413,8 +422,8 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "forecast": cmd_forecast, "eval": cmd_eval, "sample": cmd_sample, "predict": cmd_predict, "plot": cmd_plot,
-            "data": cmd_data,
+COMMANDS = {"train": cmd_train, "forecast": cmd_forecast, "eval": cmd_eval, "sample": cmd_sample,
+            "predict": cmd_predict, "plot": cmd_plot, "data": cmd_data,
             "gradcheck": cmd_gradcheck, "info": cmd_info}
 
 

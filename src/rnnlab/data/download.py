@@ -3,7 +3,7 @@
 Files are fetched from their public sources, taken out of their archive where they come in one
 (``member``: the file whose path ends so, from a .tar.gz or .zip), checked (MD5 for Penn Treebank, as
 published with torchtext, and for the sentiment snippets; size and first line for tiny-shakespeare;
-the number of cases for the UEA series), then moved into ``DATA_DIR`` atomically. A file already
+the number of cases for the UEA series, of series for M1), then moved into ``DATA_DIR`` atomically. A file already
 present and valid is not fetched again; an archive holding several files is fetched once.
 """
 
@@ -43,6 +43,10 @@ SOURCES: dict[str, list[dict]] = {
         {"url": _UEA + "JapaneseVowels.zip", "member": "JapaneseVowels_TEST.ts",
          "path": "uea/JapaneseVowels_TEST.ts", "ts_cases": 370},
     ],
+    "m1-yearly": [  # the Monash forecasting repository's copy of the M1 competition's yearly series
+        {"url": "https://zenodo.org/records/4656193/files/m1_yearly_dataset.zip", "member": "m1_yearly_dataset.tsf",
+         "path": "m1/m1_yearly_dataset.tsf", "tsf_series": 181},
+    ],
 }
 
 
@@ -65,6 +69,17 @@ def _problem(data: bytes, spec: dict) -> str | None:
                 return f"it is not a readable .ts file ({e})"
         if cases != spec["ts_cases"]:
             return f"{cases} cases, not the expected {spec['ts_cases']}"
+    if "tsf_series" in spec:
+        from .series import read_tsf
+
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "x.tsf").write_bytes(data)
+            try:
+                count = len(read_tsf(Path(tmp) / "x.tsf"))
+            except ValueError as e:
+                return f"it is not a readable .tsf file ({e})"
+        if count != spec["tsf_series"]:
+            return f"{count} series, not the expected {spec['tsf_series']}"
     return None
 
 

@@ -30,7 +30,8 @@ def origins(n: int, horizon: int, folds: int) -> tuple[list[int], list[int]]:
 def rolling_origin(methods: list, series: list, horizon: int, folds: int, level: float = 0.8,
                    progress: bool = False) -> dict[str, dict]:
     """{method name: {mae, rmse, smape, mase (means over series and test windows), coverage (of the
-    level-p interval over every test point), windows: [[{origin, forecast, lo, hi}] per series],
+    level-p interval over every test point), valid_mase (the mean MASE over the calibration windows:
+    what settings may be chosen by), windows: [[{origin, forecast, lo, hi}] per series],
     interval: {level, lo, hi: the scaled residual quantiles per step}, fallbacks}}.
     ``series`` are ``rnnlab.data.series.Series``; each method has ``prepare`` and ``forecast`` (see
     ``baselines``); a method with ``multichannel`` True gets histories (n, D), the others (n,)."""
@@ -45,11 +46,13 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
         method.prepare([past(s, test[0]) for s, (test, _) in zip(series, plans)])
         steps = sum(len(test) + len(cal) for test, cal in plans)
         bar = tqdm(total=steps, desc=f"{method.name:>14}", disable=None if progress else True, leave=False, unit="forecast")
-        residuals = []
+        residuals, valid = [], []
         for i, (s, (_, cal)) in enumerate(zip(series, plans)):
             for c in cal:
                 f = method.forecast(i, past(s, c), horizon)
-                residuals.append((s.values[c:c + horizon, 0] - f) / max(scale(s.values[:c, 0], s.season), 1e-12))
+                width = max(scale(s.values[:c, 0], s.season), 1e-12)
+                residuals.append((s.values[c:c + horizon, 0] - f) / width)
+                valid.append(np.mean(np.abs(residuals[-1])))
                 bar.update()
         if residuals:
             q_lo, q_hi = np.quantile(np.array(residuals), [(1 - level) / 2, (1 + level) / 2], axis=0)
@@ -70,6 +73,7 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
         bar.close()
         out[method.name] = {m: float(np.mean([r[m] for r in rows])) for m in METRICS} | {
             "coverage": float(np.sum(inside) / (len(rows) * horizon)) if residuals else float("nan"),
+            "valid_mase": float(np.mean(valid)) if valid else float("nan"),
             "windows": windows, "fallbacks": getattr(method, "fallbacks", 0),
             "interval": {"level": level, "lo": q_lo.tolist(), "hi": q_hi.tolist()}}
     return out
