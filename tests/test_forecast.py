@@ -114,6 +114,8 @@ def test_network_beats_persistence_on_a_noisy_seasonal_series(tmp_path, capsys):
         assert {"ets", "arima", "theta"} <= set(got)
     saved = json.loads((out / "forecasts.json").read_text())
     assert saved["results"]["rnnlab"]["mase"] == got["rnnlab"]["mase"]
+    assert main(["eval", str(out), "--split", "test", "--json"]) == 0  # the run folder alone measures it again
+    assert json.loads(capsys.readouterr().out) == got["rnnlab"]
     # past the end, from the saved run: H steps with an interval, further steps fed back without one
     assert main(["forecast", str(out), "--predict", "8", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -220,3 +222,21 @@ def test_m1_download_is_checked_and_the_named_set_reads_it(tmp_path):
              sources={"m1-yearly": [dict(spec, url=(tmp_path / "m1-181.zip").as_uri())]})
     series = load_series("m1-yearly", tmp_path / "data")
     assert len(series) == 181 and series[3].horizon == 6 and series[3].values[0, 0] == 13
+
+
+def test_an_ensemble_averages_its_members(tmp_path, capsys):
+    from rnnlab.tasks import load_task
+
+    data, y = _sine_csv(tmp_path / "sine.csv", n=120)
+    out = tmp_path / "ens"
+    assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
+                 "--max-steps", "5", "--ensemble", "2", "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    members = [load_task(out / f"member-{k}")[1] for k in (1, 2)]
+    assert [m.cfg.seed for m in members] == [1234, 1235]
+    history = members[0].series[0].values
+    each = [m.predict(0, history, 4) for m in members]
+    assert not np.allclose(each[0], each[1])
+    assert main(["forecast", str(out), "--predict", "4", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose([r["forecast"] for r in rows], (each[0] + each[1]) / 2, rtol=1e-6)

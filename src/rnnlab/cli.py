@@ -192,8 +192,10 @@ def _cross_validate(cfg, out) -> int:
 
 
 def cmd_forecast(args) -> int:
-    """Train a forecaster (the trainer, ``--task forecast``), then measure it and every baseline by
+    """Train a forecaster (the trainer, ``--task forecast``; with --ensemble K, K of them with seeds
+    seed..seed+K-1 into OUT/member-k, their forecasts averaged), then measure it and every baseline by
     rolling origin (``rnnlab.forecast.rolling``); or, with RUN --predict N, forecast past the end."""
+    import dataclasses
     import json
     import time
     from pathlib import Path
@@ -219,16 +221,23 @@ def cmd_forecast(args) -> int:
     if args.plot and not args.plot.lower().endswith(".png"):
         raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
     keep_heap()
-    trainer = make_trainer(cfg, out)
-    task = trainer.task
-    for note in (n for s in task.series for n in s.notes):
-        print(note, file=sys.stderr)
-    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} forecaster on {cfg.data} ({task.about()}, "
-          f"{task.model.num_parameters():,} parameters) into {out}", file=sys.stderr)
-    if trainer.run()["reason"] == "interrupted":
-        return 130
-    task.model.load_state_dict(load_weights(out, args.weights)[0])
-    methods = [NetworkMethod(task), *numpy_methods(task.season), *statistical_methods(task.season)]
+    members = [out] if args.ensemble == 1 else [out / f"member-{k}" for k in range(1, args.ensemble + 1)]
+    if args.ensemble > 1 and out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
+    tasks = []
+    for k, run in enumerate(members):
+        trainer = make_trainer(dataclasses.replace(cfg, seed=cfg.seed + k), run)
+        task = trainer.task
+        if k == 0:
+            for note in (n for s in task.series for n in s.notes):
+                print(note, file=sys.stderr)
+        print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} forecaster on {cfg.data} ({task.about()}, "
+              f"{task.model.num_parameters():,} parameters) into {run}", file=sys.stderr)
+        if trainer.run()["reason"] == "interrupted":
+            return 130
+        task.model.load_state_dict(load_weights(run, args.weights)[0])
+        tasks.append(task)
+    methods = [NetworkMethod(tasks), *numpy_methods(task.season), *statistical_methods(task.season)]
     if not have_statsmodels():
         print("statsmodels is not installed: ETS, ARIMA and Theta are left out (pip install \"rnnlab[forecast]\")",
               file=sys.stderr)
@@ -253,6 +262,7 @@ def _forecast_ahead(args, flags) -> int:
 
     from .forecast.metrics import scale
     from .tasks import load_task
+    from .tasks.forecast import NetworkMethod
 
     if args.run is None or args.predict is None:
         raise UsageError("forecasting past the end needs a run folder and --predict N: rnnlab forecast RUN --predict N")
@@ -260,14 +270,22 @@ def _forecast_ahead(args, flags) -> int:
     if given or args.out or args.plot or args.preset or args.config:
         raise UsageError("rnnlab forecast RUN --predict N uses the run's own settings; of the other flags it takes "
                          "--data-dir, --weights and --json only")
-    cfg, task, _ = load_task(args.run, args.weights, flags.get("data_dir"))
-    if cfg.task != "forecast":
-        raise ValueError(f"{args.run} is a {cfg.task} run, not a forecaster")
-    saved = Path(args.run) / "forecasts.json"
+    run = Path(args.run)
+    members = [run] if (run / "config.json").is_file() else sorted(run.glob("member-*"))
+    if not members:
+        raise FileNotFoundError(f"{run} is not a run folder (no config.json, no member-k folders)")
+    tasks = []
+    for member in members:
+        cfg, task, _ = load_task(member, args.weights, flags.get("data_dir"))
+        if cfg.task != "forecast":
+            raise ValueError(f"{member} is a {cfg.task} run, not a forecaster")
+        tasks.append(task)
+    forecast = NetworkMethod(tasks).forecast
+    saved = run / "forecasts.json"
     interval = json.loads(saved.read_text())["results"]["rnnlab"]["interval"] if saved.is_file() else None
     rows = []
     for i, s in enumerate(task.series):
-        f = task.predict(i, s.values, args.predict)
+        f = forecast(i, s.values, args.predict)
         width = scale(s.values[:, 0], s.season)
         for k, v in enumerate(f):
             inside = interval is not None and k < len(interval["lo"])
@@ -310,6 +328,8 @@ def cmd_eval(args) -> int:
             counts = np.bincount(predicted[truth == i], minlength=len(task.classes))
             print(f"{c:>{width}}" + "".join(f"{n:>{width}}" for n in counts))
         return 0
+    if cfg.task == "forecast":
+        return _eval_forecast(args, cfg, task)
     measures = task.evaluate(args.split)
     if args.json:
         print(json.dumps(measures))
@@ -317,6 +337,28 @@ def cmd_eval(args) -> int:
         unit = task.vocab.kind
         print(f"{args.split}: loss {measures['loss']:.4f} nats/{unit}, perplexity {measures['perplexity']:.2f}, "
               f"{measures['bits_per_token']:.4f} bits/{unit} over {measures['tokens']:,} {unit}s")
+    return 0
+
+
+def _eval_forecast(args, cfg, task) -> int:
+    """test: the network's rolling-origin measures (no baselines: rnnlab forecast has them); train and
+    valid: the loss over their windows."""
+    import json
+
+    from .forecast import rolling_origin
+    from .forecast.report import summary
+    from .tasks.forecast import NetworkMethod
+
+    if args.split == "test":
+        measures = summary(rolling_origin([NetworkMethod(task)], task.series, task.horizon, task.folds,
+                                          cfg.level))["rnnlab"]
+        text = (f"test ({task.folds} rolling-origin window(s) of {task.horizon}): MAE {measures['mae']:.4g}, RMSE "
+                f"{measures['rmse']:.4g}, sMAPE {measures['smape']:.2f}, MASE {measures['mase']:.3f}, "
+                f"{cfg.level:.0%} interval coverage {measures['coverage']:.0%}")
+    else:
+        measures = task.evaluate(args.split)
+        text = f"{args.split}: {task.describe(measures)} over {measures['windows']:,} windows"
+    print(json.dumps(measures) if args.json else text)
     return 0
 
 

@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
     train_flags(f, skip=("--task", "--tokens", "--min-count", "--class-weights", "--fold", "--tie-weights",
                          "--init-scale", "--loss-scale", "--seq-len", "--embed"))
+    f.add_argument("--ensemble", type=_positive_int, default=1, metavar="K",
+                   help="train K networks (seeds seed..seed+K-1, into OUT/member-k) and average their forecasts "
+                        "(default: 1)")
     f.add_argument("--out", help="run folder (default: runs/forecast-DATE-TIME)")
     f.add_argument("--preset", help="a published recipe (as for train)")
     f.add_argument("--config", metavar="FILE.toml", help="settings file (as for train)")

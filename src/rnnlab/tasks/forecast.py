@@ -181,17 +181,18 @@ class ForecastTask(Task):
 
 
 class NetworkMethod:
-    """The trained network as a rolling-origin method (``rnnlab.forecast.rolling``)."""
+    """Trained networks as one rolling-origin method (``rnnlab.forecast.rolling``): a task, or several
+    (an ensemble, e.g. of seeds), whose forecasts are averaged."""
 
     name = "rnnlab"
     multichannel = True
     fallbacks = 0
 
-    def __init__(self, task: ForecastTask) -> None:
-        self.task = task
+    def __init__(self, tasks: ForecastTask | list[ForecastTask]) -> None:
+        self.tasks = tasks if isinstance(tasks, list) else [tasks]
 
     def prepare(self, histories) -> None:
         """Trained already, on the points before the validation windows."""
 
     def forecast(self, i: int, x: np.ndarray, h: int) -> np.ndarray:
-        return self.task.predict(i, x, h)
+        return np.mean([task.predict(i, x, h) for task in self.tasks], axis=0)
