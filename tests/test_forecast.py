@@ -240,3 +240,19 @@ def test_an_ensemble_averages_its_members(tmp_path, capsys):
     assert main(["forecast", str(out), "--predict", "4", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     np.testing.assert_allclose([r["forecast"] for r in rows], (each[0] + each[1]) / 2, rtol=1e-6)
+
+
+def test_train_task_forecast_resumes_and_keeps_its_transforms(tmp_path, capsys):
+    """rnnlab train --task forecast is an ordinary run: --folds means test windows there, and a resumed
+    run reads its transforms back from forecast.json."""
+    data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
+    run = tmp_path / "run"
+    assert main(["train", "--task", "forecast", "--data", str(data), "--column", "value", "--horizon", "4",
+                 "--folds", "2", "--log", "--diff", "1", *SMALL, "--max-steps", "4", "--out", str(run)]) == 0
+    saved = json.loads((run / "forecast.json").read_text())
+    assert saved["folds"] == 2 and saved["transforms"][0]["log"] and not (run / "fold-1").exists()
+    assert main(["train", "--resume", str(run), "--max-steps", "6"]) == 0
+    assert json.loads((run / "forecast.json").read_text()) == saved
+    capsys.readouterr()
+    assert main(["eval", str(run), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["windows"] == 2 * 4 - 4 + 1  # validation origins

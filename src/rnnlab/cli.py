@@ -106,15 +106,15 @@ def cmd_train(args) -> int:
             raise UsageError(str(e)) from e
         out = Path(args.out or time.strftime("runs/run-%Y%m%d-%H%M%S"))
     keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
-    if cfg.folds and cfg.fold is None:
+    if cfg.task == "classify" and cfg.folds and cfg.fold is None:
         return _cross_validate(cfg, out)
     trainer = make_trainer(cfg, out, resume=bool(args.resume))
     if args.resume and trainer.finished():
         print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
               f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
         return 0
-    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {'classifier' if cfg.task == 'classify' else 'language model'} "
-          f"on {cfg.data} ({trainer.task.about()}, {trainer.model.num_parameters():,} parameters) into {out}",
+    what = {"lm": "language model", "classify": "classifier", "forecast": "forecaster"}[cfg.task]
+    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {what} on {cfg.data} ({trainer.task.about()}, {trainer.model.num_parameters():,} parameters) into {out}",
           file=sys.stderr)
     try:
         summary = trainer.run()
