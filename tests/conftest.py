@@ -1,3 +1,4 @@
+import importlib.abc
 import os
 import sys
 from pathlib import Path
@@ -7,10 +8,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/cases.py and tests/torch_reference.py
 
+class _HiddenTorch(importlib.abc.MetaPathFinder):
+    """`import torch` fails as if torch were not installed. (A None in sys.modules would do that too,
+    but SciPy, under statsmodels, looks torch up in sys.modules and trips over the None.)"""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden: RNNLAB_TEST_WITHOUT_TORCH=1)", name=name)
+        return None
+
+
 if os.environ.get("RNNLAB_TEST_WITHOUT_TORCH") == "1":
-    # Behave exactly as if torch were not installed: `import torch` raises ImportError, so the
-    # parity tests skip and the golden fixtures carry the check. .ci/run uses this for its second pass.
-    sys.modules["torch"] = None
+    # Behave exactly as if torch were not installed: the parity tests skip and the golden fixtures
+    # carry the check. .ci/run uses this for its first pass.
+    sys.meta_path.insert(0, _HiddenTorch())
 
 
 @pytest.fixture(autouse=True)
