@@ -164,25 +164,3 @@ def test_a_failed_classification_start_can_be_retried_in_place(tmp_path, capsys)
     assert (run / "labels.json").exists() and not (run / "checkpoint.safetensors").exists()
     assert main(flags) == 0
     assert "stopped before its first checkpoint: starting it again" in capsys.readouterr().err
-
-
-def test_input_noise_touches_only_valid_steps_of_series_and_repeats_on_resume(tmp_path):
-    from rnnlab.tasks import ClassificationTask
-    from rnnlab.train import resolve_config
-
-    data = _ts(tmp_path / "s.ts", np.random.default_rng(5))
-    flags = dict(task="classify", data=str(data), hidden=8, layers=1, batch_size=16)
-    clean = ClassificationTask(resolve_config(flags=flags))
-    noisy = ClassificationTask(resolve_config(flags=flags | dict(input_noise=0.5)))
-    (x0, lengths, y0), (x1, lengths1, y1) = clean.batch(2, 3), noisy.batch(2, 3)
-    assert (lengths == lengths1).all() and (y0 == y1).all()
-    valid = np.arange(len(x0))[:, None] < lengths[None, :]
-    assert np.all(x1[~valid] == 0)  # padding stays zero
-    assert 0.4 < np.std((x1 - x0)[valid]) < 0.6
-    np.testing.assert_array_equal(noisy.batch(2, 3)[0], x1)  # the same draw for the same (epoch, index)
-    assert not np.array_equal(noisy.batch(2, 4)[0][:5], x1[:5])
-    text = _table(tmp_path / "t.tsv", np.random.default_rng(6))
-    with pytest.raises(ValueError, match="--input-noise applies to --task classify"):
-        resolve_config(flags=dict(data=str(text), input_noise=0.1))
-    with pytest.raises(ValueError, match="--input-noise is for series"):
-        ClassificationTask(resolve_config(flags=dict(flags, data=str(text), input_noise=0.1)))

@@ -50,8 +50,6 @@ _TRAIN_FLAGS = [
     ("--class-weights", str, "classify: none | balanced (each class counts as much in the loss)"),
     ("--folds", "positive", "classify: K-fold cross-validation, one run a fold into OUT/fold-k", "none"),
     ("--fold", "positive", "classify: train only this fold's run (1..K)", "all"),
-    ("--input-noise", "number", "classify, series: std of Gaussian noise added to the standardised inputs "
-                                "in training"),
     ("--pool", str, "classify: last | mean | max over each sequence's steps"),
     ("--column", str, "forecast, CSV: the column to forecast, then input-only columns (Y or Y,X1,X2)",
      "the only numeric one"),

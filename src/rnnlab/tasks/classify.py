@@ -169,8 +169,6 @@ class ClassificationTask(Task):
     def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
         self.cfg = cfg
         self.kind, data = _load(cfg)
-        if cfg.input_noise and self.kind == "text":
-            raise ValueError("--input-noise is for series (real-valued inputs); this data is text")
         train = data["train"]
         saved = json.loads((Path(out) / "labels.json").read_text()) if resume else None
         self.classes = saved["classes"] if saved else list(getattr(train, "classes", None) or sorted(set(train.labels)))
@@ -211,16 +209,9 @@ class ClassificationTask(Task):
         return x, lengths, self.labels[split][idx]
 
     def batch(self, epoch: int, index: int):
-        """The index-th batch of the epoch's shuffle; with --input-noise, series get x + s * N(0, 1) at
-        their valid steps (noise drawn from (seed, epoch, index): a resumed run draws the same)."""
         order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.labels["train"]))
         B = self.cfg.batch_size
-        x, lengths, y = self._pad("train", order[index * B:(index + 1) * B])
-        if self.cfg.input_noise and self.vocab is None:
-            noise = np.random.default_rng([self.cfg.seed, epoch, index, 1]).normal(size=x.shape)
-            valid = (np.arange(x.shape[0])[:, None] < lengths[None, :])[:, :, None]
-            x = x + (self.cfg.input_noise * noise * valid).astype(x.dtype)
-        return x, lengths, y
+        return self._pad("train", order[index * B:(index + 1) * B])
 
     def forward_backward(self, batch) -> tuple[float, int]:
         x, lengths, y = batch

@@ -34,7 +34,6 @@ class TrainConfig:
     bidirectional: bool = False  # classify
     pool: str = "last"  # classify: last | mean | max over each sequence's valid steps
     class_weights: str = "none"  # classify: none | balanced (each class weighs n / (classes * its count))
-    input_noise: float = 0.0  # classify, series: std of Gaussian noise on the standardised inputs, in training
     folds: int | None = None  # classify: K-fold cross-validation; forecast: rolling-origin test windows K
     fold: int | None = None  # classify: which fold is the test split (1..folds); None: all, one run each
     # forecast (rnnlab.tasks.forecast)
@@ -92,7 +91,7 @@ class TrainConfig:
                 positive(name)
         if self.epochs is not None and not isinstance(self.epochs, int):
             raise ValueError(f"epochs must be an integer, got {self.epochs!r}")
-        for name in ("momentum", "weight_decay", "clip", "eval_every", "decay_after", "warmup", "input_noise"):
+        for name in ("momentum", "weight_decay", "clip", "eval_every", "decay_after", "warmup"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name.replace('_', '-')} must be a number >= 0, got {v!r}")
@@ -134,8 +133,7 @@ class TrainConfig:
         changed = [f"--{k.replace('_', '-')}" for k in ("column", "date_column", "horizon", "lookback", "season",
                                                          "log", "diff", "seasonal_diff", "window_norm", "output",
                                                          "loss", "level") if getattr(self, k) != defaults[k].default]
-        classify_only = [f"--{k.replace('_', '-')}" for k in ("class_weights", "tokens", "min_count", "fold",
-                                                              "input_noise")
+        classify_only = [f"--{k.replace('_', '-')}" for k in ("class_weights", "tokens", "min_count", "fold")
                          if getattr(self, k) != defaults[k].default]
         ignored = [(not forecast and bool(changed), " and ".join(changed), "--task forecast"),
                    (forecast and bool(classify_only), " and ".join(classify_only), "--task classify"),
@@ -145,7 +143,6 @@ class TrainConfig:
                     "--task classify"),
                    (lm and self.folds is not None, "--folds", "--task classify or forecast"),
                    (lm and self.class_weights != "none", "--class-weights", "--task classify"),
-                   (lm and self.input_noise != 0, "--input-noise", "--task classify"),
                    (not lm and self.tie_weights, "--tie-weights", "--task lm"),
                    (not lm and self.loss_scale != "mean", "--loss-scale", "--task lm"),
                    (self.warmup != 0 and self.schedule != "cosine", "--warmup", "--schedule cosine"),
