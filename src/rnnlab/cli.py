@@ -114,7 +114,8 @@ def cmd_train(args) -> int:
               f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
         return 0
     what = {"lm": "language model", "classify": "classifier", "forecast": "forecaster"}[cfg.task]
-    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {what} on {cfg.data} ({trainer.task.about()}, {trainer.model.num_parameters():,} parameters) into {out}",
+    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {what} on {cfg.data} ({trainer.task.about()}, "
+          f"{trainer.model.num_parameters():,} parameters) into {out}",
           file=sys.stderr)
     try:
         summary = trainer.run()

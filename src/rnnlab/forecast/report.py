@@ -23,7 +23,8 @@ def table(results: dict[str, dict], level: float, what: str) -> str:
     for name, r in sorted(results.items(), key=lambda kv: kv[1]["mase"]):
         cov = "-" if math.isnan(r["coverage"]) else f"{r['coverage']:.0%}"
         note = f" ({r['fallbacks']} fits fell back to naive)" if r.get("fallbacks") else ""
-        lines.append(f"| {name}{note} | {r['mae']:.4g} | {r['rmse']:.4g} | {r['smape']:.2f} | {r['mase']:.3f} | {cov} |")
+        lines.append(f"| {name}{note} | {r['mae']:.4g} | {r['rmse']:.4g} | {r['smape']:.2f} | {r['mase']:.3f} "
+                     f"| {cov} |")
     return "\n".join(lines)
 
 

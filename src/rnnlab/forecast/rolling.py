@@ -45,7 +45,8 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
 
         method.prepare([past(s, test[0]) for s, (test, _) in zip(series, plans)])
         steps = sum(len(test) + len(cal) for test, cal in plans)
-        bar = tqdm(total=steps, desc=f"{method.name:>14}", disable=None if progress else True, leave=False, unit="forecast")
+        bar = tqdm(total=steps, desc=f"{method.name:>14}", disable=None if progress else True, leave=False,
+                   unit="forecast")
         residuals, valid = [], []
         for i, (s, (_, cal)) in enumerate(zip(series, plans)):
             for c in cal:

@@ -103,8 +103,8 @@ class TrainConfig:
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
         self.cell = cell_kind(self.cell).name  # ValueError naming the registered kinds
         choices = {"task": ("lm", "classify", "forecast"), "window_norm": ("none", "last"),
-                   "output": ("direct", "recursive"), "loss": ("mse", "mae"), "class_weights": ("none", "balanced"), "tokens": ("word", "char"), "pool": ("last", "mean", "max"),
-                   "dtype": ("float32", "float64"),
+                   "output": ("direct", "recursive"), "loss": ("mse", "mae"), "class_weights": ("none", "balanced"),
+                   "tokens": ("word", "char"), "pool": ("last", "mean", "max"), "dtype": ("float32", "float64"),
                    "optimizer": ("sgd", "adam", "adamw", "rmsprop", "adagrad"),
                    "clip_mode": ("norm", "value"), "schedule": ("constant", "step", "plateau", "cosine"),
                    "loss_scale": ("mean", "sum_time")}
