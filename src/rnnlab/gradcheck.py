@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .nn import Dropout, Embedding, L1Loss, Linear, MSELoss, SoftmaxCrossEntropy, cell_kind, cell_names
+from .nn import Attention, Dropout, Embedding, L1Loss, Linear, MSELoss, SoftmaxCrossEntropy, cell_kind, cell_names
 
 __all__ = [
     "numerical_gradient", "relative_error", "gradcheck",
@@ -195,6 +195,37 @@ def check_regression(loss: str = "mse", seed: int = 0) -> dict[str, float]:
     return gradcheck(lambda: fn.forward(f, y), {"predictions": f}, {"predictions": fn.backward(1.0)})
 
 
+def attention_case(kind: str, seed: int = 0, lengths=(5, 2, 4)):
+    """(layer, inputs, upstream gradients, loss) of two decoder steps sharing one source's keys: a
+    float64 ``Attention`` with random weights, values h (5, 3, H), queries s1, s2 (3, 4), ``lengths``,
+    random dc1, dc2 and da1; loss = c1.dc1 + a1.da1 + c2.dc2."""
+    rng = np.random.default_rng(seed)
+    H = 4 if kind == "dot" else 6
+    att = Attention(4, H, kind, attention_size=5, dtype=np.float64, seed=seed)
+    _randomise(att, rng, scale=0.8)
+    x = {"h": rng.normal(size=(5, 3, H)), "s1": rng.normal(size=(3, 4)), "s2": rng.normal(size=(3, 4))}
+    up = {"dc1": rng.normal(size=(3, H)), "dc2": rng.normal(size=(3, H)), "da1": rng.normal(size=(3, 5))}
+
+    def loss() -> float:
+        k = att.keys(x["h"])
+        c1, a1 = att(x["s1"], k, x["h"], lengths)
+        c2, _ = att(x["s2"], k, x["h"], lengths)
+        return float((c1 * up["dc1"]).sum() + (a1 * up["da1"]).sum() + (c2 * up["dc2"]).sum())
+
+    return att, x, up, loss
+
+
+def check_attention(kind: str = "additive", seed: int = 0) -> dict[str, float]:
+    att, x, up, loss = attention_case(kind, seed)
+    loss()
+    att.zero_grad()
+    ds2, dk2, dh2 = att.backward(up["dc2"])
+    ds1, dk1, dh1 = att.backward(up["dc1"], up["da1"])
+    dh = dh1 + dh2 + att.keys_backward(dk1 + dk2)
+    analytic = {"h": dh, "s1": ds1, "s2": ds2} | dict(att.grads)
+    return gradcheck(loss, x | dict(att.params), analytic)
+
+
 def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: float = 0.3, seed: int = 0,
                          max_elements: int | None = None, fuse_input: bool | None = None) -> dict[str, float]:
     """Gradcheck the whole LanguageModel with softmax cross-entropy: embedding, dropout, recurrent
@@ -250,6 +281,8 @@ def default_grid(max_elements: int | None = 20, cells: list[str] | None = None
     yield "dropout", "p=0.4", check_dropout
     yield "cross_entropy", "mask", check_cross_entropy
     yield "cross_entropy", "no mask", lambda: check_cross_entropy(masked=False)
+    for kind in ("additive", "general", "dot"):
+        yield "attention", f"{kind}, two steps, lengths 5/2/4, da", lambda k=kind: check_attention(k)
     yield "mse", "(5,3)", check_regression
     yield "mae", "(5,3)", lambda: check_regression("mae")
     for cell in ("rnn", "lstm", "gru"):

@@ -5,6 +5,7 @@ from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .layers import Dropout, Embedding, Linear
 from .loss import SoftmaxCrossEntropy
 from .regression import L1Loss, MSELoss
+from .attention import ATTENTION_KINDS, Attention
 from .containers import ModuleList, Sequential
 from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, RNNBase
@@ -14,7 +15,7 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList",
     "RNNBase", "RNN", "LSTM", "GRU",
     "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
-    "Linear", "Embedding", "Dropout",
+    "Linear", "Embedding", "Dropout", "Attention", "ATTENTION_KINDS",
     "SoftmaxCrossEntropy", "MSELoss", "L1Loss",
     "no_grad", "is_grad_enabled",
     "CellKind", "register_cell", "unregister_cell", "cell_kind", "cell_names",
