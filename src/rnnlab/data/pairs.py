@@ -1,0 +1,196 @@
+"""Sequence-to-sequence data: pairs of token sequences, each source with one or more reference targets.
+
+    a table        TSV/CSV with a header naming ``source`` and ``target`` columns; tokens are characters
+                   or space-separated (``tokens`` for each side); rows with the same source are that
+                   source's references
+    cmudict        the CMU Pronouncing Dictionary (``DATA_DIR/cmudict/cmudict.dict[.gz]``): spelling
+                   (characters) to ARPAbet phones with the stress digits removed (39 phones); a word's
+                   alternative pronunciations (``word(2)``) are its references; split 90/5/5 by the MD5
+                   of the word, so no word is in two splits
+    dates          human-written dates to ISO 8601 (``9 may 1998`` -> ``1998-05-09``), generated with the
+                   standard library in 16 formats
+    addition       ``535+61`` -> ``596`` (3-digit operands; ``reverse`` reads the source backwards,
+                   as Keras's addition example)
+
+Generated sets are a function of their seed; their splits share no source.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import gzip
+import hashlib
+import io
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Pairs", "read_pairs", "load_cmudict", "make_dates", "make_addition", "tokenize", "NAMED_PAIRS"]
+
+NAMED_PAIRS = ("cmudict", "dates", "addition")
+
+
+@dataclass
+class Pairs:
+    name: str
+    sources: list[list[str]]
+    references: list[list[list[str]]]  # each source's reference targets (one or more)
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    @property
+    def entries(self) -> int:
+        """Source-target pairs (a source with several references counts once for each)."""
+        return sum(len(r) for r in self.references)
+
+
+def tokenize(text: str, kind: str) -> list[str]:
+    """``char``: every character; ``space``: the space-separated tokens."""
+    if kind == "char":
+        return list(text)
+    if kind == "space":
+        return text.split()
+    raise ValueError(f"unknown tokens {kind!r}; expected char or space")
+
+
+def _text(path: Path) -> str:
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    raw = path.read_bytes()
+    return (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", errors="replace")
+
+
+def _group(name: str, rows: list[tuple[list[str], list[str]]]) -> Pairs:
+    index: dict[tuple, int] = {}
+    sources, refs = [], []
+    for src, tgt in rows:
+        key = tuple(src)
+        if key not in index:
+            index[key] = len(sources)
+            sources.append(src)
+            refs.append([])
+        if tgt not in refs[index[key]]:
+            refs[index[key]].append(tgt)
+    return Pairs(name, sources, refs)
+
+
+def read_pairs(path: str | Path, source_tokens: str = "char", target_tokens: str = "char") -> Pairs:
+    """The ``source`` and ``target`` columns of a TSV or CSV file with a header row."""
+    path = Path(path)
+    stem = path.name[:-3] if path.name.endswith(".gz") else path.name
+    rows = csv.reader(io.StringIO(_text(path), newline=""), delimiter="\t" if stem.endswith(".tsv") else ",")
+    header = next(rows, None)
+    if header is None:
+        raise ValueError(f"{path} is empty; expected a header row naming a source and a target column")
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in ("source", "target") if c not in names]
+    if missing:
+        raise ValueError(f"{path} has no {' and no '.join(repr(c) for c in missing)} column (its header: "
+                         f"{', '.join(header)}); expected columns named source and target")
+    s, t = names.index("source"), names.index("target")
+    pairs = []
+    for number, row in enumerate(rows, 2):
+        if not row:
+            continue
+        if len(row) <= max(s, t):
+            raise ValueError(f"{path}:{number} has {len(row)} fields; the header has {len(header)}")
+        src, tgt = tokenize(row[s].strip(), source_tokens), tokenize(row[t].strip(), target_tokens)
+        if not src or not tgt:
+            raise ValueError(f"{path}:{number} has an empty {'source' if not src else 'target'}")
+        pairs.append((src, tgt))
+    if not pairs:
+        raise ValueError(f"{path} has a header but no rows")
+    return _group(path.name, pairs)
+
+
+def _split_of(word: str) -> str:
+    """90/5/5 by the MD5 of the word: train, valid, test."""
+    bucket = int(hashlib.md5(word.encode()).hexdigest(), 16) % 100
+    return "train" if bucket < 90 else "valid" if bucket < 95 else "test"
+
+
+def load_cmudict(data_dir: Path) -> dict[str, Pairs]:
+    """{train, valid, test} of DATA_DIR/cmudict/cmudict.dict[.gz]."""
+    folder = Path(data_dir) / "cmudict"
+    path = next((folder / n for n in ("cmudict.dict", "cmudict.dict.gz") if (folder / n).is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"cmudict: no {folder / 'cmudict.dict'}[.gz]; fetch it with: rnnlab data download "
+                                f"cmudict")
+    rows: dict[str, list[tuple[list[str], list[str]]]] = {"train": [], "valid": [], "test": []}
+    for number, line in enumerate(_text(path).splitlines(), 1):
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        word, *phones = line.split()
+        if not phones:
+            raise ValueError(f"{path}:{number}: a word without phones")
+        word = word.split("(")[0].lower()
+        rows[_split_of(word)].append((list(word), [p.rstrip("012") for p in phones]))
+    return {split: _group(f"cmudict {split}", r) for split, r in rows.items()}
+
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"]
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+_DATE_FORMATS = [
+    lambda d: f"{d.day} {_MONTHS[d.month - 1]} {d.year}",
+    lambda d: f"{d.day} {_MONTHS[d.month - 1][:3]} {d.year}",
+    lambda d: f"{_MONTHS[d.month - 1]} {d.day}, {d.year}",
+    lambda d: f"{_MONTHS[d.month - 1][:3]} {d.day}, {d.year}",
+    lambda d: f"{_MONTHS[d.month - 1].upper()} {d.day} {d.year}",
+    lambda d: f"{d.day:02d}/{d.month:02d}/{d.year}",
+    lambda d: f"{d.month}/{d.day}/{d.year % 100:02d}",
+    lambda d: f"{d.day}.{d.month}.{d.year}",
+    lambda d: f"{d.year}/{d.month}/{d.day}",
+    lambda d: d.strftime("%A, %d %B %Y").lower(),
+    lambda d: d.strftime("%a %d %b %Y").lower(),
+    lambda d: f"{d.day} {_MONTHS[d.month - 1]}, {d.year}",
+    lambda d: d.strftime("%d %b %y").lower(),
+    lambda d: f"{_MONTHS[d.month - 1][:3]}. {d.day} {d.year}",
+    lambda d: f"{d.day}-{_MONTHS[d.month - 1][:3]}-{d.year}",
+    lambda d: f"the {_ordinal(d.day)} of {_MONTHS[d.month - 1]} {d.year}",
+]
+
+
+def _three_splits(name: str, seed: int, sizes: tuple[int, int, int], draw) -> dict[str, Pairs]:
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    out = {}
+    for split, size in zip(("train", "valid", "test"), sizes):
+        rows = []
+        while len(rows) < size:
+            source, target = draw(rng)
+            if source not in seen:
+                seen.add(source)
+                rows.append((list(source), list(target)))
+        out[split] = _group(f"{name} {split}", rows)
+    return out
+
+
+def make_dates(seed: int = 0, sizes: tuple[int, int, int] = (20_000, 1_000, 1_000)) -> dict[str, Pairs]:
+    """Dates from 1950-01-01 to 2049-12-31 in one of 16 formats -> YYYY-MM-DD."""
+    first, days = datetime.date(1950, 1, 1), (datetime.date(2050, 1, 1) - datetime.date(1950, 1, 1)).days
+
+    def draw(rng):
+        d = first + datetime.timedelta(days=rng.randrange(days))
+        return rng.choice(_DATE_FORMATS)(d), d.isoformat()
+
+    return _three_splits("dates", seed, sizes, draw)
+
+
+def make_addition(seed: int = 0, sizes: tuple[int, int, int] = (45_000, 5_000, 5_000),
+                  reverse: bool = False) -> dict[str, Pairs]:
+    """``a+b`` with a, b of 1-3 digits -> their sum; ``reverse`` reverses the source."""
+    def draw(rng):
+        a, b = (int("".join(rng.choice("0123456789") for _ in range(rng.randint(1, 3)))) for _ in range(2))
+        question = f"{a}+{b}"
+        return (question[::-1] if reverse else question), str(a + b)
+
+    return _three_splits("addition", seed, sizes, draw)
