@@ -226,6 +226,51 @@ def check_attention(kind: str = "additive", seed: int = 0) -> dict[str, float]:
     return gradcheck(loss, x | dict(att.params), analytic)
 
 
+def seq2seq_case(cell: str = "lstm", attention: str = "additive", layers: int = 2, input_feeding: bool = True,
+                 dropout: float = 0.0, seed: int = 0):
+    """(model, source, lengths, decoder inputs, targets, mask) of a small float64 Seq2Seq with random
+    weights and biases: sources of lengths 5, 2, 4, targets of lengths 4, 2, 3 (a mask over the rest)."""
+    from .models import Seq2Seq
+
+    rng = np.random.default_rng(seed)
+    model = Seq2Seq(7, 6, cell, hidden_size=4, num_layers=layers, embed_size=3, attention=attention,
+                    input_feeding=input_feeding, dropout=dropout, dtype=np.float64, seed=seed)
+    _randomise(model, rng)
+    x, lengths = rng.integers(0, 7, size=(5, 3)), np.array([5, 2, 4])
+    y_in, y = rng.integers(0, 6, size=(4, 3)), rng.integers(0, 6, size=(4, 3))
+    mask = (np.arange(4)[:, None] < np.array([4, 2, 3])[None, :]).astype(np.float64)
+    return model, x, lengths, y_in, y, mask
+
+
+def check_seq2seq(cell: str = "lstm", attention: str = "additive", layers: int = 2, input_feeding: bool = True,
+                  dropout: float = 0.0, seed: int = 0, max_elements: int | None = None) -> dict[str, float]:
+    """Gradcheck the encoder-decoder with masked cross-entropy (teacher forcing)."""
+    model, x, lengths, y_in, y, mask = seq2seq_case(cell, attention, layers, input_feeding, dropout, seed)
+    ce = SoftmaxCrossEntropy()
+
+    def reseed(module, path="") -> None:  # the same dropout masks on every call
+        if isinstance(getattr(module, "rng", None), np.random.Generator):
+            module.rng = np.random.default_rng([seed, len(path)])
+        for name, child in sorted(module.children.items()):
+            reseed(child, f"{path}{name}.")
+
+    def loss() -> float:
+        reseed(model)
+        value = ce.forward(model.forward(x, lengths, y_in), y, mask)
+        model.clear_records()
+        return value
+
+    reseed(model)
+    ce.forward(model.forward(x, lengths, y_in), y, mask)
+    model.zero_grad()
+    model.backward(ce.backward())
+    named = {k: (p, g) for k, p, g in model.named_parameters()}
+    # eps 1e-4: the attention's query weights get gradients of ~1e-5 in all here, where eps 1e-6 leaves
+    # ~1e-10 of rounding noise (relative 1e-5); the truncation error at 1e-4 is ~1e-12
+    return gradcheck(loss, {k: p for k, (p, _) in named.items()}, {k: g for k, (_, g) in named.items()},
+                     eps=1e-4, max_elements=max_elements, seed=seed)
+
+
 def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: float = 0.3, seed: int = 0,
                          max_elements: int | None = None, fuse_input: bool | None = None) -> dict[str, float]:
     """Gradcheck the whole LanguageModel with softmax cross-entropy: embedding, dropout, recurrent
@@ -283,6 +328,14 @@ def default_grid(max_elements: int | None = 20, cells: list[str] | None = None
     yield "cross_entropy", "no mask", lambda: check_cross_entropy(masked=False)
     for kind in ("additive", "general", "dot"):
         yield "attention", f"{kind}, two steps, lengths 5/2/4, da", lambda k=kind: check_attention(k)
+    for cell in ("lstm", "gru"):
+        for att in ("additive", "general", "dot", "none"):
+            yield "seq2seq", f"{cell} 2 layers, {att} attention" + (", input feeding" if att != "none" else ""), (
+                lambda c=cell, a=att: check_seq2seq(c, a, max_elements=max_elements))
+    yield "seq2seq", "lstm 2 layers, additive, dropout 0.3", (
+        lambda: check_seq2seq("lstm", "additive", dropout=0.3, max_elements=max_elements))
+    yield "seq2seq", "rnn 1 layer, general, no input feeding", (
+        lambda: check_seq2seq("rnn", "general", layers=1, input_feeding=False, max_elements=max_elements))
     yield "mse", "(5,3)", check_regression
     yield "mae", "(5,3)", lambda: check_regression("mae")
     for cell in ("rnn", "lstm", "gru"):
