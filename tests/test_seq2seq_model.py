@@ -95,7 +95,86 @@ def test_teacher_forcing_zero_feeds_the_models_own_tokens():
     memory, state = model.encode(x, lengths)
     feed, tokens = None, y_in[0]
     for i in range(len(y_in)):  # by hand: each step reads the previous step's argmax
-        z, state, feed = model.step(tokens, state, feed, memory)
+        z, state, feed, _ = model.step(tokens, state, feed, memory)
         np.testing.assert_allclose(own[i], z, rtol=1e-12)
         tokens = z.argmax(axis=1)
     model.clear_records()
+
+
+class _HistoryModel:
+    """A stand-in decoder whose next-token distribution depends on the whole history (its state is a
+    number built from every token so far), so beam search must carry each beam's own state."""
+
+    training, children = False, {}
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self
+
+    def encode(self, x, lengths):
+        from rnnlab.models import Memory
+
+        n = x.shape[1]
+        return Memory(np.zeros((1, n, 1)), None, np.ones(n, int)), [np.arange(n, dtype=np.float64)[:, None]]
+
+    def step(self, tokens, state, feed, memory):
+        s = state[0] * 1.7 + tokens[:, None] + 0.3
+        logits = 3 * np.sin(s * np.arange(1, 6))  # (N, 5)
+        return logits, [s], feed, None
+
+
+def _history_logp(n, seq):
+    from rnnlab.functional import log_softmax
+
+    model, state, tokens, total = _HistoryModel(), [np.array([[float(n)]])], np.array([0]), 0.0
+    for t in seq:
+        logits, state, _, _ = model.step(tokens, state, None, None)
+        total += log_softmax(logits, axis=1)[0, t]
+        tokens = np.array([t])
+    return total
+
+
+@pytest.mark.parametrize("length_norm", [0.0, 1.0])
+def test_a_wide_enough_beam_finds_the_best_sequence(length_norm):
+    """With as many beams as sequences, beam search is exhaustive: it must return the best score /
+    length^alpha over every output of at most L tokens (ending in EOS, or L long)."""
+    import itertools
+
+    from rnnlab.seq2seq.decode import beam_search
+
+    bos, eos, V, L = 0, 1, 5, 4
+    x = np.zeros((1, 4), np.int64)
+    found = beam_search(_HistoryModel(), x, np.ones(4, int), bos, eos, beam=V ** L, max_length=L,
+                        length_norm=length_norm)
+    beams = beam_search(_HistoryModel(), x, np.ones(4, int), bos, eos, beam=3, max_length=L,
+                        length_norm=length_norm)
+    lengths_seen = set()
+    for n in range(4):
+        candidates = [list(s) + [eos] for k in range(L) for s in itertools.product(range(V), repeat=k)
+                      if eos not in s] + [list(s) for s in itertools.product(range(V), repeat=L) if eos not in s]
+        score = {tuple(c): _history_logp(n, c) / len(c) ** length_norm for c in candidates}
+        best = max(score, key=score.get)
+        assert found[n] == [t for t in best if t != eos]
+        lengths_seen.add(len(best))
+        assert score[tuple(beams[n] + ([eos] if len(beams[n]) < L else []))] <= score[best]
+    assert len(lengths_seen) > 1  # short and long winners: EOS handling and every step's state count
+
+
+def test_beam_one_is_greedy():
+    from rnnlab.nn import no_grad
+    from rnnlab.seq2seq.decode import beam_search
+
+    model, x, lengths, _, _, _ = seq2seq_case("gru", "additive", seed=6)
+    bos, eos, L = 0, 1, 3
+    tokens, feed, by_hand = np.full(3, bos), None, [[] for _ in range(3)]
+    with no_grad():
+        memory, state = model.encode(x, lengths)
+        for _ in range(L):
+            z, state, feed, _ = model.step(tokens, state, feed, memory)
+            tokens = z.argmax(axis=1)
+            for n in range(3):
+                by_hand[n].append(int(tokens[n]))
+    expected = [s[:s.index(eos)] if eos in s else s for s in by_hand]
+    assert beam_search(model, x, lengths, bos, eos, beam=1, max_length=L) == expected

@@ -117,8 +117,8 @@ class Seq2Seq(Module):
 
     # -- decoder ---------------------------------------------------------------------------------
     def step(self, tokens: np.ndarray, state: list, feed: np.ndarray | None, memory: Memory):
-        """One decoder step: (logits (N, Vt), new state, o_i (N, H)) from the previous tokens (N,), state
-        and o_{i-1} (None: zeros)."""
+        """One decoder step: (logits (N, Vt), new state, o_i (N, H), attention weights (N, Ts) or None)
+        from the previous tokens (N,), state and o_{i-1} (None: zeros)."""
         N, H = len(tokens), self.hidden_size
         u = self.target_embedding(tokens)
         if self.input_feeding:
@@ -130,12 +130,12 @@ class Seq2Seq(Module):
             u = s[0] if self.two_states else s
         top = u
         if "attention" in self.children:
-            c, _ = self.attention(top, memory.keys, memory.outputs, memory.lengths)
+            c, a = self.attention(top, memory.keys, memory.outputs, memory.lengths)
             o = np.tanh(self.combine(np.concatenate([c, top], axis=1)))
         else:
-            o = top
+            o, a = top, None
         self._save(("step", o, feed is None))
-        return self.out(self.drop(o)), new, o
+        return self.out(self.drop(o)), new, o, a
 
     def step_backward(self, dlogits: np.ndarray, dstate: list | None, dfeed: np.ndarray | None):
         """From dlogits (N, Vt), the next step's gradient on this step's state and on its o_i: (d previous
@@ -181,7 +181,7 @@ class Seq2Seq(Module):
                 tokens = np.where(rng.random(len(own)) < teacher_forcing, y_in[i], own)
             elif i:
                 tokens = y_in[i]
-            z, state, feed = self.step(tokens, state, feed, memory)
+            z, state, feed, _ = self.step(tokens, state, feed, memory)
             logits.append(z)
         self._save(("forward", len(y_in), memory.outputs.shape))
         return np.stack(logits)
