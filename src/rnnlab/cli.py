@@ -113,7 +113,8 @@ def cmd_train(args) -> int:
         print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
               f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
         return 0
-    what = {"lm": "language model", "classify": "classifier", "forecast": "forecaster"}[cfg.task]
+    what = {"lm": "language model", "classify": "classifier", "forecast": "forecaster",
+            "seq2seq": "encoder-decoder"}[cfg.task]
     print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {what} on {cfg.data} ({trainer.task.about()}, "
           f"{trainer.model.num_parameters():,} parameters) into {out}",
           file=sys.stderr)
@@ -312,6 +313,8 @@ def cmd_eval(args) -> int:
     from .tasks import load_task
 
     cfg, task, _ = load_task(args.run, args.weights, args.data_dir)
+    if args.beam and cfg.task != "seq2seq":
+        raise UsageError(f"--beam is for seq2seq runs; {args.run} is a {cfg.task} run")
     if cfg.task == "classify":
         logits = task.predict(args.split)
         measures = task.evaluate(args.split, logits)
@@ -331,6 +334,17 @@ def cmd_eval(args) -> int:
         return 0
     if cfg.task == "forecast":
         return _eval_forecast(args, cfg, task)
+    if cfg.task == "seq2seq":
+        measures = task.evaluate(args.split, args.beam)
+        if args.json:
+            print(json.dumps(measures))
+        else:
+            print(f"{args.split} ({'greedy' if (args.beam or cfg.beam) == 1 else f'beam {args.beam or cfg.beam}'}): "
+                  f"loss {measures['loss']:.4f}, WER {measures['wer']:.2%}, PER {measures['per']:.2%}, exact "
+                  f"{measures['exact']:.2%}, token accuracy {measures['token_accuracy']:.2%} over {measures['n']:,} "
+                  f"sources")
+        return 0
+
     measures = task.evaluate(args.split)
     if args.json:
         print(json.dumps(measures))
@@ -360,6 +374,33 @@ def _eval_forecast(args, cfg, task) -> int:
         measures = task.evaluate(args.split)
         text = f"{args.split}: {task.describe(measures)} over {measures['windows']:,} windows"
     print(json.dumps(measures) if args.json else text)
+    return 0
+
+
+def cmd_translate(args) -> int:
+    """Decode texts with a seq2seq run; --attention-plot draws the first one's attention weights."""
+    from .seq2seq.decode import attention_weights
+    from .tasks import load_task
+
+    cfg, task, _ = load_task(args.run, args.weights)
+    if cfg.task != "seq2seq":
+        raise ValueError(f"{args.run} is a {cfg.task} run; translate needs a seq2seq run (--task seq2seq)")
+    if not args.text:
+        raise UsageError("give texts to translate: rnnlab translate RUN TEXT...")
+    sources = [task.split_source(t) for t in args.text]
+    if cfg.reverse_source:
+        sources = [s[::-1] for s in sources]
+    ids = task.encode_sources(sources)
+    outputs = task.decode(ids, args.beam)
+    for text, out in zip(args.text, outputs):
+        print(f"{text}\t{task.join(out)}")
+    if args.attention_plot:
+        from .plot import plot_attention
+
+        out_ids = [task.target_vocab.stoi[t] for t in outputs[0]] + [task.eos]
+        weights = attention_weights(task.model, ids[0][:, None], [len(ids[0])], out_ids, task.bos)
+        plot_attention(args.attention_plot, weights, sources[0], outputs[0] + ["<eos>"])
+        print(f"attention weights of the first input: {args.attention_plot}", file=sys.stderr)
     return 0
 
 
@@ -465,7 +506,8 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "forecast": cmd_forecast, "eval": cmd_eval, "sample": cmd_sample,
+COMMANDS = {"train": cmd_train, "forecast": cmd_forecast, "eval": cmd_eval, "translate": cmd_translate,
+            "sample": cmd_sample,
             "predict": cmd_predict, "plot": cmd_plot, "data": cmd_data,
             "gradcheck": cmd_gradcheck, "info": cmd_info}
 

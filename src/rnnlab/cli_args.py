@@ -32,7 +32,7 @@ def _number(text: str) -> float:
 # train's flags: (flag, type, help); the default shown is TrainConfig's unless given as a fourth item
 _TRAIN_FLAGS = [
     ("--task", str, "lm: a language model | classify: one label per sequence | forecast: a time series "
-                    "(rnnlab forecast also measures it)"),
+                    "(rnnlab forecast also measures it) | seq2seq: an encoder-decoder"),
     ("--data", str, "lm: default (embedded) | ptb-word | ptb-char | shakespeare | a text file | a folder with "
                     "train.txt, valid.txt[, test.txt]; classify: sentiment | japanese-vowels | a .tsv/.csv table | "
                     "a .ts file | a folder of tables"),
@@ -64,6 +64,13 @@ _TRAIN_FLAGS = [
     ("--output", str, "forecast: direct (H outputs) | recursive (one step, fed back)"),
     ("--loss", str, "forecast: mse | mae"),
     ("--level", "number", "forecast: nominal coverage of the prediction interval"),
+    ("--attention", str, "seq2seq: none | additive | general | dot"),
+    ("--input-feeding", "bool", "seq2seq: feed each step's attentional output to the next step's input"),
+    ("--teacher-forcing", "number", "seq2seq: probability of feeding the reference token, not the model's own"),
+    ("--beam", "positive", "seq2seq: beam width of the decoding that measures the run (1: greedy)"),
+    ("--source-tokens", str, "seq2seq, table: char | space"),
+    ("--target-tokens", str, "seq2seq, table: char | space"),
+    ("--reverse-source", "bool", "seq2seq, addition: read the question backwards"),
     ("--seq-len", "positive", "truncated BPTT length T"),
     ("--batch-size", "positive", "parallel streams N"),
     ("--optimizer", str, "sgd | adam | adamw | rmsprop | adagrad"),
@@ -162,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("run", nargs="?", help="with --predict: the run folder to forecast from")
     f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
     train_flags(f, skip=("--task", "--tokens", "--min-count", "--class-weights", "--fold", "--tie-weights",
-                         "--init-scale", "--loss-scale", "--seq-len", "--embed"))
+                         "--init-scale", "--loss-scale", "--seq-len", "--embed", "--attention", "--input-feeding",
+                         "--teacher-forcing", "--beam", "--source-tokens", "--target-tokens", "--reverse-source"))
     f.add_argument("--ensemble", type=_positive_int, default=1, metavar="K",
                    help="train K networks (seeds seed..seed+K-1, into OUT/member-k) and average their forecasts "
                         "(default: 1)")
@@ -179,7 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="valid", choices=["train", "valid", "test"], help="(default: valid)")
     e.add_argument("--data-dir", help="where named datasets live (default: the run's)")
     e.add_argument("--json", action="store_true", help="print loss, perplexity, bits_per_token, tokens as JSON")
+    e.add_argument("--beam", type=_positive_int, help="seq2seq: beam width (default: the run's --beam)")
     _weights_flag(e)
+
+    tr = command("translate", "decode texts with a seq2seq run, one line each: input, output")
+    tr.add_argument("run", help="run folder of a seq2seq model")
+    tr.add_argument("text", nargs="*", help="texts to translate (spellings for cmudict)")
+    tr.add_argument("--beam", type=_positive_int, help="beam width (default: the run's --beam)")
+    tr.add_argument("--attention-plot", metavar="PNG", help="heatmap of the first text's attention weights")
+    _weights_flag(tr)
 
     s = command("sample", "generate text from a trained run")
     s.add_argument("run", help="run folder")

@@ -9,7 +9,7 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["read_metrics", "reported_validation", "plot_run"]
+__all__ = ["read_metrics", "reported_validation", "plot_run", "plot_attention"]
 
 
 def read_metrics(run: Path) -> list[dict]:
@@ -84,3 +84,26 @@ def plot_run(run: Path, out: Path | None = None, weights: str = "best") -> Path:
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def plot_attention(path: str | Path, weights, source: list[str], output: list[str]) -> Path:
+    """PNG heatmap of attention weights (len(output), len(source)): output tokens down, source across."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise ImportError("plotting needs matplotlib: pip install 'rnnlab[plot]'") from e
+    fig, ax = plt.subplots(figsize=(max(3, 0.4 * len(source) + 1.5), max(2.5, 0.35 * len(output) + 1)))
+    ax.imshow(weights, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(source)), [repr(t)[1:-1] or " " for t in source])
+    ax.set_yticks(range(len(output)), output)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

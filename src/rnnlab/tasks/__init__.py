@@ -12,11 +12,13 @@ from .base import Task
 from .classify import ClassificationTask
 from .forecast import ForecastTask
 from .lm import LanguageModelTask, build_model, load_run
+from .seq2seq import Seq2SeqTask
 
-__all__ = ["Task", "LanguageModelTask", "ClassificationTask", "ForecastTask", "TASKS", "make_trainer", "load_task", "build_model",
-           "load_run"]
+__all__ = ["Task", "LanguageModelTask", "ClassificationTask", "ForecastTask", "Seq2SeqTask", "TASKS", "make_trainer",
+           "load_task", "build_model", "load_run"]
 
-TASKS = {"lm": LanguageModelTask, "classify": ClassificationTask, "forecast": ForecastTask}
+TASKS = {"lm": LanguageModelTask, "classify": ClassificationTask, "forecast": ForecastTask,
+         "seq2seq": Seq2SeqTask}
 
 
 def make_trainer(cfg, out: str | Path, resume: bool = False, **kwargs) -> Trainer:

@@ -36,6 +36,14 @@ class TrainConfig:
     class_weights: str = "none"  # classify: none | balanced (each class weighs n / (classes * its count))
     folds: int | None = None  # classify: K-fold cross-validation; forecast: rolling-origin test windows K
     fold: int | None = None  # classify: which fold is the test split (1..folds); None: all, one run each
+    # seq2seq (rnnlab.tasks.seq2seq)
+    attention: str = "additive"  # none | additive | general | dot
+    input_feeding: bool = True
+    teacher_forcing: float = 1.0  # the probability of feeding the reference token, not the model's own
+    beam: int = 1  # beam width of the decoding that measures a run (1: greedy)
+    source_tokens: str = "char"  # char | space (a table's source column)
+    target_tokens: str = "char"  # char | space
+    reverse_source: bool = False  # addition: read the question backwards
     # forecast (rnnlab.tasks.forecast)
     column: str | None = None  # CSV: the column to forecast, then any input-only columns, comma-separated
     date_column: str | None = None
@@ -102,7 +110,9 @@ class TrainConfig:
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
         self.cell = cell_kind(self.cell).name  # ValueError naming the registered kinds
-        choices = {"task": ("lm", "classify", "forecast"), "window_norm": ("none", "last"),
+        choices = {"task": ("lm", "classify", "forecast", "seq2seq"),
+                   "attention": ("none", "additive", "general", "dot"), "source_tokens": ("char", "space"),
+                   "target_tokens": ("char", "space"), "window_norm": ("none", "last"),
                    "output": ("direct", "recursive"), "loss": ("mse", "mae"), "class_weights": ("none", "balanced"),
                    "tokens": ("word", "char"), "pool": ("last", "mean", "max"), "dtype": ("float32", "float64"),
                    "optimizer": ("sgd", "adam", "adamw", "rmsprop", "adagrad"),
@@ -127,15 +137,23 @@ class TrainConfig:
             raise ValueError(f"level must be in (0, 1), got {self.level!r}")
         if self.fold is not None and not (self.folds and isinstance(self.fold, int) and 1 <= self.fold <= self.folds):
             raise ValueError(f"fold must be an integer from 1 to --folds, got {self.fold!r} (folds {self.folds})")
+        if not (0 <= self.teacher_forcing <= 1):
+            raise ValueError(f"teacher-forcing must be in [0, 1], got {self.teacher_forcing!r}")
+        if not (isinstance(self.beam, int) and self.beam >= 1):
+            raise ValueError(f"beam must be a positive integer, got {self.beam!r}")
         lm = self.task == "lm"
         forecast = self.task == "forecast"
         defaults = TrainConfig.__dataclass_fields__
+        seq2seq_only = [f"--{k.replace('_', '-')}" for k in ("attention", "input_feeding", "teacher_forcing", "beam",
+                                                              "source_tokens", "target_tokens", "reverse_source")
+                        if getattr(self, k) != defaults[k].default]
         changed = [f"--{k.replace('_', '-')}" for k in ("column", "date_column", "horizon", "lookback", "season",
                                                          "log", "diff", "seasonal_diff", "window_norm", "output",
                                                          "loss", "level") if getattr(self, k) != defaults[k].default]
         classify_only = [f"--{k.replace('_', '-')}" for k in ("class_weights", "tokens", "min_count", "fold")
                          if getattr(self, k) != defaults[k].default]
         ignored = [(not forecast and bool(changed), " and ".join(changed), "--task forecast"),
+                   (self.task != "seq2seq" and bool(seq2seq_only), " and ".join(seq2seq_only), "--task seq2seq"),
                    (forecast and bool(classify_only), " and ".join(classify_only), "--task classify"),
                    (lm and self.bidirectional, "--bidirectional", "--task classify or forecast"),
                    (lm and self.pool != "last", "--pool", "--task classify or forecast"),

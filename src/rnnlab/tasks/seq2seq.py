@@ -1,0 +1,198 @@
+"""Sequence to sequence (``--task seq2seq``): an encoder-decoder (``rnnlab.models.Seq2Seq``) trained
+with masked cross-entropy on every (source, reference) pair, measured by decoding.
+
+Data (``rnnlab.data.pairs``): ``cmudict``, ``dates``, ``addition`` (``--reverse-source``), a table
+with source and target columns (split 90/5/5 by the MD5 of the source, so a source is in one split
+with all its references), or a folder with train, valid[, test] tables. Vocabularies come from the
+training split: the source's with ``<unk>``, the target's with ``<bos>``, ``<eos>`` and ``<unk>``.
+
+A batch of pairs: x (Ts, N) source ids with their lengths, decoder inputs (Tt, N) = BOS then the
+reference, targets (Tt, N) = the reference then EOS, and a mask over the padding. ``evaluate``
+gives the teacher-forced loss and, by decoding (greedy, or ``--beam``), WER, PER, exact match and
+token accuracy (``rnnlab.seq2seq.metrics``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..data.corpora import resolve_data_dir
+from ..data.pairs import NAMED_PAIRS, Pairs, load_cmudict, make_addition, make_dates, read_pairs, tokenize
+from ..data.vocab import UNK, Vocab
+from ..models import Seq2Seq
+from ..nn import SoftmaxCrossEntropy, no_grad
+from ..seq2seq.decode import beam_search
+from ..seq2seq.metrics import sequence_scores
+from ..train.config import TrainConfig
+from .base import Task
+
+__all__ = ["Seq2SeqTask", "BOS", "EOS"]
+
+BOS, EOS = "<bos>", "<eos>"
+SPLITS = ("train", "valid", "test")
+
+
+def _by_hash(pairs: Pairs) -> dict[str, Pairs]:
+    """90/5/5 by the MD5 of each source."""
+    out = {s: Pairs(f"{pairs.name} {s}", [], []) for s in SPLITS}
+    for src, refs in zip(pairs.sources, pairs.references):
+        bucket = int(hashlib.md5(" ".join(src).encode()).hexdigest(), 16) % 100
+        split = out["train" if bucket < 90 else "valid" if bucket < 95 else "test"]
+        split.sources.append(src)
+        split.references.append(refs)
+    return out
+
+
+def load_pairs(cfg: TrainConfig) -> dict[str, Pairs]:
+    name, path = cfg.data, Path(cfg.data).expanduser()
+    if name == "cmudict":
+        return load_cmudict(resolve_data_dir(cfg.data_dir))
+    if name == "dates":
+        return make_dates(seed=0)
+    if name == "addition":
+        return make_addition(seed=0, reverse=cfg.reverse_source)
+    if path.is_dir():
+        found = {s: next((path / f"{s}{e}" for e in (".tsv", ".csv", ".tsv.gz", ".csv.gz")
+                          if (path / f"{s}{e}").is_file()), None) for s in SPLITS}
+        if found["train"] is None or found["valid"] is None:
+            raise FileNotFoundError(f"folder {path} must hold train and valid tables (train.tsv or train.csv, ...)")
+        return {s: read_pairs(p, cfg.source_tokens, cfg.target_tokens) for s, p in found.items() if p is not None}
+    if path.is_file():
+        return _by_hash(read_pairs(path, cfg.source_tokens, cfg.target_tokens))
+    raise FileNotFoundError(f"no such dataset, file or folder: {name} (--task seq2seq takes {' | '.join(NAMED_PAIRS)}, "
+                            f"a .tsv/.csv table with source and target columns, or a folder of them)")
+
+
+class Seq2SeqTask(Task):
+    """``cfg`` a TrainConfig with task "seq2seq"; on ``resume`` the vocabularies are the run folder's."""
+
+    unit = "pairs"
+    files = ("seq2seq.json",)
+
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
+        self.cfg = cfg
+        if cfg.reverse_source and cfg.data != "addition":
+            raise ValueError("--reverse-source is for the addition data")
+        self.data = load_pairs(cfg)
+        train = self.data["train"]
+        if not len(train):
+            raise ValueError(f"{cfg.data}: the training split is empty")
+        if resume:
+            saved = json.loads((Path(out) / "seq2seq.json").read_text())
+            self.source_vocab, self.target_vocab = Vocab(saved["source"], "char"), Vocab(saved["target"], "char")
+        else:
+            self.source_vocab = Vocab.build((t for s in train.sources for t in s), "char", unk=True)
+            targets = Vocab.build((t for refs in train.references for r in refs for t in r), "char")
+            self.target_vocab = Vocab([BOS, EOS, UNK] + [t for t in targets.itos if t not in (BOS, EOS, UNK)], "char")
+        self.bos, self.eos = self.target_vocab.stoi[BOS], self.target_vocab.stoi[EOS]
+        self.pairs = [(self.source_vocab.encode(s), self.target_vocab.encode(r))
+                      for s, refs in zip(train.sources, train.references) for r in refs]
+        self.max_length = max(len(t) for _, t in self.pairs) + 5
+        self.model = Seq2Seq(len(self.source_vocab), len(self.target_vocab), cfg.cell, hidden_size=cfg.hidden,
+                             num_layers=cfg.layers, embed_size=cfg.embed, attention=cfg.attention,
+                             input_feeding=cfg.input_feeding, dropout=cfg.dropout, dtype=np.dtype(cfg.dtype),
+                             seed=cfg.seed)
+        self.loss_fn = SoftmaxCrossEntropy()
+
+    # -- batches ---------------------------------------------------------------------------------
+    def _pad(self, pairs: list[tuple[np.ndarray, np.ndarray]]):
+        """(x (Ts, N), lengths (N,), decoder inputs (Tt, N), targets (Tt, N), mask (Tt, N))."""
+        N = len(pairs)
+        lengths = np.array([len(s) for s, _ in pairs])
+        steps = max(len(t) for _, t in pairs) + 1
+        x = np.zeros((lengths.max(), N), np.int64)
+        y_in = np.full((steps, N), self.eos, np.int64)
+        y = np.full((steps, N), self.eos, np.int64)
+        mask = np.zeros((steps, N), self.cfg.dtype)
+        for n, (s, t) in enumerate(pairs):
+            x[:len(s), n] = s
+            y_in[0, n], y_in[1:len(t) + 1, n] = self.bos, t
+            y[:len(t), n], y[len(t), n] = t, self.eos
+            mask[:len(t) + 1, n] = 1
+        return x, lengths, y_in, y, mask
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return -(-len(self.pairs) // self.cfg.batch_size)
+
+    def batch(self, epoch: int, index: int):
+        order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.pairs))
+        B = self.cfg.batch_size
+        return self._pad([self.pairs[i] for i in order[index * B:(index + 1) * B]]) + (
+            np.random.default_rng([self.cfg.seed, epoch, index, 2]),)  # teacher forcing's draws
+
+    def forward_backward(self, batch) -> tuple[float, int]:
+        x, lengths, y_in, y, mask, rng = batch
+        loss = self.loss_fn(self.model(x, lengths, y_in, self.cfg.teacher_forcing, rng), y, mask)
+        self.model.backward(self.loss_fn.backward())
+        return loss, len(lengths)
+
+    # -- measures --------------------------------------------------------------------------------
+    def encode_sources(self, sources: list[list[str]]) -> list[np.ndarray]:
+        out = []
+        for i, s in enumerate(sources, 1):
+            if not s:
+                raise ValueError(f"source {i} is empty")
+            out.append(self.source_vocab.encode(s))
+        return out
+
+    def decode(self, sources: list[np.ndarray], beam: int | None = None) -> list[list[str]]:
+        """Output tokens of each source (ids), greedy or by beam search, 256 sources at a time."""
+        beam = beam or self.cfg.beam
+        outputs = []
+        for start in range(0, len(sources), 256):
+            chunk = sources[start:start + 256]
+            lengths = np.array([len(s) for s in chunk])
+            x = np.zeros((lengths.max(), len(chunk)), np.int64)
+            for n, s in enumerate(chunk):
+                x[:len(s), n] = s
+            for ids in beam_search(self.model, x, lengths, self.bos, self.eos, beam, self.max_length):
+                outputs.append([self.target_vocab.itos[i] for i in ids])
+        return outputs
+
+    def evaluate(self, split: str = "valid", beam: int | None = None) -> dict[str, float]:
+        """Teacher-forced loss over every pair of ``split``, and the decoding's scores over its sources."""
+        if split not in self.data:
+            raise FileNotFoundError(f"{self.cfg.data} has no {split} split")
+        data = self.data[split]
+        sources = self.encode_sources(data.sources)
+        pairs = [(s, self.target_vocab.encode(r)) for s, refs in zip(sources, data.references) for r in refs]
+        was = self.model.training
+        self.model.eval()
+        total = count = 0.0
+        try:
+            with no_grad():
+                for start in range(0, len(pairs), 256):
+                    x, lengths, y_in, y, mask = self._pad(pairs[start:start + 256])
+                    loss = self.loss_fn(self.model(x, lengths, y_in), y, mask)
+                    total, count = total + loss * mask.sum(), count + mask.sum()
+        finally:
+            self.model.train(was)
+        return {"loss": float(total / count)} | sequence_scores(self.decode(sources, beam), data.references)
+
+    def describe(self, measures: dict[str, float]) -> str:
+        return (f"loss {measures['loss']:.4f}  WER {measures['wer']:.4f}  PER {measures['per']:.4f}  "
+                f"token accuracy {measures['token_accuracy']:.4f}")
+
+    def about(self) -> str:
+        sizes = ", ".join(f"{s} {len(p):,}" for s, p in self.data.items())
+        return (f"{len(self.pairs):,} training pairs ({sizes} sources), {len(self.source_vocab)} source and "
+                f"{len(self.target_vocab)} target tokens")
+
+    def save_files(self, out: Path) -> None:
+        info = {"source": self.source_vocab.itos, "target": self.target_vocab.itos,
+                "source_tokens": self.cfg.source_tokens, "target_tokens": self.cfg.target_tokens}
+        (Path(out) / "seq2seq.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n")
+
+    def join(self, tokens: list[str]) -> str:
+        """Output tokens as text: characters joined, space-separated tokens (phones) with spaces."""
+        return " ".join(tokens) if self.cfg.data == "cmudict" or self.cfg.target_tokens == "space" else "".join(tokens)
+
+    def split_source(self, text: str) -> list[str]:
+        if self.cfg.data == "cmudict":
+            return list(text.strip().lower())
+        return tokenize(text, "char" if self.cfg.data in NAMED_PAIRS else self.cfg.source_tokens)
