@@ -9,7 +9,29 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["read_metrics", "reported_validation", "plot_run", "plot_attention"]
+__all__ = ["read_metrics", "reported_validation", "plot_run", "plot_attention", "pyplot", "save_figure"]
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no screen), or an ImportError saying how to install it."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise ImportError("plotting needs matplotlib: pip install 'rnnlab[plot]'") from e
+    return plt
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Lay out, write as PNG (creating the folder), close; the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)
+    return path
 
 
 def read_metrics(run: Path) -> list[dict]:
@@ -53,13 +75,7 @@ def plot_run(run: Path, out: Path | None = None, weights: str = "best") -> Path:
     lr = [(r["step"], r["lr"]) for r in rows if "lr" in r]
     if not train and not valid:
         raise ValueError(f"{run} has no metrics yet; train for at least --log-every steps")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as e:
-        raise ImportError("plotting needs matplotlib: pip install 'rnnlab[plot]'") from e
+    plt = pyplot()
     cfg = json.loads((Path(run) / "config.json").read_text())
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, height_ratios=(3, 1))
     if train:
@@ -79,31 +95,16 @@ def plot_run(run: Path, out: Path | None = None, weights: str = "best") -> Path:
     ax2.set_ylabel("learning rate")
     ax2.set_xlabel("step")
     ax2.grid(alpha=0.3)
-    fig.tight_layout()
-    out = Path(out) if out else Path(run) / "plot.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, Path(out) if out else Path(run) / "plot.png")
 
 
 def plot_attention(path: str | Path, weights, source: list[str], output: list[str]) -> Path:
     """PNG heatmap of attention weights (len(output), len(source)): output tokens down, source across."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as e:
-        raise ImportError("plotting needs matplotlib: pip install 'rnnlab[plot]'") from e
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(3, 0.4 * len(source) + 1.5), max(2.5, 0.35 * len(output) + 1)))
     ax.imshow(weights, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(source)), [repr(t)[1:-1] or " " for t in source])
     ax.set_yticks(range(len(output)), output)
     ax.set_xlabel("source")
     ax.set_ylabel("output")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

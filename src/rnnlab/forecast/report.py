@@ -32,13 +32,9 @@ def plot_forecasts(path: str | Path, series, results: dict[str, dict], index: in
                    title: str = "") -> Path:
     """PNG of series ``index``: its last ``history`` points (default: four times the test span), the
     actuals, each method's test-window forecasts, and rnnlab's interval shaded."""
-    try:
-        import matplotlib
+    from ..plot import pyplot, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as e:
-        raise ImportError("plotting needs matplotlib: pip install 'rnnlab[plot]'") from e
+    plt = pyplot()
     s = series[index]
     y = s.values[:, 0]
     first = min(w["origin"] for r in results.values() for w in r["windows"][index])
@@ -62,9 +58,4 @@ def plot_forecasts(path: str | Path, series, results: dict[str, dict], index: in
         ax.set_xticks(ticks, [s.dates[int(t)] for t in ticks])
     ax.set_title(title or f"{s.name}: rolling-origin forecasts")
     ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
