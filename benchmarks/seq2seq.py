@@ -35,7 +35,7 @@ def main() -> None:
     seconds = time.perf_counter() - t
     cfg, task, meta = load_task(out, "best")
     record = {"label": args.label, "flags": flags, "train_seconds": seconds, "best_step": meta["step"],
-              "epochs": meta["epoch"], "parameters": task.model.num_parameters(),
+              "parameters": task.model.num_parameters(),
               "machine": platform.processor() or platform.machine(), "about": task.about()}
     for split in ("valid", "test"):
         for beam in (1, args.beam):

@@ -66,3 +66,22 @@ def test_error_rates_on_cases_worked_by_hand():
     assert got == {"wer": 0.5, "per": 2 / 4, "exact": 0.5, "token_accuracy": 2 / 4, "n": 2}
     # the closest reference sets the phone errors: 1 edit to ["a"], not 2 to ["b", "c"]
     assert sequence_scores([["a", "x"]], [[["b", "c"], ["a"]]])["per"] == 1 / 1
+
+
+@pytest.mark.skipif(not (SHARED / "cmudict").is_dir(), reason="needs ../shared/data/cmudict")
+def test_cmudict_download_is_checked_and_read(tmp_path):
+    """rnnlab data download cmudict's spec, served from file:// (tests never touch the network)."""
+    import gzip
+
+    from rnnlab.data.download import SOURCES, download
+
+    served = tmp_path / "cmudict.dict"
+    served.write_bytes(gzip.decompress((SHARED / "cmudict" / "cmudict.dict.gz").read_bytes()))
+    spec = dict(SOURCES["cmudict"][0], url=served.as_uri())
+    download("cmudict", tmp_path / "data", log=lambda m: None, sources={"cmudict": [spec]})
+    assert len(load_cmudict(tmp_path / "data")["test"]) == len(load_cmudict(SHARED)["test"])
+    (tmp_path / "other.dict").write_text("hello HH AH0 L OW1\n")
+    with pytest.raises(ValueError, match="first line is not the expected one; nothing was written"):
+        download("cmudict", tmp_path / "bad", log=lambda m: None,
+                 sources={"cmudict": [dict(spec, url=(tmp_path / "other.dict").as_uri())]})
+    assert not (tmp_path / "bad").exists()

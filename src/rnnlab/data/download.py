@@ -43,6 +43,10 @@ SOURCES: dict[str, list[dict]] = {
         {"url": _UEA + "JapaneseVowels.zip", "member": "JapaneseVowels_TEST.ts",
          "path": "uea/JapaneseVowels_TEST.ts", "ts_cases": 370},
     ],
+    "cmudict": [  # the CMU Pronouncing Dictionary (BSD-style licence), as the cmusphinx project keeps it
+        {"url": "https://raw.githubusercontent.com/cmusphinx/cmudict/master/cmudict.dict",
+         "path": "cmudict/cmudict.dict", "starts_with": b"'bout B AW1 T\n"},
+    ],
     "m1-yearly": [  # the Monash forecasting repository's copy of the M1 competition's yearly series
         {"url": "https://zenodo.org/records/4656193/files/m1_yearly_dataset.zip", "member": "m1_yearly_dataset.tsf",
          "path": "m1/m1_yearly_dataset.tsf", "tsf_series": 181},
