@@ -488,6 +488,16 @@ def cmd_data(args) -> int:
             print(f"  {'japanese-vowels':<15} {sizes[0]} train, {sizes[1]} test series (classify)")
         else:
             print(f"  {'japanese-vowels':<15} not available: needs {root / 'uea'}/JapaneseVowels_{{TRAIN,TEST}}.ts[.gz]")
+        from .data.pairs import load_cmudict
+
+        try:
+            g2p = load_cmudict(root)
+            sizes = ", ".join(f"{k} {len(p):,} words" for k, p in g2p.items())
+            print(f"  {'cmudict':<15} {sizes} (seq2seq: spelling to phones)")
+        except (FileNotFoundError, ValueError) as e:
+            print(f"  {'cmudict':<15} not available: {e}")
+        print(f"  {'dates':<15} generated: 20,000 / 1,000 / 1,000 human-written dates to ISO 8601 (seq2seq)")
+        print(f"  {'addition':<15} generated: 45,000 / 5,000 / 5,000 sums of 1-3 digit numbers (seq2seq)")
         from .data.series import NAMED_SERIES, named_series
 
         for name, (_, freq, season, horizon, what) in NAMED_SERIES.items():
