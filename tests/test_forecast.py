@@ -256,3 +256,9 @@ def test_train_task_forecast_resumes_and_keeps_its_transforms(tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", str(run), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["windows"] == 2 * 4 - 4 + 1  # validation origins
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_column(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_bytes("year,y\n2001,1\n2002,2\n".encode("utf-8-sig"))
+    assert read_csv_series(p, ["y"], "year").dates == ["2001", "2002"]

@@ -10,12 +10,12 @@ so its 50 characters are the 48 of the words plus " " and "\\n".
 from __future__ import annotations
 
 import difflib
-import gzip
 import os
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from .files import read_text
 from .vocab import Vocab, word_tokens
 
 __all__ = ["Corpus", "load_corpus", "resolve_data_dir", "NAMED", "DEFAULT_TRAIN_BYTES"]
@@ -48,26 +48,6 @@ def resolve_data_dir(arg: str | os.PathLike | None = None) -> Path:
     if os.environ.get("RNNLAB_DATA"):
         return Path(os.environ["RNNLAB_DATA"]).expanduser()
     return Path.home() / ".cache" / "rnnlab"
-
-
-def read_text(path: Path) -> str:
-    """UTF-8 text of a file (gzip if it ends in .gz), with a clear error if it is missing or binary."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as e:
-        raise ValueError(f"{path} is not a readable gzip file: {e}") from e
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path} is not UTF-8 text (byte {e.start} is invalid); expected a text file") from e
-    if "\x00" in text:
-        raise ValueError(f"{path} looks binary (it holds NUL bytes); expected a text file")
-    if not text.strip():
-        raise ValueError(f"{path} is empty; expected some text to train on")
-    return text
 
 
 def _find_split(folder: Path, stem: str) -> Path | None:

@@ -10,14 +10,13 @@ and splits that keep the class proportions.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .files import read_rows, read_text
 
 __all__ = ["LabelledText", "read_table", "load_sentiment", "text_tokens", "stratified_split", "stratified_folds"]
 
@@ -36,23 +35,12 @@ class LabelledText:
         return sorted(set(self.labels))
 
 
-def _decode(path: Path) -> str:
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    return raw.decode("utf-8", errors="replace")
-
-
 def read_table(path: str | Path, need_label: bool = True) -> LabelledText:
     """The ``text`` and ``label`` columns of a TSV or CSV file with a header row (without ``need_label``
     the label column may be absent: labels are then empty)."""
     path = Path(path)
-    stem = path.name[:-3] if path.name.endswith(".gz") else path.name
-    delimiter = "\t" if stem.endswith(".tsv") else ","
-    rows = csv.reader(io.StringIO(_decode(path), newline=""), delimiter=delimiter)
+    rows = iter(read_rows(path))
     header = next(rows, None)
-    if header is None:
-        raise ValueError(f"{path} is empty; expected a header row naming a text and a label column")
     names = [h.strip().lower() for h in header]
     missing = [c for c in ("text", "label") if c not in names and (need_label or c == "text")]
     if missing:
@@ -83,7 +71,7 @@ def load_sentiment(data_dir: Path) -> LabelledText:
         raise FileNotFoundError(f"sentiment needs {folder / SENTIMENT_FILE}[.gz]; fetch it with `rnnlab data "
                                 f"download sentiment --data-dir {data_dir}` or pass --data-dir")
     texts, labels = [], []
-    for number, line in enumerate(_decode(path).splitlines(), 1):
+    for number, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         fields = line.split("\t")

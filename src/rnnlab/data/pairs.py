@@ -17,16 +17,16 @@ Generated sets are a function of their seed; their splits share no source.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import gzip
 import hashlib
-import io
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Pairs", "read_pairs", "load_cmudict", "make_dates", "make_addition", "tokenize", "NAMED_PAIRS"]
+from .files import read_rows, read_text
+
+__all__ = ["Pairs", "read_pairs", "load_cmudict", "make_dates", "make_addition", "tokenize", "hash_split",
+           "split_by_hash", "NAMED_PAIRS"]
 
 NAMED_PAIRS = ("cmudict", "dates", "addition")
 
@@ -55,13 +55,6 @@ def tokenize(text: str, kind: str) -> list[str]:
     raise ValueError(f"unknown tokens {kind!r}; expected char or space")
 
 
-def _text(path: Path) -> str:
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    raw = path.read_bytes()
-    return (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", errors="replace")
-
-
 def _group(name: str, rows: list[tuple[list[str], list[str]]]) -> Pairs:
     index: dict[tuple, int] = {}
     sources, refs = [], []
@@ -79,11 +72,8 @@ def _group(name: str, rows: list[tuple[list[str], list[str]]]) -> Pairs:
 def read_pairs(path: str | Path, source_tokens: str = "char", target_tokens: str = "char") -> Pairs:
     """The ``source`` and ``target`` columns of a TSV or CSV file with a header row."""
     path = Path(path)
-    stem = path.name[:-3] if path.name.endswith(".gz") else path.name
-    rows = csv.reader(io.StringIO(_text(path), newline=""), delimiter="\t" if stem.endswith(".tsv") else ",")
+    rows = iter(read_rows(path))
     header = next(rows, None)
-    if header is None:
-        raise ValueError(f"{path} is empty; expected a header row naming a source and a target column")
     names = [h.strip().lower() for h in header]
     missing = [c for c in ("source", "target") if c not in names]
     if missing:
@@ -105,10 +95,21 @@ def read_pairs(path: str | Path, source_tokens: str = "char", target_tokens: str
     return _group(path.name, pairs)
 
 
-def _split_of(word: str) -> str:
-    """90/5/5 by the MD5 of the word: train, valid, test."""
-    bucket = int(hashlib.md5(word.encode()).hexdigest(), 16) % 100
+def hash_split(key: str) -> str:
+    """train, valid or test, 90/5/5 by the MD5 of ``key``: the same key always lands in the same split."""
+    bucket = int(hashlib.md5(key.encode()).hexdigest(), 16) % 100
     return "train" if bucket < 90 else "valid" if bucket < 95 else "test"
+
+
+def split_by_hash(pairs: Pairs) -> dict[str, Pairs]:
+    """{train, valid, test} of ``pairs`` by ``hash_split`` of each source (its tokens joined by spaces),
+    so a source is in one split with all its references."""
+    out = {s: Pairs(f"{pairs.name} {s}", [], []) for s in ("train", "valid", "test")}
+    for src, refs in zip(pairs.sources, pairs.references):
+        split = out[hash_split(" ".join(src))]
+        split.sources.append(src)
+        split.references.append(refs)
+    return out
 
 
 def load_cmudict(data_dir: Path) -> dict[str, Pairs]:
@@ -119,7 +120,7 @@ def load_cmudict(data_dir: Path) -> dict[str, Pairs]:
         raise FileNotFoundError(f"cmudict: no {folder / 'cmudict.dict'}[.gz]; fetch it with: rnnlab data download "
                                 f"cmudict")
     rows: dict[str, list[tuple[list[str], list[str]]]] = {"train": [], "valid": [], "test": []}
-    for number, line in enumerate(_text(path).splitlines(), 1):
+    for number, line in enumerate(read_text(path).splitlines(), 1):
         line = line.split("#")[0].strip()
         if not line:
             continue
@@ -127,7 +128,7 @@ def load_cmudict(data_dir: Path) -> dict[str, Pairs]:
         if not phones:
             raise ValueError(f"{path}:{number}: a word without phones")
         word = word.split("(")[0].lower()
-        rows[_split_of(word)].append((list(word), [p.rstrip("012") for p in phones]))
+        rows[hash_split(word)].append((list(word), [p.rstrip("012") for p in phones]))
     return {split: _group(f"cmudict {split}", r) for split, r in rows.items()}
 
 

@@ -12,13 +12,12 @@ naming the rows, since nothing can be interpolated there.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .files import read_rows, read_text
 
 __all__ = ["Series", "read_csv_series", "read_tsf", "named_series", "load_series", "NAMED_SERIES"]
 
@@ -34,15 +33,6 @@ class Series:
     horizon: int | None = None
     columns: list[str] = field(default_factory=lambda: ["value"])
     notes: list[str] = field(default_factory=list)  # what the reader did (interpolated rows...)
-
-
-def _text(path: Path) -> str:
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    return raw.decode("utf-8-sig", errors="replace")
 
 
 def _fill(values: np.ndarray, rows: list[str], what: str) -> list[str]:
@@ -76,11 +66,7 @@ def read_csv_series(path: str | Path, columns: list[str] | None = None, date_col
     """Columns of a CSV (or TSV) file with a header row; the first of ``columns`` is forecast (default:
     the only numeric column besides ``date_column``)."""
     path = Path(path)
-    stem = path.name[:-3] if path.name.endswith(".gz") else path.name
-    rows = list(csv.reader(io.StringIO(_text(path), newline=""), delimiter="\t" if stem.endswith(".tsv") else ","))
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise ValueError(f"{path} is empty; expected a header row and one row per time step")
+    rows = [r for r in read_rows(path) if any(c.strip() for c in r)]
     header = [h.strip() for h in rows[0]]
     body = rows[1:]
     if not body:
@@ -166,7 +152,7 @@ def read_tsf(path: str | Path) -> list[Series]:
     path = Path(path)
     attributes, frequency, horizon, out = [], None, None, []
     seasons = {"yearly": 1, "quarterly": 4, "monthly": 12, "weekly": 1, "daily": 7, "hourly": 24}
-    lines = _text(path).splitlines()
+    lines = read_text(path).splitlines()
     data_at = None
     for number, line in enumerate(lines, 1):
         line = line.strip()

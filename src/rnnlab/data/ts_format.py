@@ -15,11 +15,12 @@ split only.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .files import read_text
 
 __all__ = ["SeriesSet", "read_ts", "Standardizer"]
 
@@ -36,14 +37,6 @@ class SeriesSet:
         return self.series[0].shape[1]
 
 
-def _lines(path: Path):
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    try:
-        return raw.decode("utf-8").splitlines()
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path} is not a UTF-8 .ts file: {e}") from e
-
-
 def read_ts(path: str | Path) -> SeriesSet:
     """The cases of a classification ``.ts`` file; ValueError naming the line for anything malformed."""
     path = Path(path)
@@ -52,7 +45,7 @@ def read_ts(path: str | Path) -> SeriesSet:
     header: dict[str, str] = {}
     series, labels = [], []
     in_data = False
-    for number, line in enumerate(_lines(path), 1):
+    for number, line in enumerate(read_text(path).splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import Vocab, resolve_data_dir
+from ..data.files import split_tables
 from ..data.labelled_text import LabelledText, load_sentiment, read_table, stratified_folds, stratified_split, text_tokens
 from ..data.ts_format import SeriesSet, Standardizer, read_ts
 from ..evaluate import nll
@@ -65,10 +66,7 @@ def _load(cfg: TrainConfig) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
         parts = _split(train, cfg, (0.9, 0.1))
         return "series", parts | {"test": read_ts(test_path)}
     if path.is_dir():
-        found = {s: next((path / f"{s}{e}" for e in (".tsv", ".csv", ".tsv.gz", ".csv.gz") if (path / f"{s}{e}").is_file()),
-                         None) for s in SPLITS}
-        if found["train"] is None or found["valid"] is None:
-            raise FileNotFoundError(f"folder {path} must hold train and valid tables (train.tsv or train.csv, ...)")
+        found = split_tables(path)
         if cfg.folds:
             raise ValueError(f"{path} has its own splits; --folds is for data without them")
         return "text", {s: read_table(p) for s, p in found.items() if p is not None}

@@ -14,14 +14,15 @@ token accuracy (``rnnlab.seq2seq.metrics``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
 from ..data.corpora import resolve_data_dir
-from ..data.pairs import NAMED_PAIRS, Pairs, load_cmudict, make_addition, make_dates, read_pairs, tokenize
+from ..data.files import split_tables
+from ..data.pairs import (NAMED_PAIRS, Pairs, load_cmudict, make_addition, make_dates, read_pairs,
+                          split_by_hash, tokenize)
 from ..data.vocab import UNK, Vocab
 from ..models import Seq2Seq
 from ..nn import SoftmaxCrossEntropy, no_grad
@@ -33,18 +34,6 @@ from .base import Task
 __all__ = ["Seq2SeqTask", "BOS", "EOS"]
 
 BOS, EOS = "<bos>", "<eos>"
-SPLITS = ("train", "valid", "test")
-
-
-def _by_hash(pairs: Pairs) -> dict[str, Pairs]:
-    """90/5/5 by the MD5 of each source."""
-    out = {s: Pairs(f"{pairs.name} {s}", [], []) for s in SPLITS}
-    for src, refs in zip(pairs.sources, pairs.references):
-        bucket = int(hashlib.md5(" ".join(src).encode()).hexdigest(), 16) % 100
-        split = out["train" if bucket < 90 else "valid" if bucket < 95 else "test"]
-        split.sources.append(src)
-        split.references.append(refs)
-    return out
 
 
 def load_pairs(cfg: TrainConfig) -> dict[str, Pairs]:
@@ -56,13 +45,10 @@ def load_pairs(cfg: TrainConfig) -> dict[str, Pairs]:
     if name == "addition":
         return make_addition(seed=0, reverse=cfg.reverse_source)
     if path.is_dir():
-        found = {s: next((path / f"{s}{e}" for e in (".tsv", ".csv", ".tsv.gz", ".csv.gz")
-                          if (path / f"{s}{e}").is_file()), None) for s in SPLITS}
-        if found["train"] is None or found["valid"] is None:
-            raise FileNotFoundError(f"folder {path} must hold train and valid tables (train.tsv or train.csv, ...)")
-        return {s: read_pairs(p, cfg.source_tokens, cfg.target_tokens) for s, p in found.items() if p is not None}
+        return {s: read_pairs(p, cfg.source_tokens, cfg.target_tokens) for s, p in split_tables(path).items()
+                if p is not None}
     if path.is_file():
-        return _by_hash(read_pairs(path, cfg.source_tokens, cfg.target_tokens))
+        return split_by_hash(read_pairs(path, cfg.source_tokens, cfg.target_tokens))
     raise FileNotFoundError(f"no such dataset, file or folder: {name} (--task seq2seq takes {' | '.join(NAMED_PAIRS)}, "
                             f"a .tsv/.csv table with source and target columns, or a folder of them)")
 
