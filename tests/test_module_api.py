@@ -188,3 +188,17 @@ def test_linear_and_embedding_move_to_pytorch_and_back():
         assert type(back) is type(ours) and back.state_dict().keys() == ours.state_dict().keys()
         for k, v in ours.state_dict().items():
             np.testing.assert_array_equal(back.params[k], v)
+
+
+def test_inference_is_eval_mode_without_records_and_restores_the_mode():
+    import rnnlab
+
+    model = rnnlab.nn.Sequential(rnnlab.nn.Linear(3, 2, seed=0), rnnlab.nn.Dropout(0.5, seed=1))
+    x = np.ones((4, 3), np.float32)
+    with model.inference():
+        assert not model.training and not model.children["1"].training
+        np.testing.assert_array_equal(model(x), model(x))  # no dropout
+    assert model.training and not model.children["0"]._records  # nothing kept for a backward
+    with pytest.raises(KeyError), model.inference():
+        raise KeyError
+    assert model.training

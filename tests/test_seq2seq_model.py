@@ -105,13 +105,12 @@ class _HistoryModel:
     """A stand-in decoder whose next-token distribution depends on the whole history (its state is a
     number built from every token so far), so beam search must carry each beam's own state."""
 
-    training, children = False, {}
+    children = {}
 
-    def eval(self):
-        return self
+    def inference(self):
+        import contextlib
 
-    def train(self, mode=True):
-        return self
+        return contextlib.nullcontext(self)
 
     def encode(self, x, lengths):
         from rnnlab.models import Memory

@@ -10,7 +10,6 @@ import math
 import numpy as np
 
 from .data.batching import eval_streams, iterate
-from .nn import no_grad
 
 __all__ = ["evaluate", "summarise", "nll"]
 
@@ -29,25 +28,20 @@ def evaluate(model, ids: np.ndarray, batch_size: int, seq_len: int) -> tuple[flo
     and restored afterwards.
     """
     data, tail = eval_streams(ids, batch_size)
-    was_training = model.training
-    model.eval()
     state = None
     total, count = 0.0, 0
-    try:
-        with no_grad():
-            for _, x, y in iterate(data, seq_len):
-                logits, state = model.forward(x, state)  # (T, N, V)
+    with model.inference():
+        for _, x, y in iterate(data, seq_len):
+            logits, state = model.forward(x, state)  # (T, N, V)
+            total += float(nll(logits, y).sum(dtype=np.float64))
+            count += y.size
+        if tail is not None:  # continues the last stream from its final state
+            last = tuple(s[:, -1:] for s in state) if isinstance(state, tuple) else state[:, -1:]
+            for i in range(0, tail.shape[0] - 1, seq_len):
+                x, y = tail[i : i + seq_len + 1][:-1, None], tail[i + 1 : i + seq_len + 1, None]
+                logits, last = model.forward(x, last)
                 total += float(nll(logits, y).sum(dtype=np.float64))
                 count += y.size
-            if tail is not None:  # continues the last stream from its final state
-                last = tuple(s[:, -1:] for s in state) if isinstance(state, tuple) else state[:, -1:]
-                for i in range(0, tail.shape[0] - 1, seq_len):
-                    x, y = tail[i : i + seq_len + 1][:-1, None], tail[i + 1 : i + seq_len + 1, None]
-                    logits, last = model.forward(x, last)
-                    total += float(nll(logits, y).sum(dtype=np.float64))
-                    count += y.size
-    finally:
-        model.train(was_training)
     return total / count, count
 
 

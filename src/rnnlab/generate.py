@@ -61,12 +61,8 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
     if ids.size == 0:
         start = EOS if vocab.kind == "word" else "\n"
         ids = np.array([vocab.stoi.get(start, 0)], np.int64)
-    was_training = model.training
-    model.eval()
-    try:
+    with model.inference():
         logits, state = model.forward(ids[:, None])  # (P, 1, V): read the prime in one pass
-    finally:
-        model.train(was_training)
     stepper = Stepper(model)  # then one token at a time, a few NumPy calls per layer
     stepper.reset(state)
     last = logits[-1, 0]

@@ -15,10 +15,11 @@ use, in the reverse order, and the parameter gradients add up over the uses.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
+from .grad_mode import is_grad_enabled, no_grad
 
 __all__ = ["Module", "Parameter", "DTYPES", "check_dtype", "check_array", "is_array", "positive_int"]
 
@@ -198,6 +199,18 @@ class Module:
 
     def eval(self) -> Module:
         return self.train(False)
+
+    @contextmanager
+    def inference(self):
+        """``with model.inference():`` eval mode (no dropout) and no_grad (no records) for the block,
+        then the mode the module had before, whatever the block raised."""
+        was = self.training
+        self.eval()
+        try:
+            with no_grad():
+                yield self
+        finally:
+            self.train(was)
 
     def num_parameters(self) -> int:
         return sum(p.size for _, p, _ in self.named_parameters())

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..data import Vocab, resolve_data_dir
 from ..data.files import split_tables
+from ..data.padding import pad
 from ..data.labelled_text import LabelledText, load_sentiment, read_table, stratified_folds, stratified_split, text_tokens
 from ..data.ts_format import SeriesSet, Standardizer, read_ts
 from ..evaluate import nll
@@ -94,15 +95,6 @@ def _split(data, cfg: TrainConfig, fractions=(0.8, 0.1, 0.1)) -> dict:
         else:
             out[split] = LabelledText(data.name, [data.texts[i] for i in idx], [data.labels[i] for i in idx])
     return out
-
-
-def pad(seqs: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
-    """(x (T, N) ids or (T, N, D) features, zero past each length; lengths (N,)), T the longest."""
-    lengths = np.array([len(s) for s in seqs])
-    x = np.zeros((lengths.max(), len(seqs)) + seqs[0].shape[1:], dtype)
-    for n, s in enumerate(seqs):
-        x[: len(s), n] = s
-    return x, lengths
 
 
 def build_classifier(cfg: TrainConfig, classes: int, vocab: Vocab | None, channels: int | None) -> SequenceClassifier:
@@ -220,17 +212,12 @@ class ClassificationTask(Task):
 
     def predict(self, split: str) -> np.ndarray:
         """Logits (n, C) of every example of ``split``, in eval mode."""
-        was_training = self.model.training
-        self.model.eval()
         out = []
-        try:
-            with no_grad():
-                n = len(self.labels[split])
-                for start in range(0, n, 256):
-                    x, lengths, _ = self._pad(split, np.arange(start, min(start + 256, n)))
-                    out.append(self.model(x, lengths))
-        finally:
-            self.model.train(was_training)
+        with self.model.inference():
+            n = len(self.labels[split])
+            for start in range(0, n, 256):
+                x, lengths, _ = self._pad(split, np.arange(start, min(start + 256, n)))
+                out.append(self.model(x, lengths))
         return np.concatenate(out)
 
     def evaluate(self, split: str = "valid", logits: np.ndarray | None = None) -> dict[str, float]:

@@ -23,15 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from ..data.corpora import resolve_data_dir
+from ..data.padding import pad
 from ..data.series import load_series
 from ..forecast.rolling import origins
 from ..forecast.transforms import Transform
 from ..models import SequenceClassifier
-from ..nn import no_grad
 from ..nn.regression import regression_loss
 from ..train.config import TrainConfig
 from .base import Task
-from .classify import pad
 
 __all__ = ["ForecastTask", "NetworkMethod"]
 
@@ -133,13 +132,8 @@ class ForecastTask(Task):
         if split not in self.arrays:
             raise ValueError(f"{self.cfg.data} has no {split} windows (forecasts are measured by rnnlab forecast)")
         x, lengths, y = self.arrays[split]
-        was = self.model.training
-        self.model.eval()
-        try:
-            with no_grad():
-                loss = self.loss_fn(self.model(x, lengths), y)
-        finally:
-            self.model.train(was)
+        with self.model.inference():
+            loss = self.loss_fn(self.model(x, lengths), y)
         return {"loss": loss, "windows": len(lengths)}
 
     def describe(self, measures: dict[str, float]) -> str:
@@ -159,19 +153,14 @@ class ForecastTask(Task):
         z = t.forward(history).astype(self.cfg.dtype)
         if len(z) < 1:
             raise ValueError(f"a history of {len(history)} points is too short for the transforms")
-        was = self.model.training
-        self.model.eval()
         out = []
-        try:
-            with no_grad():
-                while len(out) < h:
-                    x, shift = self._context(z)
-                    step = self.model(x[:, None], np.array([len(x)]))[0] + shift[0]
-                    out.extend(step.tolist())
-                    if len(out) < h:  # feed the forecasts back (univariate)
-                        z = np.concatenate([z, step[:, None].astype(z.dtype)])
-        finally:
-            self.model.train(was)
+        with self.model.inference():
+            while len(out) < h:
+                x, shift = self._context(z)
+                step = self.model(x[:, None], np.array([len(x)]))[0] + shift[0]
+                out.extend(step.tolist())
+                if len(out) < h:  # feed the forecasts back (univariate)
+                    z = np.concatenate([z, step[:, None].astype(z.dtype)])
         return t.inverse(history, np.array(out[:h]))
 
     def save_files(self, out: Path) -> None:

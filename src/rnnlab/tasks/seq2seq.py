@@ -21,11 +21,12 @@ import numpy as np
 
 from ..data.corpora import resolve_data_dir
 from ..data.files import split_tables
+from ..data.padding import pad
 from ..data.pairs import (NAMED_PAIRS, Pairs, load_cmudict, make_addition, make_dates, read_pairs,
                           split_by_hash, tokenize)
 from ..data.vocab import UNK, Vocab
 from ..models import Seq2Seq
-from ..nn import SoftmaxCrossEntropy, no_grad
+from ..nn import SoftmaxCrossEntropy
 from ..seq2seq.decode import beam_search
 from ..seq2seq.metrics import sequence_scores
 from ..train.config import TrainConfig
@@ -88,14 +89,12 @@ class Seq2SeqTask(Task):
     def _pad(self, pairs: list[tuple[np.ndarray, np.ndarray]]):
         """(x (Ts, N), lengths (N,), decoder inputs (Tt, N), targets (Tt, N), mask (Tt, N))."""
         N = len(pairs)
-        lengths = np.array([len(s) for s, _ in pairs])
+        x, lengths = pad([s for s, _ in pairs], np.int64)
         steps = max(len(t) for _, t in pairs) + 1
-        x = np.zeros((lengths.max(), N), np.int64)
         y_in = np.full((steps, N), self.eos, np.int64)
         y = np.full((steps, N), self.eos, np.int64)
         mask = np.zeros((steps, N), self.cfg.dtype)
-        for n, (s, t) in enumerate(pairs):
-            x[:len(s), n] = s
+        for n, (_, t) in enumerate(pairs):
             y_in[0, n], y_in[1:len(t) + 1, n] = self.bos, t
             y[:len(t), n], y[len(t), n] = t, self.eos
             mask[:len(t) + 1, n] = 1
@@ -131,11 +130,7 @@ class Seq2SeqTask(Task):
         beam = beam or self.cfg.beam
         outputs = []
         for start in range(0, len(sources), 256):
-            chunk = sources[start:start + 256]
-            lengths = np.array([len(s) for s in chunk])
-            x = np.zeros((lengths.max(), len(chunk)), np.int64)
-            for n, s in enumerate(chunk):
-                x[:len(s), n] = s
+            x, lengths = pad(sources[start:start + 256], np.int64)
             for ids in beam_search(self.model, x, lengths, self.bos, self.eos, beam, self.max_length):
                 outputs.append([self.target_vocab.itos[i] for i in ids])
         return outputs
@@ -147,17 +142,12 @@ class Seq2SeqTask(Task):
         data = self.data[split]
         sources = self.encode_sources(data.sources)
         pairs = [(s, self.target_vocab.encode(r)) for s, refs in zip(sources, data.references) for r in refs]
-        was = self.model.training
-        self.model.eval()
         total = count = 0.0
-        try:
-            with no_grad():
-                for start in range(0, len(pairs), 256):
-                    x, lengths, y_in, y, mask = self._pad(pairs[start:start + 256])
-                    loss = self.loss_fn(self.model(x, lengths, y_in), y, mask)
-                    total, count = total + loss * mask.sum(), count + mask.sum()
-        finally:
-            self.model.train(was)
+        with self.model.inference():
+            for start in range(0, len(pairs), 256):
+                x, lengths, y_in, y, mask = self._pad(pairs[start:start + 256])
+                loss = self.loss_fn(self.model(x, lengths, y_in), y, mask)
+                total, count = total + loss * mask.sum(), count + mask.sum()
         return {"loss": float(total / count)} | sequence_scores(self.decode(sources, beam), data.references)
 
     def describe(self, measures: dict[str, float]) -> str:
