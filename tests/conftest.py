@@ -33,3 +33,12 @@ def strict_floats():
     old = np.seterr(all="raise", under="ignore")
     yield
     np.seterr(**old)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A small text file (180 lines of a few repeated words) for language-model runs."""
+    f = tmp_path / "corpus.txt"
+    words = ["cat", "dog", "bird"] * 60
+    f.write_text("".join(f"the {w} sat on the mat number {i % 7}.\n" for i, w in enumerate(words)))
+    return f

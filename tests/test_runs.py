@@ -12,16 +12,8 @@ from rnnlab.evaluate import evaluate, nll
 from rnnlab.models import LanguageModel
 from rnnlab.plot import read_metrics, reported_validation
 
-TEXT = "".join(f"the {w} sat on the mat number {i % 7}.\n" for i, w in enumerate(["cat", "dog", "bird"] * 60))
 SMALL = ["--hidden", "16", "--layers", "1", "--seq-len", "8", "--batch-size", "4", "--log-every", "5",
          "--checkpoint-every", "5", "--sample-length", "0"]
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    f = tmp_path / "corpus.txt"
-    f.write_text(TEXT)
-    return f
 
 
 def train(run, corpus, *extra):

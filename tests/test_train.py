@@ -13,16 +13,8 @@ from rnnlab.data import Vocab
 from rnnlab.generate import sample
 from rnnlab.tasks import load_run
 
-TEXT = "".join(f"the {w} sat on the mat number {i % 7}.\n" for i, w in enumerate(["cat", "dog", "bird"] * 60))
 SMALL = ["--hidden", "16", "--layers", "2", "--seq-len", "8", "--batch-size", "4", "--log-every", "5",
          "--checkpoint-every", "5", "--sample-length", "20"]
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    f = tmp_path / "corpus.txt"
-    f.write_text(TEXT)
-    return f
 
 
 def train(tmp_path, corpus, *extra, out="run"):

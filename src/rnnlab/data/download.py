@@ -62,29 +62,33 @@ def _problem(data: bytes, spec: dict) -> str | None:
         return f"size {len(data):,} bytes differs from the expected {spec['size']:,}"
     if "starts_with" in spec and not data.startswith(spec["starts_with"]):
         return "its first line is not the expected one"
-    if "ts_cases" in spec:
-        from .ts_format import read_ts
-
-        with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "x.ts").write_bytes(data)
-            try:
-                cases = len(read_ts(Path(tmp) / "x.ts").series)
-            except ValueError as e:
-                return f"it is not a readable .ts file ({e})"
-        if cases != spec["ts_cases"]:
-            return f"{cases} cases, not the expected {spec['ts_cases']}"
-    if "tsf_series" in spec:
-        from .series import read_tsf
-
-        with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "x.tsf").write_bytes(data)
-            try:
-                count = len(read_tsf(Path(tmp) / "x.tsf"))
-            except ValueError as e:
-                return f"it is not a readable .tsf file ({e})"
-        if count != spec["tsf_series"]:
-            return f"{count} series, not the expected {spec['tsf_series']}"
+    for key, suffix, noun, count in _COUNTED:
+        if key in spec:
+            with tempfile.TemporaryDirectory() as tmp:
+                (Path(tmp) / f"x{suffix}").write_bytes(data)
+                try:
+                    found = count(Path(tmp) / f"x{suffix}")
+                except ValueError as e:
+                    return f"it is not a readable {suffix} file ({e})"
+            if found != spec[key]:
+                return f"{found} {noun}, not the expected {spec[key]}"
     return None
+
+
+def _ts_cases(path: Path) -> int:
+    from .ts_format import read_ts
+
+    return len(read_ts(path).series)
+
+
+def _tsf_series(path: Path) -> int:
+    from .series import read_tsf
+
+    return len(read_tsf(path))
+
+
+# spec key, file suffix, what is counted, how: files checked by reading them
+_COUNTED = [("ts_cases", ".ts", "cases", _ts_cases), ("tsf_series", ".tsf", "series", _tsf_series)]
 
 
 def _member(archive: bytes, url: str, name: str) -> bytes:

@@ -22,6 +22,7 @@ without it. A fit that fails falls back to the naive forecast and is counted in 
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -74,6 +75,18 @@ class Drift(Method):
         return x[-1] + slope * np.arange(1, h + 1)
 
 
+_FIT_ERRORS = (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError)  # what a failed fit raises
+
+
+@contextmanager
+def _quiet():
+    """statsmodels' convergence warnings and NumPy's floating-point warnings silenced (a fit that fails
+    raises, and falls back)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
 class _Fitted(Method):
     """A statsmodels method: ``_fit(i, x)`` a fitted model with ``forecast(h)``; failures fall back."""
 
@@ -83,26 +96,22 @@ class _Fitted(Method):
 
     def forecast(self, i, x, h):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with np.errstate(all="ignore"):
-                    f = np.asarray(self._fit(i, np.asarray(x, np.float64)).forecast(h), np.float64)
+            with _quiet():
+                f = np.asarray(self._fit(i, np.asarray(x, np.float64)).forecast(h), np.float64)
             if np.all(np.isfinite(f)):
                 return f
-        except (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError):
+        except _FIT_ERRORS:
             pass
         self.fallbacks += 1
         return np.full(h, x[-1], np.float64)
 
     def prepare(self, histories):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with np.errstate(all="ignore"):
-                for i, x in enumerate(histories):
-                    try:
-                        self.chosen[i] = self._choose(np.asarray(x, np.float64))
-                    except (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError):
-                        self.chosen[i] = None
+        with _quiet():
+            for i, x in enumerate(histories):
+                try:
+                    self.chosen[i] = self._choose(np.asarray(x, np.float64))
+                except _FIT_ERRORS:
+                    self.chosen[i] = None
 
 
 class ETS(_Fitted):

@@ -65,7 +65,8 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
             for o in test:
                 f = method.forecast(i, past(s, o), horizon)
                 y, history = s.values[o:o + horizon, 0], s.values[:o, 0]
-                lo, hi = f + q_lo * scale(history, s.season), f + q_hi * scale(history, s.season)
+                width = scale(history, s.season)
+                lo, hi = f + q_lo * width, f + q_hi * width
                 rows.append(errors(y, f, history, s.season))
                 inside.append(coverage(y, lo, hi) * horizon)
                 these.append({"origin": o, "forecast": f.tolist(), "lo": lo.tolist(), "hi": hi.tolist()})

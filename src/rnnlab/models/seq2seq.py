@@ -81,7 +81,6 @@ class Seq2Seq(Module):
         lengths = np.asarray(lengths)
         m, finals = self.encoder(self.drop(self.source_embedding(x)), None, lengths)
         parts = finals if self.two_states else (finals,)
-        H2 = self.hidden_size // 2
         both = [np.concatenate([p[0::2], p[1::2]], axis=2) for p in parts]  # (L, N, H): [fwd; bwd] per layer
         h0 = np.tanh(self.bridge(both[0]))
         if self.two_states:
@@ -90,13 +89,14 @@ class Seq2Seq(Module):
         else:
             state = [h0[l] for l in range(self.num_layers)]
         keys = self.attention.keys(m) if "attention" in self.children else None
-        self._save(("encode", h0, H2, x.shape))
+        self._save(("encode", h0))
         return Memory(m, keys, lengths), state
 
     def encode_backward(self, dm: np.ndarray, dkeys, dstate: list) -> None:
         """Gradients into the encoder from dm (Ts, N, H), the keys' summed gradient and the initial
         state's gradient per layer."""
-        _, h0, H2, _ = self._take(lambda r: r[0] == "encode" or _order())
+        _, h0 = self._take(lambda r: r[0] == "encode" or _order())
+        H2 = self.hidden_size // 2
         if dkeys is not None:
             dm = dm + self.attention.keys_backward(dkeys)
         if self.two_states:
