@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from .cli_args import build_parser, suggestion
+from .cli_args import UsageError, build_parser, suggestion, train_flags
+from .cli_forecast import cmd_forecast, eval_forecast
 
 __all__ = ["main", "build_parser", "UsageError", "COMMANDS"]
-
-
-class UsageError(Exception):
-    """A mistake in the command line itself (exit code 2)."""
 
 
 def cmd_gradcheck(args) -> int:
@@ -63,12 +60,6 @@ RESUMABLE = {"data_dir", "epochs", "max_steps", "time_budget", "eval_every", "ch
              "lr", "clip", "clip_mode"}
 
 
-def _train_flags(args) -> dict:
-    from .train.config import FIELDS
-
-    return {k: getattr(args, k) for k in FIELDS if hasattr(args, k)}
-
-
 def cmd_train(args) -> int:
     import time
     from pathlib import Path
@@ -78,7 +69,7 @@ def cmd_train(args) -> int:
     from .train import NonFiniteError, resolve_config
     from .train.config import read_run_config
 
-    flags = _train_flags(args)
+    flags = train_flags(args)
     if args.resume:
         run = Path(args.resume)
         if args.out:
@@ -193,118 +184,6 @@ def _cross_validate(cfg, out) -> int:
     return 0
 
 
-def cmd_forecast(args) -> int:
-    """Train a forecaster (the trainer, ``--task forecast``; with --ensemble K, K of them with seeds
-    seed..seed+K-1 into OUT/member-k, their forecasts averaged), then measure it and every baseline by
-    rolling origin (``rnnlab.forecast.rolling``); or, with RUN --predict N, forecast past the end."""
-    import dataclasses
-    import json
-    import time
-    from pathlib import Path
-
-    from .forecast import have_statsmodels, numpy_methods, rolling_origin, statistical_methods
-    from .forecast.report import plot_forecasts, summary, table
-    from .heap import keep_heap
-    from .tasks import make_trainer
-    from .tasks.forecast import NetworkMethod
-    from .train import load_weights, resolve_config
-
-    flags = _train_flags(args)
-    if args.run is not None or args.predict is not None:
-        return _forecast_ahead(args, flags)
-    if flags.get("data") is None and not (args.preset or args.config):
-        raise UsageError("give the series with --data: a CSV file (with --column), a .tsf file, or one of sunspots, "
-                         "nile, co2, elnino, gdp, m1-yearly")
-    try:
-        cfg = resolve_config(args.preset, args.config, flags | {"task": "forecast"})
-    except (ValueError, FileNotFoundError) as e:
-        raise UsageError(str(e)) from e
-    out = Path(args.out or time.strftime("runs/forecast-%Y%m%d-%H%M%S"))
-    if args.plot and not args.plot.lower().endswith(".png"):
-        raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
-    keep_heap()
-    members = [out] if args.ensemble == 1 else [out / f"member-{k}" for k in range(1, args.ensemble + 1)]
-    if args.ensemble > 1 and out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
-    tasks = []
-    for k, run in enumerate(members):
-        trainer = make_trainer(dataclasses.replace(cfg, seed=cfg.seed + k), run)
-        task = trainer.task
-        if k == 0:
-            for note in (n for s in task.series for n in s.notes):
-                print(note, file=sys.stderr)
-        print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} forecaster on {cfg.data} ({task.about()}, "
-              f"{task.model.num_parameters():,} parameters) into {run}", file=sys.stderr)
-        if trainer.run()["reason"] == "interrupted":
-            return 130
-        task.model.load_state_dict(load_weights(run, args.weights)[0])
-        tasks.append(task)
-    methods = [NetworkMethod(tasks), *numpy_methods(task.season), *statistical_methods(task.season)]
-    if not have_statsmodels():
-        print("statsmodels is not installed: ETS, ARIMA and Theta are left out (pip install \"rnnlab[forecast]\")",
-              file=sys.stderr)
-    results = rolling_origin(methods, task.series, task.horizon, task.folds, cfg.level, progress=True)
-    (out / "forecasts.json").write_text(json.dumps({"data": cfg.data, "horizon": task.horizon, "folds": task.folds,
-                                                    "season": task.season, "results": results}) + "\n")
-    if args.plot:
-        plot_forecasts(args.plot, task.series, results)
-    if args.json:
-        print(json.dumps(summary(results)))
-    else:
-        what = f"{len(task.series)} series" if len(task.series) > 1 else task.series[0].name
-        print(f"{what}: {task.folds} rolling-origin window(s) of {task.horizon} (season {task.season}); "
-              f"MASE scaled by the in-sample {'seasonal ' if task.season > 1 else ''}naive MAE")
-        print(table(results, cfg.level, "method"))
-    return 0
-
-
-def _forecast_ahead(args, flags) -> int:
-    import json
-    from pathlib import Path
-
-    from .forecast.metrics import scale
-    from .tasks import load_task
-    from .tasks.forecast import NetworkMethod
-
-    if args.run is None or args.predict is None:
-        raise UsageError("forecasting past the end needs a run folder and --predict N: rnnlab forecast RUN --predict N")
-    given = [k for k, v in flags.items() if v is not None and k != "data_dir"]
-    if given or args.out or args.plot or args.preset or args.config:
-        raise UsageError("rnnlab forecast RUN --predict N uses the run's own settings; of the other flags it takes "
-                         "--data-dir, --weights and --json only")
-    run = Path(args.run)
-    members = [run] if (run / "config.json").is_file() else sorted(run.glob("member-*"))
-    if not members:
-        raise FileNotFoundError(f"{run} is not a run folder (no config.json, no member-k folders)")
-    tasks = []
-    for member in members:
-        cfg, task, _ = load_task(member, args.weights, flags.get("data_dir"))
-        if cfg.task != "forecast":
-            raise ValueError(f"{member} is a {cfg.task} run, not a forecaster")
-        tasks.append(task)
-    forecast = NetworkMethod(tasks).forecast
-    saved = run / "forecasts.json"
-    interval = json.loads(saved.read_text())["results"]["rnnlab"]["interval"] if saved.is_file() else None
-    rows = []
-    for i, s in enumerate(task.series):
-        f = forecast(i, s.values, args.predict)
-        width = scale(s.values[:, 0], s.season)
-        for k, v in enumerate(f):
-            inside = interval is not None and k < len(interval["lo"])
-            rows.append({"series": s.name, "step": k + 1, "forecast": float(v),
-                         "lo": float(v + interval["lo"][k] * width) if inside else None,
-                         "hi": float(v + interval["hi"][k] * width) if inside else None})
-    if args.json:
-        print(json.dumps(rows))
-        return 0
-    level = f"{interval['level']:.0%} interval" if interval else "interval (none saved)"
-    print(f"series\tstep\tforecast\t{level}")
-    for r in rows:
-        band = f"{r['lo']:.6g} .. {r['hi']:.6g}" if r["lo"] is not None else "-"
-        print(f"{r['series']}\t+{r['step']}\t{r['forecast']:.6g}\t{band}")
-    return 0
-
-
 def cmd_eval(args) -> int:
     import json
 
@@ -333,7 +212,7 @@ def cmd_eval(args) -> int:
             print(f"{c:>{width}}" + "".join(f"{n:>{width}}" for n in counts))
         return 0
     if cfg.task == "forecast":
-        return _eval_forecast(args, cfg, task)
+        return eval_forecast(args, cfg, task)
     if cfg.task == "seq2seq":
         measures = task.evaluate(args.split, args.beam)
         if args.json:
@@ -352,28 +231,6 @@ def cmd_eval(args) -> int:
         unit = task.vocab.kind
         print(f"{args.split}: loss {measures['loss']:.4f} nats/{unit}, perplexity {measures['perplexity']:.2f}, "
               f"{measures['bits_per_token']:.4f} bits/{unit} over {measures['tokens']:,} {unit}s")
-    return 0
-
-
-def _eval_forecast(args, cfg, task) -> int:
-    """test: the network's rolling-origin measures (no baselines: rnnlab forecast has them); train and
-    valid: the loss over their windows."""
-    import json
-
-    from .forecast import rolling_origin
-    from .forecast.report import summary
-    from .tasks.forecast import NetworkMethod
-
-    if args.split == "test":
-        measures = summary(rolling_origin([NetworkMethod(task)], task.series, task.horizon, task.folds,
-                                          cfg.level))["rnnlab"]
-        text = (f"test ({task.folds} rolling-origin window(s) of {task.horizon}): MAE {measures['mae']:.4g}, RMSE "
-                f"{measures['rmse']:.4g}, sMAPE {measures['smape']:.2f}, MASE {measures['mase']:.3f}, "
-                f"{cfg.level:.0%} interval coverage {measures['coverage']:.0%}")
-    else:
-        measures = task.evaluate(args.split)
-        text = f"{args.split}: {task.describe(measures)} over {measures['windows']:,} windows"
-    print(json.dumps(measures) if args.json else text)
     return 0
 
 

@@ -6,7 +6,18 @@ from __future__ import annotations
 import argparse
 import difflib
 
-__all__ = ["build_parser", "suggestion"]
+__all__ = ["build_parser", "suggestion", "train_flags", "UsageError"]
+
+
+class UsageError(Exception):
+    """A mistake in the command line itself (exit code 2)."""
+
+
+def train_flags(args) -> dict:
+    """The TrainConfig fields a parsed command line holds (None where a flag was not given)."""
+    from .train.config import FIELDS
+
+    return {k: getattr(args, k) for k in FIELDS if hasattr(args, k)}
 
 
 def _positive_int(text: str) -> int:
