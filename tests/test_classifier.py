@@ -1,5 +1,6 @@
-"""The sequence classifier: gradchecked in float64 for every pooling, token ids and features, one and
-two directions, variable lengths; and against the same model in PyTorch (packed sequences)."""
+"""The sequence classifier: gradchecked in float64 for every pooling (and one output per step, masked
+past each length), token ids and features, one and two directions, variable lengths; and against the same
+model in PyTorch (packed sequences)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rnnlab.nn import SoftmaxCrossEntropy, no_grad
 
 T, N, C = 6, 4, 3
 LENGTHS = np.array([6, 2, 4, 1])
+MASK = np.arange(T)[:, None] < LENGTHS  # (T, N): the steps "each" is scored on
 
 
 def _case(pool, cell, bidirectional, ids, seed=0):
@@ -21,11 +23,15 @@ def _case(pool, cell, bidirectional, ids, seed=0):
                                pool=pool, dtype=np.float64, seed=seed, **kw)
     model.load_state_dict({k: rng.normal(size=v.shape) * 0.5 for k, v in model.state_dict().items()})
     x = rng.integers(0, 7, size=(T, N)) if ids else rng.normal(size=(T, N, 3))
-    y = rng.integers(0, C, size=N)
+    y = rng.integers(0, C, size=(T, N) if pool == "each" else N)
     return model, x, y
 
 
-@pytest.mark.parametrize("pool", ["last", "mean", "max"])
+def _loss(ce, logits, y):
+    return ce(logits, y, MASK if y.ndim == 2 else None)
+
+
+@pytest.mark.parametrize("pool", ["last", "mean", "max", "each"])
 @pytest.mark.parametrize("cell,bidirectional,ids", [("lstm", True, True), ("gru", False, False), ("rnn", True, False)])
 def test_the_classifier_passes_gradcheck(pool, cell, bidirectional, ids):
     model, x, y = _case(pool, cell, bidirectional, ids)
@@ -33,9 +39,9 @@ def test_the_classifier_passes_gradcheck(pool, cell, bidirectional, ids):
 
     def loss():
         with no_grad():
-            return ce(model(x, LENGTHS), y)
+            return _loss(ce, model(x, LENGTHS), y)
 
-    ce(model(x, LENGTHS), y)
+    _loss(ce, model(x, LENGTHS), y)
     dx = model.backward(ce.backward())
     wrt = {k: p for k, p, _ in model.named_parameters()}
     analytic = {k: g for k, _, g in model.named_parameters()}
@@ -47,7 +53,7 @@ def test_the_classifier_passes_gradcheck(pool, cell, bidirectional, ids):
         assert not dx[LENGTHS[1]:, 1].any() and not dx[1:, 3].any()
 
 
-@pytest.mark.parametrize("pool", ["last", "mean", "max"])
+@pytest.mark.parametrize("pool", ["last", "mean", "max", "each"])
 def test_the_classifier_matches_pytorch(pool):
     torch = pytest.importorskip("torch")
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -55,7 +61,7 @@ def test_the_classifier_matches_pytorch(pool):
     model, x, y = _case(pool, "lstm", True, True, seed=5)
     ce = SoftmaxCrossEntropy()
     logits = model(x, LENGTHS)
-    ce(logits, y)
+    _loss(ce, logits, y)
     model.backward(ce.backward())
     sd = {k: torch.tensor(v) for k, v in model.state_dict().items()}
     emb = torch.nn.Embedding(7, 4, dtype=torch.float64)
@@ -66,7 +72,9 @@ def test_the_classifier_matches_pytorch(pool):
     packed = pack_padded_sequence(emb(torch.tensor(x)), torch.tensor(LENGTHS), enforce_sorted=False)
     ys, (h_n, _) = rnn(packed)
     ys, _ = pad_packed_sequence(ys, total_length=T)  # (T, N, 10), zeros past each length
-    if pool == "last":
+    if pool == "each":
+        p = ys
+    elif pool == "last":
         p = torch.cat([h_n[-2], h_n[-1]], dim=1)
     elif pool == "mean":
         p = ys.sum(0) / torch.tensor(LENGTHS)[:, None]
@@ -74,7 +82,11 @@ def test_the_classifier_matches_pytorch(pool):
         valid = torch.arange(T)[:, None, None] < torch.tensor(LENGTHS)[None, :, None]
         p = torch.where(valid, ys, torch.tensor(-float("inf"), dtype=torch.float64)).max(0).values
     tl = out(p)
-    torch.nn.functional.cross_entropy(tl, torch.tensor(y)).backward()
+    if pool == "each":
+        m = torch.tensor(MASK)
+        torch.nn.functional.cross_entropy(tl[m], torch.tensor(y)[m]).backward()
+    else:
+        torch.nn.functional.cross_entropy(tl, torch.tensor(y)).backward()
     np.testing.assert_allclose(logits, tl.detach().numpy(), rtol=1e-12, atol=1e-13)
     grads = {f"{prefix}{k}": p.grad for prefix, m in (("embedding.", emb), ("rnn.", rnn), ("out.", out))
              for k, p in m.named_parameters()}

@@ -105,8 +105,9 @@ def cmd_train(args) -> int:
               f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
         return 0
     what = {"lm": "language model", "classify": "classifier", "forecast": "forecaster",
-            "seq2seq": "encoder-decoder"}[cfg.task]
-    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {what} on {cfg.data} ({trainer.task.about()}, "
+            "seq2seq": "encoder-decoder"}.get(cfg.task, "network")
+    data = cfg.data if cfg.task in ("lm", "classify", "forecast", "seq2seq") else cfg.task
+    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {what} on {data} ({trainer.task.about()}, "
           f"{trainer.model.num_parameters():,} parameters) into {out}",
           file=sys.stderr)
     try:
@@ -227,6 +228,8 @@ def cmd_eval(args) -> int:
     measures = task.evaluate(args.split)
     if args.json:
         print(json.dumps(measures))
+    elif cfg.task != "lm":
+        print(f"{args.split}: {task.describe(measures)}")
     else:
         unit = task.vocab.kind
         print(f"{args.split}: loss {measures['loss']:.4f} nats/{unit}, perplexity {measures['perplexity']:.2f}, "

@@ -43,7 +43,8 @@ def _number(text: str) -> float:
 # train's flags: (flag, type, help); the default shown is TrainConfig's unless given as a fourth item
 _TRAIN_FLAGS = [
     ("--task", str, "lm: a language model | classify: one label per sequence | forecast: a time series "
-                    "(rnnlab forecast also measures it) | seq2seq: an encoder-decoder"),
+                    "(rnnlab forecast also measures it) | seq2seq: an encoder-decoder | adding | copy | "
+                    "temporal-order | reber: the long-range problems (T = --seq-len)"),
     ("--data", str, "lm: default (embedded) | ptb-word | ptb-char | shakespeare | a text file | a folder with "
                     "train.txt, valid.txt[, test.txt]; classify: sentiment | japanese-vowels | a .tsv/.csv table | "
                     "a .ts file | a folder of tables"),
@@ -82,7 +83,10 @@ _TRAIN_FLAGS = [
     ("--source-tokens", str, "seq2seq, table: char | space"),
     ("--target-tokens", str, "seq2seq, table: char | space"),
     ("--reverse-source", "bool", "seq2seq, addition: read the question backwards"),
-    ("--seq-len", "positive", "truncated BPTT length T"),
+    ("--definition", str, "adding: modern (values in [0, 1], target the sum) | 1997 (Hochreiter & Schmidhuber)"),
+    ("--examples", "positive", "long-range tasks: fresh training sequences an epoch"),
+    ("--init", str, "long-range tasks, recurrent weights: default | orthogonal | identity (IRNN, rnn cells)"),
+    ("--seq-len", "positive", "lm: truncated BPTT length; long-range tasks: the length T"),
     ("--batch-size", "positive", "parallel streams N"),
     ("--optimizer", str, "sgd | adam | adamw | rmsprop | adagrad"),
     ("--lr", "number", "learning rate"),

@@ -8,11 +8,14 @@
         mean   sum_{t < len} y_t / len
         max    max_{t < len} y_t, per feature
     logits = drop(p) W^T + b      (N, C)
+or, with pool "each" (sequence labelling: one output per step), logits_t = drop(y_t) W^T + b (T, N, C),
+zero-padded steps included (a loss masks them).
 
 Backward, from dp (N, dirs*H):
     last   dh_n[last layer, direction d] = dp[:, d*H:(d+1)*H], no gradient on y
     mean   dy_t = dp / len for t < len, else 0
     max    dy_t = dp where t is the step that held the maximum, else 0 (the first such step)
+    each   dy = drop'(dlogits W) (T, N, dirs*H)
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ..nn.module import check_dtype, positive_int
 
 __all__ = ["SequenceClassifier", "POOLS"]
 
-POOLS = ("last", "mean", "max")
+POOLS = ("last", "mean", "max", "each")
 
 
 class SequenceClassifier(Module):
@@ -56,12 +59,16 @@ class SequenceClassifier(Module):
         self.out = Linear(self.dirs * hidden_size, num_classes, dtype=dtype, seed=seeds[4])
 
     def forward(self, x: np.ndarray, lengths) -> np.ndarray:
-        """x (T, N) ids or (T, N, D) features, lengths (N,) in [1, T] -> logits (N, C)."""
+        """x (T, N) ids or (T, N, D) features, lengths (N,) in [1, T] -> logits (N, C), or (T, N, C) with
+        pool "each"."""
         lengths = np.asarray(lengths)
         e = self.embedding(x) if "embedding" in self.children else x
         y, h_n = self.rnn(self.drop_in(e), None, lengths)  # y (T, N, dirs*H)
         h = h_n[0] if isinstance(h_n, tuple) else h_n  # (L*dirs, N, H)
         T, N = y.shape[:2]
+        if self.pool == "each":
+            self._save((lengths, T, N, None, isinstance(h_n, tuple), h.shape))
+            return self.out(self.drop_out(y))
         if self.pool == "last":
             p = np.concatenate(list(h[-self.dirs:]), axis=1)  # (N, dirs*H)
             where = None
@@ -81,7 +88,9 @@ class SequenceClassifier(Module):
         dp = self.drop_out.backward(self.out.backward(dlogits))  # (N, dirs*H)
         H = self.hidden_size
         dy, dfinal = None, None
-        if self.pool == "last":
+        if self.pool == "each":
+            dy = dp
+        elif self.pool == "last":
             dh = np.zeros(h_shape, self.dtype)
             for d in range(self.dirs):
                 dh[h_shape[0] - self.dirs + d] = dp[:, d * H:(d + 1) * H]

@@ -12,13 +12,14 @@ from .base import Task
 from .classify import ClassificationTask
 from .forecast import ForecastTask
 from .lm import LanguageModelTask, build_model, load_run
+from .longrange import PROBLEMS, LongRangeTask
 from .seq2seq import Seq2SeqTask
 
-__all__ = ["Task", "LanguageModelTask", "ClassificationTask", "ForecastTask", "Seq2SeqTask", "TASKS", "make_trainer",
+__all__ = ["Task", "LanguageModelTask", "ClassificationTask", "ForecastTask", "Seq2SeqTask", "LongRangeTask", "TASKS", "make_trainer",
            "load_task", "build_model", "load_run"]
 
 TASKS = {"lm": LanguageModelTask, "classify": ClassificationTask, "forecast": ForecastTask,
-         "seq2seq": Seq2SeqTask}
+         "seq2seq": Seq2SeqTask} | dict.fromkeys(PROBLEMS, LongRangeTask)
 
 
 def make_trainer(cfg, out: str | Path, resume: bool = False, **kwargs) -> Trainer:

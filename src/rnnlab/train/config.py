@@ -17,7 +17,7 @@ __all__ = ["TrainConfig", "PRESETS", "resolve_config", "load_toml", "read_run_co
 
 @dataclass
 class TrainConfig:
-    task: str = "lm"  # lm (language model) | classify (one label per sequence) | forecast (time series)
+    task: str = "lm"  # lm | classify | forecast | seq2seq | adding | copy | temporal-order | reber
     # data
     data: str = "default"  # default | ptb-word | ptb-char | shakespeare | a text file | a folder
     data_dir: str | None = None
@@ -44,6 +44,10 @@ class TrainConfig:
     source_tokens: str = "char"  # char | space (a table's source column)
     target_tokens: str = "char"  # char | space
     reverse_source: bool = False  # addition: read the question backwards
+    # long-range problems (rnnlab.tasks.longrange): T is seq_len
+    definition: str = "modern"  # adding: modern (Le et al. 2015, Bai et al. 2018) | 1997 (Hochreiter & Schmidhuber)
+    examples: int = 10_000  # fresh training sequences an epoch
+    init: str = "default"  # recurrent weights: default | orthogonal | identity (IRNN; rnn cells)
     # forecast (rnnlab.tasks.forecast)
     column: str | None = None  # CSV: the column to forecast, then any input-only columns, comma-separated
     date_column: str | None = None
@@ -110,7 +114,8 @@ class TrainConfig:
         if not (0 < self.lr_decay <= 1):
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
         self.cell = cell_kind(self.cell).name  # ValueError naming the registered kinds
-        choices = {"task": ("lm", "classify", "forecast", "seq2seq"),
+        choices = {"task": ("lm", "classify", "forecast", "seq2seq", "adding", "copy", "temporal-order", "reber"),
+                   "definition": ("modern", "1997"), "init": ("default", "orthogonal", "identity"),
                    "attention": ("none", "additive", "general", "dot"), "source_tokens": ("char", "space"),
                    "target_tokens": ("char", "space"), "window_norm": ("none", "last"),
                    "output": ("direct", "recursive"), "loss": ("mse", "mae"), "class_weights": ("none", "balanced"),
@@ -141,8 +146,13 @@ class TrainConfig:
             raise ValueError(f"teacher-forcing must be in [0, 1], got {self.teacher_forcing!r}")
         if not (isinstance(self.beam, int) and self.beam >= 1):
             raise ValueError(f"beam must be a positive integer, got {self.beam!r}")
+        if not (isinstance(self.examples, int) and self.examples >= 1):
+            raise ValueError(f"examples must be a positive integer, got {self.examples!r}")
+        if self.init == "identity" and self.cell not in ("rnn", "rnn_relu"):
+            raise ValueError(f"--init identity (IRNN) is for plain RNN cells (rnn, rnn_relu), not {self.cell}")
         lm = self.task == "lm"
         forecast = self.task == "forecast"
+        longrange = self.task in ("adding", "copy", "temporal-order", "reber")
         defaults = TrainConfig.__dataclass_fields__
         seq2seq_only = [f"--{k.replace('_', '-')}" for k in ("attention", "input_feeding", "teacher_forcing", "beam",
                                                               "source_tokens", "target_tokens", "reverse_source")
@@ -152,7 +162,15 @@ class TrainConfig:
                                                          "loss", "level") if getattr(self, k) != defaults[k].default]
         classify_only = [f"--{k.replace('_', '-')}" for k in ("class_weights", "tokens", "min_count", "fold")
                          if getattr(self, k) != defaults[k].default]
+        longrange_only = [f"--{k}" for k in ("examples", "init") if getattr(self, k) != defaults[k].default]
         ignored = [(not forecast and bool(changed), " and ".join(changed), "--task forecast"),
+                   (not longrange and bool(longrange_only), " and ".join(longrange_only),
+                    "--task adding, copy, temporal-order or reber"),
+                   (self.task != "adding" and self.definition != "modern", "--definition", "--task adding"),
+                   (longrange and self.data != "default", "--data", "--task lm, classify, forecast or seq2seq "
+                    "(the long-range problems generate their own)"),
+                   (longrange and (self.bidirectional or self.pool != "last"), "--bidirectional and --pool",
+                    "--task classify or forecast"),
                    (self.task != "seq2seq" and bool(seq2seq_only), " and ".join(seq2seq_only), "--task seq2seq"),
                    (forecast and bool(classify_only), " and ".join(classify_only), "--task classify"),
                    (lm and self.bidirectional, "--bidirectional", "--task classify or forecast"),

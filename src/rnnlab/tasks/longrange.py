@@ -1,0 +1,133 @@
+"""The classic long-range dependency problems as tasks (``--task adding|copy|temporal-order|reber``),
+generated as ``rnnlab.data.longrange`` describes, with T = ``--seq-len``.
+
+Every training batch is fresh, drawn from the problem's distribution by (seed, epoch, batch index), as
+Hochreiter & Schmidhuber trained (an epoch is ``--examples`` sequences); the validation set is fixed by
+the seed, the test set by the problem and T alone, so runs with different seeds, cells or settings are
+measured on the same test sequences.
+
+The network is ``SequenceClassifier``'s stack, read at each sequence's last step (adding: one output,
+MSE; temporal order: 4 classes) or at every step (copy memory: 10 symbols over all T + 20 steps; Reber:
+the next of 7 symbols, masked past each string's end). Measures (``evaluate``), each task's published one:
+
+    adding          loss (MSE), solved (fraction with |error| < 0.04), baseline (MSE of answering the
+                    mean target 1 / the 1997 target's mean 0.5)
+    copy            loss (cross-entropy per step), digit_accuracy (the 10 recalled digits), baseline
+                    (10 ln 8 / (T + 20))
+    temporal-order  loss, accuracy (fraction of sequences classified right)
+    reber           loss, solved (fraction of strings whose every most-probable next symbol is legal),
+                    long_range_accuracy (the second to last symbol: T or P, set at the start)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import init
+from ..data import longrange as lr
+from ..models import SequenceClassifier
+from ..nn import SoftmaxCrossEntropy
+from ..nn.regression import MSELoss
+from ..train.config import TrainConfig
+from .base import Task
+
+__all__ = ["LongRangeTask", "PROBLEMS"]
+
+PROBLEMS = ("adding", "copy", "temporal-order", "reber")
+_TEST_SEED = 20_180_301  # the test sets' seed, with the problem and T: the same for every run
+_HELD_OUT = 1000  # validation and test sequences
+
+
+class LongRangeTask(Task):
+    unit = "sequences"
+
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
+        self.cfg, self.T = cfg, cfg.seq_len
+        self.problem = cfg.task
+        if self.problem not in PROBLEMS:
+            raise ValueError(f"unknown long-range problem {self.problem!r}; expected one of {', '.join(PROBLEMS)}")
+        self.dtype = np.dtype(cfg.dtype)
+        self.held_out = {"valid": self._make(np.random.default_rng([cfg.seed, 1]), _HELD_OUT),
+                         "test": self._make(np.random.default_rng([_TEST_SEED, PROBLEMS.index(self.problem), self.T]),
+                                            _HELD_OUT)}
+        kw = dict(cell=cfg.cell, hidden_size=cfg.hidden, num_layers=cfg.layers, dropout=cfg.dropout,
+                  dtype=self.dtype, seed=cfg.seed)
+        if self.problem == "adding":
+            self.model = SequenceClassifier(1, input_size=2, **kw)
+        else:
+            symbols = {"copy": 10, "temporal-order": len(lr.TEMPORAL_SYMBOLS), "reber": len(lr.REBER_SYMBOLS)}
+            classes = {"copy": 10, "temporal-order": 4, "reber": len(lr.REBER_SYMBOLS)}[self.problem]
+            pool = "last" if self.problem == "temporal-order" else "each"
+            self.model = SequenceClassifier(classes, vocab_size=symbols[self.problem], embed_size=cfg.embed,
+                                            pool=pool, **kw)
+        init.recurrent(self.model.rnn, cfg.init, np.random.default_rng([cfg.seed, 2]))
+        self.loss_fn = MSELoss() if self.problem == "adding" else SoftmaxCrossEntropy()
+
+    def _make(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """n sequences: x, lengths, y and (reber) legal, (copy, reber) the mask of scored steps."""
+        if self.problem == "adding":
+            x, y, lengths = lr.adding(rng, n, self.T, self.cfg.definition)
+            return {"x": x.astype(self.dtype), "lengths": lengths, "y": y[:, None].astype(self.dtype)}
+        if self.problem == "copy":
+            x, y = lr.copy_memory(rng, n, self.T)
+            return {"x": x, "lengths": np.full(n, len(x)), "y": y, "mask": None}
+        if self.problem == "temporal-order":
+            x, y, lengths = lr.temporal_order(rng, n, self.T)
+            return {"x": x, "lengths": lengths, "y": y}
+        x, y, legal, lengths = lr.embedded_reber(rng, n)
+        return {"x": x, "lengths": lengths, "y": y, "legal": legal, "mask": np.arange(len(x))[:, None] < lengths}
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return max(1, self.cfg.examples // self.cfg.batch_size)
+
+    def batch(self, epoch: int, index: int) -> dict[str, np.ndarray]:
+        return self._make(np.random.default_rng([self.cfg.seed, 0, epoch, index]), self.cfg.batch_size)
+
+    def _loss(self, out: np.ndarray, b: dict[str, np.ndarray]) -> float:
+        if "mask" in b:
+            return self.loss_fn(out, b["y"], b["mask"])
+        return self.loss_fn(out, b["y"])
+
+    def forward_backward(self, batch) -> tuple[float, int]:
+        loss = self._loss(self.model(batch["x"], batch["lengths"]), batch)
+        self.model.backward(self.loss_fn.backward())
+        return loss, len(batch["lengths"])
+
+    def evaluate(self, split: str = "valid") -> dict[str, float]:
+        if split not in self.held_out:
+            raise ValueError(f"unknown split {split!r}; the {self.problem} task has valid and test")
+        b = self.held_out[split]
+        with self.model.inference():
+            out = self.model(b["x"], b["lengths"])
+            measures = {"loss": self._loss(out, b)}
+        if self.problem == "adding":
+            measures["solved"] = float(np.mean(np.abs(out[:, 0] - b["y"][:, 0]) < 0.04))
+            measures["baseline"] = lr.ADDING_BASELINE if self.cfg.definition == "modern" else float(
+                np.mean((b["y"] - 0.5) ** 2))
+        elif self.problem == "copy":
+            recalled = out[-10:].argmax(-1) == b["y"][-10:]
+            measures["digit_accuracy"] = float(recalled.mean())
+            measures["baseline"] = float(lr.copy_baseline(self.T))
+        elif self.problem == "temporal-order":
+            measures["accuracy"] = float(np.mean(out.argmax(-1) == b["y"]))
+        else:
+            best = out.argmax(-1)  # (L, n)
+            legal = np.take_along_axis(b["legal"], best[..., None], axis=-1)[..., 0] | ~b["mask"]
+            measures["solved"] = float(legal.all(axis=0).mean())
+            last = b["lengths"] - 2  # the step that predicts the closing T or P
+            cols = np.arange(len(last))
+            measures["long_range_accuracy"] = float(np.mean(best[last, cols] == b["y"][last, cols]))
+        measures["n"] = len(b["lengths"])
+        return measures
+
+    def describe(self, measures: dict[str, float]) -> str:
+        return "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in measures.items())
+
+    def about(self) -> str:
+        what = {"adding": f"the adding problem ({self.cfg.definition} definition)", "copy": "copy memory",
+                "temporal-order": "the temporal order problem", "reber": "the embedded Reber grammar"}
+        length = "" if self.problem == "reber" else f", T = {self.T}"
+        return f"{what[self.problem]}{length}, {self.batches_per_epoch * self.cfg.batch_size:,} fresh sequences an epoch"
