@@ -212,6 +212,20 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--attention-plot", metavar="PNG", help="heatmap of the first text's attention weights")
     _weights_flag(tr)
 
+    x = command("explain", "one recurrent step with every number, forward and backward, computed by the "
+                           "library's kernels (no flags: the worked LSTM example of the seed articles)")
+    x.add_argument("--cell", help=f"{' | '.join(cell_names())} (default: lstm, or the run's)")
+    for flag, what in (("--x", "the input x_t"), ("--h", "the previous hidden state h_{t-1}"),
+                       ("--c", "the LSTM's previous cell state c_{t-1} (default: zeros)"),
+                       ("--dh", "the upstream gradient dL/dh_t (default: ones, L = sum h_t)"),
+                       ("--dc", "dL/dc_t from the next step (default: zeros)")):
+        x.add_argument(flag, metavar="V1,V2,...", help=what)
+    x.add_argument("--run", help="take the weights from this run's recurrent layer (its best weights)")
+    x.add_argument("--layer", type=int, default=0, help="with --run: which layer (default: 0)")
+    x.add_argument("--seed", type=int, help="random weights (PyTorch's initialisation) from this seed "
+                   "(default with --x or --h: 0)")
+    x.add_argument("--json", action="store_true", help="print every number as JSON")
+
     s = command("sample", "generate text from a trained run")
     s.add_argument("run", help="run folder")
     s.add_argument("--prime", default="", help="text to continue (default: none)")
