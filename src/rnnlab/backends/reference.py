@@ -90,11 +90,13 @@ def forward_loop(kernel, XP, W_hh, b_hh_rest, mask, S, ws, keep=True) -> None:
                 np.copyto(s[k + 1], np.where(mask[k], c, p))
 
 
-def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask):
+def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask, dS=None):
     """Backpropagate through the T steps of ``forward_direction``.
 
     dY: (T, N, H) gradient of the outputs y_k (processing order), or None.
     dfinal: tuple of (N, H) gradients of the final states (entries may be None).
+    dS: None, or a tuple like S of (T+1, N, H) arrays that receive the total gradient of every state,
+    dS[i][k] = dL/dS[i][k] (the gradient-flow diagnostics, ``rnnlab.diagnostics``, read them).
     Returns (DXP, DHP, dstate0):
       DXP (T, N, G*H) gradient of the input pre-activations,
       DHP (T, N, G*H) gradient of the hidden pre-activations h W_hh^T + b_hh (the same array as DXP
@@ -112,6 +114,9 @@ def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask):
     for k in range(T - 1, -1, -1):
         if dY is not None:
             d[0] += dY[k]
+        if dS is not None:
+            for rec, di in zip(dS, d):
+                rec[k + 1] = di
         prev = tuple(s[k] for s in S)
         if mask is None:
             dcand, carry = d, None
@@ -134,4 +139,7 @@ def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask):
             for i in range(kernel.n_states):
                 d_prev[i] += carry[i]
         d = d_prev
+    if dS is not None:
+        for rec, di in zip(dS, d):
+            rec[0] = di
     return DXP, DHP, tuple(d)
