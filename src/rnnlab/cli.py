@@ -10,7 +10,7 @@ import sys
 
 from .cli_args import UsageError, build_parser, suggestion, train_flags
 from .cli_forecast import cmd_forecast, eval_forecast
-from .cli_inspect import cmd_explain
+from .cli_inspect import cmd_explain, cmd_inspect
 
 __all__ = ["main", "build_parser", "UsageError", "COMMANDS"]
 
@@ -378,7 +378,7 @@ def cmd_data(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "forecast": cmd_forecast, "eval": cmd_eval, "translate": cmd_translate,
-            "sample": cmd_sample, "explain": cmd_explain,
+            "sample": cmd_sample, "explain": cmd_explain, "inspect": cmd_inspect,
             "predict": cmd_predict, "plot": cmd_plot, "data": cmd_data,
             "gradcheck": cmd_gradcheck, "info": cmd_info}
 

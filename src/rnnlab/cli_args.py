@@ -226,6 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default with --x or --h: 0)")
     x.add_argument("--json", action="store_true", help="print every number as JSON")
 
+    n = command("inspect", "look inside a run: activations of its units over an input, gradient flow against "
+                           "the lag, gate saturation (language-model and long-range runs)")
+    n.add_argument("run", help="run folder")
+    n.add_argument("--text", help="language model: the text to read (default: the start of the validation split)")
+    n.add_argument("--units", metavar="U1,U2,...", help="the units to show (default: the --top most varying)")
+    n.add_argument("--top", type=_positive_int, default=8, help="how many units by default (default: 8)")
+    n.add_argument("--html", metavar="PAGE.html", help="write one self-contained page")
+    n.add_argument("--png", metavar="PREFIX", help="write PREFIX-flow.png and PREFIX-saturation.png")
+    n.add_argument("--json", action="store_true", help="print every number as JSON")
+
     s = command("sample", "generate text from a trained run")
     s.add_argument("run", help="run folder")
     s.add_argument("--prime", default="", help="text to continue (default: none)")

@@ -79,6 +79,12 @@ class LongRangeTask(Task):
         x, y, legal, lengths = lr.embedded_reber(rng, n)
         return {"x": x, "lengths": lengths, "y": y, "legal": legal, "mask": np.arange(len(x))[:, None] < lengths}
 
+    def first(self, split: str, n: int) -> dict[str, np.ndarray]:
+        """The first n sequences of ``split`` (valid or test) as a batch."""
+        time_major = {"x", "legal", "mask"} | ({"y"} if self.problem in ("copy", "reber") else set())
+        return {k: None if v is None else v[:, :n] if k in time_major else v[:n]
+                for k, v in self.held_out[split].items()}
+
     @property
     def batches_per_epoch(self) -> int:
         return max(1, self.cfg.examples // self.cfg.batch_size)
