@@ -13,6 +13,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.data import longrange as lr
+from rnnlab.explain import explain_step
 from rnnlab.nn import Module, SoftmaxCrossEntropy
 from rnnlab.tasks import LongRangeTask
 from rnnlab.train import resolve_config
@@ -157,7 +158,7 @@ def test_bad_long_range_flags_are_one_line(tmp_path, capsys, flags, expected):
     assert expected in err and err.count("\n") == 1 and not (tmp_path / "run").exists()
 
 
-def test_identity_init_is_irnn_and_orthogonal_is_orthogonal():
+def test_identity_init_is_irnn_orthogonal_is_orthogonal_and_the_forget_bias_is_set():
     task = _task(task="adding", cell="rnn_relu", init="identity")
     p = task.model.rnn.params
     assert np.array_equal(p["weight_hh_l0"], np.eye(8)) and not p["bias_hh_l0"].any()
@@ -165,3 +166,9 @@ def test_identity_init_is_irnn_and_orthogonal_is_orthogonal():
     w = _task(task="adding", cell="gru", init="orthogonal").model.rnn.params["weight_hh_l0"]
     for g in range(3):
         np.testing.assert_allclose(w[8 * g:8 * (g + 1)] @ w[8 * g:8 * (g + 1)].T, np.eye(8), atol=1e-12)
+    model = _task(task="copy", forget_bias=1.0).model
+    f = model.rnn.params["bias_ih_l0"][8:16] + model.rnn.params["bias_hh_l0"][8:16]
+    assert np.all(f == 1.0)
+    p = {k[:-3]: v.astype(np.float64) for k, v in model.rnn.state_dict().items()}
+    p["weight_ih"][:], p["weight_hh"][:] = 0, 0  # with no input, the kernel's forget gate is sigma(1)
+    np.testing.assert_allclose(explain_step("lstm", p, np.zeros(8), np.zeros(8))["f"], 1 / (1 + np.exp(-1)))

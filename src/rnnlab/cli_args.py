@@ -86,6 +86,7 @@ _TRAIN_FLAGS = [
     ("--definition", str, "adding: modern (values in [0, 1], target the sum) | 1997 (Hochreiter & Schmidhuber)"),
     ("--examples", "positive", "long-range tasks: fresh training sequences an epoch"),
     ("--init", str, "long-range tasks, recurrent weights: default | orthogonal | identity (IRNN, rnn cells)"),
+    ("--forget-bias", "number", "long-range tasks, LSTM: the forget gate's initial bias (1: Gers et al.)", "none"),
     ("--seq-len", "positive", "lm: truncated BPTT length; long-range tasks: the length T"),
     ("--batch-size", "positive", "parallel streams N"),
     ("--optimizer", str, "sgd | adam | adamw | rmsprop | adagrad"),

@@ -7,13 +7,16 @@ recurrent layer's weights by a named scheme:
     orthogonal  each gate's (H, H) block of W_hh a random orthogonal matrix (Saxe et al. 2014)
     identity    IRNN (Le, Jaitly & Hinton 2015), plain RNN cells only: W_hh = I, biases 0,
                 W_ih ~ N(0, 0.001^2)
+
+and ``forget_bias`` sets an LSTM's forget-gate bias (Gers, Schmidhuber & Cummins 2000; Jozefowicz et
+al. 2015 recommend 1): b_ih's forget block = b, b_hh's = 0, so the gate starts near sigma(b).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["uniform", "normal", "orthogonal", "recurrent", "SCHEMES"]
+__all__ = ["uniform", "normal", "orthogonal", "recurrent", "forget_bias", "SCHEMES"]
 
 SCHEMES = ("default", "orthogonal", "identity")
 
@@ -53,3 +56,15 @@ def recurrent(layer, scheme: str, rng: np.random.Generator) -> None:
                 w[...] = 0
             else:
                 w[...] = normal(rng, w.shape, 0.001, w.dtype)
+
+
+def forget_bias(layer, value: float) -> None:
+    """Set every layer and direction's LSTM forget-gate bias to ``value`` (in place)."""
+    if layer.mode != "lstm":
+        raise ValueError(f"a forget-gate bias is the LSTM's; this layer is {layer.mode}")
+    H = layer.hidden_size
+    for name, w in layer.params.items():  # gates i, f, g, o: the forget block is rows H..2H
+        if name.startswith("bias_ih"):
+            w[H:2 * H] = value
+        elif name.startswith("bias_hh"):
+            w[H:2 * H] = 0

@@ -63,6 +63,8 @@ class LongRangeTask(Task):
             self.model = SequenceClassifier(classes, vocab_size=symbols[self.problem], embed_size=cfg.embed,
                                             pool=pool, **kw)
         init.recurrent(self.model.rnn, cfg.init, np.random.default_rng([cfg.seed, 2]))
+        if cfg.forget_bias is not None:
+            init.forget_bias(self.model.rnn, cfg.forget_bias)
         self.loss_fn = MSELoss() if self.problem == "adding" else SoftmaxCrossEntropy()
 
     def _make(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:

@@ -48,6 +48,7 @@ class TrainConfig:
     definition: str = "modern"  # adding: modern (Le et al. 2015, Bai et al. 2018) | 1997 (Hochreiter & Schmidhuber)
     examples: int = 10_000  # fresh training sequences an epoch
     init: str = "default"  # recurrent weights: default | orthogonal | identity (IRNN; rnn cells)
+    forget_bias: float | None = None  # LSTM: the forget gate's bias (None: as initialised)
     # forecast (rnnlab.tasks.forecast)
     column: str | None = None  # CSV: the column to forecast, then any input-only columns, comma-separated
     date_column: str | None = None
@@ -148,6 +149,9 @@ class TrainConfig:
             raise ValueError(f"beam must be a positive integer, got {self.beam!r}")
         if not (isinstance(self.examples, int) and self.examples >= 1):
             raise ValueError(f"examples must be a positive integer, got {self.examples!r}")
+        if self.forget_bias is not None and (self.cell != "lstm" or not math.isfinite(self.forget_bias)):
+            raise ValueError(f"--forget-bias is a finite number for LSTM cells, got {self.forget_bias!r} with "
+                             f"--cell {self.cell}")
         if self.init == "identity" and self.cell not in ("rnn", "rnn_relu"):
             raise ValueError(f"--init identity (IRNN) is for plain RNN cells (rnn, rnn_relu), not {self.cell}")
         lm = self.task == "lm"
@@ -162,7 +166,8 @@ class TrainConfig:
                                                          "loss", "level") if getattr(self, k) != defaults[k].default]
         classify_only = [f"--{k.replace('_', '-')}" for k in ("class_weights", "tokens", "min_count", "fold")
                          if getattr(self, k) != defaults[k].default]
-        longrange_only = [f"--{k}" for k in ("examples", "init") if getattr(self, k) != defaults[k].default]
+        longrange_only = [f"--{k.replace('_', '-')}" for k in ("examples", "init", "forget_bias")
+                          if getattr(self, k) != defaults[k].default]
         ignored = [(not forecast and bool(changed), " and ".join(changed), "--task forecast"),
                    (not longrange and bool(longrange_only), " and ".join(longrange_only),
                     "--task adding, copy, temporal-order or reber"),
