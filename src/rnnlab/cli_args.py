@@ -168,8 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
             else:
                 parser.add_argument(flag, type=types.get(kind, kind), help=text)
 
-    t = command("train", "train a language model, a classifier or a forecaster (no flags: a char LSTM on the "
-                         "embedded corpus)")
+    t = command("train", "train a language model, classifier, forecaster, encoder-decoder or long-range task "
+                         "(no flags: a char LSTM on the embedded corpus)")
     train_flags(t)
     t.add_argument("--out", help="run folder (default: runs/run-DATE-TIME)")
     t.add_argument("--resume", metavar="RUN", help="continue the run in this folder where it stopped; it may change "
