@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnnlab.optim import make_schedule
 from rnnlab.tasks.seq2seq import Seq2SeqTask
 from rnnlab.train import resolve_config
 from rnnlab.train.config import FIELDS
@@ -117,8 +118,9 @@ def main() -> None:
 
     parsed = build_parser().parse_args(["train", "--task", "seq2seq", *flags])
     cfg = resolve_config(flags={k: v for k, v in vars(parsed).items() if k in FIELDS and v is not None})
-    if cfg.teacher_forcing != 1.0 or cfg.schedule != "constant" or cfg.optimizer != "adam":
-        raise SystemExit("this reference implements teacher forcing 1, a constant learning rate and Adam only")
+    if cfg.teacher_forcing != 1.0 or cfg.schedule not in ("constant", "cosine") or cfg.optimizer != "adam":
+        raise SystemExit("this reference implements teacher forcing 1, a constant or cosine learning rate and Adam "
+                         "only")
     task = Seq2SeqTask(cfg)
     torch.manual_seed(cfg.seed)
     model = TorchSeq2Seq(cfg, len(task.source_vocab), len(task.target_vocab))
@@ -126,10 +128,17 @@ def main() -> None:
         for name, p in model.named_parameters():
             p.copy_(torch.from_numpy(task.model.state_dict()[name]))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    # the learning rate of every step from rnnlab's own schedule, as its trainer sets it before each step
+    schedule = make_schedule(cfg.schedule, cfg.lr, total_steps=cfg.total_steps(task.batches_per_epoch) or 1,
+                             warmup=cfg.warmup)
+    step = 0
     start, best, history = time.perf_counter(), (np.inf, None), []
     for epoch in range(1, (cfg.epochs or 1) + 1):
         model.train()
         for i in range(task.batches_per_epoch):
+            step += 1
+            for group in opt.param_groups:
+                group["lr"] = schedule.lr(step, epoch)
             loss, _ = loss_of(model, task.batch(epoch, i))
             opt.zero_grad()
             loss.backward()
