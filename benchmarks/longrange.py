@@ -6,7 +6,8 @@ Trains every configuration below (tanh RNN, LSTM and GRU at equal parameter coun
 problem and copy memory at several T; the plain RNN with and without clipping and with orthogonal and
 identity (IRNN) initialisation; the 1997 adding problem; the embedded Reber grammar), several seeds
 each, ``--jobs`` at a time, each process on one BLAS thread. Adam 2e-3, batch 32, clipping at norm 5
-unless a configuration says otherwise; the LSTM's forget-gate bias starts at 1. Each run keeps its best validation weights
+unless a configuration says otherwise; the LSTM's forget-gate bias starts at 1 unless it says 0 (as
+initialised, PyTorch's) or 5. Each run keeps its best validation weights
 and is measured on the task's fixed test set; its gradient flow (||dL/dh_t|| against lag, on 100 test
 sequences) is traced at initialisation and after training. Writes benchmarks/results/long-range/
 runs.jsonl (one line per run, appended as they finish: an interrupted study resumes where it stopped),
@@ -46,34 +47,40 @@ def equal_hidden(cell: str, inputs: int) -> int:
 def configurations(quick: bool) -> list[dict]:
     """name, flags (rnnlab train), group: one entry per configuration (seeds are added later)."""
     out = []
-    steps = {50: 3000, 100: 5000, 200: 8000, 400: 8000}
+    steps = {50: 3000, 100: 4000, 200: 6000, 400: 6000}
+
+    def add(group, name, task, T, cell, flags):
+        out.append(dict(group=group, name=name, task=task, T=T, cell=cell, flags=flags))
+
     for T in (50, 100, 200, 400):
         for cell in ("rnn", "lstm", "gru"):
-            out.append(dict(group="adding", name=f"adding T={T} {cell}", task="adding", T=T, cell=cell,
-                            flags=["--max-steps", str(steps[T])]))
+            add("adding", f"adding T={T} {cell}", "adding", T, cell, ["--max-steps", str(steps[T])])
+    for bias in ("0", "5"):  # the LSTM's forget-gate bias: 1 above; 0 (PyTorch's init, about) and 5 here
+        add("forget bias", f"adding T=400 lstm, forget bias {bias}", "adding", 400, "lstm",
+            ["--max-steps", str(steps[400]), "--forget-bias", bias])
+    for cell, bias in (("rnn", None), ("lstm", "1"), ("lstm", "5"), ("gru", None)):
+        add("adding 1997", f"adding-1997 T=100 {cell}" + (f", forget bias {bias}" if bias else ""), "adding", 100,
+            cell, ["--definition", "1997", "--max-steps", "4000"] + (["--forget-bias", bias] if bias else []))
     for T in (50, 100, 200):
         for cell in ("rnn", "lstm", "gru"):
-            out.append(dict(group="copy", name=f"copy T={T} {cell}", task="copy", T=T, cell=cell,
-                            flags=["--max-steps", str(steps[T])]))
+            add("copy", f"copy T={T} {cell}", "copy", T, cell, ["--max-steps", "3000"])
     for label, cell, flags in (("no clipping", "rnn", ["--clip", "0"]), ("clip 1", "rnn", ["--clip", "1"]),
-                               ("relu", "rnn_relu", []),
-                               ("orthogonal", "rnn", ["--init", "orthogonal"]),
+                               ("relu", "rnn_relu", []), ("orthogonal", "rnn", ["--init", "orthogonal"]),
                                ("IRNN", "rnn_relu", ["--init", "identity", "--lr", "1e-4"])):
-        out.append(dict(group="rnn variants", name=f"adding T=100 rnn, {label}", task="adding", T=100, cell=cell,
-                        flags=["--max-steps", str(steps[100]), *flags]))
-    for cell in ("rnn", "lstm"):
-        out.append(dict(group="adding 1997", name=f"adding-1997 T=100 {cell}", task="adding", T=100, cell=cell,
-                        flags=["--definition", "1997", "--max-steps", "8000"]))
+        add("rnn variants", f"adding T=100 rnn, {label}", "adding", 100, cell, ["--max-steps", "4000", *flags])
     for cell in ("rnn", "lstm", "gru"):
-        out.append(dict(group="reber", name=f"reber {cell}", task="reber", T=0, cell=cell,
-                        flags=["--max-steps", "3000", "--batch-size", "16"]))
+        add("reber", f"reber {cell}", "reber", 0, cell, ["--max-steps", "3000", "--batch-size", "16"])
     for c in out:
         inputs = 2 if c["task"] == "adding" else LSTM_HIDDEN  # token tasks: embeddings of the LSTM's width
         c["hidden"] = equal_hidden(c["cell"], inputs)
-        if c["cell"] == "lstm":
-            c["flags"] += ["--forget-bias", "1"]  # Gers et al. 2000; without it T = 200 stalls longer
+        if c["cell"] == "lstm" and "--forget-bias" not in c["flags"]:
+            c["flags"] += ["--forget-bias", "1"]  # Gers et al. 2000
+        elif "--forget-bias" in c["flags"] and c["flags"][c["flags"].index("--forget-bias") + 1] == "0":
+            i = c["flags"].index("--forget-bias")
+            del c["flags"][i:i + 2]  # as initialised: PyTorch's U(-1/sqrt(H), 1/sqrt(H)) biases
         if quick:
-            c["flags"] = [f if f not in {"3000", "4000", "5000", "8000"} else "40" for f in c["flags"]]
+            i = c["flags"].index("--max-steps")
+            c["flags"][i + 1] = "40"
     return out
 
 
