@@ -169,11 +169,12 @@ def _measure(r: dict) -> str:
 
 
 def summarise(runs: list[dict]) -> str:
-    """One markdown row per configuration: the median seed's measure and every seed's main figure."""
+    """One markdown row per configuration: the median seed's measure (of an even number, the worse of the
+    middle two) and every seed's main figure."""
     by = {}
     for r in runs:
         by.setdefault(r["name"], []).append(r)
-    lines = ["| configuration | hidden | parameters | test (median seed) | per seed | baseline | s/run |",
+    lines = ["| configuration | hidden | parameters | test (median seed; of two, the worse) | per seed | baseline | s/run |",
              "|---|---|---|---|---|---|---|"]
     for name, rs in by.items():
         key = (lambda r: r["test"]["loss"]) if rs[0]["task"] != "reber" else (lambda r: -r["test"]["solved"])
