@@ -51,6 +51,11 @@ def test_activations_are_the_models_own(lm_run, capsys):
     np.testing.assert_allclose(info["values"]["hidden state h"], y[:, 0, [1, 4]].T, rtol=1e-5, atol=1e-6)
     assert set(info["values"]) == {"hidden state h", "tanh(cell c)", "input gate", "forget gate", "output gate"}
     assert len(info["flow"]["||dL/dh_t||"]) == 10 and len(info["saturation"]["forget"][0]) == 12
+    # the parameter gradients are those of the last character's loss alone: the decoder's bias gradient
+    # is softmax - onehot of that one prediction, whose norm is below sqrt(2)
+    norms = info["parameter_norms"]
+    assert {"rnn.weight_hh_l0", "rnn.weight_hh_l1", "decoder.bias"} <= set(norms)
+    assert 0 < norms["decoder.bias"] < 2 ** 0.5 and norms["rnn.weight_hh_l0"] > 0
 
 
 def test_a_long_range_run_shows_its_first_test_sequence(adding_run, capsys):

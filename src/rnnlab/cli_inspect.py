@@ -137,5 +137,7 @@ def cmd_inspect(args) -> int:
         for gate, (left, right) in info["saturation"].items():
             print(f"{gate} gate: left-saturated {np.mean(left):.0%}, right-saturated {np.mean(right):.0%} of steps "
                   f"(mean over units)")
+        norms = info["parameter_norms"]
+        print("||dL/dW||: " + ", ".join(f"{k} {v:.3g}" for k, v in norms.items() if "weight" in k))
         print("(--html PAGE.html for the page, --png PREFIX for figures)")
     return 0

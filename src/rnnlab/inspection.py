@@ -7,7 +7,8 @@
 
 ``inspect_run`` returns plain lists, ready for the HTML page (``rnnlab.page``), the PNGs and JSON:
 tokens (T,), values[quantity][i][t] for the chosen units, flow (lag norms), jacobian (the largest and
-smallest singular value of each step's Jacobian), saturation per gate (left, right) per unit.
+smallest singular value of each step's Jacobian), saturation per gate (left, right) per unit, and
+parameter_norms: ||dL/dW|| of every parameter (per layer: the names end in _l0, _l1, ...).
 """
 
 from __future__ import annotations
@@ -105,4 +106,5 @@ def inspect_run(run: str | Path, text: str | None = None, units: list[int] | Non
             "values": {q: [v[:, u].tolist() for u in units] for q, v in values.items()}, "signed": signed,
             "flow": {"||dL/dh_t||": dg.lag_norms(tr).tolist()},
             "jacobian": {"largest": sv[:, 0].tolist(), "smallest": sv[:, -1].tolist()},
-            "saturation": {g: (left.tolist(), right.tolist()) for g, (left, right) in dg.gate_saturation(tr).items()}}
+            "saturation": {g: (left.tolist(), right.tolist()) for g, (left, right) in dg.gate_saturation(tr).items()},
+            "parameter_norms": dg.parameter_norms(model)}
