@@ -172,3 +172,16 @@ def test_identity_init_is_irnn_orthogonal_is_orthogonal_and_the_forget_bias_is_s
     p = {k[:-3]: v.astype(np.float64) for k, v in model.rnn.state_dict().items()}
     p["weight_ih"][:], p["weight_hh"][:] = 0, 0  # with no input, the kernel's forget gate is sigma(1)
     np.testing.assert_allclose(explain_step("lstm", p, np.zeros(8), np.zeros(8))["f"], 1 / (1 + np.exp(-1)))
+
+
+def test_every_preset_is_a_valid_config_and_adding_1997_trains(tmp_path, capsys):
+    from rnnlab.train.config import PRESETS
+
+    for name in PRESETS:
+        assert resolve_config(name).task in ("lm", "classify", "seq2seq", "adding")
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "adding-1997", "--max-steps", "5", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(run), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["n"] == 1000 and 0 <= m["solved"] <= 1
