@@ -92,12 +92,11 @@ def one_run(config: dict, seed: int) -> dict:
 
     out = Path(tempfile.mkdtemp()) / "run"
     flags = ["train", "--task", config["task"], "--cell", config["cell"], "--layers", "1",
-             "--hidden", str(config["hidden"]), "--embed", str(LSTM_HIDDEN), "--seed", str(seed),
+             "--hidden", str(config["hidden"]), "--seed", str(seed),
              "--eval-every", "250", "--log-every", "100000", "--checkpoint-every", "100000", "--out", str(out),
              *config["flags"]]
-    if config["task"] == "adding":
-        flags.remove("--embed")
-        flags.remove(str(LSTM_HIDDEN))
+    if config["task"] != "adding":  # token inputs: embeddings of the LSTM's width for every cell
+        flags += ["--embed", str(LSTM_HIDDEN)]
     if config["T"]:
         flags += ["--seq-len", str(config["T"])]
 
@@ -122,10 +121,6 @@ def one_run(config: dict, seed: int) -> dict:
     result["flow_init"] = flow(task)
     shutil.rmtree(out.parent)
     return result
-
-
-def _worker_init() -> None:
-    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
 
 
 def main() -> None:

@@ -63,8 +63,6 @@ def cmd_explain(args) -> int:
         seed = 0 if args.seed is None else args.seed
         weights = random_weights(cell, len(x), len(h), seed)
         source = f"weights from seed {seed}, PyTorch's initialisation"
-    if c is None and cell == "lstm" and not args.run and source.startswith("weights"):
-        c = np.zeros(len(h))
     numbers = explain_step(cell, weights, x, h, c, dh, dc)
     if args.json:
         print(json.dumps({"cell": cell, "source": source} | {k: v.tolist() for k, v in numbers.items()}))

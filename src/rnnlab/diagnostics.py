@@ -114,7 +114,7 @@ def trace(model, run_batch) -> Trace:
     inp = x
     for layer in range(L):  # replay the stack (eval mode: no dropout between layers)
         outs = []
-        for d, sfx in enumerate(rnn._suffixes()):
+        for d, sfx in enumerate(rnn._suffixes()[:1] if layer == L - 1 else rnn._suffixes()):
             p = rnn._layer_params(layer, sfx)
             first = seen["projected"] and layer == 0
             XP, b_rest = project_inputs(kernel, inp, None if first else p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))
@@ -124,10 +124,8 @@ def trace(model, run_batch) -> Trace:
             S, ws = reference.forward_direction(kernel, XP[::-1] if rev else XP, s0, p["weight_hh"], b_rest, m)
             Y = S[0][1:] if m is None else np.where(m, S[0][1:], 0)
             outs.append(Y[::-1] if rev else Y)
-            if layer == L - 1 and d == 0:
-                top = (XP, b_rest, S, ws, p["weight_hh"])
         inp = np.concatenate(outs, axis=2)
-    XP, b_rest, S, ws, W_hh = top
+    W_hh = p["weight_hh"]  # the top layer's forward direction: the last one replayed
     dY = seen["d_output"]
     dY = None if dY is None else dY[:, :, :H]
     dfinal = rnn._state_tuple("d_final_state", seen["d_final_state"], N, allow_none_parts=True)

@@ -36,7 +36,7 @@ def _language_model(run: Path, text: str | None):
         raise ValueError(f"--text needs at least two {vocab.kind}s (the network reads all but the last and "
                          f"predicts each next one), got {len(tokens)}")
     try:
-        ids = vocab.encode(tokens, strict="<unk>" not in vocab.stoi)
+        ids = vocab.encode(tokens)  # unknown tokens: <unk> if the vocabulary has it, else an error
     except ValueError as e:
         raise ValueError(f"--text: {e}") from None
     x, y = ids[:-1, None], ids[1:, None]
@@ -50,14 +50,14 @@ def _language_model(run: Path, text: str | None):
         model.backward(ce.backward())
 
     shown = [vocab.itos[i] if vocab.kind == "char" else vocab.itos[i] + " " for i in ids[:-1]]
-    return cfg, model, run_batch, shown, f"{len(ids) - 1} {vocab.kind}s of text; the loss is the last {vocab.kind}'s"
+    return model, run_batch, shown, f"{len(ids) - 1} {vocab.kind}s of text; the loss is the last {vocab.kind}'s"
 
 
 def _long_range(run: Path):
     from .data import longrange as lr
     from .tasks import load_task
 
-    cfg, task, _ = load_task(run)
+    _, task, _ = load_task(run)
     b = task.first("test", 100)
     x0 = b["x"][:b["lengths"][0], 0]
     if task.problem == "adding":
@@ -65,7 +65,7 @@ def _long_range(run: Path):
     else:
         alphabet = {"copy": "_12345678:", "temporal-order": lr.TEMPORAL_SYMBOLS, "reber": lr.REBER_SYMBOLS}
         shown = [alphabet[task.problem][i] for i in x0]
-    return (cfg, task.model, lambda: task.forward_backward(b), shown,
+    return (task.model, lambda: task.forward_backward(b), shown,
             f"{task.about()}; the first of {len(b['lengths'])} test sequences shown, the flow averaged over all")
 
 
@@ -77,12 +77,12 @@ def inspect_run(run: str | Path, text: str | None = None, units: list[int] | Non
     run = Path(run)
     cfg = read_run_config(run)
     if cfg.task == "lm":
-        cfg, model, run_batch, shown, about = _language_model(run, text)
+        model, run_batch, shown, about = _language_model(run, text)
     elif cfg.task in ("adding", "copy", "temporal-order", "reber"):
         if text is not None:
             raise ValueError(f"--text is for language-model runs; {run} is a {cfg.task} run (it shows its test "
                              f"sequences)")
-        cfg, model, run_batch, shown, about = _long_range(run)
+        model, run_batch, shown, about = _long_range(run)
     else:
         raise ValueError(f"{run} is a {cfg.task} run; inspect reads language-model and long-range runs")
     tr = dg.trace(model, run_batch)

@@ -68,13 +68,13 @@ class LongRangeTask(Task):
         self.loss_fn = MSELoss() if self.problem == "adding" else SoftmaxCrossEntropy()
 
     def _make(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-        """n sequences: x, lengths, y and (reber) legal, (copy, reber) the mask of scored steps."""
+        """n sequences: x, lengths, y and (reber) legal and the mask of scored steps."""
         if self.problem == "adding":
             x, y, lengths = lr.adding(rng, n, self.T, self.cfg.definition)
             return {"x": x.astype(self.dtype), "lengths": lengths, "y": y[:, None].astype(self.dtype)}
         if self.problem == "copy":
             x, y = lr.copy_memory(rng, n, self.T)
-            return {"x": x, "lengths": np.full(n, len(x)), "y": y, "mask": None}
+            return {"x": x, "lengths": np.full(n, len(x)), "y": y}
         if self.problem == "temporal-order":
             x, y, lengths = lr.temporal_order(rng, n, self.T)
             return {"x": x, "lengths": lengths, "y": y}
@@ -84,8 +84,7 @@ class LongRangeTask(Task):
     def first(self, split: str, n: int) -> dict[str, np.ndarray]:
         """The first n sequences of ``split`` (valid or test) as a batch."""
         time_major = {"x", "legal", "mask"} | ({"y"} if self.problem in ("copy", "reber") else set())
-        return {k: None if v is None else v[:, :n] if k in time_major else v[:n]
-                for k, v in self.held_out[split].items()}
+        return {k: v[:, :n] if k in time_major else v[:n] for k, v in self.held_out[split].items()}
 
     @property
     def batches_per_epoch(self) -> int:
