@@ -18,7 +18,8 @@ from .nn import Attention, Dropout, Embedding, L1Loss, Linear, MSELoss, SoftmaxC
 __all__ = [
     "numerical_gradient", "relative_error", "gradcheck",
     "check_recurrent", "check_cell", "check_linear", "check_embedding", "check_dropout",
-    "check_cross_entropy", "check_language_model", "default_grid", "TOLERANCE",
+    "check_cross_entropy", "check_language_model", "check_conv", "check_encoder", "make_encoder", "ENCODERS",
+    "default_grid", "TOLERANCE",
 ]
 
 TOLERANCE = 1e-6  # float64 central differences with eps = 1e-6 land near 1e-9 on these sizes
@@ -195,6 +196,86 @@ def check_regression(loss: str = "mse", seed: int = 0) -> dict[str, float]:
     return gradcheck(lambda: fn.forward(f, y), {"predictions": f}, {"predictions": fn.backward(1.0)})
 
 
+def _reseed(module, seed: int, path: str = "") -> None:
+    """Give every dropout generator in ``module`` a fresh one fixed by ``seed`` and its place: the same
+    masks on every forward of a gradcheck."""
+    if isinstance(getattr(module, "rng", None), np.random.Generator):
+        module.rng = np.random.default_rng([seed, len(path)])
+    for name, child in sorted(module.children.items()):
+        _reseed(child, seed, f"{path}{name}.")
+
+
+def check_conv(weight_norm: bool = True, kernel_size: int = 3, dilation: int = 2, seed: int = 0) -> dict[str, float]:
+    """CausalConv1d (T=7, N=2, 3 -> 4 channels), a random linear function of its output."""
+    from .nn.conv import CausalConv1d
+
+    rng = np.random.default_rng(seed)
+    conv = CausalConv1d(3, 4, kernel_size, dilation, weight_norm=weight_norm, dtype=np.float64, seed=seed)
+    _randomise(conv, rng)
+    x, dy = rng.normal(size=(7, 2, 3)), rng.normal(size=(7, 2, 4))
+    f = lambda: float((conv.forward(x) * dy).sum())  # noqa: E731
+    f()
+    dx = conv.backward(dy)
+    conv.clear_records()
+    return gradcheck(f, {"input": x} | conv.params, {"input": dx} | conv.grads)
+
+
+ENCODERS = ("tcn", "mlp")
+
+
+def make_encoder(arch: str, input_size: int, hidden: int, layers: int, dropout: float = 0.0, kernel_size: int = 3,
+                 window: int = 4, dtype=np.float32, seed: int | None = None):
+    """The feed-forward sequence encoder called ``arch``: "tcn" (``layers`` blocks of ``hidden`` channels,
+    kernel ``kernel_size``) or "mlp" (``layers`` layers over the last ``window`` inputs)."""
+    from .models.tcn import TCN
+    from .models.window_mlp import WindowMLP
+
+    if arch == "tcn":
+        return TCN(input_size, hidden, layers, kernel_size, dropout, dtype, seed)
+    if arch == "mlp":
+        return WindowMLP(input_size, hidden, layers, window, dropout, dtype, seed)
+    raise ValueError(f"unknown encoder {arch!r}; expected one of {', '.join(ENCODERS)}")
+
+
+def check_encoder(arch: str, pool: str = "each", tokens: bool = True, dropout: float = 0.3, seed: int = 0,
+                  max_elements: int | None = None) -> dict[str, float]:
+    """Gradcheck a SequenceClassifier around the encoder ``arch`` (2 layers, widths 4 and 5 so the TCN
+    has a 1x1 skip convolution) with cross-entropy: token ids (V=6) or features (D=3) in, lengths 6/3/5,
+    masked per-step loss ("each") or one label per sequence."""
+    from .models import SequenceClassifier
+
+    rng = np.random.default_rng(seed)
+    T, N, C = 6, 3, 4
+    lengths = np.array([6, 3, 5])
+    width = 4 if tokens else 3
+    enc = make_encoder(arch, width, 5, 2, dropout, dtype=np.float64, seed=seed)
+    inputs = dict(vocab_size=6, embed_size=width) if tokens else dict(input_size=width)
+    model = SequenceClassifier(C, pool=pool, dropout=dropout, dtype=np.float64, seed=seed, encoder=enc, **inputs)
+    _randomise(model, rng)
+    x = rng.integers(0, 6, size=(T, N)) if tokens else rng.normal(size=(T, N, width))
+    y = rng.integers(0, C, size=(T, N) if pool == "each" else (N,))
+    mask = (np.arange(T)[:, None] < lengths).astype(np.float64) if pool == "each" else None
+    ce = SoftmaxCrossEntropy()
+
+    def loss() -> float:
+        _reseed(model, seed)
+        value = ce.forward(model.forward(x, lengths), y, mask)
+        model.clear_records()
+        return value
+
+    _reseed(model, seed)
+    ce.forward(model.forward(x, lengths), y, mask)
+    model.zero_grad()
+    dx = model.backward(ce.backward())
+    wrt = {k: p for k, p, _ in model.named_parameters()}
+    analytic = {k: g for k, _, g in model.named_parameters()}
+    if not tokens:
+        wrt, analytic = wrt | {"input": x}, analytic | {"input": dx}
+    # eps 1e-4: a weight-normalised layer's g gets gradients of ~1e-4 here, where eps 1e-6 leaves rounding
+    # noise near 1e-6 relative (1e-8 at eps 1e-4); no ReLU input lies within 1e-4 of its kink in these cases
+    return gradcheck(loss, wrt, analytic, eps=1e-4, max_elements=max_elements, seed=seed)
+
+
 def attention_case(kind: str, seed: int = 0, lengths=(5, 2, 4)):
     """(layer, inputs, upstream gradients, loss) of two decoder steps sharing one source's keys: a
     float64 ``Attention`` with random weights, values h (5, 3, H), queries s1, s2 (3, 4), ``lengths``,
@@ -248,19 +329,13 @@ def check_seq2seq(cell: str = "lstm", attention: str = "additive", layers: int =
     model, x, lengths, y_in, y, mask = seq2seq_case(cell, attention, layers, input_feeding, dropout, seed)
     ce = SoftmaxCrossEntropy()
 
-    def reseed(module, path="") -> None:  # the same dropout masks on every call
-        if isinstance(getattr(module, "rng", None), np.random.Generator):
-            module.rng = np.random.default_rng([seed, len(path)])
-        for name, child in sorted(module.children.items()):
-            reseed(child, f"{path}{name}.")
-
     def loss() -> float:
-        reseed(model)
+        _reseed(model, seed)
         value = ce.forward(model.forward(x, lengths, y_in), y, mask)
         model.clear_records()
         return value
 
-    reseed(model)
+    _reseed(model, seed)
     ce.forward(model.forward(x, lengths, y_in), y, mask)
     model.zero_grad()
     model.backward(ce.backward())
@@ -336,6 +411,13 @@ def default_grid(max_elements: int | None = 20, cells: list[str] | None = None
         lambda: check_seq2seq("lstm", "additive", dropout=0.3, max_elements=max_elements))
     yield "seq2seq", "rnn 1 layer, general, no input feeding", (
         lambda: check_seq2seq("rnn", "general", layers=1, input_feeding=False, max_elements=max_elements))
+    for wn in (True, False):
+        yield "causal_conv", f"k=3 d=2{', weight norm' if wn else ''}", lambda w=wn: check_conv(w)
+    yield "causal_conv", "k=1 (the TCN's skip)", lambda: check_conv(False, 1, 1)
+    for arch in ENCODERS:
+        for pool, tokens in (("each", True), ("last", False), ("mean", False)):
+            yield arch, f"2 layers, {pool}, {'tokens' if tokens else 'features'}, lengths 6/3/5, dropout 0.3", (
+                lambda a=arch, p=pool, t=tokens: check_encoder(a, p, t, max_elements=max_elements))
     yield "mse", "(5,3)", check_regression
     yield "mae", "(5,3)", lambda: check_regression("mae")
     for cell in ("rnn", "lstm", "gru"):

@@ -1,4 +1,4 @@
-"""Feed-forward layers: ``Linear``, ``Embedding`` and ``Dropout``, each with forward and backward."""
+"""Feed-forward layers: ``Linear``, ``Embedding``, ``Dropout`` and ``ReLU``, each with forward and backward."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .. import init
 from ..functional import sum_rows, sum_rows_by_index
 from .module import Module, check_dtype, is_array, positive_int
 
-__all__ = ["Linear", "Embedding", "Dropout"]
+__all__ = ["Linear", "Embedding", "Dropout", "ReLU"]
 
 
 class Linear(Module):
@@ -127,3 +127,16 @@ class Dropout(Module):
     def backward(self, dy: np.ndarray | None) -> np.ndarray | None:
         mask = self._take()
         return dy if dy is None or mask is None else dy * mask
+
+
+class ReLU(Module):
+    """y = max(x, 0).   Backward: dx = dy where x > 0, else 0."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        keep = x > 0
+        self._save(keep)
+        return np.where(keep, x, x.dtype.type(0))
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        keep = self._take()
+        return np.where(keep, dy, dy.dtype.type(0))
