@@ -1,4 +1,4 @@
-"""The feed-forward sequence models (TCN, window MLP): central differences in float64, the same networks
+"""The feed-forward sequence models (TCN, Transformer, window MLP): central differences in float64, the same networks
 written in PyTorch from their papers' definitions, causality and the receptive field."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnlab.gradcheck import ENCODERS, TOLERANCE, _randomise, check_conv, check_encoder, make_encoder
+from rnnlab.gradcheck import TOLERANCE, _randomise, check_conv, check_encoder
+from rnnlab.models.encoders import ENCODERS, make_encoder
 from rnnlab.models.tcn import TCN, receptive_field
 
 
@@ -41,6 +42,24 @@ def test_tcn_sees_exactly_its_receptive_field(k, levels):
     changed = np.abs(tcn(x2) - tcn(x)).max(axis=(1, 2)) > 0
     assert changed.tolist() == [s <= t < s + R for t in range(T)]
     assert tcn.receptive_field == R
+
+
+@pytest.mark.parametrize("arch", ENCODERS)
+def test_encoders_are_causal(arch):
+    """Changing x_s changes y_t for every t >= s within the model's reach (the window for the MLP, all
+    later steps for the Transformer) and for no t < s."""
+    T, s = 12, 4
+    enc = make_encoder(arch, 2, 8, 2, kernel_size=2, window=3, heads=2, max_len=T, dtype=np.float64, seed=1)
+    _randomise(enc, np.random.default_rng(0))
+    for name, p, _ in enc.named_parameters():
+        if name.endswith("bias") and arch != "transformer":
+            p[...] = 100.0  # every ReLU open
+    x = np.random.default_rng(1).normal(size=(T, 1, 2))
+    x2 = x.copy()
+    x2[s] += 1.0
+    reach = {"tcn": receptive_field(2, 2), "mlp": 3, "transformer": T}[arch]
+    changed = np.abs(enc(x2) - enc(x)).max(axis=(1, 2)) > 0
+    assert changed.tolist() == [s <= t < s + reach for t in range(T)]
 
 
 def _torch_tcn(torch, ours: TCN):
@@ -96,7 +115,7 @@ def _torch_window_mlp(torch, ours):
     return run, layers
 
 
-@pytest.mark.parametrize("arch", ENCODERS)
+@pytest.mark.parametrize("arch", ["tcn", "mlp"])
 def test_encoder_matches_pytorch(arch):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
@@ -135,3 +154,43 @@ def test_encoder_matches_pytorch(arch):
     assert set(theirs) == set(grads)
     for k, g in grads.items():
         np.testing.assert_allclose(g, theirs[k].numpy(), rtol=1e-8, atol=1e-12, err_msg=k)
+
+
+def test_transformer_matches_pytorch():
+    """The Transformer against the same network built from PyTorch's own LayerNorm, GELU(tanh) and
+    scaled_dot_product_attention(is_causal=True), float64, random weights and upstream gradient."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(7)
+    enc = make_encoder("transformer", 3, 8, 2, heads=2, max_len=12, dtype=np.float64, seed=4)
+    _randomise(enc, rng)
+    x, dy = rng.normal(size=(9, 4, 3)), rng.normal(size=(9, 4, 8))
+    y = enc(x)
+    dx = enc.backward(dy)
+
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in enc.state_dict().items()}
+    tx = torch.tensor(x.transpose(1, 0, 2), requires_grad=True)  # (N, T, D)
+    T, C, h = 9, 8, 2
+
+    def ln(z, name):
+        return F.layer_norm(z, (C,), p[name + ".weight"], p[name + ".bias"])
+
+    def lin(z, name):
+        return F.linear(z, p[name + ".weight"], p[name + ".bias"])
+
+    z = lin(tx, "input") + p["wpe"][:T]
+    for i in range(2):
+        b = f"blocks.{i}."
+        q, k, v = lin(ln(z, b + "ln_1"), b + "attn.c_attn").split(C, dim=2)
+        q, k, v = (a.view(4, T, h, C // h).transpose(1, 2) for a in (q, k, v))
+        att = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(4, T, C)
+        z = z + lin(att, b + "attn.c_proj")
+        z = z + lin(F.gelu(lin(ln(z, b + "ln_2"), b + "c_fc"), approximate="tanh"), b + "c_proj")
+    ty = ln(z, "ln_f")
+    (ty * torch.tensor(dy.transpose(1, 0, 2))).sum().backward()
+    np.testing.assert_allclose(y, ty.detach().numpy().transpose(1, 0, 2), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, tx.grad.numpy().transpose(1, 0, 2), rtol=1e-8, atol=1e-12)
+    grads = {k: g for k, _, g in enc.named_parameters()}
+    assert set(grads) == set(p)
+    for k, g in grads.items():
+        np.testing.assert_allclose(g, p[k].grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=k)

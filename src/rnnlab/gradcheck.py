@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from .models.encoders import ENCODERS
 from .nn import Attention, Dropout, Embedding, L1Loss, Linear, MSELoss, SoftmaxCrossEntropy, cell_kind, cell_names
 
 __all__ = [
     "numerical_gradient", "relative_error", "gradcheck",
     "check_recurrent", "check_cell", "check_linear", "check_embedding", "check_dropout",
-    "check_cross_entropy", "check_language_model", "check_conv", "check_encoder", "make_encoder", "ENCODERS",
+    "check_cross_entropy", "check_language_model", "check_conv", "check_encoder",
     "default_grid", "TOLERANCE",
 ]
 
@@ -220,35 +221,20 @@ def check_conv(weight_norm: bool = True, kernel_size: int = 3, dilation: int = 2
     return gradcheck(f, {"input": x} | conv.params, {"input": dx} | conv.grads)
 
 
-ENCODERS = ("tcn", "mlp")
-
-
-def make_encoder(arch: str, input_size: int, hidden: int, layers: int, dropout: float = 0.0, kernel_size: int = 3,
-                 window: int = 4, dtype=np.float32, seed: int | None = None):
-    """The feed-forward sequence encoder called ``arch``: "tcn" (``layers`` blocks of ``hidden`` channels,
-    kernel ``kernel_size``) or "mlp" (``layers`` layers over the last ``window`` inputs)."""
-    from .models.tcn import TCN
-    from .models.window_mlp import WindowMLP
-
-    if arch == "tcn":
-        return TCN(input_size, hidden, layers, kernel_size, dropout, dtype, seed)
-    if arch == "mlp":
-        return WindowMLP(input_size, hidden, layers, window, dropout, dtype, seed)
-    raise ValueError(f"unknown encoder {arch!r}; expected one of {', '.join(ENCODERS)}")
-
-
 def check_encoder(arch: str, pool: str = "each", tokens: bool = True, dropout: float = 0.3, seed: int = 0,
                   max_elements: int | None = None) -> dict[str, float]:
-    """Gradcheck a SequenceClassifier around the encoder ``arch`` (2 layers, widths 4 and 5 so the TCN
-    has a 1x1 skip convolution) with cross-entropy: token ids (V=6) or features (D=3) in, lengths 6/3/5,
+    """Gradcheck a SequenceClassifier around the encoder ``arch`` (2 layers, widths 4 in and 5 or 6 out, so
+    the TCN has a 1x1 skip convolution and the Transformer an input projection; 2 heads) with cross-entropy: token ids (V=6) or features (D=3) in, lengths 6/3/5,
     masked per-step loss ("each") or one label per sequence."""
     from .models import SequenceClassifier
+    from .models.encoders import make_encoder
 
     rng = np.random.default_rng(seed)
     T, N, C = 6, 3, 4
     lengths = np.array([6, 3, 5])
     width = 4 if tokens else 3
-    enc = make_encoder(arch, width, 5, 2, dropout, dtype=np.float64, seed=seed)
+    enc = make_encoder(arch, width, 6 if arch == "transformer" else 5, 2, dropout, kernel_size=3, window=4, heads=2,
+                       max_len=T, dtype=np.float64, seed=seed)
     inputs = dict(vocab_size=6, embed_size=width) if tokens else dict(input_size=width)
     model = SequenceClassifier(C, pool=pool, dropout=dropout, dtype=np.float64, seed=seed, encoder=enc, **inputs)
     _randomise(model, rng)
@@ -271,9 +257,10 @@ def check_encoder(arch: str, pool: str = "each", tokens: bool = True, dropout: f
     analytic = {k: g for k, _, g in model.named_parameters()}
     if not tokens:
         wrt, analytic = wrt | {"input": x}, analytic | {"input": dx}
-    # eps 1e-4: a weight-normalised layer's g gets gradients of ~1e-4 here, where eps 1e-6 leaves rounding
-    # noise near 1e-6 relative (1e-8 at eps 1e-4); no ReLU input lies within 1e-4 of its kink in these cases
-    return gradcheck(loss, wrt, analytic, eps=1e-4, max_elements=max_elements, seed=seed)
+    # eps 1e-5: a weight-normalised layer's g gets gradients of ~1e-4 here, where eps 1e-6 leaves rounding
+    # noise near 1e-6 relative; at 1e-4 the Transformer's truncation error is ~4e-7; at 1e-5 every
+    # encoder lands below 1e-8 (no ReLU input lies within 1e-5 of its kink in these cases)
+    return gradcheck(loss, wrt, analytic, eps=1e-5, max_elements=max_elements, seed=seed)
 
 
 def attention_case(kind: str, seed: int = 0, lengths=(5, 2, 4)):

@@ -2,7 +2,7 @@
 
 from .grad_mode import is_grad_enabled, no_grad
 from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
-from .layers import Dropout, Embedding, Linear, ReLU
+from .layers import GELU, Dropout, Embedding, LayerNorm, Linear, ReLU
 from .loss import SoftmaxCrossEntropy
 from .regression import L1Loss, MSELoss
 from .attention import ATTENTION_KINDS, Attention
@@ -15,7 +15,7 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList",
     "RNNBase", "RNN", "LSTM", "GRU",
     "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
-    "Linear", "Embedding", "Dropout", "ReLU", "Attention", "ATTENTION_KINDS",
+    "Linear", "Embedding", "Dropout", "ReLU", "GELU", "LayerNorm", "Attention", "ATTENTION_KINDS",
     "SoftmaxCrossEntropy", "MSELoss", "L1Loss",
     "no_grad", "is_grad_enabled",
     "CellKind", "register_cell", "unregister_cell", "cell_kind", "cell_names",

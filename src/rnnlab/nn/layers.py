@@ -1,4 +1,5 @@
-"""Feed-forward layers: ``Linear``, ``Embedding``, ``Dropout`` and ``ReLU``, each with forward and backward."""
+"""Feed-forward layers: ``Linear``, ``Embedding``, ``Dropout``, ``ReLU``, ``GELU`` and ``LayerNorm``, each with
+forward and backward."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .. import init
 from ..functional import sum_rows, sum_rows_by_index
 from .module import Module, check_dtype, is_array, positive_int
 
-__all__ = ["Linear", "Embedding", "Dropout", "ReLU"]
+__all__ = ["Linear", "Embedding", "Dropout", "ReLU", "GELU", "LayerNorm"]
 
 
 class Linear(Module):
@@ -140,3 +141,55 @@ class ReLU(Module):
     def backward(self, dy: np.ndarray) -> np.ndarray:
         keep = self._take()
         return np.where(keep, dy, dy.dtype.type(0))
+
+
+class GELU(Module):
+    """GELU, the tanh form of GPT-2 (PyTorch's ``GELU(approximate="tanh")``):
+
+        y = x (1 + tanh(u)) / 2,   u = sqrt(2/pi) (x + 0.044715 x^3)
+        dx = dy [(1 + tanh u) / 2 + x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2]
+    """
+
+    C = math.sqrt(2.0 / math.pi)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        t = np.tanh(self.C * (x + 0.044715 * x ** 3))
+        self._save((x, t))
+        return (0.5 * x * (1 + t)).astype(x.dtype)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        x, t = self._take()
+        return (dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * self.C * (1 + 3 * 0.044715 * x * x))).astype(dy.dtype)
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the last axis (Ba et al. 2016).   x (..., C) -> y (..., C); gamma, beta (C,)
+
+        mu = mean(x), r = 1 / sqrt(mean((x - mu)^2) + eps), xh = (x - mu) r, y = gamma xh + beta
+        backward: dbeta = sum dy, dgamma = sum dy xh; with g = dy gamma:
+                  dx = r (g - mean(g) - xh mean(g xh))
+    """
+
+    def __init__(self, size: int, eps: float = 1e-5, dtype=np.float32) -> None:
+        super().__init__()
+        self.size, self.eps, self.dtype = positive_int("size", size), float(eps), check_dtype(dtype)
+        self.params["weight"] = np.ones(self.size, self.dtype)
+        self.params["bias"] = np.zeros(self.size, self.dtype)
+        self._init_grads()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[-1] != self.size:
+            raise ValueError(f"LayerNorm expects input (..., {self.size}), got {x.shape}")
+        xc = x - x.mean(axis=-1, keepdims=True)
+        r = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + self.eps)
+        xh = xc * r
+        self._save((xh, r))
+        return xh * self.params["weight"] + self.params["bias"]
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        xh, r = self._take()
+        C = self.size
+        self.grads["bias"] += dy.reshape(-1, C).sum(axis=0)
+        self.grads["weight"] += (dy * xh).reshape(-1, C).sum(axis=0)
+        g = dy * self.params["weight"]
+        return r * (g - g.mean(axis=-1, keepdims=True) - xh * (g * xh).mean(axis=-1, keepdims=True))
