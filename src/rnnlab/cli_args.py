@@ -51,9 +51,15 @@ _TRAIN_FLAGS = [
     ("--data-dir", str, "where named datasets live", "$RNNLAB_DATA, else ~/.cache/rnnlab"),
     ("--tokens", str, "classify, text: word | char"),
     ("--min-count", "positive", "classify, text: words seen fewer times in training become <unk>"),
+    ("--arch", str, "rnn: a recurrent stack of --cell | tcn | transformer | mlp (over a window of inputs)"),
     ("--cell", str, "cell kind: {cells}"),
-    ("--layers", "positive", "recurrent layers"),
-    ("--hidden", "positive", "hidden units per layer"),
+    ("--layers", "positive", "recurrent layers (tcn: blocks; transformer: blocks; mlp: layers)"),
+    ("--hidden", "positive", "hidden units per layer (tcn: channels; transformer: width)"),
+    ("--kernel-size", "positive", "tcn: taps of each convolution"),
+    ("--window", "positive", "mlp: how many of the latest inputs it sees"),
+    ("--heads", "positive", "transformer: attention heads"),
+    ("--context", int, "lm, tcn/transformer/mlp: tokens carried from one batch into the next",
+     "the receptive field - 1; transformer: --seq-len"),
     ("--embed", "positive", "embedding size", "--hidden"),
     ("--dropout", "number", "dropout on the non-recurrent connections, in [0, 1)"),
     ("--tie-weights", "bool", "the decoder shares the embedding matrix (needs --embed = --hidden)"),
@@ -184,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "drift, ETS, ARIMA and Theta; or forecast past the data's end from a run")
     f.add_argument("run", nargs="?", help="with --predict: the run folder to forecast from")
     f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
-    train_flags(f, skip=("--task", "--tokens", "--min-count", "--class-weights", "--fold", "--tie-weights",
+    train_flags(f, skip=("--task", "--arch", "--kernel-size", "--window", "--heads", "--context", "--tokens",
+                         "--min-count", "--class-weights", "--fold", "--tie-weights",
                          "--init-scale", "--loss-scale", "--seq-len", "--embed", "--attention", "--input-feeding",
                          "--teacher-forcing", "--beam", "--source-tokens", "--target-tokens", "--reverse-source"))
     f.add_argument("--ensemble", type=_positive_int, default=1, metavar="K",

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Task"]
+__all__ = ["Task", "encoder_for"]
 
 
 class Task(ABC):
@@ -71,3 +71,15 @@ class Task(ABC):
 
     def save_files(self, out: Path) -> None:
         """Write the task's own files into a new run folder."""
+
+
+def encoder_for(cfg, input_size: int, max_len: int):
+    """The feed-forward sequence encoder ``cfg.arch`` names (``rnnlab.models.encoders``), None for a
+    recurrent stack (``--arch rnn``): ``cfg.layers`` layers of ``cfg.hidden``, positions for ``max_len``
+    steps (the Transformer's)."""
+    if cfg.arch == "rnn":
+        return None
+    from ..models.encoders import make_encoder
+
+    return make_encoder(cfg.arch, input_size, cfg.hidden, cfg.layers, cfg.dropout, kernel_size=cfg.kernel_size,
+                        window=cfg.window, heads=cfg.heads, max_len=max_len, dtype=np.dtype(cfg.dtype), seed=cfg.seed)

@@ -6,7 +6,7 @@ Hochreiter & Schmidhuber trained (an epoch is ``--examples`` sequences); the val
 the seed, the test set by the problem and T alone, so runs with different seeds, cells or settings are
 measured on the same test sequences.
 
-The network is ``SequenceClassifier``'s stack, read at each sequence's last step (adding: one output,
+The network is ``SequenceClassifier``'s stack (or, with ``--arch``, a TCN, Transformer or window MLP), read at each sequence's last step (adding: one output,
 MSE; temporal order: 4 classes) or at every step (copy memory: 10 symbols over all T + 20 steps; Reber:
 the next of 7 symbols, masked past each string's end). Measures (``evaluate``), each task's published one:
 
@@ -31,7 +31,7 @@ from ..models import SequenceClassifier
 from ..nn import SoftmaxCrossEntropy
 from ..nn.regression import MSELoss
 from ..train.config import TrainConfig
-from .base import Task
+from .base import Task, encoder_for
 
 __all__ = ["LongRangeTask", "PROBLEMS"]
 
@@ -54,15 +54,17 @@ class LongRangeTask(Task):
                                             _HELD_OUT)}
         kw = dict(cell=cfg.cell, hidden_size=cfg.hidden, num_layers=cfg.layers, dropout=cfg.dropout,
                   dtype=self.dtype, seed=cfg.seed)
+        longest = 512 if self.problem == "reber" else self.T + self.T // 10 + 20  # steps any sequence can have
         if self.problem == "adding":
-            self.model = SequenceClassifier(1, input_size=2, **kw)
+            self.model = SequenceClassifier(1, input_size=2, encoder=encoder_for(cfg, 2, longest), **kw)
         else:
             symbols = {"copy": 10, "temporal-order": len(lr.TEMPORAL_SYMBOLS), "reber": len(lr.REBER_SYMBOLS)}
             classes = {"copy": 10, "temporal-order": 4, "reber": len(lr.REBER_SYMBOLS)}[self.problem]
             pool = "last" if self.problem == "temporal-order" else "each"
-            self.model = SequenceClassifier(classes, vocab_size=symbols[self.problem], embed_size=cfg.embed,
-                                            pool=pool, **kw)
-        init.recurrent(self.model.rnn, cfg.init, np.random.default_rng([cfg.seed, 2]))
+            self.model = SequenceClassifier(classes, vocab_size=symbols[self.problem], embed_size=cfg.embed, pool=pool,
+                                            encoder=encoder_for(cfg, cfg.embed or cfg.hidden, longest), **kw)
+        if cfg.arch == "rnn":
+            init.recurrent(self.model.rnn, cfg.init, np.random.default_rng([cfg.seed, 2]))
         if cfg.forget_bias is not None:
             init.forget_bias(self.model.rnn, cfg.forget_bias)
         self.loss_fn = MSELoss() if self.problem == "adding" else SoftmaxCrossEntropy()

@@ -24,7 +24,13 @@ class TrainConfig:
     tokens: str = "word"  # classify, text: word | char
     min_count: int = 1  # classify, text: words seen fewer times in training become <unk>
     # model
+    arch: str = "rnn"  # rnn (a recurrent stack of --cell) | tcn | transformer | mlp (rnnlab.models.encoders)
     cell: str = "lstm"  # a registered cell kind: rnn | rnn_relu | lstm | gru (rnnlab.nn.cell_names())
+    kernel_size: int = 7  # tcn: each convolution's taps
+    window: int = 16  # mlp: the inputs it sees
+    heads: int = 4  # transformer: attention heads (--hidden must be a multiple)
+    context: int | None = None  # lm, non-recurrent: tokens carried from batch to batch (default: the receptive
+    #                             field - 1 for tcn and mlp, --seq-len for the transformer)
     layers: int = 2
     hidden: int = 256
     embed: int | None = None  # default: hidden
@@ -96,7 +102,9 @@ class TrainConfig:
         for name in ("layers", "hidden", "seq_len", "batch_size", "lr", "init_scale",
                      "checkpoint_every", "log_every"):
             positive(name)
-        for name in ("layers", "hidden", "seq_len", "batch_size", "checkpoint_every", "log_every"):
+        for name in ("layers", "hidden", "seq_len", "batch_size", "checkpoint_every", "log_every", "kernel_size",
+                     "window", "heads"):
+            positive(name)
             if not isinstance(getattr(self, name), int):
                 raise ValueError(f"{name.replace('_', '-')} must be an integer, got {getattr(self, name)!r}")
         for name in ("embed", "epochs", "max_steps", "time_budget"):
@@ -116,6 +124,7 @@ class TrainConfig:
             raise ValueError(f"lr-decay must be in (0, 1], got {self.lr_decay!r}")
         self.cell = cell_kind(self.cell).name  # ValueError naming the registered kinds
         choices = {"task": ("lm", "classify", "forecast", "seq2seq", "adding", "copy", "temporal-order", "reber"),
+                   "arch": ("rnn", "tcn", "transformer", "mlp"),
                    "definition": ("modern", "1997"), "init": ("default", "orthogonal", "identity"),
                    "attention": ("none", "additive", "general", "dot"), "source_tokens": ("char", "space"),
                    "target_tokens": ("char", "space"), "window_norm": ("none", "last"),
@@ -154,6 +163,7 @@ class TrainConfig:
                              f"--cell {self.cell}")
         if self.init == "identity" and self.cell not in ("rnn", "rnn_relu"):
             raise ValueError(f"--init identity (IRNN) is for plain RNN cells (rnn, rnn_relu), not {self.cell}")
+        self._check_arch()
         lm = self.task == "lm"
         forecast = self.task == "forecast"
         longrange = self.task in ("adding", "copy", "temporal-order", "reber")
@@ -202,6 +212,32 @@ class TrainConfig:
         if self.tie_weights and (self.embed or self.hidden) != self.hidden:
             raise ValueError(f"--tie-weights needs --embed equal to --hidden, got {self.embed} and {self.hidden}")
         return self
+
+    def _check_arch(self) -> None:
+        """The non-recurrent models' flags against --arch and the task."""
+        defaults = TrainConfig.__dataclass_fields__
+        own = {"kernel_size": "tcn", "window": "mlp", "heads": "transformer"}
+        for name, arch in own.items():
+            if getattr(self, name) != defaults[name].default and self.arch != arch:
+                raise ValueError(f"--{name.replace('_', '-')} applies to --arch {arch} only (here --arch {self.arch})")
+        if self.arch == "rnn":
+            if self.context is not None:
+                raise ValueError("--context applies to --arch tcn, transformer or mlp (a recurrent model carries "
+                                 "its state instead)")
+            return
+        if self.task in ("seq2seq", "forecast"):
+            raise ValueError(f"--arch {self.arch} applies to --task lm, classify, adding, copy, temporal-order or "
+                             f"reber (here --task {self.task}: use --arch rnn)")
+        recurrent_only = [flag for flag, on in (("--bidirectional", self.bidirectional), ("--tie-weights", self.tie_weights),
+                                                ("--init", self.init != "default"),
+                                                ("--forget-bias", self.forget_bias is not None)) if on]
+        if recurrent_only:
+            raise ValueError(f"{' and '.join(recurrent_only)} apply to --arch rnn only (here --arch {self.arch})")
+        if self.context is not None and (self.task != "lm" or not isinstance(self.context, int) or self.context < 0):
+            raise ValueError(f"--context is a number of tokens >= 0 for --task lm, got {self.context!r} with "
+                             f"--task {self.task}")
+        if self.arch == "transformer" and self.hidden % self.heads:
+            raise ValueError(f"--hidden {self.hidden} must be a multiple of --heads {self.heads}")
 
     def last_epoch(self) -> float:
         """The epoch the run ends with: unbounded under --max-steps (which decides alone) or under
