@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnlab.gradcheck import TOLERANCE, _randomise, check_conv, check_encoder
+from rnnlab.gradcheck import TOLERANCE, _randomise, check_context_lm, check_conv, check_encoder
+from rnnlab.models import ContextLanguageModel
 from rnnlab.models.encoders import ENCODERS, make_encoder
 from rnnlab.models.tcn import TCN, receptive_field
 
@@ -194,3 +195,27 @@ def test_transformer_matches_pytorch():
     assert set(grads) == set(p)
     for k, g in grads.items():
         np.testing.assert_allclose(g, p[k].grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("arch", ENCODERS)
+def test_context_language_model_gradcheck(arch):
+    errors = check_context_lm(arch)
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+@pytest.mark.parametrize("arch", ENCODERS)
+def test_carried_context_gives_the_whole_streams_outputs(arch):
+    """Batch by batch with K carried tokens, the logits equal one pass over the whole stream: K = R - 1
+    for the TCN and the MLP (every output sees its full receptive field), K = T for the Transformer
+    (whose second batch then sees exactly the stream's tokens before it)."""
+    T, N = 6, 3
+    enc = make_encoder(arch, 5, 8, 2, kernel_size=2, window=4, heads=2, max_len=3 * T, dtype=np.float64, seed=3)
+    K = T if arch == "transformer" else enc.receptive_field - 1
+    model = ContextLanguageModel(7, enc, K, dtype=np.float64, seed=3)
+    _randomise(model, np.random.default_rng(0))
+    ids = np.random.default_rng(1).integers(0, 7, size=(2 * T, N))
+    whole, _ = model(ids)
+    first, state = model(ids[:T])
+    second, _ = model(ids[T:], state)
+    assert state.shape == (min(K, T), N)
+    np.testing.assert_allclose(np.concatenate([first, second]), whole, rtol=1e-12, atol=1e-12)

@@ -60,11 +60,14 @@ def test_greedy_and_top_k_one_agree(tmp_path, corpus):
     assert sample(model, vocab, "the", 30, seed=1) != sample(model, vocab, "the", 30, seed=2)
 
 
-def test_resume_is_exact(tmp_path, corpus):
-    """Stopped at step 12 and resumed, a run ends bit-identical to one left alone (weights, metrics)."""
-    common = ["--max-steps", "25", "--dropout", "0.3", "--eval-every", "10"]
+@pytest.mark.parametrize("arch", [[], ["--arch", "tcn", "--kernel-size", "2"], ["--arch", "transformer", "--heads", "2"]],
+                         ids=["rnn", "tcn", "transformer"])
+def test_resume_is_exact(tmp_path, corpus, arch):
+    """Stopped at step 12 and resumed, a run ends bit-identical to one left alone (weights, metrics, and
+    the carried state: a recurrent model's, a feed-forward model's context tokens)."""
+    common = ["--max-steps", "25", "--dropout", "0.3", "--eval-every", "10", *arch]
     assert train(tmp_path, corpus, *common, out="whole") == 0
-    assert train(tmp_path, corpus, "--dropout", "0.3", "--eval-every", "10", "--max-steps", "12", out="part") == 0
+    assert train(tmp_path, corpus, "--dropout", "0.3", "--eval-every", "10", "--max-steps", "12", *arch, out="part") == 0
     assert main(["train", "--resume", str(tmp_path / "part"), "--max-steps", "25", "--sample-length", "0"]) == 0
     a = load_file(str(tmp_path / "whole" / "checkpoint.safetensors"))
     b = load_file(str(tmp_path / "part" / "checkpoint.safetensors"))

@@ -108,7 +108,8 @@ def cmd_train(args) -> int:
     what = {"lm": "language model", "classify": "classifier", "forecast": "forecaster",
             "seq2seq": "encoder-decoder"}.get(cfg.task, "network")
     data = cfg.data if cfg.task in ("lm", "classify", "forecast", "seq2seq") else cfg.task
-    print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} {what} on {data} ({trainer.task.about()}, "
+    model = cfg.cell if cfg.arch == "rnn" else cfg.arch
+    print(f"training a {cfg.layers}x{cfg.hidden} {model} {what} on {data} ({trainer.task.about()}, "
           f"{trainer.model.num_parameters():,} parameters) into {out}",
           file=sys.stderr)
     try:

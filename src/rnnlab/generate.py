@@ -63,15 +63,20 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
         ids = np.array([vocab.stoi.get(start, 0)], np.int64)
     with model.inference():
         logits, state = model.forward(ids[:, None])  # (P, 1, V): read the prime in one pass
-    stepper = Stepper(model)  # then one token at a time, a few NumPy calls per layer
-    stepper.reset(state)
-    last = logits[-1, 0]
-    out = []
-    token = np.empty(1, np.int64)
-    for _ in range(length):
-        token[0] = next_token(last, rng, temperature, top_k, top_p)
-        out.append(int(token[0]))
-        last = stepper.step(token)[0]
+        if hasattr(model, "rnn"):
+            stepper = Stepper(model)  # then one token at a time, a few NumPy calls per layer
+            stepper.reset(state)
+        last = logits[-1, 0]
+        out = []
+        token = np.empty(1, np.int64)
+        for _ in range(length):
+            token[0] = next_token(last, rng, temperature, top_k, top_p)
+            out.append(int(token[0]))
+            if hasattr(model, "rnn"):
+                last = stepper.step(token)[0]
+            else:  # a feed-forward model: the new token after the carried ones
+                logits, state = model.forward(token[:, None], state)
+                last = logits[-1, 0]
     text = vocab.decode(out)
     if vocab.kind == "word" and prime and not prime[-1].isspace():
         text = " " + text

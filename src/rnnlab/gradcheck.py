@@ -19,7 +19,7 @@ from .nn import Attention, Dropout, Embedding, L1Loss, Linear, MSELoss, SoftmaxC
 __all__ = [
     "numerical_gradient", "relative_error", "gradcheck",
     "check_recurrent", "check_cell", "check_linear", "check_embedding", "check_dropout",
-    "check_cross_entropy", "check_language_model", "check_conv", "check_encoder",
+    "check_cross_entropy", "check_language_model", "check_conv", "check_encoder", "check_context_lm",
     "default_grid", "TOLERANCE",
 ]
 
@@ -263,6 +263,34 @@ def check_encoder(arch: str, pool: str = "each", tokens: bool = True, dropout: f
     return gradcheck(loss, wrt, analytic, eps=1e-5, max_elements=max_elements, seed=seed)
 
 
+def check_context_lm(arch: str, seed: int = 0, max_elements: int | None = None) -> dict[str, float]:
+    """Gradcheck a ContextLanguageModel on the encoder ``arch`` (V=6, 2 layers, dropout 0.3) with
+    cross-entropy over T=4 new tokens after 3 carried ones."""
+    from .models import ContextLanguageModel
+    from .models.encoders import make_encoder
+
+    rng = np.random.default_rng(seed)
+    enc = make_encoder(arch, 4, 6, 2, 0.3, kernel_size=2, window=3, heads=2, max_len=7, dtype=np.float64, seed=seed)
+    model = ContextLanguageModel(6, enc, 3, dropout=0.3, dtype=np.float64, seed=seed)
+    _randomise(model, rng)
+    state, x, y = rng.integers(0, 6, size=(3, 2)), rng.integers(0, 6, size=(4, 2)), rng.integers(0, 6, size=(4, 2))
+    ce = SoftmaxCrossEntropy()
+
+    def loss() -> float:
+        _reseed(model, seed)
+        value = ce.forward(model.forward(x, state)[0], y)
+        model.clear_records()
+        return value
+
+    _reseed(model, seed)
+    ce.forward(model.forward(x, state)[0], y)
+    model.zero_grad()
+    model.backward(ce.backward())
+    named = list(model.named_parameters())
+    return gradcheck(loss, {k: p for k, p, _ in named}, {k: g for k, _, g in named}, eps=1e-5,
+                     max_elements=max_elements, seed=seed)
+
+
 def attention_case(kind: str, seed: int = 0, lengths=(5, 2, 4)):
     """(layer, inputs, upstream gradients, loss) of two decoder steps sharing one source's keys: a
     float64 ``Attention`` with random weights, values h (5, 3, H), queries s1, s2 (3, 4), ``lengths``,
@@ -405,6 +433,8 @@ def default_grid(max_elements: int | None = 20, cells: list[str] | None = None
         for pool, tokens in (("each", True), ("last", False), ("mean", False)):
             yield arch, f"2 layers, {pool}, {'tokens' if tokens else 'features'}, lengths 6/3/5, dropout 0.3", (
                 lambda a=arch, p=pool, t=tokens: check_encoder(a, p, t, max_elements=max_elements))
+        yield f"{arch} language model", "2 layers, 3 carried tokens + 4, dropout 0.3", (
+            lambda a=arch: check_context_lm(a, max_elements=max_elements))
     yield "mse", "(5,3)", check_regression
     yield "mae", "(5,3)", lambda: check_regression("mae")
     for cell in ("rnn", "lstm", "gru"):

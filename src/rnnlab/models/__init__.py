@@ -1,7 +1,8 @@
 """Models built from ``rnnlab.nn`` layers."""
 
 from .classifier import POOLS, SequenceClassifier
+from .context_lm import ContextLanguageModel
 from .language_model import LanguageModel
 from .seq2seq import Memory, Seq2Seq
 
-__all__ = ["LanguageModel", "SequenceClassifier", "POOLS", "Seq2Seq", "Memory"]
+__all__ = ["LanguageModel", "ContextLanguageModel", "SequenceClassifier", "POOLS", "Seq2Seq", "Memory"]

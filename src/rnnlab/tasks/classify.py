@@ -31,7 +31,7 @@ from ..functional import softmax
 from ..models import SequenceClassifier
 from ..nn import SoftmaxCrossEntropy, no_grad
 from ..train.config import TrainConfig
-from .base import Task
+from .base import Task, encoder_for
 
 __all__ = ["ClassificationTask", "Predictor", "build_classifier", "pad", "NAMED_SETS", "scores"]
 
@@ -99,10 +99,11 @@ def _split(data, cfg: TrainConfig, fractions=(0.8, 0.1, 0.1)) -> dict:
 
 def build_classifier(cfg: TrainConfig, classes: int, vocab: Vocab | None, channels: int | None) -> SequenceClassifier:
     """The run's model: token ids in when there is a vocabulary, else ``channels`` features."""
+    width = (cfg.embed or cfg.hidden) if vocab else channels
     return SequenceClassifier(classes, vocab_size=len(vocab) if vocab else None, input_size=channels, cell=cfg.cell,
                               hidden_size=cfg.hidden, num_layers=cfg.layers, embed_size=cfg.embed,
                               bidirectional=cfg.bidirectional, pool=cfg.pool, dropout=cfg.dropout,
-                              dtype=np.dtype(cfg.dtype), seed=cfg.seed)
+                              dtype=np.dtype(cfg.dtype), seed=cfg.seed, encoder=encoder_for(cfg, width, cfg.seq_len))
 
 
 class Predictor:
@@ -186,6 +187,10 @@ class ClassificationTask(Task):
         # balanced: n / (C n_c), so every class weighs as much in the loss (scikit-learn's "balanced")
         self.weights = (counts.sum() / (len(counts) * np.maximum(counts, 1)) if cfg.class_weights == "balanced"
                         else None)
+        longest = max(len(x) for split in self.inputs.values() for x in split)
+        if cfg.arch == "transformer" and longest > cfg.seq_len:
+            raise ValueError(f"{cfg.data}: sequences run to {longest} steps, the Transformer has positions for "
+                             f"{cfg.seq_len}; give --seq-len {longest} or more")
         self.model = build_classifier(cfg, len(self.classes), self.vocab, None if self.vocab else train.channels)
         self.loss_fn = SoftmaxCrossEntropy()
 
@@ -239,7 +244,7 @@ class ClassificationTask(Task):
 
     def about(self) -> str:
         n = len(self.labels["train"])
-        what = f"{len(self.vocab)} {self.vocab.kind}s" if self.vocab else f"{self.model.rnn.input_size} channels"
+        what = f"{len(self.vocab)} {self.vocab.kind}s" if self.vocab else f"{self.inputs['train'][0].shape[1]} channels"
         return f"{n:,} training examples, {len(self.classes)} classes, {what}"
 
     def save_files(self, out: Path) -> None:

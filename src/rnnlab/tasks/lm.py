@@ -1,5 +1,6 @@
 """Language modelling: next-token prediction over N parallel streams, truncated BPTT with the state
-carried from batch to batch (data/batching.py), perplexity and bits per token.
+carried from batch to batch (data/batching.py), perplexity and bits per token. A recurrent model
+carries its state; a TCN, Transformer or window MLP carries the last tokens (``ContextLanguageModel``).
 
 Files in the run folder: ``vocab.json``. ``load_run`` reads a run back for eval and sampling.
 """
@@ -12,18 +13,27 @@ import numpy as np
 
 from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
 from ..evaluate import evaluate, summarise
-from ..models import LanguageModel
+from ..models import ContextLanguageModel, LanguageModel
 from ..nn import SoftmaxCrossEntropy
 from ..train.checkpoint import load_weights
 from ..train.config import TrainConfig, read_run_config
-from .base import Task
+from .base import Task, encoder_for
 
 __all__ = ["LanguageModelTask", "build_model", "load_run"]
 
 
-def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel:
-    return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
-                         cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
+def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel | ContextLanguageModel:
+    """A recurrent LanguageModel (``--arch rnn``), else a ContextLanguageModel on the named encoder,
+    carrying ``--context`` tokens (default: the receptive field - 1; the Transformer's: --seq-len)."""
+    if cfg.arch == "rnn":
+        return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
+                             cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
+    context = cfg.context
+    if context is None:
+        context = cfg.seq_len if cfg.arch == "transformer" else encoder_for(cfg, 1, 1).receptive_field - 1
+    encoder = encoder_for(cfg, cfg.embed or cfg.hidden, context + cfg.seq_len)
+    return ContextLanguageModel(vocab_size, encoder, context, cfg.embed or cfg.hidden, cfg.dropout,
+                                np.dtype(cfg.dtype), seed=cfg.seed)
 
 
 class LanguageModelTask(Task):
@@ -68,7 +78,8 @@ class LanguageModelTask(Task):
         return {f"carry.{i}": s for i, s in enumerate(parts)}
 
     def carry(self, arrays: dict[str, np.ndarray]) -> None:
-        parts = [arrays[f"carry.{i}"] for i in range(self.model.rnn.kernel.n_states) if f"carry.{i}" in arrays]
+        n = self.model.rnn.kernel.n_states if isinstance(self.model, LanguageModel) else 1  # (h, c) or the tokens
+        parts = [arrays[f"carry.{i}"] for i in range(n) if f"carry.{i}" in arrays]
         self.state = None if not parts else (tuple(parts) if len(parts) > 1 else parts[0])
 
     def evaluate(self, split: str = "valid") -> dict[str, float]:

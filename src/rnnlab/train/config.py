@@ -232,7 +232,8 @@ class TrainConfig:
                                                 ("--init", self.init != "default"),
                                                 ("--forget-bias", self.forget_bias is not None)) if on]
         if recurrent_only:
-            raise ValueError(f"{' and '.join(recurrent_only)} apply to --arch rnn only (here --arch {self.arch})")
+            raise ValueError(f"{' and '.join(recurrent_only)} appl{'y' if len(recurrent_only) > 1 else 'ies'} to "
+                             f"--arch rnn only (here --arch {self.arch})")
         if self.context is not None and (self.task != "lm" or not isinstance(self.context, int) or self.context < 0):
             raise ValueError(f"--context is a number of tokens >= 0 for --task lm, got {self.context!r} with "
                              f"--task {self.task}")
