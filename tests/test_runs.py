@@ -70,7 +70,7 @@ def test_a_time_budget_alone_trains_for_that_long(tmp_path, corpus, capsys):
 
 def test_a_start_that_failed_before_its_first_checkpoint_can_be_retried_in_place(tmp_path, corpus, capsys):
     run = tmp_path / "run"
-    assert train(run, corpus, "--lr", "1e30", "--clip", "0", "--optimizer", "sgd", "--max-steps", "3") == 1
+    assert train(run, corpus, "--lr", "1e38", "--clip", "0", "--optimizer", "sgd", "--max-steps", "3") == 1
     assert "not finite" in capsys.readouterr().err and not (run / "checkpoint.safetensors").exists()
     assert train(run, corpus, "--max-steps", "3") == 0
     assert "stopped before its first checkpoint: starting it again" in capsys.readouterr().err

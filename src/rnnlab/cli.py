@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from .cli_args import UsageError, build_parser, suggestion, train_flags
+from .cli_compare import cmd_compare
 from .cli_forecast import cmd_forecast, eval_forecast
 from .cli_inspect import cmd_explain, cmd_inspect
 
@@ -378,7 +379,7 @@ def cmd_data(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "forecast": cmd_forecast, "eval": cmd_eval, "translate": cmd_translate,
+COMMANDS = {"train": cmd_train, "compare": cmd_compare, "forecast": cmd_forecast, "eval": cmd_eval, "translate": cmd_translate,
             "sample": cmd_sample, "explain": cmd_explain, "inspect": cmd_inspect,
             "predict": cmd_predict, "plot": cmd_plot, "data": cmd_data,
             "gradcheck": cmd_gradcheck, "info": cmd_info}

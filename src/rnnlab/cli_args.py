@@ -204,6 +204,20 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--plot", metavar="PNG", help="draw the history, actuals, forecasts and rnnlab's interval")
     _weights_flag(f)
 
+    c = command("compare", "train RNN, LSTM, GRU, TCN, Transformer and window-MLP models on one task at about the "
+                           "same parameter count and the same time budget, several seeds, and tabulate them")
+    train_flags(c, skip=("--arch", "--cell", "--hidden", "--context", "--epochs", "--max-steps", "--time-budget",
+                         "--bidirectional", "--tie-weights", "--init", "--forget-bias"))
+    c.add_argument("--models", default="rnn,lstm,gru,tcn,transformer,mlp",
+                   help="comma-separated, of rnn, lstm, gru, tcn, transformer, mlp (default: all)")
+    c.add_argument("--params", type=_positive_int, default=50_000,
+                   help="target non-embedding parameters; each model's width is set to come closest (default: 50000)")
+    c.add_argument("--budget", type=_number, default=60.0, help="seconds of training per run (default: 60)")
+    c.add_argument("--seeds", type=_positive_int, default=2, help="runs per model, seeds --seed.. (default: 2)")
+    c.add_argument("--out", help="folder for the runs and results.json (default: runs/compare-DATE-TIME)")
+    c.add_argument("--json", action="store_true", help="print the rows as JSON")
+    c.add_argument("--plot", metavar="PNG", help="draw each run's validation measure against wall time")
+
     e = command("eval", "measure a trained run: loss, perplexity and bits per token; or loss, accuracy and "
                         "macro-F1 with the confusion matrix")
     e.add_argument("run", help="run folder")

@@ -153,13 +153,13 @@ class GELU(Module):
     C = math.sqrt(2.0 / math.pi)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        t = np.tanh(self.C * (x + 0.044715 * x ** 3))
+        t = np.tanh(self.C * x * (1 + 0.044715 * (x * x)))  # x * x, not x ** 3: NumPy's float32 power is 30x slower
         self._save((x, t))
-        return (0.5 * x * (1 + t)).astype(x.dtype)
+        return 0.5 * x * (1 + t)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         x, t = self._take()
-        return (dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * self.C * (1 + 3 * 0.044715 * x * x))).astype(dy.dtype)
+        return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * self.C * (1 + 3 * 0.044715 * (x * x)))
 
 
 class LayerNorm(Module):

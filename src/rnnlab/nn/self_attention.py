@@ -58,8 +58,9 @@ class CausalSelfAttention(Module):
         q, k, v = (self._heads(a) for a in np.split(self.c_attn(x), 3, axis=-1))
         scale = 1.0 / math.sqrt(self.size // self.heads)
         S = (q @ k.transpose(0, 1, 3, 2)) * self.dtype.type(scale)
-        S[..., np.triu(np.ones((T, T), bool), 1)] = -np.inf
-        P = np.exp(S - S.max(axis=-1, keepdims=True))
+        S += np.triu(np.full((T, T), -np.inf, self.dtype), 1)  # (T, T) broadcast: faster than a boolean index
+        S -= S.max(axis=-1, keepdims=True)
+        P = np.exp(S, out=S)
         P /= P.sum(axis=-1, keepdims=True)
         A = self.attn_drop(P)
         self._save((q, k, v, P, A, scale))

@@ -15,6 +15,8 @@ and the files it keeps in the run folder besides the trainer's:
     evaluate(split)            {"loss": ..., other measures...} over a whole split, in eval mode
     criterion(measures)        what best.safetensors minimises (the loss, unless the task says)
     describe(measures)         one log line's worth of them
+    model_for(cfg)             (optional) a new model of cfg's model settings for this task's data, and
+    longest                    the most steps a sequence has (``rnnlab compare`` sizes models with them)
     about()                    a few words on the data for the run's first line
     save_files(out)            what the task keeps in a new run folder (a vocabulary, labels...)
 """

@@ -187,12 +187,17 @@ class ClassificationTask(Task):
         # balanced: n / (C n_c), so every class weighs as much in the loss (scikit-learn's "balanced")
         self.weights = (counts.sum() / (len(counts) * np.maximum(counts, 1)) if cfg.class_weights == "balanced"
                         else None)
-        longest = max(len(x) for split in self.inputs.values() for x in split)
-        if cfg.arch == "transformer" and longest > cfg.seq_len:
-            raise ValueError(f"{cfg.data}: sequences run to {longest} steps, the Transformer has positions for "
-                             f"{cfg.seq_len}; give --seq-len {longest} or more")
-        self.model = build_classifier(cfg, len(self.classes), self.vocab, None if self.vocab else train.channels)
+        self.longest = max(len(x) for split in self.inputs.values() for x in split)
+        self.channels = None if self.vocab else train.channels
+        self.model = self.model_for(cfg)
         self.loss_fn = SoftmaxCrossEntropy()
+
+    def model_for(self, cfg: TrainConfig) -> SequenceClassifier:
+        """The classifier of ``cfg`` (its model settings) for this task's classes and inputs."""
+        if cfg.arch == "transformer" and self.longest > cfg.seq_len:
+            raise ValueError(f"{cfg.data}: sequences run to {self.longest} steps, the Transformer has positions for "
+                             f"{cfg.seq_len}; give --seq-len {self.longest} or more")
+        return build_classifier(cfg, len(self.classes), self.vocab, self.channels)
 
     @property
     def batches_per_epoch(self) -> int:

@@ -52,6 +52,14 @@ class LanguageModelTask(Task):
         self.loss_fn = SoftmaxCrossEntropy()
         self.state = None  # carried into the next batch as a constant (truncated BPTT)
 
+    def model_for(self, cfg: TrainConfig) -> LanguageModel | ContextLanguageModel:
+        """The model of ``cfg`` (its model settings) over this task's vocabulary."""
+        return build_model(cfg, len(self.vocab))
+
+    @property
+    def longest(self) -> int:
+        return self.cfg.seq_len
+
     @property
     def batches_per_epoch(self) -> int:
         return num_batches(self.train_data, self.cfg.seq_len)

@@ -52,22 +52,31 @@ class LongRangeTask(Task):
         self.held_out = {"valid": self._make(np.random.default_rng([cfg.seed, 1]), _HELD_OUT),
                          "test": self._make(np.random.default_rng([_TEST_SEED, PROBLEMS.index(self.problem), self.T]),
                                             _HELD_OUT)}
+        self.model = self.model_for(cfg)
+        self.loss_fn = MSELoss() if self.problem == "adding" else SoftmaxCrossEntropy()
+
+    @property
+    def longest(self) -> int:
+        """The most steps any sequence of the problem can have."""
+        return 512 if self.problem == "reber" else self.T + self.T // 10 + 20
+
+    def model_for(self, cfg: TrainConfig) -> SequenceClassifier:
+        """The network of ``cfg`` (its model settings; the problem is this task's)."""
         kw = dict(cell=cfg.cell, hidden_size=cfg.hidden, num_layers=cfg.layers, dropout=cfg.dropout,
                   dtype=self.dtype, seed=cfg.seed)
-        longest = 512 if self.problem == "reber" else self.T + self.T // 10 + 20  # steps any sequence can have
         if self.problem == "adding":
-            self.model = SequenceClassifier(1, input_size=2, encoder=encoder_for(cfg, 2, longest), **kw)
+            model = SequenceClassifier(1, input_size=2, encoder=encoder_for(cfg, 2, self.longest), **kw)
         else:
             symbols = {"copy": 10, "temporal-order": len(lr.TEMPORAL_SYMBOLS), "reber": len(lr.REBER_SYMBOLS)}
             classes = {"copy": 10, "temporal-order": 4, "reber": len(lr.REBER_SYMBOLS)}[self.problem]
             pool = "last" if self.problem == "temporal-order" else "each"
-            self.model = SequenceClassifier(classes, vocab_size=symbols[self.problem], embed_size=cfg.embed, pool=pool,
-                                            encoder=encoder_for(cfg, cfg.embed or cfg.hidden, longest), **kw)
+            model = SequenceClassifier(classes, vocab_size=symbols[self.problem], embed_size=cfg.embed, pool=pool,
+                                       encoder=encoder_for(cfg, cfg.embed or cfg.hidden, self.longest), **kw)
         if cfg.arch == "rnn":
-            init.recurrent(self.model.rnn, cfg.init, np.random.default_rng([cfg.seed, 2]))
+            init.recurrent(model.rnn, cfg.init, np.random.default_rng([cfg.seed, 2]))
         if cfg.forget_bias is not None:
-            init.forget_bias(self.model.rnn, cfg.forget_bias)
-        self.loss_fn = MSELoss() if self.problem == "adding" else SoftmaxCrossEntropy()
+            init.forget_bias(model.rnn, cfg.forget_bias)
+        return model
 
     def _make(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """n sequences: x, lengths, y and (reber) legal and the mask of scored steps."""

@@ -173,7 +173,12 @@ class Trainer:
     def validate(self) -> dict[str, float]:
         """The task's validation measures now; the weights go to best.safetensors when the task's
         criterion (the loss, unless the task says) is the best so far."""
-        measures = self.task.evaluate("valid")
+        with np.errstate(over="ignore", invalid="ignore"):  # diverged weights: caught just below
+            measures = self.task.evaluate("valid")
+        if not math.isfinite(measures["loss"]):
+            raise NonFiniteError(f"step {self.step}: the validation loss is not finite (the weights have diverged); "
+                                 f"stopped, and the last good checkpoint is kept. Try a lower --lr (now {self.cfg.lr:g})"
+                                 + ("" if self.cfg.clip > 0 else " or enable clipping, e.g. --clip 5"))
         criterion = self.task.criterion(measures)
         if criterion < self.best_valid:
             self.best_valid = criterion

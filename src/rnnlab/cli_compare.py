@@ -1,0 +1,54 @@
+"""``rnnlab compare``: model families side by side on one task (``rnnlab.compare``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+from .cli_args import UsageError, train_flags
+
+__all__ = ["cmd_compare"]
+
+
+def cmd_compare(args) -> int:
+    from .compare import FAMILIES, MEASURES, compare, plot, table
+    from .train import resolve_config
+
+    families = [m.strip().lower() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in families if m not in FAMILIES]
+    if unknown or not families:
+        raise UsageError(f"--models: unknown {', '.join(unknown) or 'empty list'}; expected some of {', '.join(FAMILIES)}")
+    if not args.budget > 0:
+        raise UsageError(f"--budget must be a positive number of seconds, got {args.budget:g}")
+    if args.plot and not args.plot.lower().endswith(".png"):
+        raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
+    try:
+        cfg = resolve_config(flags=train_flags(args))
+    except (ValueError, FileNotFoundError) as e:
+        raise UsageError(str(e)) from e
+    if cfg.task not in MEASURES:
+        raise UsageError(f"--task {cfg.task}: compare takes {', '.join(MEASURES)} (forecasting and seq2seq "
+                         f"models are recurrent only)")
+    out = Path(args.out or time.strftime("runs/compare-%Y%m%d-%H%M%S"))
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
+    if cfg.eval_every == 0:
+        cfg = dataclasses.replace(cfg, eval_every=100)  # points for the curve against time
+    print(f"comparing {', '.join(families)} on {cfg.task if cfg.task != 'lm' else cfg.data}: about "
+          f"{args.params:,} non-embedding parameters each, {args.budget:g} s per run, {args.seeds} seed(s), "
+          f"into {out}", file=sys.stderr)
+    rows = compare(cfg, families, args.params, args.budget, args.seeds, out,
+                   say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    (out / "results.json").write_text(json.dumps({"config": cfg.to_dict(), "rows": rows}, indent=1) + "\n")
+    if args.json:
+        print(json.dumps([{k: v for k, v in r.items() if k != "runs"} | {"per_seed": [x["value"] for x in r["runs"]]}
+                          for r in rows]))
+    else:
+        print(table(rows, cfg))
+    if args.plot:
+        plot(rows, Path(args.plot), f"{cfg.task if cfg.task != 'lm' else cfg.data}: {args.budget:g} s per run")
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
