@@ -86,7 +86,8 @@ def _recording(layer, seen: dict):
 def _top_rnn(model):
     rnn = getattr(model, "rnn", None)
     if rnn is None or not hasattr(rnn, "kernel"):
-        raise ValueError(f"{type(model).__name__} has no recurrent stack (.rnn) to trace")
+        raise ValueError(f"{type(model).__name__} has no recurrent stack (.rnn) to trace: inspecting a TCN, "
+                         f"Transformer or MLP run is not supported (train with --arch rnn)")
     return rnn
 
 

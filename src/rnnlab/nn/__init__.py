@@ -6,6 +6,8 @@ from .layers import GELU, Dropout, Embedding, LayerNorm, Linear, ReLU
 from .loss import SoftmaxCrossEntropy
 from .regression import L1Loss, MSELoss
 from .attention import ATTENTION_KINDS, Attention
+from .conv import CausalConv1d
+from .self_attention import CausalSelfAttention
 from .containers import ModuleList, Sequential
 from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, RNNBase
@@ -15,7 +17,8 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList",
     "RNNBase", "RNN", "LSTM", "GRU",
     "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
-    "Linear", "Embedding", "Dropout", "ReLU", "GELU", "LayerNorm", "Attention", "ATTENTION_KINDS",
+    "Linear", "Embedding", "Dropout", "ReLU", "GELU", "LayerNorm",
+    "Attention", "ATTENTION_KINDS", "CausalConv1d", "CausalSelfAttention",
     "SoftmaxCrossEntropy", "MSELoss", "L1Loss",
     "no_grad", "is_grad_enabled",
     "CellKind", "register_cell", "unregister_cell", "cell_kind", "cell_names",
