@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fair comparisons of README "Recurrent against convolutional, attention and feed-forward models":
 # every family at about the same non-embedding parameters, the same seconds per run, two seeds, one BLAS
-# thread per run. Usage: benchmarks/compare.sh copy|adding|ptb-char (run two at once on two cores).
+# thread per run. Usage: benchmarks/compare.sh copy|adding|ptb-char|japanese-vowels|sentiment (run two at
+# once on two cores; the named data in $RNNLAB_DATA).
 # Writes benchmarks/results/compare/<name>.{md,json,png}; the runs go to a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,9 @@ case $name in
     copy) flags=(--task copy --seq-len 100 --params 20000 --budget 120) ;;
     adding) flags=(--task adding --seq-len 200 --params 20000 --budget 120) ;;
     ptb-char) flags=(--data ptb-char --seq-len 128 --params 200000 --budget 240 --eval-every 500) ;;
-    *) echo "usage: $0 copy|adding|ptb-char" >&2; exit 2 ;;
+    japanese-vowels) flags=(--task classify --data japanese-vowels --params 30000 --budget 30 --eval-every 20) ;;
+    sentiment) flags=(--task classify --data sentiment --min-count 2 --params 100000 --budget 60 --eval-every 100) ;;
+    *) echo "usage: $0 copy|adding|ptb-char|japanese-vowels|sentiment" >&2; exit 2 ;;
 esac
 out=benchmarks/results/compare/$name
 rnnlab compare "${flags[@]}" --seeds 2 --out "$runs" --plot "$out.png" | tee "$out.md"
