@@ -37,7 +37,8 @@ def cmd_compare(args) -> int:
         raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
     if cfg.eval_every == 0:
         cfg = dataclasses.replace(cfg, eval_every=100)  # points for the curve against time
-    print(f"comparing {', '.join(families)} on {cfg.task if cfg.task != 'lm' else cfg.data}: about "
+    what = cfg.data if cfg.task in ("lm", "classify") else cfg.task
+    print(f"comparing {', '.join(families)} on {what}: about "
           f"{args.params:,} non-embedding parameters each, {args.budget:g} s per run, {args.seeds} seed(s), "
           f"into {out}", file=sys.stderr)
     rows = compare(cfg, families, args.params, args.budget, args.seeds, out,
@@ -49,6 +50,6 @@ def cmd_compare(args) -> int:
     else:
         print(table(rows, cfg))
     if args.plot:
-        plot(rows, Path(args.plot), f"{cfg.task if cfg.task != 'lm' else cfg.data}: {args.budget:g} s per run")
+        plot(rows, Path(args.plot), f"{what}: {args.budget:g} s per run")
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
