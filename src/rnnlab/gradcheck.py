@@ -206,6 +206,27 @@ def _reseed(module, seed: int, path: str = "") -> None:
         _reseed(child, seed, f"{path}{name}.")
 
 
+def _check_model(model, ce, forward, seed: int, eps: float, max_elements: int | None, x=None) -> dict[str, float]:
+    """Gradcheck every parameter of ``model`` (and its input ``x``, if given: what ``model.backward``
+    returns) for the loss ``forward()`` (the model's forward, then ``ce``'s), with the same dropout masks
+    on every call."""
+    def loss() -> float:
+        _reseed(model, seed)
+        value = forward()
+        model.clear_records()
+        return value
+
+    _reseed(model, seed)
+    forward()
+    model.zero_grad()
+    dx = model.backward(ce.backward())
+    named = list(model.named_parameters())
+    wrt, analytic = {k: p for k, p, _ in named}, {k: g for k, _, g in named}
+    if x is not None:
+        wrt, analytic = wrt | {"input": x}, analytic | {"input": dx}
+    return gradcheck(loss, wrt, analytic, eps=eps, max_elements=max_elements, seed=seed)
+
+
 def check_conv(weight_norm: bool = True, kernel_size: int = 3, dilation: int = 2, seed: int = 0) -> dict[str, float]:
     """CausalConv1d (T=7, N=2, 3 -> 4 channels), a random linear function of its output."""
     from .nn.conv import CausalConv1d
@@ -242,25 +263,11 @@ def check_encoder(arch: str, pool: str = "each", tokens: bool = True, dropout: f
     y = rng.integers(0, C, size=(T, N) if pool == "each" else (N,))
     mask = (np.arange(T)[:, None] < lengths).astype(np.float64) if pool == "each" else None
     ce = SoftmaxCrossEntropy()
-
-    def loss() -> float:
-        _reseed(model, seed)
-        value = ce.forward(model.forward(x, lengths), y, mask)
-        model.clear_records()
-        return value
-
-    _reseed(model, seed)
-    ce.forward(model.forward(x, lengths), y, mask)
-    model.zero_grad()
-    dx = model.backward(ce.backward())
-    wrt = {k: p for k, p, _ in model.named_parameters()}
-    analytic = {k: g for k, _, g in model.named_parameters()}
-    if not tokens:
-        wrt, analytic = wrt | {"input": x}, analytic | {"input": dx}
     # eps 1e-5: a weight-normalised layer's g gets gradients of ~1e-4 here, where eps 1e-6 leaves rounding
     # noise near 1e-6 relative; at 1e-4 the Transformer's truncation error is ~4e-7; at 1e-5 every
     # encoder lands below 1e-8 (no ReLU input lies within 1e-5 of its kink in these cases)
-    return gradcheck(loss, wrt, analytic, eps=1e-5, max_elements=max_elements, seed=seed)
+    return _check_model(model, ce, lambda: ce.forward(model.forward(x, lengths), y, mask), seed, 1e-5, max_elements,
+                        None if tokens else x)
 
 
 def check_context_lm(arch: str, seed: int = 0, max_elements: int | None = None) -> dict[str, float]:
@@ -275,20 +282,7 @@ def check_context_lm(arch: str, seed: int = 0, max_elements: int | None = None) 
     _randomise(model, rng)
     state, x, y = rng.integers(0, 6, size=(3, 2)), rng.integers(0, 6, size=(4, 2)), rng.integers(0, 6, size=(4, 2))
     ce = SoftmaxCrossEntropy()
-
-    def loss() -> float:
-        _reseed(model, seed)
-        value = ce.forward(model.forward(x, state)[0], y)
-        model.clear_records()
-        return value
-
-    _reseed(model, seed)
-    ce.forward(model.forward(x, state)[0], y)
-    model.zero_grad()
-    model.backward(ce.backward())
-    named = list(model.named_parameters())
-    return gradcheck(loss, {k: p for k, p, _ in named}, {k: g for k, _, g in named}, eps=1e-5,
-                     max_elements=max_elements, seed=seed)
+    return _check_model(model, ce, lambda: ce.forward(model.forward(x, state)[0], y), seed, 1e-5, max_elements)
 
 
 def attention_case(kind: str, seed: int = 0, lengths=(5, 2, 4)):
@@ -343,22 +337,10 @@ def check_seq2seq(cell: str = "lstm", attention: str = "additive", layers: int =
     """Gradcheck the encoder-decoder with masked cross-entropy (teacher forcing)."""
     model, x, lengths, y_in, y, mask = seq2seq_case(cell, attention, layers, input_feeding, dropout, seed)
     ce = SoftmaxCrossEntropy()
-
-    def loss() -> float:
-        _reseed(model, seed)
-        value = ce.forward(model.forward(x, lengths, y_in), y, mask)
-        model.clear_records()
-        return value
-
-    _reseed(model, seed)
-    ce.forward(model.forward(x, lengths, y_in), y, mask)
-    model.zero_grad()
-    model.backward(ce.backward())
-    named = {k: (p, g) for k, p, g in model.named_parameters()}
     # eps 1e-4: the attention's query weights get gradients of ~1e-5 in all here, where eps 1e-6 leaves
     # ~1e-10 of rounding noise (relative 1e-5); the truncation error at 1e-4 is ~1e-12
-    return gradcheck(loss, {k: p for k, (p, _) in named.items()}, {k: g for k, (_, g) in named.items()},
-                     eps=1e-4, max_elements=max_elements, seed=seed)
+    return _check_model(model, ce, lambda: ce.forward(model.forward(x, lengths, y_in), y, mask), seed, 1e-4,
+                        max_elements)
 
 
 def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: float = 0.3, seed: int = 0,
