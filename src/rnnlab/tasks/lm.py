@@ -28,10 +28,10 @@ def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel | ContextLan
     if cfg.arch == "rnn":
         return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
                              cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
-    context = cfg.context
+    context = cfg.seq_len if cfg.context is None and cfg.arch == "transformer" else cfg.context
+    encoder = encoder_for(cfg, cfg.embed or cfg.hidden, (context or 0) + cfg.seq_len)  # the Transformer's positions
     if context is None:
-        context = cfg.seq_len if cfg.arch == "transformer" else encoder_for(cfg, 1, 1).receptive_field - 1
-    encoder = encoder_for(cfg, cfg.embed or cfg.hidden, context + cfg.seq_len)
+        context = encoder.receptive_field - 1
     return ContextLanguageModel(vocab_size, encoder, context, cfg.embed or cfg.hidden, cfg.dropout,
                                 np.dtype(cfg.dtype), seed=cfg.seed)
 
