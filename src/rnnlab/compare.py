@@ -45,7 +45,11 @@ def family_config(cfg, family: str, longest: int, hidden: int):
     """``cfg`` for ``family`` at width ``hidden`` on a task whose sequences have up to ``longest`` steps."""
     if family not in FAMILIES:
         raise ValueError(f"unknown model {family!r}; expected some of {', '.join(FAMILIES)}")
-    base = dict(hidden=hidden, embed=cfg.embed or EMBED, context=None, kernel_size=7, window=16, heads=4)
+    from .train.config import TrainConfig
+
+    # the other families' own flags at their defaults (a TCN run carries no --heads, ...)
+    defaults = {k: TrainConfig.__dataclass_fields__[k].default for k in ("context", "kernel_size", "window", "heads")}
+    base = defaults | dict(hidden=hidden, embed=cfg.embed or EMBED)
     if family in ("rnn", "lstm", "gru"):
         return dataclasses.replace(cfg, **base, arch="rnn", cell=family)
     if family == "tcn":
@@ -109,7 +113,8 @@ def compare(cfg, families: list[str], params: int, budget: float, seeds: int, ou
     """Train every family for every seed into ``out/<family>-s<seed>`` under ``budget`` seconds each;
     one row per family: sizes, FLOPs, steps and what they saw, seconds, the measure (mean, spread, each
     seed's) and the validation curve against time of each seed (for the plot)."""
-    from .tasks import TASKS, load_task, make_trainer
+    from .tasks import TASKS, make_trainer
+    from .train import load_weights
 
     reference = TASKS[cfg.task](cfg, None)
     rows = []
@@ -129,17 +134,17 @@ def compare(cfg, families: list[str], params: int, budget: float, seeds: int, ou
 
             trainer = make_trainer(rcfg, run, log=log, progress=False)
             result = trainer.run()
-            _, task, _ = load_task(run, "best")
-            name, value, lower = measure(task)
+            trainer.task.model.load_state_dict(load_weights(run, "best")[0])  # the run's task: no second data load
+            name, value, lower = measure(trainer.task)
             runs.append({"seed": seed, "value": value, "steps": result["step"], "seconds": result["seconds"],
                          "curve": _curve(run, times, name)})
             say(f"{family:<12} seed {seed}: {name} {value:.4f} after {result['step']} steps in {result['seconds']:.0f} s")
         values = [r["value"] for r in runs]
+        steps = statistics.mean(r["steps"] for r in runs)
         per_step = cfg.batch_size * (cfg.seq_len if cfg.task == "lm" else 1)
         rows.append({"model": family, "hidden": fcfg.hidden, "layers": fcfg.layers, "embedding_params": emb,
                      "params": other, "flops_per_step": flops_per_step(model, fcfg, reference.longest),
-                     "steps": statistics.mean(r["steps"] for r in runs),
-                     "seen": statistics.mean(r["steps"] for r in runs) * per_step,
+                     "steps": steps, "seen": steps * per_step,
                      "seconds": statistics.mean(r["seconds"] for r in runs), "measure": name, "lower_is_better": lower,
                      "mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
                      "runs": runs})
