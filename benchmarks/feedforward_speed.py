@@ -14,12 +14,13 @@ import argparse
 import os
 import platform
 import statistics
-import time
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+
+from .timing import best_seconds  # noqa: E402
 
 T, N = 128, 32
 WORKLOADS = {  # name: (arch, input D, width, layers, options)
@@ -112,14 +113,6 @@ def torch_step(arch, D, C, layers, opts):
     return step
 
 
-def timed(step, repeats: int = 5) -> float:
-    step()
-    t = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    return (time.perf_counter() - t) / repeats
-
-
 def main() -> None:
     import torch
 
@@ -135,8 +128,8 @@ def main() -> None:
         ours, theirs = rnnlab_step(arch, D, C, layers, opts), torch_step(arch, D, C, layers, opts)
         a, b = [], []
         for _ in range(args.rounds):
-            a.append(timed(ours))
-            b.append(timed(theirs))
+            a.append(best_seconds(ours, 5, batches=1))  # a warm-up, then the mean of 5 steps
+            b.append(best_seconds(theirs, 5, batches=1))
         ma, mb = statistics.median(a) * 1e3, statistics.median(b) * 1e3
         lines.append(f"| {name} | {ma:.1f} | {mb:.1f} | {mb / ma:.2f} |")
         print(lines[-1], flush=True)
