@@ -63,12 +63,52 @@ RESUMABLE = {"data_dir", "epochs", "max_steps", "time_budget", "eval_every", "ch
 
 
 def cmd_train(args) -> int:
+    """Train; under an MPI launcher, data-parallel over its processes (rnnlab.distributed), the root
+    (rank 0) printing and writing for all."""
+    from .distributed import world
+
+    group = world()
+    error = None
+    try:
+        setup = _setup_train(args, group)
+    except Exception as e:  # every rank sets up; if one fails, all stop with its message, printed once
+        error = e
+    group.agree(error)
+    if isinstance(setup, int):
+        return setup
+    cfg, out, trainer = setup
+    if group.size == 1:
+        return _train(args, cfg, out, trainer)
+    try:
+        return _train(args, cfg, out, trainer) if group.is_root else _quiet(lambda: _train(args, cfg, out, trainer))
+    except Exception as e:  # this rank alone: the others may wait in a collective call, so end them all
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        print(f"rnnlab train: error on rank {group.rank} of {group.size}: {e}", file=sys.stderr, flush=True)
+        group.abort(1)
+        raise
+
+
+def _quiet(fn):
+    """``fn()`` with this process's stdout and stderr discarded (a data-parallel rank other than the root)."""
+    import contextlib
+    import os
+
+    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+        return fn()
+
+
+def _setup_train(args, group):
+    """(config, run folder, Trainer) of ``rnnlab train``'s flags, or an exit code when there is nothing
+    to train."""
     import time
     from pathlib import Path
 
     from .heap import keep_heap
     from .tasks import make_trainer
-    from .train import NonFiniteError, resolve_config
+    from .train import resolve_config
     from .train.config import read_run_config
 
     flags = train_flags(args)
@@ -100,18 +140,45 @@ def cmd_train(args) -> int:
         out = Path(args.out or time.strftime("runs/run-%Y%m%d-%H%M%S"))
     keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
     if cfg.task == "classify" and cfg.folds and cfg.fold is None:
+        if group.size > 1:
+            raise UsageError(f"--folds without --fold trains the folds one after another in one process; on "
+                             f"{group.size} processes train one fold at a time (--fold 1 ... --fold {cfg.folds})")
         return _cross_validate(cfg, out)
-    trainer = make_trainer(cfg, out, resume=bool(args.resume))
+    if group.size > 1:
+        _share_cores(group)
+    trainer = make_trainer(cfg, out, resume=bool(args.resume), group=group)
     if args.resume and trainer.finished():
-        print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
-              f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
+        if group.is_root:
+            print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
+                  f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
         return 0
+    return cfg, out, trainer
+
+
+def _share_cores(group) -> None:
+    """Each of the group's processes on this machine gets its share of the cores for its threads,
+    unless the user set a count (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS)."""
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    from .distributed import local_size
+
+    if any(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")):
+        return
+    threadpool_limits(max(1, (os.cpu_count() or 1) // local_size(group)))
+
+
+def _train(args, cfg, out, trainer) -> int:
+    from .train import NonFiniteError
+
     what = {"lm": "language model", "classify": "classifier", "forecast": "forecaster",
             "seq2seq": "encoder-decoder"}.get(cfg.task, "network")
     data = cfg.data if cfg.task in ("lm", "classify", "forecast", "seq2seq") else cfg.task
     model = cfg.cell if cfg.arch == "rnn" else cfg.arch
+    on = "" if trainer.group.size == 1 else f" on {trainer.group.describe()}"
     print(f"training a {cfg.layers}x{cfg.hidden} {model} {what} on {data} ({trainer.task.about()}, "
-          f"{trainer.model.num_parameters():,} parameters) into {out}",
+          f"{trainer.model.num_parameters():,} parameters){on} into {out}",
           file=sys.stderr)
     try:
         summary = trainer.run()
@@ -397,11 +464,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from .distributed import RankFailed, launched_rank, launched_size
+
+    if launched_size() > 1 and args.command != "train":
+        if launched_rank() == 0:
+            print(f"rnnlab {args.command}: error: started as {launched_size()} processes (mpiexec, srun); only rnnlab "
+                  f"train runs on several, every other command on one", file=sys.stderr)
+        return 2
     try:
         from .backends import get_backend
 
         get_backend()  # a bad RNNLAB_BACKEND fails here, before a command writes anything
         return COMMANDS[args.command](args)
+    except RankFailed as e:  # another rank failed and the root has said why
+        return e.code
     except UsageError as e:
         if args.debug:
             raise

@@ -21,17 +21,20 @@ def nll(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return lse - np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
 
 
-def evaluate(model, ids: np.ndarray, batch_size: int, seq_len: int) -> tuple[float, int]:
+def evaluate(model, ids: np.ndarray, batch_size: int, seq_len: int, group=None) -> tuple[float, int]:
     """Mean loss (nats/token) and token count of ``model`` over the token ids ``ids`` (L,): every token
     but the first is predicted once, from the tokens before it in its stream, so the count is L - 1
     whatever ``batch_size`` (``data.eval_streams``). The model is switched to eval mode (no dropout)
-    and restored afterwards.
+    and restored afterwards. With a data-parallel ``group`` (``rnnlab.distributed``) each rank runs
+    its share of the streams (the tail goes with the last) and the ranks' sums are added.
     """
     data, tail = eval_streams(ids, batch_size)
+    streams = range(data.shape[1])[group.part(data.shape[1])] if group else range(data.shape[1])
+    data, tail = data[:, streams.start:streams.stop], tail if data.shape[1] - 1 in streams else None
     state = None
     total, count = 0.0, 0
     with model.inference():
-        for _, x, y in iterate(data, seq_len):
+        for _, x, y in iterate(data, seq_len) if len(streams) else ():
             logits, state = model.forward(x, state)  # (T, N, V)
             total += float(nll(logits, y).sum(dtype=np.float64))
             count += y.size
@@ -42,7 +45,9 @@ def evaluate(model, ids: np.ndarray, batch_size: int, seq_len: int) -> tuple[flo
                 logits, last = model.forward(x, last)
                 total += float(nll(logits, y).sum(dtype=np.float64))
                 count += y.size
-    return total / count, count
+    if group and group.size > 1:
+        total, count = group.allreduce(np.array([total, count], np.float64))
+    return total / count, int(count)
 
 
 def summarise(loss: float, tokens: int) -> dict:

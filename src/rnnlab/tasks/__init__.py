@@ -22,9 +22,10 @@ TASKS = {"lm": LanguageModelTask, "classify": ClassificationTask, "forecast": Fo
          "seq2seq": Seq2SeqTask} | dict.fromkeys(PROBLEMS, LongRangeTask)
 
 
-def make_trainer(cfg, out: str | Path, resume: bool = False, **kwargs) -> Trainer:
-    """A Trainer of ``cfg.task`` for ``cfg`` into the run folder ``out`` (``kwargs``: log, progress)."""
-    return Trainer(TASKS[cfg.task](cfg, out, resume), out, resume=resume, **kwargs)
+def make_trainer(cfg, out: str | Path, resume: bool = False, group=None, **kwargs) -> Trainer:
+    """A Trainer of ``cfg.task`` for ``cfg`` into the run folder ``out`` (``kwargs``: log, progress),
+    data-parallel over ``group`` (``rnnlab.distributed``; None: this process alone)."""
+    return Trainer(TASKS[cfg.task](cfg, out, resume, group=group), out, resume=resume, group=group, **kwargs)
 
 
 def load_task(run: str | Path, which: str = "best", data_dir: str | None = None):

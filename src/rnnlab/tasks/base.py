@@ -6,13 +6,18 @@ resume. A task owns its data, model, loss, metrics, any state it carries from on
 and the files it keeps in the run folder besides the trainer's:
 
     batches_per_epoch          training batches in one pass over the data
-    batch(epoch, i)            the i-th training batch of that epoch; a function of (epoch, i) and the
-                               seed only, so a resumed run sees the same batches
+    batch(epoch, i)            the i-th training batch of that epoch, a function of (epoch, i) and the
+                               seed only, so a resumed run sees the same batches; under data
+                               parallelism this rank's share of it (``group.part``), None if empty
     forward_backward(batch)    forward, loss, backward (gradients added into the model's grads);
                                returns (mean loss, examples or tokens it covered: ``unit``)
+    weight(batch, count)       the denominator of that mean loss (tokens, sequences, a mask's sum):
+                               how much this share weighs in the whole batch's mean
     end_epoch()                an epoch ended (a language model drops its carried state)
     carried() / carry(arrays)  arrays carried between batches, saved in checkpoints, and put back
-    evaluate(split)            {"loss": ..., other measures...} over a whole split, in eval mode
+    evaluate(split)            {"loss": ..., other measures...} over a whole split, in eval mode; under
+                               data parallelism every rank computes its share and joins the others'
+    group                      the processes training together (``rnnlab.distributed``; Solo alone)
     criterion(measures)        what best.safetensors minimises (the loss, unless the task says)
     describe(measures)         one log line's worth of them
     model_for(cfg)             (optional) a new model of cfg's model settings for this task's data, and
@@ -28,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..distributed import Group, Solo
+
 __all__ = ["Task", "encoder_for"]
 
 
@@ -36,6 +43,7 @@ class Task(ABC):
     files: tuple[str, ...] = ()  # the names save_files may write in the run folder
     cfg: object
     model: object
+    group: Group = Solo()  # stateless: alone, every collective operation is the identity
 
     @property
     @abstractmethod
@@ -46,6 +54,11 @@ class Task(ABC):
 
     @abstractmethod
     def forward_backward(self, batch) -> tuple[float, int]: ...
+
+    def weight(self, batch, count: int) -> float:
+        """The denominator of ``forward_backward``'s mean loss on ``batch``: its count, unless the task
+        says (a mask's sum, class weights' sum)."""
+        return float(count)
 
     def end_epoch(self) -> None:
         """An epoch ended."""

@@ -152,13 +152,13 @@ def scores(y: np.ndarray, predicted: np.ndarray, classes: int) -> dict[str, floa
 
 class ClassificationTask(Task):
     """``cfg`` a TrainConfig with task "classify"; on ``resume`` the labels and vocabulary are the run
-    folder's ``out``."""
+    folder's ``out``; ``group`` the processes training together (each takes its share of a batch)."""
 
     unit = "examples"
     files = ("labels.json", "vocab.json")
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
-        self.cfg = cfg
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
+        self.cfg, self.group = cfg, group or self.group
         self.kind, data = _load(cfg)
         train = data["train"]
         saved = json.loads((Path(out) / "labels.json").read_text()) if resume else None
@@ -211,7 +211,12 @@ class ClassificationTask(Task):
     def batch(self, epoch: int, index: int):
         order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.labels["train"]))
         B = self.cfg.batch_size
-        return self._pad("train", order[index * B:(index + 1) * B])
+        pick = order[index * B:(index + 1) * B]
+        pick = pick[self.group.part(len(pick))]
+        return self._pad("train", pick) if len(pick) else None
+
+    def weight(self, batch, count: int) -> float:
+        return float(count) if self.weights is None else float(self.weights[batch[2]].sum())
 
     def forward_backward(self, batch) -> tuple[float, int]:
         x, lengths, y = batch
@@ -221,14 +226,14 @@ class ClassificationTask(Task):
         return loss, len(y)
 
     def predict(self, split: str) -> np.ndarray:
-        """Logits (n, C) of every example of ``split``, in eval mode."""
-        out = []
+        """Logits (n, C) of every example of ``split``, in eval mode (each rank its share, joined)."""
+        out = [np.empty((0, len(self.classes)), self.cfg.dtype)]
+        mine = np.arange(len(self.labels[split]))[self.group.part(len(self.labels[split]))]
         with self.model.inference():
-            n = len(self.labels[split])
-            for start in range(0, n, 256):
-                x, lengths, _ = self._pad(split, np.arange(start, min(start + 256, n)))
+            for start in range(0, len(mine), 256):
+                x, lengths, _ = self._pad(split, mine[start:start + 256])
                 out.append(self.model(x, lengths))
-        return np.concatenate(out)
+        return self.group.allgather(np.concatenate(out))
 
     def evaluate(self, split: str = "valid", logits: np.ndarray | None = None) -> dict[str, float]:
         """Loss, accuracy, macro-F1 and the number of examples of ``split``, from ``logits`` when the

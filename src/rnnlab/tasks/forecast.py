@@ -41,8 +41,8 @@ class ForecastTask(Task):
     unit = "windows"
     files = ("forecast.json",)
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
-        self.cfg = cfg
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
+        self.cfg, self.group = cfg, group or self.group
         columns = [c.strip() for c in cfg.column.split(",")] if cfg.column else None
         self.series = load_series(cfg.data, resolve_data_dir(cfg.data_dir), columns, cfg.date_column, cfg.season)
         first = self.series[0]
@@ -118,6 +118,9 @@ class ForecastTask(Task):
         x, lengths, y = self.arrays["train"]
         order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(lengths))
         pick = order[index * self.cfg.batch_size:(index + 1) * self.cfg.batch_size]
+        pick = pick[self.group.part(len(pick))]
+        if not len(pick):
+            return None
         keep = lengths[pick].max()
         return x[:keep, pick], lengths[pick], y[pick]
 
@@ -132,8 +135,10 @@ class ForecastTask(Task):
         if split not in self.arrays:
             raise ValueError(f"{self.cfg.data} has no {split} windows (forecasts are measured by rnnlab forecast)")
         x, lengths, y = self.arrays[split]
+        mine = self.group.part(len(lengths))  # each rank its share of the windows; forecasts joined
         with self.model.inference():
-            loss = self.loss_fn(self.model(x, lengths), y)
+            f = self.model(x[:, mine], lengths[mine]) if mine.stop > mine.start else np.empty((0, y.shape[1]), y.dtype)
+            loss = self.loss_fn(self.group.allgather(f), y)
         return {"loss": loss, "windows": len(lengths)}
 
     def describe(self, measures: dict[str, float]) -> str:

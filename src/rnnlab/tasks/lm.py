@@ -2,6 +2,9 @@
 carried from batch to batch (data/batching.py), perplexity and bits per token. A recurrent model
 carries its state; a TCN, Transformer or window MLP carries the last tokens (``ContextLanguageModel``).
 
+Data parallel: each rank trains its block of the N streams and carries their state; checkpoints hold
+all N streams' state, gathered. Evaluation splits the validation streams the same way.
+
 Files in the run folder: ``vocab.json``. ``load_run`` reads a run back for eval and sampling.
 """
 
@@ -37,16 +40,21 @@ def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel | ContextLan
 
 
 class LanguageModelTask(Task):
-    """``cfg`` a TrainConfig; on ``resume`` the vocabulary is the run folder's ``out``."""
+    """``cfg`` a TrainConfig; on ``resume`` the vocabulary is the run folder's ``out``; ``group`` the
+    processes training together."""
 
     unit = "tokens"
     files = ("vocab.json",)
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
-        self.cfg = cfg
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
+        self.cfg, self.group = cfg, group or self.group
+        if cfg.batch_size < self.group.size:
+            raise ValueError(f"--batch-size {cfg.batch_size} streams cannot be shared by {self.group.size} processes; "
+                             f"give at least one stream each")
         self.corpus = load_corpus(cfg.data, cfg.data_dir)
         self.vocab = Vocab.load(Path(out) / "vocab.json") if resume else self.corpus.vocab
-        self.train_data = batchify(self.vocab.encode(self.corpus.tokens("train")), cfg.batch_size)  # (S, N)
+        self.streams = self.group.part(cfg.batch_size)  # this rank's streams
+        self.train_data = batchify(self.vocab.encode(self.corpus.tokens("train")), cfg.batch_size)[:, self.streams]
         self.valid_ids = self.vocab.encode(self.corpus.tokens("valid"))
         self.model = build_model(cfg, len(self.vocab))
         self.loss_fn = SoftmaxCrossEntropy()
@@ -80,19 +88,20 @@ class LanguageModelTask(Task):
         self.state = None
 
     def carried(self) -> dict[str, np.ndarray]:
+        """Every stream's carried state (layers, N, H) or tokens (K, N), the ranks' joined."""
         if self.state is None:
             return {}
         parts = self.state if isinstance(self.state, tuple) else (self.state,)
-        return {f"carry.{i}": s for i, s in enumerate(parts)}
+        return {f"carry.{i}": self.group.allgather(s, axis=1) for i, s in enumerate(parts)}
 
     def carry(self, arrays: dict[str, np.ndarray]) -> None:
         n = self.model.rnn.kernel.n_states if isinstance(self.model, LanguageModel) else 1  # (h, c) or the tokens
-        parts = [arrays[f"carry.{i}"] for i in range(n) if f"carry.{i}" in arrays]
+        parts = [arrays[f"carry.{i}"][:, self.streams] for i in range(n) if f"carry.{i}" in arrays]
         self.state = None if not parts else (tuple(parts) if len(parts) > 1 else parts[0])
 
     def evaluate(self, split: str = "valid") -> dict[str, float]:
         ids = self.valid_ids if split == "valid" else self.vocab.encode(self.corpus.tokens(split))
-        return summarise(*evaluate(self.model, ids, self.cfg.batch_size, self.cfg.seq_len))
+        return summarise(*evaluate(self.model, ids, self.cfg.batch_size, self.cfg.seq_len, self.group))
 
     def describe(self, measures: dict[str, float]) -> str:
         return (f"loss {measures['loss']:.4f}  perplexity {measures['perplexity']:.2f}  bits/token "

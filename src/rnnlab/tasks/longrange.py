@@ -43,8 +43,8 @@ _HELD_OUT = 1000  # validation and test sequences
 class LongRangeTask(Task):
     unit = "sequences"
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
-        self.cfg, self.T = cfg, cfg.seq_len
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
+        self.cfg, self.T, self.group = cfg, cfg.seq_len, group or self.group
         self.problem = cfg.task
         if self.problem not in PROBLEMS:
             raise ValueError(f"unknown long-range problem {self.problem!r}; expected one of {', '.join(PROBLEMS)}")
@@ -94,15 +94,28 @@ class LongRangeTask(Task):
 
     def first(self, split: str, n: int) -> dict[str, np.ndarray]:
         """The first n sequences of ``split`` (valid or test) as a batch."""
+        return self._select(self.held_out[split], slice(0, n))
+
+    def _select(self, b: dict[str, np.ndarray], which: slice) -> dict[str, np.ndarray]:
+        """The sequences ``which`` of the batch ``b`` (x, legal, mask, and copy's and Reber's y are (T, n, ...))."""
         time_major = {"x", "legal", "mask"} | ({"y"} if self.problem in ("copy", "reber") else set())
-        return {k: v[:, :n] if k in time_major else v[:n] for k, v in self.held_out[split].items()}
+        return {k: v[:, which] if k in time_major else v[which] for k, v in b.items()}
+
+    def _output_axis(self) -> int:
+        """The batch axis of the network's output: 1 for the outputs at every step (copy, Reber)."""
+        return 1 if self.problem in ("copy", "reber") else 0
 
     @property
     def batches_per_epoch(self) -> int:
         return max(1, self.cfg.examples // self.cfg.batch_size)
 
-    def batch(self, epoch: int, index: int) -> dict[str, np.ndarray]:
-        return self._make(np.random.default_rng([self.cfg.seed, 0, epoch, index]), self.cfg.batch_size)
+    def batch(self, epoch: int, index: int) -> dict[str, np.ndarray] | None:
+        b = self._make(np.random.default_rng([self.cfg.seed, 0, epoch, index]), self.cfg.batch_size)
+        mine = self.group.part(self.cfg.batch_size)
+        return self._select(b, mine) if mine.stop > mine.start else None
+
+    def weight(self, batch, count: int) -> float:
+        return float(batch["mask"].sum()) if "mask" in batch else float(count)
 
     def _loss(self, out: np.ndarray, b: dict[str, np.ndarray]) -> float:
         if "mask" in b:
@@ -118,8 +131,9 @@ class LongRangeTask(Task):
         if split not in self.held_out:
             raise ValueError(f"unknown split {split!r}; the {self.problem} task has valid and test")
         b = self.held_out[split]
+        mine = self._select(b, self.group.part(len(b["lengths"])))  # each rank its share; outputs joined
         with self.model.inference():
-            out = self.model(b["x"], b["lengths"])
+            out = self.group.allgather(self.model(mine["x"], mine["lengths"]), self._output_axis())
             measures = {"loss": self._loss(out, b)}
         if self.problem == "adding":
             measures["solved"] = float(np.mean(np.abs(out[:, 0] - b["y"][:, 0]) < 0.04))

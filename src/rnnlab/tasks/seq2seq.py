@@ -60,8 +60,8 @@ class Seq2SeqTask(Task):
     unit = "pairs"
     files = ("seq2seq.json",)
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False) -> None:
-        self.cfg = cfg
+    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
+        self.cfg, self.group = cfg, group or self.group
         if cfg.reverse_source and cfg.data != "addition":
             raise ValueError("--reverse-source is for the addition data")
         self.data = load_pairs(cfg)
@@ -107,8 +107,16 @@ class Seq2SeqTask(Task):
     def batch(self, epoch: int, index: int):
         order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.pairs))
         B = self.cfg.batch_size
-        return self._pad([self.pairs[i] for i in order[index * B:(index + 1) * B]]) + (
-            np.random.default_rng([self.cfg.seed, epoch, index, 2]),)  # teacher forcing's draws
+        pick = order[index * B:(index + 1) * B]
+        pick = pick[self.group.part(len(pick))]
+        if not len(pick):
+            return None
+        rank = [self.group.rank] if self.group.rank else []  # each rank draws for its own share
+        return self._pad([self.pairs[i] for i in pick]) + (
+            np.random.default_rng([self.cfg.seed, epoch, index, 2] + rank),)  # teacher forcing's draws
+
+    def weight(self, batch, count: int) -> float:
+        return float(batch[4].sum())  # the loss is a mean over the target tokens (mask)
 
     def forward_backward(self, batch) -> tuple[float, int]:
         x, lengths, y_in, y, mask, rng = batch
@@ -142,13 +150,18 @@ class Seq2SeqTask(Task):
         data = self.data[split]
         sources = self.encode_sources(data.sources)
         pairs = [(s, self.target_vocab.encode(r)) for s, refs in zip(sources, data.references) for r in refs]
+        pairs = pairs[self.group.part(len(pairs))]  # each rank its share; the sums and outputs joined
         total = count = 0.0
         with self.model.inference():
             for start in range(0, len(pairs), 256):
                 x, lengths, y_in, y, mask = self._pad(pairs[start:start + 256])
                 loss = self.loss_fn(self.model(x, lengths, y_in), y, mask)
                 total, count = total + loss * mask.sum(), count + mask.sum()
-        return {"loss": float(total / count)} | sequence_scores(self.decode(sources, beam), data.references)
+        if self.group.size > 1:
+            total, count = self.group.allreduce(np.array([total, count], np.float64))
+        outputs = self.decode(sources[self.group.part(len(sources))], beam)
+        outputs = [o for part in self.group.allgather_json(outputs) for o in part]
+        return {"loss": float(total / count)} | sequence_scores(outputs, data.references)
 
     def describe(self, measures: dict[str, float]) -> str:
         return (f"loss {measures['loss']:.4f}  WER {measures['wer']:.4f}  PER {measures['per']:.4f}  "

@@ -8,6 +8,11 @@ A run folder holds:
     checkpoint.safetensors   the latest checkpoint (weights, optimiser, carried state, counters, RNGs)
     best.safetensors     the weights with the best validation loss so far
 and the task's own files (a language model's vocab.json).
+
+Data-parallel over the ranks of a ``rnnlab.distributed.Group``: each rank computes its share of every
+batch (the task takes it), one Allreduce per step sums the shares' gradients weighted by their loss
+denominators, and every rank then clips and steps identically. Only the root writes the run folder and
+logs; stopping (Ctrl-C, the time budget) is agreed before each step, so no rank waits for another.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..distributed import Solo
 from ..optim import clip_grad_norm, clip_grad_value, make_optimizer, make_schedule
 from .checkpoint import load_checkpoint_or_previous, save_checkpoint
 
@@ -44,15 +50,24 @@ class Trainer:
     """Trains ``task`` (a ``rnnlab.tasks.Task``, its settings in ``task.cfg``) into the run folder ``out``,
     a new one, or on ``resume`` the one it continues."""
 
-    def __init__(self, task, out: Path, resume: bool = False, log=None, progress: bool | None = None):
+    def __init__(self, task, out: Path, resume: bool = False, log=None, progress: bool | None = None, group=None):
         self.task, self.cfg, self.out = task, task.cfg, Path(out)
         cfg = self.cfg
+        self.group = group or Solo()
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.progress = sys.stderr.isatty() if progress is None else progress
+        if not self.group.is_root:  # the root speaks for the group
+            self.log, self.progress = (lambda msg: None), False
         self.model = task.model
         self.batches = task.batches_per_epoch
         params = list(self.model.named_parameters())
         self.grads = [g for _, _, g in params]
+        if self.group.size > 1:
+            # one buffer for the step's Allreduce: [w g (every gradient, flat), w loss, w, count]
+            self.bucket = np.empty(sum(g.size for g in self.grads) + 3, self.grads[0].dtype)
+            for i, (_, g) in enumerate(_generators(self.model)):  # each rank its own dropout masks
+                g.bit_generator.state = np.random.default_rng([cfg.seed, 1_000_003, self.group.rank, i]
+                                                              ).bit_generator.state
         self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay, alpha=cfg.alpha)
         self.schedule = make_schedule(cfg.schedule, cfg.lr, cfg.lr_decay, cfg.decay_after,
                                       cfg.total_steps(self.batches) or 1, cfg.warmup)
@@ -63,7 +78,7 @@ class Trainer:
         self.window = {"loss": 0.0, "norm": 0.0, "n": 0, "tokens": 0}  # training metrics since the last log
         if resume:
             self._restore()
-        else:
+        elif self.group.is_root:
             self._create_run_folder()
 
     # -- run folder ---------------------------------------------------------------------------
@@ -99,13 +114,32 @@ class Trainer:
         return arrays | self.task.carried()
 
     def save(self) -> None:
+        """Write the checkpoint (the root; every rank takes part: the carried state and the random
+        states are gathered from all)."""
         _, opt_meta = self.opt.state_dict()
+        rngs = [g.bit_generator.state for _, g in _generators(self.model)]
+        arrays = self._arrays()
         meta = {"step": self.step, "epoch": self.epoch, "batch": self.batch, "best_valid": self.best_valid
                 if math.isfinite(self.best_valid) else None, "optimizer": opt_meta,
                 "schedule": self.schedule.state_dict(), "metrics_bytes": self.metrics_bytes,
-                "window": {k: v for k, v in self.window.items() if k not in ("t", "tokens")},
-                "rng": [g.bit_generator.state for _, g in _generators(self.model)]}
-        save_checkpoint(self.out / "checkpoint.safetensors", self._arrays(), meta, keep_previous=True)
+                "window": {k: v for k, v in self.window.items() if k not in ("t", "tokens")}, "rng": rngs}
+        if self.group.size > 1:
+            ranks = self.group.allgather_json({"rng": rngs, "weights": self._fingerprint()})
+            if len({r["weights"] for r in ranks}) > 1:
+                raise RuntimeError(f"step {self.step}: the ranks' weights differ (a bug: please report it); "
+                                   f"the last checkpoint is kept")
+            meta |= {"ranks": self.group.size, "rank_rng": [r["rng"] for r in ranks[1:]]}
+        if self.group.is_root:
+            save_checkpoint(self.out / "checkpoint.safetensors", arrays, meta, keep_previous=True)
+
+    def _fingerprint(self) -> str:
+        """A hash of the weights and the optimiser's state: equal on every rank, bit for bit."""
+        import hashlib
+
+        h = hashlib.blake2b(digest_size=16)
+        for _, p, _ in self.model.named_parameters():
+            h.update(np.ascontiguousarray(p).data)
+        return h.hexdigest()
 
     def _restore(self) -> None:
         arrays, meta = load_checkpoint_or_previous(self.out / "checkpoint.safetensors", warn=self.log)
@@ -115,14 +149,21 @@ class Trainer:
         self.task.carry(arrays)
         self.step, self.epoch, self.batch = meta["step"], meta["epoch"], meta["batch"]
         self.best_valid = math.inf if meta["best_valid"] is None else meta["best_valid"]
-        for (_, g), s in zip(_generators(self.model), meta["rng"], strict=True):
+        ranks = meta.get("ranks", 1)
+        if ranks != self.group.size:
+            raise ValueError(f"{self.out} was trained by {ranks} process{'es' if ranks > 1 else ''} and each one's "
+                             f"random state is saved; resume it with {ranks} (now {self.group.size})"
+                             + ("" if ranks == 1 else f": mpiexec -n {ranks} rnnlab train --resume {self.out}"))
+        rngs = meta["rng"] if self.group.rank == 0 else meta["rank_rng"][self.group.rank - 1]
+        for (_, g), s in zip(_generators(self.model), rngs, strict=True):
             g.bit_generator.state = s
         self.metrics_bytes = meta["metrics_bytes"]
         self.window.update({k: v for k, v in meta["window"].items() if k != "tokens"})  # tokens/s: from now on
         if self.finished():
             return  # nothing to continue: the run folder stays as it is
-        with open(self.out / "metrics.jsonl", "r+b") as f:  # drop lines logged after that checkpoint
-            f.truncate(self.metrics_bytes)
+        if self.group.is_root:
+            with open(self.out / "metrics.jsonl", "r+b") as f:  # drop lines logged after that checkpoint
+                f.truncate(self.metrics_bytes)
         self._note_changes()
 
     def _note_changes(self) -> None:
@@ -137,6 +178,8 @@ class Trainer:
             return
         if "lr" in changed:
             self.schedule.rescale(self.cfg.lr / changed["lr"][0])
+        if not self.group.is_root:
+            return
         self._record({"step": self.step, "epoch": self.epoch, "resumed_with": changed})
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(saved | {k: v for k, (_, v) in changed.items()}, indent=2) + "\n")
@@ -144,9 +187,11 @@ class Trainer:
 
     def _record(self, row: dict) -> None:
         line = (json.dumps(row) + "\n").encode()
+        self.metrics_bytes += len(line)  # on every rank: the checkpoint's count is the root's
+        if not self.group.is_root:
+            return
         with open(self.out / "metrics.jsonl", "ab") as f:
             f.write(line)
-        self.metrics_bytes += len(line)
 
     # -- training -----------------------------------------------------------------------------
     def train_step(self, batch) -> tuple[float, float, int]:
@@ -156,7 +201,9 @@ class Trainer:
         self.opt.lr = self.schedule.lr(self.step + 1, self.epoch)
         self.model.zero_grad()
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught just below
-            loss, count = self.task.forward_backward(batch)
+            loss, count = (0.0, 0) if batch is None else self.task.forward_backward(batch)  # None: no share here
+            if self.group.size > 1:
+                loss, count = self._reduce(loss, count, 0.0 if batch is None else self.task.weight(batch, count))
             if cfg.clip_mode == "value" and cfg.clip > 0:
                 clip_grad_value(self.grads, cfg.clip)
             limit = cfg.clip if cfg.clip_mode == "norm" and cfg.clip > 0 else math.inf
@@ -170,6 +217,24 @@ class Trainer:
         self.opt.step()
         return loss, norm, count
 
+    def _reduce(self, loss: float, count: int, weight: float) -> tuple[float, int]:
+        """The whole batch's gradient, loss and count from every rank's share: one Allreduce.
+
+            g = sum_r w_r g_r / sum_r w_r       L = sum_r w_r L_r / sum_r w_r
+        (g_r, L_r: rank r's mean gradient and loss over w_r, its share's loss denominator)."""
+        buf, at = self.bucket, 0
+        for g in self.grads:
+            np.multiply(g.reshape(-1), weight, out=buf[at:at + g.size])
+            at += g.size
+        buf[at:] = weight * loss, weight, count
+        self.group.allreduce(buf)
+        total = buf[at + 1]
+        at = 0
+        for g in self.grads:
+            np.divide(buf[at:at + g.size], total, out=g.reshape(-1))
+            at += g.size
+        return float(buf[at]) / float(total), int(round(float(buf[at + 2])))
+
     def validate(self) -> dict[str, float]:
         """The task's validation measures now; the weights go to best.safetensors when the task's
         criterion (the loss, unless the task says) is the best so far."""
@@ -182,9 +247,10 @@ class Trainer:
         criterion = self.task.criterion(measures)
         if criterion < self.best_valid:
             self.best_valid = criterion
-            save_checkpoint(self.out / "best.safetensors",
-                            {f"model.{k}": p for k, p, _ in self.model.named_parameters()},
-                            {"step": self.step, "valid_loss": measures["loss"]})
+            if self.group.is_root:
+                save_checkpoint(self.out / "best.safetensors",
+                                {f"model.{k}": p for k, p, _ in self.model.named_parameters()},
+                                {"step": self.step, "valid_loss": measures["loss"]})
         return measures
 
     def run(self) -> dict:
@@ -207,10 +273,12 @@ class Trainer:
                     if cfg.max_steps and self.step >= cfg.max_steps:
                         reason = "max steps"
                         break
-                    if cfg.time_budget and time.perf_counter() - start >= cfg.time_budget:
+                    over = bool(cfg.time_budget) and time.perf_counter() - start >= cfg.time_budget
+                    over, interrupted = self.group.any(over, stop["flag"])  # every rank stops at the same step
+                    if over:
                         reason = "time budget"
                         break
-                    if stop["flag"]:
+                    if interrupted:
                         reason = "interrupted"
                         break
                     loss, norm, count = self.train_step(self.task.batch(self.epoch, self.batch))
