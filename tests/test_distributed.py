@@ -74,6 +74,16 @@ def test_a_launch_without_mpi4py_or_of_another_command_is_a_one_line_error(tmp_p
     assert _main({"PMI_SIZE": "2", "PMI_RANK": "1"}, "info").stderr == ""  # said once, by rank 0
 
 
+@needs_mpi
+def test_a_slurm_step_that_mpi_does_not_see_is_an_error_not_n_runs_into_one_folder(tmp_path):
+    # what a batch script's own process, or srun with the wrong --mpi plugin, looks like: Slurm says 2
+    # tasks, MPI initialises a singleton; training on would write one folder from each of them
+    p = _main({"SLURM_STEP_NUM_TASKS": "2", "SLURM_PROCID": "0"}, "train", "--max-steps", "1",
+              "--out", str(tmp_path / "run"))
+    assert p.returncode == 1 and p.stderr.count("\n") == 1 and "srun --mpi=pmix" in p.stderr, p.stderr
+    assert not (tmp_path / "run").exists()
+
+
 # -- real MPI jobs ------------------------------------------------------------------------------------
 
 def train(ranks, out, *flags, wait=True):

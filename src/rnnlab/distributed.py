@@ -202,6 +202,10 @@ def world() -> Group:
         raise ImportError(f"this process is one of {n} started by an MPI launcher, but mpi4py is not installed: "
                           f"pip install 'rnnlab[mpi]' (or run without mpiexec / srun)") from e
     group = MPIGroup(MPI.COMM_WORLD)
+    if group.size != n and not os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "")).isdigit():
+        raise ImportError(f"Slurm says this step has {n} tasks but MPI sees {group.size}: run rnnlab under srun "
+                          f"(not straight from the batch script), with the process-management plugin your MPI "
+                          f"library was built for (srun --mpi=pmix or --mpi=pmi2; srun --mpi=list shows them)")
     if group.size != n:
         raise ImportError(f"the launcher started {n} processes but MPI sees {group.size}: mpi4py was built for another "
                           f"MPI library than the one whose mpiexec started them; use that library's mpiexec "
