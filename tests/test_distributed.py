@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from rnnlab.distributed import Group, launched_rank, launched_size, local_size
+from rnnlab.distributed import Group, launched_rank, launched_size, local_size, thread_share
 
 MPIEXEC = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 try:
@@ -53,6 +53,17 @@ def test_the_launcher_is_read_from_its_variables():
     slurm = {"SLURM_STEP_NUM_TASKS": "8", "SLURM_PROCID": "5", "SLURM_STEP_TASKS_PER_NODE": "2(x4)"}
     assert (launched_size(slurm), launched_rank(slurm), local_size(_Rank(5, 8), slurm)) == (8, 5, 2)
     assert launched_size({"SLURM_NTASKS": "8"}) == 1  # a batch script's own shell is one process
+
+    assert local_size(_Rank(1, 3), {}) == 3  # a launcher that does not say: all on this machine
+
+
+def test_each_rank_threads_on_its_share_of_the_cores():
+    hydra = {"MPI_LOCALNRANKS": "2"}
+    assert thread_share(_Rank(0, 1), {}, machine=8, bound=8) == 8
+    assert thread_share(_Rank(1, 2), hydra, machine=8, bound=8) == 4
+    assert thread_share(_Rank(1, 4), {"MPI_LOCALNRANKS": "3"}, machine=2, bound=2) == 1  # never 0
+    assert thread_share(_Rank(3, 8), {"SLURM_STEP_TASKS_PER_NODE": "4(x2)"}, machine=16, bound=16) == 4
+    assert thread_share(_Rank(3, 8), {"SLURM_STEP_TASKS_PER_NODE": "4(x2)"}, machine=16, bound=3) == 3  # srun bound it
 
 
 def _main(env_extra, *argv):

@@ -156,17 +156,16 @@ def _setup_train(args, group):
 
 
 def _share_cores(group) -> None:
-    """Each of the group's processes on this machine gets its share of the cores for its threads,
-    unless the user set a count (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS)."""
+    """Limit this process's threads to its share of the cores (``distributed.thread_share``), unless the
+    user set a count (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS)."""
     import os
 
     from threadpoolctl import threadpool_limits
 
-    from .distributed import local_size
+    from .distributed import thread_share
 
-    if any(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")):
-        return
-    threadpool_limits(max(1, (os.cpu_count() or 1) // local_size(group)))
+    if not any(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")):
+        threadpool_limits(thread_share(group))
 
 
 def _train(args, cfg, out, trainer) -> int:

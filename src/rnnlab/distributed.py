@@ -190,6 +190,16 @@ def local_size(group: Group, environ=None) -> int:
     return group.size
 
 
+def thread_share(group: Group, environ=None, machine: int | None = None, bound: int | None = None) -> int:
+    """How many threads this process should use: the cores the launcher bound it to, if it bound it to
+    fewer than the machine has (srun's task binding), else the machine's cores divided among the group's
+    processes on it. ``machine`` and ``bound`` default to this machine's core count and affinity."""
+    machine = machine or os.cpu_count() or 1
+    if bound is None:
+        bound = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else machine
+    return bound if bound < machine else max(1, machine // local_size(group, environ))
+
+
 def world() -> Group:
     """The group this process belongs to: ``Solo()`` unless a launcher started several processes,
     then the MPI job's ``MPIGroup`` (mpi4py is imported here, and only then)."""
