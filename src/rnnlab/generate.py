@@ -61,21 +61,27 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
     if ids.size == 0:
         start = EOS if vocab.kind == "word" else "\n"
         ids = np.array([vocab.stoi.get(start, 0)], np.int64)
+    recurrent = hasattr(model, "rnn")
+    # a feed-forward model reads the last R tokens it can see (R its receptive field: a Transformer's
+    # positions), whatever it carried in training: --context 0 trains on windows, and should not sample
+    # from one token
+    window = None if recurrent else model.encoder.receptive_field
     with model.inference():
-        logits, state = model.forward(ids[:, None])  # (P, 1, V): read the prime in one pass
-        if hasattr(model, "rnn"):
+        logits, state = model.forward((ids if recurrent else ids[-window:])[:, None])  # (P, 1, V): the prime at once
+        if recurrent:
             stepper = Stepper(model)  # then one token at a time, a few NumPy calls per layer
             stepper.reset(state)
         last = logits[-1, 0]
-        out = []
+        out, history = [], list(ids)
         token = np.empty(1, np.int64)
         for _ in range(length):
             token[0] = next_token(last, rng, temperature, top_k, top_p)
             out.append(int(token[0]))
-            if hasattr(model, "rnn"):
+            if recurrent:
                 last = stepper.step(token)[0]
-            else:  # a feed-forward model: the new token after the carried ones
-                logits, state = model.forward(token[:, None], state)
+            else:
+                history.append(int(token[0]))
+                logits, _ = model.forward(np.array(history[-window:])[:, None])
                 last = logits[-1, 0]
     text = vocab.decode(out)
     if vocab.kind == "word" and prime and not prime[-1].isspace():

@@ -74,6 +74,11 @@ class Transformer(Module):
                 std = INIT_STD / math.sqrt(2 * self.layers) if name.endswith("c_proj.weight") else INIT_STD
                 p[...] = rng.standard_normal(p.shape) * std
 
+    @property
+    def receptive_field(self) -> int:
+        """The most inputs one output can see: one per learned position."""
+        return self.max_len
+
     def forward(self, x: np.ndarray, lengths=None) -> np.ndarray:
         """x (T, N, D) -> y (T, N, C), T <= max_len; lengths are not needed (causal)."""
         T = x.shape[0]
