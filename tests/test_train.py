@@ -171,3 +171,16 @@ def test_a_transformer_samples_from_all_it_can_see_whatever_it_carried_in_traini
     _, vocab, model, _ = load_run(tmp_path / "t", "last")
     for prime in (short, "aab" * 7):  # the second longer than the 8 or 16 positions the model has
         assert sample(model, vocab, prime, 30, temperature=0.0) == prime + "aab" * 10
+
+
+def test_a_transformer_carries_nothing_by_default_and_older_runs_still_load(tmp_path, corpus):
+    flags = ["--arch", "transformer", "--layers", "1", "--heads", "2", "--max-steps", "3"]
+    assert train(tmp_path, corpus, *flags, out="new") == 0
+    assert json.loads((tmp_path / "new" / "config.json").read_text())["context"] == 0
+    assert load_run(tmp_path / "new")[2].context == 0
+    # before session 12 the default was --seq-len, saved as null: such a run keeps its meaning
+    assert train(tmp_path, corpus, *flags, "--context", "8", out="old") == 0
+    config = tmp_path / "old" / "config.json"
+    config.write_text(config.read_text().replace('"context": 8', '"context": null'))
+    assert load_run(tmp_path / "old")[2].context == 8
+    assert main(["eval", str(tmp_path / "old")]) == 0

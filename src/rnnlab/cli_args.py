@@ -59,7 +59,7 @@ _TRAIN_FLAGS = [
     ("--window", "positive", "mlp: how many of the latest inputs it sees"),
     ("--heads", "positive", "transformer: attention heads"),
     ("--context", int, "lm, tcn/transformer/mlp: tokens carried from one batch into the next",
-     "the receptive field - 1; transformer: --seq-len"),
+     "the receptive field - 1; transformer: 0"),
     ("--embed", "positive", "embedding size", "--hidden"),
     ("--dropout", "number", "dropout on the non-recurrent connections, in [0, 1)"),
     ("--tie-weights", "bool", "the decoder shares the embedding matrix (needs --embed = --hidden)"),

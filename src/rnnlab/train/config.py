@@ -30,7 +30,7 @@ class TrainConfig:
     window: int = 16  # mlp: the inputs it sees
     heads: int = 4  # transformer: attention heads (--hidden must be a multiple)
     context: int | None = None  # lm, non-recurrent: tokens carried from batch to batch (default: the receptive
-    #                             field - 1 for tcn and mlp, --seq-len for the transformer)
+    #                             field - 1 for tcn and mlp, 0 for the transformer)
     layers: int = 2
     hidden: int = 256
     embed: int | None = None  # default: hidden
@@ -237,6 +237,8 @@ class TrainConfig:
         if self.context is not None and (self.task != "lm" or not isinstance(self.context, int) or self.context < 0):
             raise ValueError(f"--context is a number of tokens >= 0 for --task lm, got {self.context!r} with "
                              f"--task {self.task}")
+        if self.arch == "transformer" and self.task == "lm" and self.context is None:
+            self.context = 0  # windows of --seq-len, as nanoGPT: better and cheaper than carrying (benchmarks/README)
         if self.arch == "transformer" and self.hidden % self.heads:
             raise ValueError(f"--hidden {self.hidden} must be a multiple of --heads {self.heads}")
 
@@ -315,7 +317,10 @@ def read_run_config(run: str | Path) -> TrainConfig:
     if not path.is_file():
         raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
     try:
-        return TrainConfig(**json.loads(path.read_text())).validate()
+        saved = json.loads(path.read_text())
+        if saved.get("arch") == "transformer" and saved.get("task") == "lm" and saved.get("context") is None:
+            saved["context"] = saved.get("seq_len")  # a run from before session 12, when that was the default
+        return TrainConfig(**saved).validate()
     except (json.JSONDecodeError, TypeError) as e:
         raise ValueError(f"{path} is not a valid run config: {e}") from e
 
