@@ -72,7 +72,7 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
             stepper = Stepper(model)  # then one token at a time, a few NumPy calls per layer
             stepper.reset(state)
         last = logits[-1, 0]
-        out, history = [], list(ids)
+        out = []
         token = np.empty(1, np.int64)
         for _ in range(length):
             token[0] = next_token(last, rng, temperature, top_k, top_p)
@@ -80,8 +80,7 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
             if recurrent:
                 last = stepper.step(token)[0]
             else:
-                history.append(int(token[0]))
-                logits, _ = model.forward(np.array(history[-window:])[:, None])
+                logits, _ = model.forward(np.append(ids, out)[-window:, None])
                 last = logits[-1, 0]
     text = vocab.decode(out)
     if vocab.kind == "word" and prime and not prime[-1].isspace():
