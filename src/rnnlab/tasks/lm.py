@@ -27,14 +27,12 @@ __all__ = ["LanguageModelTask", "build_model", "load_run"]
 
 def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel | ContextLanguageModel:
     """A recurrent LanguageModel (``--arch rnn``), else a ContextLanguageModel on the named encoder,
-    carrying ``--context`` tokens (default: the receptive field - 1; the Transformer's: none)."""
+    carrying ``--context`` tokens (default: the receptive field - 1; the Transformer's, set by TrainConfig: 0)."""
     if cfg.arch == "rnn":
         return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
                              cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
-    context = 0 if cfg.context is None and cfg.arch == "transformer" else cfg.context
-    encoder = encoder_for(cfg, cfg.embed or cfg.hidden, (context or 0) + cfg.seq_len)  # the Transformer's positions
-    if context is None:
-        context = encoder.receptive_field - 1
+    encoder = encoder_for(cfg, cfg.embed or cfg.hidden, (cfg.context or 0) + cfg.seq_len)  # the Transformer's positions
+    context = encoder.receptive_field - 1 if cfg.context is None else cfg.context
     return ContextLanguageModel(vocab_size, encoder, context, cfg.embed or cfg.hidden, cfg.dropout,
                                 np.dtype(cfg.dtype), seed=cfg.seed)
 

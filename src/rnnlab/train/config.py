@@ -93,6 +93,13 @@ class TrainConfig:
     log_every: int = 50
     seed: int = 1234
 
+    def __post_init__(self) -> None:
+        # the Transformer language model's default context, set here so that every config has it, saved or
+        # built by dataclasses.replace: windows of --seq-len, as nanoGPT (better and cheaper than carrying
+        # them, benchmarks/README.md, session 12)
+        if self.arch == "transformer" and self.task == "lm" and self.context is None:
+            self.context = 0
+
     def validate(self) -> TrainConfig:
         def positive(name):
             v = getattr(self, name)
@@ -237,8 +244,6 @@ class TrainConfig:
         if self.context is not None and (self.task != "lm" or not isinstance(self.context, int) or self.context < 0):
             raise ValueError(f"--context is a number of tokens >= 0 for --task lm, got {self.context!r} with "
                              f"--task {self.task}")
-        if self.arch == "transformer" and self.task == "lm" and self.context is None:
-            self.context = 0  # windows of --seq-len, as nanoGPT: better and cheaper than carrying (benchmarks/README)
         if self.arch == "transformer" and self.hidden % self.heads:
             raise ValueError(f"--hidden {self.hidden} must be a multiple of --heads {self.heads}")
 
