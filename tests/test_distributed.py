@@ -53,7 +53,6 @@ def test_the_launcher_is_read_from_its_variables():
     slurm = {"SLURM_STEP_NUM_TASKS": "8", "SLURM_PROCID": "5", "SLURM_STEP_TASKS_PER_NODE": "2(x4)"}
     assert (launched_size(slurm), launched_rank(slurm), local_size(_Rank(5, 8), slurm)) == (8, 5, 2)
     assert launched_size({"SLURM_NTASKS": "8"}) == 1  # a batch script's own shell is one process
-
     assert local_size(_Rank(1, 3), {}) == 3  # a launcher that does not say: all on this machine
 
 

@@ -157,14 +157,18 @@ def _is_usage(error: BaseException) -> bool:
     return type(error).__name__ == "UsageError"
 
 
-def launched_size(environ=None) -> int:
-    """How many processes the launcher says it started (1 when no launcher did)."""
-    environ = os.environ if environ is None else environ
+def _launcher(environ) -> tuple[str | None, int]:
+    """The variable a launcher announced its process count in, and the count (None, 1: no launcher)."""
     for name in _SIZE_VARIABLES:
         value = environ.get(name, "")
         if value.isdigit():
-            return int(value)
-    return 1
+            return name, int(value)
+    return None, 1
+
+
+def launched_size(environ=None) -> int:
+    """How many processes the launcher says it started (1 when no launcher did)."""
+    return _launcher(os.environ if environ is None else environ)[1]
 
 
 def launched_rank(environ=None) -> int:
@@ -203,7 +207,7 @@ def thread_share(group: Group, environ=None, machine: int | None = None, bound: 
 def world() -> Group:
     """The group this process belongs to: ``Solo()`` unless a launcher started several processes,
     then the MPI job's ``MPIGroup`` (mpi4py is imported here, and only then)."""
-    n = launched_size()
+    variable, n = _launcher(os.environ)
     if n <= 1:
         return Solo()
     try:
@@ -212,7 +216,7 @@ def world() -> Group:
         raise ImportError(f"this process is one of {n} started by an MPI launcher, but mpi4py is not installed: "
                           f"pip install 'rnnlab[mpi]' (or run without mpiexec / srun)") from e
     group = MPIGroup(MPI.COMM_WORLD)
-    if group.size != n and not os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "")).isdigit():
+    if group.size != n and variable.startswith("SLURM_"):
         raise ImportError(f"Slurm says this step has {n} tasks but MPI sees {group.size}: run rnnlab under srun "
                           f"(not straight from the batch script), with the process-management plugin your MPI "
                           f"library was built for (srun --mpi=pmix or --mpi=pmi2; srun --mpi=list shows them)")
