@@ -164,3 +164,61 @@ def test_a_failed_classification_start_can_be_retried_in_place(tmp_path, capsys)
     assert (run / "labels.json").exists() and not (run / "checkpoint.safetensors").exists()
     assert main(flags) == 0
     assert "stopped before its first checkpoint: starting it again" in capsys.readouterr().err
+
+
+def test_an_ensemble_shares_its_split_averages_probabilities_and_resumes(tmp_path, capsys):
+    """--ensemble K: K members with seeds seed..seed+K-1 on one split; eval and predict use the mean of
+    their probabilities; --resume OUT finishes the members begun and trains the ones not begun, to the
+    same weights as an ensemble never interrupted."""
+    from rnnlab.functional import softmax
+    from rnnlab.tasks import load_task
+
+    data = _table(tmp_path / "t.tsv", np.random.default_rng(4), n=200)
+    flags = ["train", "--data", str(data), *SMALL, "--pool", "mean", "--ensemble", "3", "--seed", "7"]
+    ens, cut = tmp_path / "ens", tmp_path / "cut"
+    assert main([*flags, "--max-steps", "20", "--out", str(ens)]) == 0
+    assert main([*flags, "--max-steps", "10", "--out", str(cut)]) == 0
+    members = [load_task(ens / f"member-{k}") for k in (1, 2, 3)]
+    assert [cfg.seed for cfg, _, _ in members] == [7, 8, 9] and {cfg.split_seed for cfg, _, _ in members} == {7}
+    tasks = [task for _, task, _ in members]
+    split = [{s: [x.tolist() for x in t.inputs[s]] for s in ("train", "valid", "test")} for t in tasks]
+    assert split[1] == split[0] and split[2] == split[0]
+    w = [t.model.state_dict() for t in tasks]
+    assert all(not np.array_equal(w[0][k], w[1][k]) for k in w[0])
+
+    p = np.mean([softmax(t.predict("test").astype(np.float64), axis=1) for t in tasks], axis=0)
+    y = tasks[0].labels["test"]
+    result = json.loads(_eval(ens, capsys, "--split", "test", "--json"))
+    assert result["loss"] == pytest.approx(-np.mean(np.log(p[np.arange(len(y)), y])), rel=1e-6)
+    assert result["accuracy"] == pytest.approx(np.mean(p.argmax(1) == y))
+    texts = ["Good good film.", "Bad plot, bad bad film.", "The plot and the film."]
+    one = [np.mean([softmax(t.model.eval()(*_padded(t, text)).astype(np.float64), axis=1)[0] for t in tasks], axis=0)
+           for text in texts]
+    capsys.readouterr()
+    assert main(["predict", str(ens), *texts]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [(label, float(prob)) for label, prob, _ in lines] == [
+        (tasks[0].classes[q.argmax()], pytest.approx(q.max(), abs=5e-4)) for q in one]
+
+    import shutil
+
+    shutil.rmtree(cut / "member-3")  # stopped inside member 2's run... after member 1 finished at 10 steps
+    assert main(["eval", str(cut)]) == 1
+    assert "holds 2 of its 3 members; train the others with `rnnlab train --resume" in capsys.readouterr().err
+    assert main(["train", "--resume", str(cut), "--max-steps", "20"]) == 0
+    for k in (1, 2, 3):
+        a, b = load_file(str(ens / f"member-{k}" / "checkpoint.safetensors")), load_file(
+            str(cut / f"member-{k}" / "checkpoint.safetensors"))
+        assert all(np.array_equal(a[n], b[n]) for n in a), k
+    assert main(["train", "--resume", str(cut), "--ensemble", "2"]) == 2
+    assert main(["train", "--ensemble", "2", "--max-steps", "1", "--out", str(tmp_path / "lm")]) == 2
+    assert "--ensemble is for --task classify" in capsys.readouterr().err
+    assert not (tmp_path / "lm").exists()
+
+
+def _padded(task, text):
+    """(x, lengths) of one text for ``task``'s model."""
+    from rnnlab.data.labelled_text import text_tokens
+    from rnnlab.data.padding import pad
+
+    return pad([task.vocab.encode(text_tokens(text, task.cfg.tokens))], np.int64)

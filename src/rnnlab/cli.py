@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import sys
 
-from .cli_args import UsageError, build_parser, suggestion, train_flags
+from .cli_args import UsageError, build_parser, suggestion
 from .cli_compare import cmd_compare
 from .cli_forecast import cmd_forecast, eval_forecast
 from .cli_inspect import cmd_explain, cmd_inspect
+from .cli_train import cmd_train
 
 __all__ = ["main", "build_parser", "UsageError", "COMMANDS"]
 
@@ -56,223 +57,32 @@ def cmd_info(args) -> int:
     return 0
 
 
-# A resumed run keeps its model and data; it may change where the data lives, how long it runs, and the
-# learning rate and clipping (users lower them after a blow-up); the changes go into its metrics log.
-RESUMABLE = {"data_dir", "epochs", "max_steps", "time_budget", "eval_every", "checkpoint_every", "log_every",
-             "lr", "clip", "clip_mode"}
-
-
-def cmd_train(args) -> int:
-    """Train; under an MPI launcher, data-parallel over its processes (rnnlab.distributed), the root
-    (rank 0) printing and writing for all."""
-    from .distributed import world
-
-    group = world()
-    error = None
-    try:
-        setup = _setup_train(args, group)
-    except Exception as e:  # every rank sets up; if one fails, all stop with its message, printed once
-        error = e
-    group.agree(error)
-    if isinstance(setup, int):
-        return setup
-    cfg, out, trainer = setup
-    if group.size == 1:
-        return _train(args, cfg, out, trainer)
-    try:
-        return _train(args, cfg, out, trainer) if group.is_root else _quiet(lambda: _train(args, cfg, out, trainer))
-    except Exception as e:  # this rank alone: the others may wait in a collective call, so end them all
-        if args.debug:
-            import traceback
-
-            traceback.print_exc()
-        print(f"rnnlab train: error on rank {group.rank} of {group.size}: {e}", file=sys.stderr, flush=True)
-        group.abort(1)
-        raise
-
-
-def _quiet(fn):
-    """``fn()`` with this process's stdout and stderr discarded (a data-parallel rank other than the root)."""
-    import contextlib
-    import os
-
-    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
-        return fn()
-
-
-def _setup_train(args, group):
-    """(config, run folder, Trainer) of ``rnnlab train``'s flags, or an exit code when there is nothing
-    to train."""
-    import time
-    from pathlib import Path
-
-    from .heap import keep_heap
-    from .tasks import make_trainer
-    from .train import resolve_config
-    from .train.config import read_run_config
-
-    flags = train_flags(args)
-    if args.resume:
-        run = Path(args.resume)
-        if args.out:
-            raise UsageError(f"--out cannot go with --resume: the run continues in {run}; to branch it, copy the "
-                             f"folder and resume the copy")
-        if not (run / "config.json").is_file() or not (run / "checkpoint.safetensors").is_file():
-            raise UsageError(f"--resume {run}: not a run folder with a checkpoint (config.json, checkpoint.safetensors)")
-        if args.preset or args.config:
-            raise UsageError("--resume continues a run with its saved config; drop --preset and --config")
-        saved = read_run_config(run).to_dict()
-        conflicts = [k for k in saved if k not in RESUMABLE and flags.get(k) is not None and flags[k] != saved[k]]
-        if conflicts:
-            raise UsageError("--resume cannot change " + ", ".join(
-                f"--{k.replace('_', '-')} (run has {saved[k]!r}, got {flags[k]!r})" for k in conflicts)
-                + "; it may change --lr, --clip, --clip-mode and the run's length")
-        try:
-            cfg = resolve_config(flags=saved | {k: v for k, v in flags.items() if v is not None})
-        except ValueError as e:
-            raise UsageError(str(e)) from e
-        out = run
-    else:
-        try:
-            cfg = resolve_config(args.preset, args.config, flags)
-        except (ValueError, FileNotFoundError) as e:
-            raise UsageError(str(e)) from e
-        out = Path(args.out or time.strftime("runs/run-%Y%m%d-%H%M%S"))
-    keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
-    if cfg.task == "classify" and cfg.folds and cfg.fold is None:
-        if group.size > 1:
-            raise UsageError(f"--folds without --fold trains the folds one after another in one process; on "
-                             f"{group.size} processes train one fold at a time (--fold 1 ... --fold {cfg.folds})")
-        return _cross_validate(cfg, out)
-    if group.size > 1:
-        _share_cores(group)
-    trainer = make_trainer(cfg, out, resume=bool(args.resume), group=group)
-    if args.resume and trainer.finished():
-        if group.is_root:
-            print(f"{out} has finished ({trainer.step} steps); to train on, resume with a larger --epochs or "
-                  f"--max-steps, or a --time-budget without --epochs", file=sys.stderr)
-        return 0
-    return cfg, out, trainer
-
-
-def _share_cores(group) -> None:
-    """Limit this process's threads to its share of the cores (``distributed.thread_share``), unless the
-    user set a count (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS)."""
-    import os
-
-    from threadpoolctl import threadpool_limits
-
-    from .distributed import thread_share
-
-    if not any(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")):
-        threadpool_limits(thread_share(group))
-
-
-def _train(args, cfg, out, trainer) -> int:
-    from .train import NonFiniteError
-
-    what = {"lm": "language model", "classify": "classifier", "forecast": "forecaster",
-            "seq2seq": "encoder-decoder"}.get(cfg.task, "network")
-    data = cfg.data if cfg.task in ("lm", "classify", "forecast", "seq2seq") else cfg.task
-    model = cfg.cell if cfg.arch == "rnn" else cfg.arch
-    on = "" if trainer.group.size == 1 else f" on {trainer.group.describe()}"
-    print(f"training a {cfg.layers}x{cfg.hidden} {model} {what} on {data} ({trainer.task.about()}, "
-          f"{trainer.model.num_parameters():,} parameters){on} into {out}",
-          file=sys.stderr)
-    try:
-        summary = trainer.run()
-    except NonFiniteError as e:
-        print(f"rnnlab train: error: {e}", file=sys.stderr)
-        return 1
-    import math
-
-    best, last, at = summary["best_valid"], summary["last_valid"], summary["last_valid_step"]
-    if math.isfinite(last):
-        val = (f"valid loss {last:.4f}" + (f" (perplexity {math.exp(min(last, 700)):.2f})" if cfg.task == "lm" else "")
-               + ("" if at == summary["step"] else f" at step {at}"))
-    else:
-        val = "no validation"
-    if math.isfinite(best) and best != last and cfg.task == "lm":
-        val += f", best {best:.4f}"
-    elif math.isfinite(best) and cfg.task == "classify":
-        val += f", best accuracy {1 - best:.4f}"
-    print(f"stopped ({summary['reason']}) after {summary['step']} steps in {summary['seconds']:.0f} s; {val}; "
-          f"run saved in {out}", file=sys.stderr)
-    if summary["reason"] == "interrupted":
-        return 130
-    if args.sample_length and cfg.task == "lm":
-        from .generate import sample
-
-        text = sample(trainer.model, trainer.task.vocab, length=args.sample_length, temperature=0.8, seed=cfg.seed)
-        if "\n" in text.rstrip("\n"):
-            text = text[: text.rstrip("\n").rindex("\n")]  # whole lines only
-        print(f"sample ({args.sample_length} {trainer.task.vocab.kind}s at most, temperature 0.8; more with rnnlab "
-              f"sample {out}):", file=sys.stderr)
-        print(text.rstrip("\n"), flush=True)
-    return 0
-
-
-def _cross_validate(cfg, out) -> int:
-    """--folds K without --fold: one run a fold into OUT/fold-1 .. OUT/fold-K (each a run folder of its
-    own, resumable alone), each measured on its test fold with its best weights; a summary line and
-    OUT/folds.json."""
-    import dataclasses
-    import json
-    import statistics
-
-    from .tasks import make_trainer
-    from .train import load_weights
-
-    if out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    results = []
-    for fold in range(1, cfg.folds + 1):
-        run = out / f"fold-{fold}"
-        print(f"fold {fold} of {cfg.folds} into {run}", file=sys.stderr)
-        try:
-            trainer = make_trainer(dataclasses.replace(cfg, fold=fold), run)
-        except Exception:
-            for d in (run, out if created else None):  # bad input leaves no empty folder behind
-                if d is not None and d.is_dir() and not any(d.iterdir()):
-                    d.rmdir()
-            raise
-        if trainer.run()["reason"] == "interrupted":
-            return 130
-        trainer.model.load_state_dict(load_weights(run, "best")[0])  # the fold's task has its data already
-        measures = trainer.task.evaluate("test")
-        results.append({"fold": fold, "accuracy": measures["accuracy"], "macro_f1": measures["macro_f1"],
-                        "n": measures["examples"]})
-        print(f"fold {fold}: test accuracy {measures['accuracy']:.4f}, macro-F1 {measures['macro_f1']:.4f}",
-              file=sys.stderr)
-    acc, f1 = [r["accuracy"] for r in results], [r["macro_f1"] for r in results]
-    (out / "folds.json").write_text(json.dumps({"folds": results, "accuracy": statistics.mean(acc),
-                                                "macro_f1": statistics.mean(f1)}, indent=1) + "\n")
-    print(f"{cfg.folds}-fold cross-validation: accuracy {statistics.mean(acc):.4f} +- {statistics.stdev(acc):.4f} "
-          f"(folds {min(acc):.4f} to {max(acc):.4f}), macro-F1 {statistics.mean(f1):.4f}; {out / 'folds.json'}")
-    return 0
-
-
 def cmd_eval(args) -> int:
     import json
 
     import numpy as np
 
-    from .tasks import load_task
+    from .tasks import load_task, run_members
+    from .tasks.classify import ensemble_logits
 
-    cfg, task, _ = load_task(args.run, args.weights, args.data_dir)
+    members = run_members(args.run)
+    cfg, task, _ = load_task(members[0], args.weights, args.data_dir)
+    if len(members) > 1 and cfg.task != "classify":
+        raise ValueError(f"{args.run} is an ensemble of {cfg.task} runs; rnnlab eval measures ensembles of "
+                         f"classifiers only: give it one member ({members[0]})")
     if args.beam and cfg.task != "seq2seq":
         raise UsageError(f"--beam is for seq2seq runs; {args.run} is a {cfg.task} run")
     if cfg.task == "classify":
-        logits = task.predict(args.split)
+        logits = ensemble_logits([task.predict(args.split)] + [
+            load_task(m, args.weights, args.data_dir)[1].predict(args.split) for m in members[1:]])
         measures = task.evaluate(args.split, logits)
         result = {k: measures[k] for k in ("loss", "accuracy", "macro_f1")} | {"n": measures["examples"]}
         if args.json:
             print(json.dumps(result))
             return 0
         print(f"{args.split}: loss {result['loss']:.4f}, accuracy {result['accuracy']:.4f}, macro-F1 "
-              f"{result['macro_f1']:.4f} over {result['n']:,} examples")
+              f"{result['macro_f1']:.4f} over {result['n']:,} examples"
+              + (f" (an ensemble of {len(members)})" if len(members) > 1 else ""))
         predicted, truth = logits.argmax(1), task.labels[args.split]
         width = max(len(c) for c in task.classes) + 2
         print("confusion (rows: true, columns: predicted)")
@@ -350,32 +160,38 @@ def cmd_sample(args) -> int:
 def cmd_predict(args) -> int:
     from pathlib import Path
 
+    import numpy as np
+
     from .data.labelled_text import read_table
     from .data.ts_format import read_ts
+    from .tasks import run_members
     from .tasks.classify import Predictor
     from .train import load_weights
     from .train.config import read_run_config
 
-    run = Path(args.run)
-    cfg = read_run_config(run)
-    if cfg.task != "classify":
-        raise ValueError(f"{run} is a {cfg.task} run; predict needs a classifier run (--task classify)")
-    predictor = Predictor(run, cfg, load_weights(run, args.weights)[0])
+    predictors = []
+    for run in run_members(args.run):
+        cfg = read_run_config(run)
+        if cfg.task != "classify":
+            raise ValueError(f"{args.run} is a {cfg.task} run; predict needs a classifier run (--task classify)")
+        predictors.append(Predictor(run, cfg, load_weights(run, args.weights)[0]))
+    kind = predictors[0].kind
     if bool(args.text) == bool(args.data):
         raise UsageError("give texts to classify, or --data FILE (a table with a text column, or a .ts file)")
     if args.data:
         path = Path(args.data)
-        if predictor.kind == "series":
+        if kind == "series":
             inputs = read_ts(path).series
             shown = [f"case {i}" for i in range(1, len(inputs) + 1)]
         else:
             inputs = shown = read_table(path, need_label=False).texts
-    elif predictor.kind == "series":
-        raise UsageError(f"{run} classifies series: give them with --data FILE.ts")
+    elif kind == "series":
+        raise UsageError(f"{args.run} classifies series: give them with --data FILE.ts")
     else:
         inputs = shown = args.text
-    for (label, p), what in zip(predictor(inputs), shown):
-        print(f"{label}\t{p:.3f}\t{what}")
+    p = np.mean([predictor.probabilities(inputs) for predictor in predictors], axis=0)  # an ensemble's: the mean
+    for k, probability, what in zip(p.argmax(1), p.max(1), shown):
+        print(f"{predictors[0].classes[k]}\t{probability:.3f}\t{what}")
     return 0
 
 

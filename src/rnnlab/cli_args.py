@@ -68,6 +68,7 @@ _TRAIN_FLAGS = [
     ("--class-weights", str, "classify: none | balanced (each class counts as much in the loss)"),
     ("--folds", "positive", "classify: K-fold cross-validation, one run a fold into OUT/fold-k", "none"),
     ("--fold", "positive", "classify: train only this fold's run (1..K)", "all"),
+    ("--split-seed", int, "classify: the seed of the train/valid/test split and the folds", "--seed"),
     ("--pool", str, "classify: last | mean | max over each sequence's steps"),
     ("--column", str, "forecast, CSV: the column to forecast, then input-only columns (Y or Y,X1,X2)",
      "the only numeric one"),
@@ -178,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "(no flags: a char LSTM on the embedded corpus)")
     train_flags(t)
     t.add_argument("--out", help="run folder (default: runs/run-DATE-TIME)")
+    t.add_argument("--ensemble", type=_positive_int, default=1, metavar="K",
+                   help="classify: train K classifiers (seeds seed..seed+K-1, the same split) into OUT/member-k; "
+                        "eval and predict average their probabilities (default: 1)")
     t.add_argument("--resume", metavar="RUN", help="continue the run in this folder where it stopped; it may change "
                    "--lr, --clip, --clip-mode and the run's length")
     t.add_argument("--preset", help=f"a published recipe: {' | '.join(PRESETS)}")
@@ -191,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("run", nargs="?", help="with --predict: the run folder to forecast from")
     f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
     train_flags(f, skip=("--task", "--arch", "--kernel-size", "--window", "--heads", "--context", "--tokens",
-                         "--min-count", "--class-weights", "--fold", "--tie-weights",
+                         "--min-count", "--class-weights", "--fold", "--split-seed", "--tie-weights",
                          "--init-scale", "--loss-scale", "--seq-len", "--embed", "--attention", "--input-feeding",
                          "--teacher-forcing", "--beam", "--source-tokens", "--target-tokens", "--reverse-source"))
     f.add_argument("--ensemble", type=_positive_int, default=1, metavar="K",

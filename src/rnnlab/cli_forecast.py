@@ -80,7 +80,7 @@ def _forecast_ahead(args, flags) -> int:
     from pathlib import Path
 
     from .forecast.metrics import scale
-    from .tasks import load_task
+    from .tasks import load_task, run_members
     from .tasks.forecast import NetworkMethod
 
     if args.run is None or args.predict is None:
@@ -90,11 +90,8 @@ def _forecast_ahead(args, flags) -> int:
         raise UsageError("rnnlab forecast RUN --predict N uses the run's own settings; of the other flags it takes "
                          "--data-dir, --weights and --json only")
     run = Path(args.run)
-    members = [run] if (run / "config.json").is_file() else sorted(run.glob("member-*"))
-    if not members:
-        raise FileNotFoundError(f"{run} is not a run folder (no config.json, no member-k folders)")
     tasks = []
-    for member in members:
+    for member in run_members(run):
         cfg, task, _ = load_task(member, args.weights, flags.get("data_dir"))
         if cfg.task != "forecast":
             raise ValueError(f"{member} is a {cfg.task} run, not a forecaster")

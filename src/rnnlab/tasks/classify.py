@@ -33,7 +33,7 @@ from ..nn import SoftmaxCrossEntropy, no_grad
 from ..train.config import TrainConfig
 from .base import Task, encoder_for
 
-__all__ = ["ClassificationTask", "Predictor", "build_classifier", "pad", "NAMED_SETS", "scores"]
+__all__ = ["ClassificationTask", "Predictor", "build_classifier", "pad", "NAMED_SETS", "scores", "ensemble_logits"]
 
 NAMED_SETS = ("sentiment", "japanese-vowels")
 SPLITS = ("train", "valid", "test")
@@ -79,15 +79,17 @@ def _load(cfg: TrainConfig) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
 
 def _split(data, cfg: TrainConfig, fractions=(0.8, 0.1, 0.1)) -> dict:
     """{split: examples}: stratified by ``fractions``; with --folds K, fold --fold is the test split and
-    the other folds are divided 8:1 into train and valid, again by class."""
+    the other folds are divided 8:1 into train and valid, again by class; drawn from --split-seed,
+    else --seed."""
+    seed = cfg.seed if cfg.split_seed is None else cfg.split_seed
     if cfg.folds:
-        folds = stratified_folds(data.labels, cfg.folds, cfg.seed)
+        folds = stratified_folds(data.labels, cfg.folds, seed)
         test = folds[cfg.fold - 1]
         rest = np.sort(np.concatenate([f for i, f in enumerate(folds) if i != cfg.fold - 1]))
-        train, valid = stratified_split([data.labels[i] for i in rest], cfg.seed, (8 / 9, 1 / 9))
+        train, valid = stratified_split([data.labels[i] for i in rest], seed, (8 / 9, 1 / 9))
         parts = (rest[train], rest[valid], test)
     else:
-        parts = stratified_split(data.labels, cfg.seed, fractions)
+        parts = stratified_split(data.labels, seed, fractions)
     out = {}
     for split, idx in zip(SPLITS, parts):
         if isinstance(data, SeriesSet):
@@ -121,6 +123,11 @@ class Predictor:
 
     def __call__(self, inputs: list) -> list[tuple[str, float]]:
         """(label, its probability) for each text (a string) or series ((T, D) array)."""
+        p = self.probabilities(inputs)
+        return [(self.classes[k], float(p[i, k])) for i, k in enumerate(p.argmax(1))]
+
+    def probabilities(self, inputs: list) -> np.ndarray:
+        """The class probabilities (n, C) of each text (a string) or series ((T, D) array)."""
         if self.vocab is not None:
             seqs = []
             for i, text in enumerate(inputs, 1):
@@ -130,13 +137,22 @@ class Predictor:
                 seqs.append(self.vocab.encode(tokens))
         else:
             seqs = [((np.asarray(x) - self.mean) / self.std).astype(self.cfg.dtype) for x in inputs]
-        out = []
+        out = [np.empty((0, len(self.classes)))]
         for start in range(0, len(seqs), 256):
             x, lengths = pad(seqs[start:start + 256], np.int64 if self.vocab else self.cfg.dtype)
             with no_grad():
-                p = softmax(self.model(x, lengths).astype(np.float64), axis=1)
-            out += [(self.classes[k], float(p[i, k])) for i, k in enumerate(p.argmax(1))]
-        return out
+                out.append(softmax(self.model(x, lengths).astype(np.float64), axis=1))
+        return np.concatenate(out)
+
+
+def ensemble_logits(logits: list[np.ndarray]) -> np.ndarray:
+    """The logits (n, C) of an ensemble of classifiers, from each member's (n, C): log p_bar, where
+    p_bar = (1/K) sum_k softmax(z_k) is the mean of the members' probabilities (so softmax(log p_bar)
+    = p_bar). One member: its own logits."""
+    if len(logits) == 1:
+        return logits[0]
+    mean = np.mean([softmax(z.astype(np.float64), axis=1) for z in logits], axis=0)
+    return np.log(np.maximum(mean, np.finfo(np.float64).tiny))
 
 
 def scores(y: np.ndarray, predicted: np.ndarray, classes: int) -> dict[str, float]:

@@ -42,6 +42,7 @@ class TrainConfig:
     class_weights: str = "none"  # classify: none | balanced (each class weighs n / (classes * its count))
     folds: int | None = None  # classify: K-fold cross-validation; forecast: rolling-origin test windows K
     fold: int | None = None  # classify: which fold is the test split (1..folds); None: all, one run each
+    split_seed: int | None = None  # classify: the seed of the split and the folds (None: --seed)
     # seq2seq (rnnlab.tasks.seq2seq)
     attention: str = "additive"  # none | additive | general | dot
     input_feeding: bool = True
@@ -201,6 +202,7 @@ class TrainConfig:
                     "--task classify"),
                    (lm and self.folds is not None, "--folds", "--task classify or forecast"),
                    (lm and self.class_weights != "none", "--class-weights", "--task classify"),
+                   (self.task != "classify" and self.split_seed is not None, "--split-seed", "--task classify"),
                    (not lm and self.tie_weights, "--tie-weights", "--task lm"),
                    (not lm and self.loss_scale != "mean", "--loss-scale", "--task lm"),
                    (self.warmup != 0 and self.schedule != "cosine", "--warmup", "--schedule cosine"),
