@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fair comparisons of README "Recurrent against convolutional, attention and feed-forward models":
 # every family at about the same non-embedding parameters, the same seconds per run, two seeds, one BLAS
-# thread per run. Usage: benchmarks/compare.sh copy|adding|ptb-char|japanese-vowels|sentiment (run two at
+# thread per run. Usage: benchmarks/compare.sh copy|adding|ptb-char|japanese-vowels|sentiment|co2|sunspots|elnino (run two at
 # once on two cores; the named data in $RNNLAB_DATA).
 # Writes benchmarks/results/compare/<name>.{md,json,png}; the runs go to a temporary folder.
 set -euo pipefail
@@ -15,7 +15,11 @@ case $name in
     ptb-char) flags=(--data ptb-char --seq-len 128 --params 200000 --budget 240 --eval-every 500) ;;
     japanese-vowels) flags=(--task classify --data japanese-vowels --params 30000 --budget 30 --eval-every 20) ;;
     sentiment) flags=(--task classify --data sentiment --min-count 2 --params 100000 --budget 60 --eval-every 100) ;;
-    *) echo "usage: $0 copy|adding|ptb-char|japanese-vowels|sentiment" >&2; exit 2 ;;
+    # forecasting: each series' transform as benchmarks/forecast.py chose it for the LSTM on validation MASE
+    co2) flags=(--task forecast --data co2 --log --window-norm last --params 5000 --budget 30 --eval-every 50) ;;
+    sunspots) flags=(--task forecast --data sunspots --diff 1 --params 5000 --budget 30 --eval-every 50) ;;
+    elnino) flags=(--task forecast --data elnino --params 5000 --budget 30 --eval-every 50) ;;
+    *) echo "usage: $0 copy|adding|ptb-char|japanese-vowels|sentiment|co2|sunspots|elnino" >&2; exit 2 ;;
 esac
 out=benchmarks/results/compare/$name
 rnnlab compare "${flags[@]}" --seeds 2 --out "$runs" --plot "$out.png" | tee "$out.md"

@@ -3,7 +3,8 @@ python -m benchmarks.forecast [NAME...] [--seeds S] [--data-dir D] [--quick].
 
 For each series (default: sunspots, nile, co2, elnino, gdp, m1-yearly): the baselines once; then
 rnnlab's network for each setting of a small stated grid (transforms and per-window normalisation,
-the recipe's 1x32 LSTM; then, with the best of those, the sizes 1x16, 1x64 and 2x32), seed 1, and
+the recipe's 1x32 LSTM; then, with the best of those, the sizes 1x16, 1x64 and 2x32; then, with the
+best transform and size, a TCN, a Transformer and a window MLP in place of the LSTM), seed 1, and
 the setting with the lowest MASE on the *validation* (calibration) windows is kept; that setting is then trained with seeds 1..S and measured on the test
 windows, alone and as an ensemble (their forecasts averaged, as ``rnnlab forecast --ensemble S``).
 Nothing is chosen by test numbers. Writes benchmarks/results/forecast/NAME.json and NAME.png,
@@ -45,6 +46,20 @@ GRID = {  # the settings tried on each series, by its kind
 }
 SIZES = {"1x16": dict(hidden=16), "1x64": dict(hidden=64), "2x32": dict(layers=2)}  # the recipe's is 1x32
 SERIES = ["sunspots", "nile", "co2", "elnino", "gdp", "m1-yearly"]
+FAMILIES = ("tcn", "transformer", "mlp")
+
+
+def family_setting(family: str, task, setting: dict) -> dict:
+    """A feed-forward network in place of the LSTM, at the width of ``setting`` (``rnnlab compare``'s
+    rule: the TCN takes the fewest levels of kernel 7 whose receptive field covers the look-back, the
+    MLP's window is the look-back, the Transformer has --layers blocks)."""
+    from rnnlab.models.tcn import receptive_field
+
+    if family == "tcn":
+        return dict(arch="tcn", layers=next(n for n in range(1, 30) if receptive_field(7, n) >= task.lookback))
+    if family == "mlp":
+        return dict(arch="mlp", window=task.lookback)
+    return dict(arch="transformer")
 
 
 def grid_for(task) -> list[str]:
@@ -85,6 +100,11 @@ def one_series(name: str, data_dir: str | None, seeds: int, quick: bool) -> dict
         GRID[f"{chosen}, {size}"] = GRID[chosen] | setting
         tried[f"{chosen}, {size}"] = network(name, data_dir, GRID[f"{chosen}, {size}"], 1)[0]
         print(f"  {name} {chosen}, {size}: valid MASE {tried[f'{chosen}, {size}']['valid_mase']:.3f}", flush=True)
+    chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
+    for family in ([] if quick else FAMILIES):  # then the feed-forward families, with that transform and size
+        GRID[f"{chosen}, {family}"] = GRID[chosen] | family_setting(family, task, GRID[chosen])
+        tried[f"{chosen}, {family}"] = network(name, data_dir, GRID[f"{chosen}, {family}"], 1)[0]
+        print(f"  {name} {chosen}, {family}: valid MASE {tried[f'{chosen}, {family}']['valid_mase']:.3f}", flush=True)
     chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
     members = [network(name, data_dir, GRID[chosen], seed) for seed in range(1, seeds + 1)]
     runs = [r for r, _, _ in members]

@@ -70,7 +70,7 @@ CASES = [
     (T + ["--data", "{w}/good.txt", "--arch", "transformer", "--heads", "3"], 2, "--hidden 8 must be a multiple of --heads 3"),
     (T + ["--data", "{w}/good.txt", "--context", "4"], 2, "--context applies to --arch tcn, transformer or mlp"),
     (T + ["--data", "{w}/good.txt", "--arch", "mlp", "--tie-weights"], 2, "--tie-weights applies to --arch rnn only"),
-    (T + ["--task", "seq2seq", "--arch", "tcn"], 2, "--arch tcn applies to --task lm, classify, adding"),
+    (T + ["--task", "seq2seq", "--arch", "tcn"], 2, "--arch tcn applies to --task lm, classify, forecast, adding"),
     (T + ["--data", "{w}/good.txt", "--preset", "huge"], 2, "unknown preset 'huge'"),
     (T + ["--data", "{w}/good.txt", "--dtype", "float16"], 2, "unknown dtype 'float16'"),
     (T + ["--data", "{w}/good.txt", "--tie-weights", "--embed", "4"], 2, "--tie-weights needs --embed equal to --hidden"),

@@ -73,7 +73,7 @@ def test_compare_trains_every_model_and_tabulates(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["--task", "copy", "--models", "lstm,cnn"], "--models: unknown cnn; expected some of rnn, lstm"),
-    (["--task", "forecast"], "--task forecast: compare takes lm, classify"),
+    (["--task", "seq2seq"], "--task seq2seq: compare takes lm, classify"),
     (["--task", "copy", "--budget", "0"], "--budget must be a positive number of seconds"),
     (["--task", "copy", "--plot", "x.svg"], "--plot writes a PNG"),
     (["--task", "copy", "--cell", "gru"], "unrecognized arguments: --cell gru"),
@@ -83,3 +83,22 @@ def test_compare_mistakes(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_compare_forecasters_by_the_mase_rnnlab_forecast_reports(tmp_path, capsys):
+    """Forecasting: every family on the same windows, measured by MASE over the rolling-origin test
+    windows, the figure ``rnnlab eval RUN --split test`` gives for the same run folder."""
+    t = np.arange(200)
+    y = 10 + 3 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 0.3, len(t))
+    data = tmp_path / "s.csv"
+    data.write_text("value\n" + "".join(f"{v:.5f}\n" for v in y))
+    out = tmp_path / "cmp"
+    assert main(["compare", "--task", "forecast", "--data", str(data), "--horizon", "6", "--folds", "2", "--models",
+                 "gru,tcn,transformer", "--params", "3000", "--budget", "1", "--seeds", "1", "--out", str(out),
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["model"] for r in rows] == ["gru", "tcn", "transformer"]
+    for r in rows:
+        assert r["measure"] == "mase" and r["lower_is_better"] and abs(r["params"] - 3000) / 3000 < 0.3
+        assert main(["eval", str(out / f"{r['model']}-s1234"), "--split", "test", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["mase"] == pytest.approx(r["per_seed"][0], rel=1e-12)

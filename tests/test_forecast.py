@@ -123,6 +123,24 @@ def test_network_beats_persistence_on_a_noisy_seasonal_series(tmp_path, capsys):
     assert all(r["lo"] <= r["forecast"] <= r["hi"] for r in rows[:6]) and rows[7]["lo"] is None
 
 
+@pytest.mark.parametrize("arch", ["tcn", "transformer", "mlp"])
+def test_feed_forward_forecasters_beat_persistence_too(tmp_path, capsys, arch):
+    """--arch puts a TCN, a causal Transformer or a window MLP where the recurrent stack was; each reads
+    the look-back window (windows shorter at the series' start included) and learns the season."""
+    data, _ = _sine_csv(tmp_path / "sine.csv")
+    out = tmp_path / arch
+    assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "6", "--folds", "3", *SMALL,
+                 "--arch", arch, "--epochs", "20", "--out", str(out), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["rnnlab"]["mase"] < 0.25 * got["naive"]["mase"], got
+    from rnnlab.tasks import load_task
+
+    encoder = load_task(out)[1].model.children.get("encoder")
+    assert type(encoder).__name__ == {"tcn": "TCN", "transformer": "Transformer", "mlp": "WindowMLP"}[arch]
+    assert main(["eval", str(out), "--split", "test", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == got["rnnlab"]
+
+
 def test_without_statsmodels_the_numpy_baselines_remain(tmp_path, capsys, monkeypatch):
     import rnnlab.forecast.baselines as baselines
 

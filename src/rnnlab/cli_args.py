@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "drift, ETS, ARIMA and Theta; or forecast past the data's end from a run")
     f.add_argument("run", nargs="?", help="with --predict: the run folder to forecast from")
     f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
-    train_flags(f, skip=("--task", "--arch", "--kernel-size", "--window", "--heads", "--context", "--tokens",
+    train_flags(f, skip=("--task", "--context", "--tokens",
                          "--min-count", "--class-weights", "--fold", "--split-seed", "--tie-weights",
                          "--init-scale", "--loss-scale", "--seq-len", "--embed", "--attention", "--input-feeding",
                          "--teacher-forcing", "--beam", "--source-tokens", "--target-tokens", "--reverse-source"))

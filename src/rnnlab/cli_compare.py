@@ -30,14 +30,14 @@ def cmd_compare(args) -> int:
     except (ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from e
     if cfg.task not in MEASURES:
-        raise UsageError(f"--task {cfg.task}: compare takes {', '.join(MEASURES)} (forecasting and seq2seq "
-                         f"models are recurrent only)")
+        raise UsageError(f"--task {cfg.task}: compare takes {', '.join(MEASURES)} (seq2seq models are "
+                         f"recurrent only)")
     out = Path(args.out or time.strftime("runs/compare-%Y%m%d-%H%M%S"))
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
     if cfg.eval_every == 0:
         cfg = dataclasses.replace(cfg, eval_every=100)  # points for the curve against time
-    what = cfg.data if cfg.task in ("lm", "classify") else cfg.task
+    what = cfg.data if cfg.task in ("lm", "classify", "forecast") else cfg.task
     print(f"comparing {', '.join(families)} on {what}: about "
           f"{args.params:,} non-embedding parameters each, {args.budget:g} s per run, {args.seeds} seed(s), "
           f"into {out}", file=sys.stderr)

@@ -50,7 +50,7 @@ def cmd_forecast(args) -> int:
         if k == 0:
             for note in (n for s in task.series for n in s.notes):
                 print(note, file=sys.stderr)
-        print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell} forecaster on {cfg.data} ({task.about()}, "
+        print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell if cfg.arch == 'rnn' else cfg.arch} forecaster on {cfg.data} ({task.about()}, "
               f"{task.model.num_parameters():,} parameters) into {run}", file=sys.stderr)
         if trainer.run()["reason"] == "interrupted":
             return 130

@@ -9,14 +9,16 @@ Each family's shape follows one fixed rule (the "recipe"), stated here and in th
                      covers the task's longest sequence, H channels (Bai et al. 2018)
     transformer      --layers blocks of width H (a multiple of --heads), 4H-wide MLPs
     mlp              --layers layers of H units over a window of the task's longest sequence (the
-                     long-range and classification tasks) or --window tokens (language models)
+                     long-range and classification tasks, a forecaster's look-back) or --window tokens
+                     (language models)
 
 Token inputs are embedded in --embed (default 32) dimensions for every model. Parameters are split into
 embedding (token and position tables) and the rest. FLOPs per step are the
 forward multiply-adds x 2 of every weight a step uses (a feed-forward language model's carried
 context counted, (K + T) / T times) plus the Transformer's attention scores and weighted sums, 2 C L
 per layer for a mean of L / 2 keys. Each run keeps its best validation weights; the measure is the
-task's own on its test split (language models: validation, the test split being kept aside).
+task's own on its test split (language models: validation, the test split being kept aside;
+forecasters: MASE over the rolling-origin test windows, their curve the validation loss).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from .models.tcn import receptive_field
 
-__all__ = ["FAMILIES", "MEASURES", "family_config", "size_to", "split_parameters", "flops_per_step", "measure",
+__all__ = ["FAMILIES", "MEASURES", "CURVES", "family_config", "size_to", "split_parameters", "flops_per_step", "measure",
            "compare", "table", "plot"]
 
 FAMILIES = ("rnn", "lstm", "gru", "tcn", "transformer", "mlp")
@@ -38,7 +40,10 @@ EMBED = 32  # every model's token embedding, unless --embed says
 # the task's measure: (key in evaluate's result, lower is better, split)
 MEASURES = {"lm": ("bits_per_token", True, "valid"), "classify": ("accuracy", False, "test"),
             "adding": ("loss", True, "test"), "copy": ("loss", True, "test"),
-            "temporal-order": ("accuracy", False, "test"), "reber": ("solved", False, "test")}
+            "temporal-order": ("accuracy", False, "test"), "reber": ("solved", False, "test"),
+            "forecast": ("mase", True, "test")}
+# what the curve against time shows, when not the measure itself: a forecaster's validation loss
+CURVES = {"forecast": "loss"}
 
 
 def family_config(cfg, family: str, longest: int, hidden: int):
@@ -106,6 +111,13 @@ def flops_per_step(model, cfg, T: int) -> float:
 def measure(task) -> tuple[str, float, bool]:
     """(name, value, lower is better) of the task's measure, with the weights its model holds."""
     key, lower, split = MEASURES[task.cfg.task]
+    if task.cfg.task == "forecast":  # MASE over the rolling-origin test windows, as rnnlab forecast measures it
+        from .forecast import rolling_origin
+        from .forecast.report import summary
+        from .tasks.forecast import NetworkMethod
+
+        results = rolling_origin([NetworkMethod(task)], task.series, task.horizon, task.folds, task.cfg.level)
+        return key, summary(results)["rnnlab"][key], lower
     return key, task.evaluate(split)[key], lower
 
 
@@ -137,7 +149,7 @@ def compare(cfg, families: list[str], params: int, budget: float, seeds: int, ou
             trainer.task.model.load_state_dict(load_weights(run, "best")[0])  # the run's task: no second data load
             name, value, lower = measure(trainer.task)
             runs.append({"seed": seed, "value": value, "steps": result["step"], "seconds": result["seconds"],
-                         "curve": _curve(run, times, name)})
+                         "curve": _curve(run, times, CURVES.get(cfg.task, name))})
             say(f"{family:<12} seed {seed}: {name} {value:.4f} after {result['step']} steps in {result['seconds']:.0f} s")
         values = [r["value"] for r in runs]
         steps = statistics.mean(r["steps"] for r in runs)
@@ -146,6 +158,7 @@ def compare(cfg, families: list[str], params: int, budget: float, seeds: int, ou
                      "params": other, "flops_per_step": flops_per_step(model, fcfg, reference.longest),
                      "steps": steps, "seen": steps * per_step,
                      "seconds": statistics.mean(r["seconds"] for r in runs), "measure": name, "lower_is_better": lower,
+                     "curve_measure": CURVES.get(cfg.task, name),
                      "mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
                      "runs": runs})
     return rows
@@ -170,7 +183,7 @@ def fmt_count(n: float) -> str:
 
 def table(rows: list[dict], cfg) -> str:
     """The comparison as a markdown table."""
-    seen = "tokens" if cfg.task == "lm" else "sequences"
+    seen = {"lm": "tokens", "forecast": "windows"}.get(cfg.task, "sequences")
     lines = [f"| model | width x depth | params (non-emb.) | embedding | FLOPs/step | steps | {seen} seen | s/run | "
              f"{rows[0]['measure']} (mean ± sd) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -194,7 +207,7 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
                 ax.plot(t, v, color=colours[i % len(colours)], alpha=0.8, marker=".",
                         label=r["model"] if j == 0 else None)
     ax.set_xlabel("wall time (s)")
-    ax.set_ylabel(f"validation {rows[0]['measure']}")
+    ax.set_ylabel(f"validation {rows[0].get('curve_measure', rows[0]['measure'])}")
     if rows[0]["lower_is_better"] and all(v > 0 for r in rows for run in r["runs"] for _, v in run["curve"]):
         ax.set_yscale("log")
     ax.set_title(title)

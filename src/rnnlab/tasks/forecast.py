@@ -5,8 +5,8 @@ named series (sunspots, nile, co2, elnino, gdp; with statsmodels) or a ``.tsf`` 
 (m1-yearly). Each series is cut as ``rnnlab.forecast.rolling`` describes: the last K H points are the
 test windows, the K H before them the validation (= calibration) windows, the rest trains.
 
-The network (``SequenceClassifier``'s stack: recurrent layers read to each window's last step,
-pooled, a linear layer) reads an input window of up to L transformed steps (``forecast.transforms``;
+The network (``SequenceClassifier``'s stack: recurrent layers, or with ``--arch`` a TCN, a causal
+Transformer or an MLP over the window, read to each window's last step, pooled, a linear layer) reads an input window of up to L transformed steps (``forecast.transforms``;
 shorter at a series' start, with the packed-sequence lengths) and outputs, in transformed units,
     direct      the next H steps at once (H outputs);
     recursive   the next step only; H steps by feeding each forecast back as the next input
@@ -30,7 +30,7 @@ from ..forecast.transforms import Transform
 from ..models import SequenceClassifier
 from ..nn.regression import regression_loss
 from ..train.config import TrainConfig
-from .base import Task
+from .base import Task, encoder_for
 
 __all__ = ["ForecastTask", "NetworkMethod"]
 
@@ -88,10 +88,17 @@ class ForecastTask(Task):
                              f"with {K} test and {K} validation windows")
         self.windows = {"train": train, "valid": valid}
         self.arrays = {split: self._windows(w) for split, w in self.windows.items() if w}
-        self.model = SequenceClassifier(self.steps_out, input_size=self.channels, cell=cfg.cell, hidden_size=cfg.hidden,
-                                        num_layers=cfg.layers, bidirectional=cfg.bidirectional, pool=cfg.pool,
-                                        dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed)
+        self.longest = self.lookback
+        self.model = self.model_for(cfg)
         self.loss_fn = regression_loss(cfg.loss)
+
+    def model_for(self, cfg: TrainConfig) -> SequenceClassifier:
+        """The forecaster of ``cfg`` (its model settings: a recurrent stack, or with --arch a TCN,
+        Transformer or window MLP over the look-back window) for this task's channels and outputs."""
+        return SequenceClassifier(self.steps_out, input_size=self.channels, cell=cfg.cell, hidden_size=cfg.hidden,
+                                  num_layers=cfg.layers, bidirectional=cfg.bidirectional, pool=cfg.pool,
+                                  dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed,
+                                  encoder=encoder_for(cfg, self.channels, self.lookback))
 
     def _context(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(inputs (<= L, D), what was subtracted (D,)) of the transformed history z (m, D)."""

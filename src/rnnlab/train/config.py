@@ -234,9 +234,9 @@ class TrainConfig:
                 raise ValueError("--context applies to --arch tcn, transformer or mlp (a recurrent model carries "
                                  "its state instead)")
             return
-        if self.task in ("seq2seq", "forecast"):
-            raise ValueError(f"--arch {self.arch} applies to --task lm, classify, adding, copy, temporal-order or "
-                             f"reber (here --task {self.task}: use --arch rnn)")
+        if self.task == "seq2seq":
+            raise ValueError(f"--arch {self.arch} applies to --task lm, classify, forecast, adding, copy, "
+                             f"temporal-order or reber (here --task {self.task}: use --arch rnn)")
         recurrent_only = [flag for flag, on in (("--bidirectional", self.bidirectional), ("--tie-weights", self.tie_weights),
                                                 ("--init", self.init != "default"),
                                                 ("--forget-bias", self.forget_bias is not None)) if on]
