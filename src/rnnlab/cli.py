@@ -64,6 +64,7 @@ def cmd_eval(args) -> int:
 
     from .tasks import load_task, run_members
     from .tasks.classify import ensemble_logits
+    from .train import load_weights
 
     members = run_members(args.run)
     cfg, task, _ = load_task(members[0], args.weights, args.data_dir)
@@ -73,8 +74,11 @@ def cmd_eval(args) -> int:
     if args.beam and cfg.task != "seq2seq":
         raise UsageError(f"--beam is for seq2seq runs; {args.run} is a {cfg.task} run")
     if cfg.task == "classify":
-        logits = ensemble_logits([task.predict(args.split)] + [
-            load_task(m, args.weights, args.data_dir)[1].predict(args.split) for m in members[1:]])
+        each = [task.predict(args.split)]
+        for member in members[1:]:  # the same split and settings but the seed: its weights in the first one's model
+            task.model.load_state_dict(load_weights(member, args.weights)[0])
+            each.append(task.predict(args.split))
+        logits = ensemble_logits(each)
         measures = task.evaluate(args.split, logits)
         result = {k: measures[k] for k in ("loss", "accuracy", "macro_f1")} | {"n": measures["examples"]}
         if args.json:

@@ -79,15 +79,12 @@ def _setup_train(args, group):
         if ensemble != 1:
             raise UsageError("--resume continues a run with its own number of members; drop --ensemble")
         if (run / "ensemble.json").is_file():
-            if group.size > 1:
-                raise UsageError(f"an ensemble trains its members one after another in one process, not on "
-                                 f"{group.size}")
-            keep_heap()
             info = json.loads((run / "ensemble.json").read_text())
-            return _ensemble(args, _resumed(info["config"], flags), run, info["members"], resume=True)
-        if not (run / "config.json").is_file() or not (run / "checkpoint.safetensors").is_file():
+            cfg, ensemble = _resumed(info["config"], flags), info["members"]
+        elif not (run / "config.json").is_file() or not (run / "checkpoint.safetensors").is_file():
             raise UsageError(f"--resume {run}: not a run folder with a checkpoint (config.json, checkpoint.safetensors)")
-        cfg = _resumed(read_run_config(run).to_dict(), flags)
+        else:
+            cfg = _resumed(read_run_config(run).to_dict(), flags)
         out = run
     else:
         try:
@@ -98,16 +95,16 @@ def _setup_train(args, group):
         if ensemble > 1 and cfg.task != "classify":
             raise UsageError(f"--ensemble is for --task classify (forecasters: rnnlab forecast --ensemble K), "
                              f"got --task {cfg.task}")
-        if ensemble > 1 and group.size > 1:
-            raise UsageError(f"--ensemble trains its members one after another in one process, not on {group.size}")
+    if ensemble > 1 and group.size > 1:
+        raise UsageError(f"an ensemble trains its members one after another in one process, not on {group.size}")
     keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
     if cfg.task == "classify" and cfg.folds and cfg.fold is None:
         if group.size > 1:
             raise UsageError(f"--folds without --fold trains the folds one after another in one process; on "
                              f"{group.size} processes train one fold at a time (--fold 1 ... --fold {cfg.folds})")
         return _cross_validate(args, cfg, out, ensemble)
-    if ensemble > 1 and not args.resume:
-        return _ensemble(args, cfg, out, ensemble)
+    if ensemble > 1:
+        return _ensemble(args, cfg, out, ensemble, resume=bool(args.resume))
     if group.size > 1:
         _share_cores(group)
     trainer = make_trainer(cfg, out, resume=bool(args.resume), group=group)
