@@ -49,17 +49,15 @@ SERIES = ["sunspots", "nile", "co2", "elnino", "gdp", "m1-yearly"]
 FAMILIES = ("tcn", "transformer", "mlp")
 
 
-def family_setting(family: str, task, setting: dict) -> dict:
-    """A feed-forward network in place of the LSTM, at the width of ``setting`` (``rnnlab compare``'s
-    rule: the TCN takes the fewest levels of kernel 7 whose receptive field covers the look-back, the
-    MLP's window is the look-back, the Transformer has --layers blocks)."""
-    from rnnlab.models.tcn import receptive_field
+def family_setting(family: str, task) -> dict:
+    """A feed-forward network in place of the LSTM, by ``rnnlab compare``'s rule (``family_config``: the
+    TCN takes the fewest levels whose receptive field covers the look-back, the MLP's window is the
+    look-back, the Transformer has --layers blocks); the width stays the chosen setting's."""
+    from rnnlab.compare import family_config
 
-    if family == "tcn":
-        return dict(arch="tcn", layers=next(n for n in range(1, 30) if receptive_field(7, n) >= task.lookback))
-    if family == "mlp":
-        return dict(arch="mlp", window=task.lookback)
-    return dict(arch="transformer")
+    c = family_config(task.cfg, family, task.lookback, task.cfg.hidden)
+    return {"arch": c.arch} | ({"layers": c.layers} if family == "tcn" else {}) | (
+        {"window": c.window} if family == "mlp" else {})
 
 
 def grid_for(task) -> list[str]:
@@ -102,7 +100,7 @@ def one_series(name: str, data_dir: str | None, seeds: int, quick: bool) -> dict
         print(f"  {name} {chosen}, {size}: valid MASE {tried[f'{chosen}, {size}']['valid_mase']:.3f}", flush=True)
     chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
     for family in ([] if quick else FAMILIES):  # then the feed-forward families, with that transform and size
-        GRID[f"{chosen}, {family}"] = GRID[chosen] | family_setting(family, task, GRID[chosen])
+        GRID[f"{chosen}, {family}"] = GRID[chosen] | family_setting(family, task)
         tried[f"{chosen}, {family}"] = network(name, data_dir, GRID[f"{chosen}, {family}"], 1)[0]
         print(f"  {name} {chosen}, {family}: valid MASE {tried[f'{chosen}, {family}']['valid_mase']:.3f}", flush=True)
     chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
