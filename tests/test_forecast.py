@@ -95,9 +95,29 @@ def test_rolling_origin_shows_each_method_only_its_past():
     y = np.sin(np.arange(40.0)) + 5
     spy = _Spy(y)
     out = rolling_origin([spy], [Series("s", y[:, None])], horizon=3, folds=2)["spy"]
-    assert spy.prepared == [34] and spy.seen == [28, 29, 30, 31, 34, 37]
+    assert spy.prepared == [34] and spy.seen == list(range(28, 38))  # every origin, for the intervals
     assert out["mae"] == 0 and out["mase"] == 0 and out["coverage"] == 1.0  # a perfect forecast: zero-width band
     assert [w["origin"] for w in out["windows"][0]] == [34, 37]
+
+
+def test_intervals_learn_from_earlier_windows_and_only_those():
+    """Forecasts from origins 32..34 are one scale unit (s, the in-sample naive MAE) too low, later ones
+    half a unit. The first test window (origin 34) may use only the windows observed by then (origins
+    <= 31, all perfect): a zero-width band that misses. The second (origin 37) also has the windows of
+    origins 32..34 (residuals 0 0 0 0 1 1 1: its 50% band is [f, f + s]) and reaches its actuals."""
+    from rnnlab.data.series import Series
+    from rnnlab.forecast.metrics import scale
+
+    y = np.sin(np.arange(40.0)) + 5
+    spy = _Spy(y)
+    spy.forecast = lambda i, x, h: y[len(x):len(x) + h] - scale(x, 1) * (
+        1.0 if 32 <= len(x) <= 34 else 0.5 if len(x) > 34 else 0.0)
+    out = rolling_origin([spy], [Series("s", y[:, None])], horizon=3, folds=2, level=0.5)["spy"]
+    first, second = out["windows"][0]
+    assert first["lo"] == first["hi"] == first["forecast"]
+    assert all(lo == f < y_ < hi for lo, f, y_, hi in zip(second["lo"], second["forecast"], y[37:], second["hi"]))
+    assert out["coverage"] == 0.5 and out["valid_mase"] == 0
+    assert all(hi > 0 for hi in out["interval"]["hi"])  # past the end: every residual
 
 
 def test_network_beats_persistence_on_a_noisy_seasonal_series(tmp_path, capsys):

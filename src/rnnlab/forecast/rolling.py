@@ -3,12 +3,17 @@ of each series from the history before each window (an expanding window), never 
 
 For a series of n points the test origins are o_k = n - (K - k + 1) H, k = 1..K: the method sees
 x[:o_k] and forecasts x[o_k : o_k + H]. Before them lie the calibration origins c = o_1 - K H ...
-o_1 - H (every step: their windows fill [o_1 - K H, o_1)), where each method's errors set its
-prediction interval: the residuals r = (x[c + k] - f_k) / s(x[:c]), scaled by the in-sample
-seasonal-naive MAE s of their history (``metrics.scale``), pooled over series and calibration
-origins per horizon step k; the interval at level p is f_k + s(x[:o]) [q_{(1-p)/2}(r_k),
-q_{(1+p)/2}(r_k)]. The network (``NetworkMethod``) trains on x[:o_1 - K H] and picks its best weights
-on those same calibration windows, so they are its validation windows too.
+o_1 - H (every step: their windows fill [o_1 - K H, o_1)): the network (``NetworkMethod``) trains on
+x[:o_1 - K H] and picks its best weights on those windows, so they are its validation windows too.
+
+Prediction intervals are conformal, from each method's own past errors (split conformal with an
+expanding calibration set). The method also forecasts at every origin c from o_1 - K H to o_K; the
+residual of origin c is r_c = (x[c : c + H] - f_c) / s(x[:c]) (H,), scaled by the in-sample
+seasonal-naive MAE s of its history (``metrics.scale``). The interval of test window k holds every
+residual whose window was observed before its origin, c + H <= o_k (pooled over series, each by its
+own o_k): for horizon step h at level p it is f_h + s(x[:o_k]) [q_{(1-p)/2}(r_{.,h}), q_{(1+p)/2}(r_{.,h})].
+So later test windows learn from the errors of earlier ones, as a forecaster would in use; the
+interval saved for forecasts past the end of the data (``interval``) pools every residual, c <= o_K.
 """
 
 from __future__ import annotations
@@ -27,12 +32,20 @@ def origins(n: int, horizon: int, folds: int) -> tuple[list[int], list[int]]:
     return test, list(range(max(first, 2), test[0] - horizon + 1))
 
 
+def _quantiles(residuals: list[np.ndarray], level: float, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (1-p)/2 and (1+p)/2 quantiles per horizon step of residuals [(H,)], NaN when there are none."""
+    if not residuals:
+        return np.full(horizon, np.nan), np.full(horizon, np.nan)
+    lo, hi = np.quantile(np.array(residuals), [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return lo, hi
+
+
 def rolling_origin(methods: list, series: list, horizon: int, folds: int, level: float = 0.8,
                    progress: bool = False) -> dict[str, dict]:
     """{method name: {mae, rmse, smape, mase (means over series and test windows), coverage (of the
     level-p interval over every test point), valid_mase (the mean MASE over the calibration windows:
     what settings may be chosen by), windows: [[{origin, forecast, lo, hi}] per series],
-    interval: {level, lo, hi: the scaled residual quantiles per step}, fallbacks}}.
+    interval: {level, lo, hi: the scaled residual quantiles per step, from every origin}, fallbacks}}.
     ``series`` are ``rnnlab.data.series.Series``; each method has ``prepare`` and ``forecast`` (see
     ``baselines``); a method with ``multichannel`` True gets histories (n, D), the others (n,)."""
     from tqdm import tqdm
@@ -44,37 +57,42 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
             return s.values[:o] if getattr(method, "multichannel", False) else s.values[:o, 0]
 
         method.prepare([past(s, test[0]) for s, (test, _) in zip(series, plans)])
-        steps = sum(len(test) + len(cal) for test, cal in plans)
-        bar = tqdm(total=steps, desc=f"{method.name:>14}", disable=None if progress else True, leave=False,
-                   unit="forecast")
-        residuals, valid = [], []
-        for i, (s, (_, cal)) in enumerate(zip(series, plans)):
-            for c in cal:
-                f = method.forecast(i, past(s, c), horizon)
+        spans = [range(cal[0] if cal else test[0], test[-1] + 1) for test, cal in plans]
+        bar = tqdm(total=sum(map(len, spans)), desc=f"{method.name:>14}", disable=None if progress else True,
+                   leave=False, unit="forecast")
+        forecasts, residuals = [], []  # per series: {origin: f (H,)}, [(origin, r (H,))]
+        for i, (s, span) in enumerate(zip(series, spans)):
+            forecasts.append({}), residuals.append([])
+            for c in span:
+                f = forecasts[i][c] = method.forecast(i, past(s, c), horizon)
                 width = max(scale(s.values[:c, 0], s.season), 1e-12)
-                residuals.append((s.values[c:c + horizon, 0] - f) / width)
-                valid.append(np.mean(np.abs(residuals[-1])))
+                residuals[i].append((c, (s.values[c:c + horizon, 0] - f) / width))
                 bar.update()
-        if residuals:
-            q_lo, q_hi = np.quantile(np.array(residuals), [(1 - level) / 2, (1 + level) / 2], axis=0)
-        else:
-            q_lo = q_hi = np.full(horizon, np.nan)
-        rows, windows, inside = [], [], []
-        for i, (s, (test, _)) in enumerate(zip(series, plans)):
-            these = []
-            for o in test:
-                f = method.forecast(i, past(s, o), horizon)
-                y, history = s.values[o:o + horizon, 0], s.values[:o, 0]
+        bar.close()
+
+        def known(k):  # the residuals of every window observed before each series' k-th test origin
+            return [r for (test, _), rs in zip(plans, residuals) for c, r in rs if c + horizon <= test[k]]
+
+        valid = [np.mean(np.abs(r)) for r in known(0)]  # the calibration windows
+        rows, windows, inside, measured = [], [], [], 0
+        for k in range(folds):
+            pool = known(k)
+            q_lo, q_hi = _quantiles(pool, level, horizon)
+            for i, (s, (test, _)) in enumerate(zip(series, plans)):
+                o = test[k]
+                f, y, history = forecasts[i][o], s.values[o:o + horizon, 0], s.values[:o, 0]
                 width = scale(history, s.season)
                 lo, hi = f + q_lo * width, f + q_hi * width
                 rows.append(errors(y, f, history, s.season))
-                inside.append(coverage(y, lo, hi) * horizon)
-                these.append({"origin": o, "forecast": f.tolist(), "lo": lo.tolist(), "hi": hi.tolist()})
-                bar.update()
-            windows.append(these)
-        bar.close()
+                if pool:
+                    inside.append(coverage(y, lo, hi) * horizon)
+                    measured += horizon
+                if k == 0:
+                    windows.append([])
+                windows[i].append({"origin": o, "forecast": f.tolist(), "lo": lo.tolist(), "hi": hi.tolist()})
+        q_lo, q_hi = _quantiles([r for rs in residuals for _, r in rs], level, horizon)
         out[method.name] = {m: float(np.mean([r[m] for r in rows])) for m in METRICS} | {
-            "coverage": float(np.sum(inside) / (len(rows) * horizon)) if residuals else float("nan"),
+            "coverage": float(np.sum(inside) / measured) if measured else float("nan"),
             "valid_mase": float(np.mean(valid)) if valid else float("nan"),
             "windows": windows, "fallbacks": getattr(method, "fallbacks", 0),
             "interval": {"level": level, "lo": q_lo.tolist(), "hi": q_hi.tolist()}}
