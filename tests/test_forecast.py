@@ -71,6 +71,20 @@ def test_numpy_baselines():
     assert list(Drift().forecast(0, x, 2)) == pytest.approx([30 + 29 / 5, 30 + 58 / 5])
 
 
+def test_arima_rejects_a_degenerate_fit_with_unit_roots():
+    """M1 yearly series 176, its 13 points before the test window: ARIMA(2,2,2) has the lowest AICc
+    there with AR and MA roots of modulus 1, and forecasts 2.3 million for a series near 330,000."""
+    pytest.importorskip("statsmodels")
+    from rnnlab.forecast.baselines import ARIMA
+
+    x = np.array([290783, 285242, 293718, 295804, 294582, 309765, 310268, 319446, 296557, 304715, 313997,
+                  301249, 322404], np.float64)
+    arima = ARIMA(1)
+    arima.prepare([x])
+    assert arima.chosen[0] != (2, 2, 2, 0, 0, 0)
+    assert np.all(arima.forecast(0, x, 6) < 500_000) and arima.fallbacks == 0
+
+
 class _Spy:
     """A method that records the history it was given and forecasts the truth it must not see."""
 

@@ -12,7 +12,9 @@ orders, by AICc), and ``forecast(i, x, h)`` refits the parameters on x and forec
     arima            statsmodels ARIMA (SARIMA when m > 1): D = 1 when the STL seasonal strength
                      1 - var(R) / var(S + R) exceeds 0.64 (as R's forecast::nsdiffs), d by KPSS tests at
                      5% up to 2 (as auto.arima), then a stepwise search over p, q <= 3 and P, Q <= 1 by
-                     AICc (Hyndman & Khandakar 2008, shortened), with a constant or drift when d + D <= 1
+                     AICc (Hyndman & Khandakar 2008, shortened), with a constant or drift when d + D <= 1;
+                     like their auto.arima it rejects a fit with an AR or MA root of modulus < 1.01 (a
+                     degenerate fit: on a short series it can have the lowest AICc and explode)
     theta            statsmodels ThetaModel (Assimakopoulos & Nikolopoulos 2000; its own seasonality test)
 
 The statsmodels methods need ``pip install "rnnlab[forecast]"``; ``statistical_methods()`` is empty
@@ -182,7 +184,9 @@ class ARIMA(_Fitted):
         def aicc(o):
             if o not in tried:
                 try:
-                    tried[o] = self._model(x, o).fit().aicc
+                    fit = self._model(x, o).fit()
+                    roots = np.abs(np.concatenate([fit.arroots, fit.maroots]))
+                    tried[o] = fit.aicc if np.all(roots >= 1.01) else np.inf
                 except (ValueError, np.linalg.LinAlgError, IndexError):
                     tried[o] = np.inf
             return tried[o] if np.isfinite(tried[o]) else np.inf
