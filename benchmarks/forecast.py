@@ -3,7 +3,7 @@ python -m benchmarks.forecast [NAME...] [--seeds S] [--data-dir D] [--quick].
 
 For each series (default: sunspots, nile, co2, elnino, gdp, m1-yearly): the baselines once; then
 rnnlab's network for each setting of a small stated grid (transforms and per-window normalisation,
-the recipe's 1x32 LSTM; then, with the best of those, the sizes 1x16, 1x64 and 2x32; then, with the
+the recipe's 1x32 LSTM, refit through the validation windows; then, with the best of those, the sizes 1x16, 1x64 and 2x32; then, with the
 best transform and size, a TCN, a Transformer and a window MLP in place of the LSTM), seed 1, and
 the setting with the lowest MASE on the *validation* (calibration) windows is kept; that setting is then trained with seeds 1..S and measured on the test
 windows, alone and as an ensemble (their forecasts averaged, as ``rnnlab forecast --ensemble S``).
@@ -26,16 +26,16 @@ import numpy as np
 
 from rnnlab.forecast import numpy_methods, rolling_origin, statistical_methods
 from rnnlab.forecast.report import plot_forecasts, table
-from rnnlab.tasks import make_trainer
-from rnnlab.tasks.forecast import NetworkMethod
-from rnnlab.train import load_weights, resolve_config
+from rnnlab.tasks.forecast import NetworkMethod, train_forecaster
+from rnnlab.train import resolve_config
+from rnnlab.train.config import PRESETS
 
 RESULTS = Path(__file__).parent / "results" / "forecast"
 
-# the recipe every setting shares: one LSTM layer of 32, Adam 3e-3 with cosine decay, 100 epochs, the
-# weights of the best validation loss
-RECIPE = dict(task="forecast", cell="lstm", layers=1, hidden=32, lr=3e-3, batch_size=32, epochs=100,
-              schedule="cosine", log_every=10_000)
+# the recipe every setting shares, rnnlab forecast's default: one LSTM layer of 32, Adam 3e-3 with cosine
+# decay, 100 epochs, the weights of the best validation loss; then trained again through the validation
+# windows for that many epochs (--refit), which forecasts the test windows
+RECIPE = PRESETS["forecast"] | dict(log_every=10_000)
 GRID = {  # the settings tried on each series, by its kind
     "levels": dict(),
     "diff": dict(diff=1),
@@ -72,18 +72,15 @@ def network(name: str, data_dir: str | None, setting: dict, seed: int) -> tuple[
     out = Path(tempfile.mkdtemp()) / "run"
     cfg = resolve_config(flags=RECIPE | setting | dict(data=name, data_dir=data_dir, seed=seed))
     t = time.perf_counter()
-    trainer = make_trainer(cfg, out, log=lambda *a, **k: None)
-    trainer.run()
-    trainer.model.load_state_dict(load_weights(out, "best")[0])
-    task = trainer.task
-    result = rolling_origin([NetworkMethod(task)], task.series, task.horizon, task.folds, cfg.level)["rnnlab"]
+    task, refit = train_forecaster(cfg, out, log=lambda *a, **k: None)
+    result = rolling_origin([NetworkMethod(task, [refit])], task.series, task.horizon, task.folds, cfg.level)["rnnlab"]
     seconds = time.perf_counter() - t
     shutil.rmtree(out.parent)
-    return result, task, seconds
+    return result, (task, refit), seconds
 
 
 def one_series(name: str, data_dir: str | None, seeds: int, quick: bool) -> dict:
-    first, task, _ = network(name, data_dir, GRID["levels"], 1)
+    first, (task, _), _ = network(name, data_dir, GRID["levels"], 1)
     t = time.perf_counter()
     methods = numpy_methods(task.season) + statistical_methods(task.season)
     results = rolling_origin(methods, task.series, task.horizon, task.folds, 0.8)
@@ -107,8 +104,8 @@ def one_series(name: str, data_dir: str | None, seeds: int, quick: bool) -> dict
     members = [network(name, data_dir, GRID[chosen], seed) for seed in range(1, seeds + 1)]
     runs = [r for r, _, _ in members]
     seconds = [s for _, _, s in members]
-    ensemble = rolling_origin([NetworkMethod([t for _, t, _ in members])], task.series, task.horizon, task.folds,
-                              0.8)["rnnlab"]
+    ensemble = rolling_origin([NetworkMethod([t for _, (t, _), _ in members], [r for _, (_, r), _ in members])],
+                              task.series, task.horizon, task.folds, 0.8)["rnnlab"]
     mean = {k: statistics.mean(r[k] for r in runs) for k in ("mae", "rmse", "smape", "mase", "coverage")}
     spread = {k: statistics.stdev(r[k] for r in runs) if len(runs) > 1 else 0.0 for k in mean}
     results = {f"rnnlab, ensemble of {seeds} ({chosen})": ensemble,

@@ -284,7 +284,7 @@ def test_an_ensemble_averages_its_members(tmp_path, capsys):
     assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
                  "--max-steps", "5", "--ensemble", "2", "--out", str(out), "--json"]) == 0
     capsys.readouterr()
-    members = [load_task(out / f"member-{k}")[1] for k in (1, 2)]
+    members = [load_task(out / f"member-{k}" / "refit", "last")[1] for k in (1, 2)]  # each refit (the default)
     assert [m.cfg.seed for m in members] == [1234, 1235]
     history = members[0].series[0].values
     each = [m.predict(0, history, 4) for m in members]
@@ -292,6 +292,56 @@ def test_an_ensemble_averages_its_members(tmp_path, capsys):
     assert main(["forecast", str(out), "--predict", "4", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     np.testing.assert_allclose([r["forecast"] for r in rows], (each[0] + each[1]) / 2, rtol=1e-6)
+
+
+def test_refit_forecasts_the_test_windows_and_the_held_out_network_the_rest(tmp_path, capsys):
+    """--refit trains each network again through the validation windows, for the epochs of its best
+    validation, into RUN/refit; from the first test origin on that network forecasts, before it (the
+    calibration windows, which set the interval) the held-out one. eval and --predict read both.
+    """
+    from rnnlab.tasks import load_task
+    from rnnlab.tasks.forecast import NetworkMethod, refit_epochs
+
+    data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
+    out = tmp_path / "run"
+    assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
+                 "--epochs", "6", "--refit", "--out", str(out), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["rnnlab"]
+    held, (_, refit, last) = load_task(out)[1], load_task(out / "refit", "last")
+    assert refit.cfg.refit and not held.cfg.refit and refit.cfg.epochs == 6  # the schedule's length, and where
+    assert last["step"] == refit.cfg.stop_epoch * refit.batches_per_epoch and refit.cfg.stop_epoch == refit_epochs(
+        out, held)  # it stops
+    first = held.first_test[0]
+    assert max(o for _, o in held.windows["train"]) + 4 <= first - 2 * 4  # held out: the validation windows
+    assert max(o for _, o in refit.windows["train"]) + 4 == first  # refit: every target before the test windows
+    series, x = held.series, held.series[0].values
+    both = NetworkMethod(held, [refit])
+    np.testing.assert_array_equal(both.forecast(0, x[:first], 4), refit.predict(0, x[:first], 4))
+    np.testing.assert_array_equal(both.forecast(0, x[:first - 1], 4), held.predict(0, x[:first - 1], 4))
+    measured = rolling_origin([both], series, 4, 2)["rnnlab"]
+    alone = rolling_origin([NetworkMethod(held)], series, 4, 2)["rnnlab"]
+    assert measured["mase"] == pytest.approx(got["mase"]) and alone["mase"] != measured["mase"]
+    assert measured["valid_mase"] == alone["valid_mase"]  # the calibration windows: held out
+    assert main(["eval", str(out), "--split", "test", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == got
+    assert main(["forecast", str(out), "--predict", "4", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose([r["forecast"] for r in rows], refit.predict(0, x, 4), rtol=1e-6)
+
+
+def test_stop_epoch_ends_a_run_early_on_the_whole_schedule(tmp_path):
+    """A refit stops at its epoch with the learning rate where the full cosine schedule has it then
+    (not decayed to zero over the shorter run)."""
+    from rnnlab.tasks import make_trainer
+    from rnnlab.train import resolve_config
+
+    data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
+    cfg = resolve_config("forecast", None, dict(data=str(data), column="value", horizon=4, folds=2, hidden=8,
+                                                epochs=6, stop_epoch=2, refit=False))
+    trainer = make_trainer(cfg, tmp_path / "run", log=lambda msg: None)
+    assert trainer.run()["epoch"] == 2
+    total, step = 6 * trainer.batches, trainer.step
+    assert step == 2 * trainer.batches and trainer.opt.lr == pytest.approx(3e-3 * 0.5 * (1 + np.cos(np.pi * step / total)))
 
 
 def test_train_task_forecast_resumes_and_keeps_its_transforms(tmp_path, capsys):

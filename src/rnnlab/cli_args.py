@@ -83,6 +83,7 @@ _TRAIN_FLAGS = [
     ("--output", str, "forecast: direct (H outputs) | recursive (one step, fed back)"),
     ("--loss", str, "forecast: mse | mae"),
     ("--level", "number", "forecast: nominal coverage of the prediction interval"),
+    ("--refit", "bool", "forecast: train on the validation windows too, for --epochs (as a first run chose)"),
     ("--attention", str, "seq2seq: none | additive | general | dot"),
     ("--input-feeding", "bool", "seq2seq: feed each step's attentional output to the next step's input"),
     ("--teacher-forcing", "number", "seq2seq: probability of feeding the reference token, not the model's own"),

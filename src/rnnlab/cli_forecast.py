@@ -12,8 +12,9 @@ __all__ = ["cmd_forecast", "eval_forecast"]
 
 def cmd_forecast(args) -> int:
     """Train a forecaster (the trainer, ``--task forecast``; with --ensemble K, K of them with seeds
-    seed..seed+K-1 into OUT/member-k, their forecasts averaged), then measure it and every baseline by
-    rolling origin (``rnnlab.forecast.rolling``); or, with RUN --predict N, forecast past the end."""
+    seed..seed+K-1 into OUT/member-k, their forecasts averaged; with --refit each again into its
+    folder's refit/, through the validation windows), then measure it and every baseline by rolling
+    origin (``rnnlab.forecast.rolling``); or, with RUN --predict N, forecast past the end."""
     import dataclasses
     import json
     import time
@@ -22,9 +23,8 @@ def cmd_forecast(args) -> int:
     from .forecast import have_statsmodels, numpy_methods, rolling_origin, statistical_methods
     from .forecast.report import plot_forecasts, summary, table
     from .heap import keep_heap
-    from .tasks import make_trainer
-    from .tasks.forecast import NetworkMethod
-    from .train import load_weights, resolve_config
+    from .tasks.forecast import NetworkMethod, train_forecaster
+    from .train import resolve_config
 
     flags = train_flags(args)
     if args.run is not None or args.predict is not None:
@@ -33,7 +33,7 @@ def cmd_forecast(args) -> int:
         raise UsageError("give the series with --data: a CSV file (with --column), a .tsf file, or one of sunspots, "
                          "nile, co2, elnino, gdp, m1-yearly")
     try:
-        cfg = resolve_config(args.preset, args.config, flags | {"task": "forecast"})
+        cfg = resolve_config(args.preset or "forecast", args.config, flags | {"task": "forecast"})
     except (ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from e
     out = Path(args.out or time.strftime("runs/forecast-%Y%m%d-%H%M%S"))
@@ -43,20 +43,15 @@ def cmd_forecast(args) -> int:
     members = [out] if args.ensemble == 1 else [out / f"member-{k}" for k in range(1, args.ensemble + 1)]
     if args.ensemble > 1 and out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
-    tasks = []
+    tasks, refits = [], []
     for k, run in enumerate(members):
-        trainer = make_trainer(dataclasses.replace(cfg, seed=cfg.seed + k), run)
-        task = trainer.task
-        if k == 0:
-            for note in (n for s in task.series for n in s.notes):
-                print(note, file=sys.stderr)
-        print(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell if cfg.arch == 'rnn' else cfg.arch} forecaster on {cfg.data} ({task.about()}, "
-              f"{task.model.num_parameters():,} parameters) into {run}", file=sys.stderr)
-        if trainer.run()["reason"] == "interrupted":
+        trained = train_forecaster(dataclasses.replace(cfg, seed=cfg.seed + k), run, args.weights, notes=k == 0)
+        if trained is None:
             return 130
-        task.model.load_state_dict(load_weights(run, args.weights)[0])
-        tasks.append(task)
-    methods = [NetworkMethod(tasks), *numpy_methods(task.season), *statistical_methods(task.season)]
+        tasks.append(trained[0])
+        refits += [trained[1]] if trained[1] else []
+    task = tasks[0]
+    methods = [NetworkMethod(tasks, refits), *numpy_methods(task.season), *statistical_methods(task.season)]
     if not have_statsmodels():
         print("statsmodels is not installed: ETS, ARIMA and Theta are left out (pip install \"rnnlab[forecast]\")",
               file=sys.stderr)
@@ -90,13 +85,14 @@ def _forecast_ahead(args, flags) -> int:
         raise UsageError("rnnlab forecast RUN --predict N uses the run's own settings; of the other flags it takes "
                          "--data-dir, --weights and --json only")
     run = Path(args.run)
-    tasks = []
+    tasks, refits = [], []
     for member in run_members(run):
         cfg, task, _ = load_task(member, args.weights, flags.get("data_dir"))
         if cfg.task != "forecast":
             raise ValueError(f"{member} is a {cfg.task} run, not a forecaster")
         tasks.append(task)
-    forecast = NetworkMethod(tasks).forecast
+        refits += _refit(member, flags.get("data_dir"))
+    forecast = NetworkMethod(tasks, refits).forecast
     saved = run / "forecasts.json"
     interval = json.loads(saved.read_text())["results"]["rnnlab"]["interval"] if saved.is_file() else None
     rows = []
@@ -119,6 +115,15 @@ def _forecast_ahead(args, flags) -> int:
     return 0
 
 
+def _refit(run, data_dir) -> list:
+    """[the task of run/refit with its last weights] when ``--refit`` made one, else []."""
+    from pathlib import Path
+
+    from .tasks import load_task
+
+    return [load_task(Path(run) / "refit", "last", data_dir)[1]] if (Path(run) / "refit" / "config.json").is_file() else []
+
+
 def eval_forecast(args, cfg, task) -> int:
     """test: the network's rolling-origin measures (no baselines: rnnlab forecast has them); train and
     valid: the loss over their windows."""
@@ -129,7 +134,8 @@ def eval_forecast(args, cfg, task) -> int:
     from .tasks.forecast import NetworkMethod
 
     if args.split == "test":
-        measures = summary(rolling_origin([NetworkMethod(task)], task.series, task.horizon, task.folds,
+        method = NetworkMethod(task, _refit(args.run, args.data_dir))
+        measures = summary(rolling_origin([method], task.series, task.horizon, task.folds,
                                           cfg.level))["rnnlab"]
         text = (f"test ({task.folds} rolling-origin window(s) of {task.horizon}): MAE {measures['mae']:.4g}, RMSE "
                 f"{measures['rmse']:.4g}, sMAPE {measures['smape']:.2f}, MASE {measures['mase']:.3f}, "

@@ -13,11 +13,18 @@ shorter at a series' start, with the packed-sequence lengths) and outputs, in tr
                 (univariate only).
 The loss (MSE or MAE) is over every output of every window of a batch. The transforms' scaling is
 fitted on each series' points before its first test origin, as the baselines' choices are.
+
+With ``refit`` the validation windows train too (every window whose targets lie before the first
+test origin), on the same schedule, stopped at the epoch where an earlier run without them had its
+best validation (``refit_epochs``; ``stop_epoch``): the network then knows the K H points before the
+test windows, as the baselines, refitted at every origin, do.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +39,7 @@ from ..nn.regression import regression_loss
 from ..train.config import TrainConfig
 from .base import Task, encoder_for
 
-__all__ = ["ForecastTask", "NetworkMethod"]
+__all__ = ["ForecastTask", "NetworkMethod", "refit_epochs", "train_forecaster"]
 
 
 class ForecastTask(Task):
@@ -60,10 +67,11 @@ class ForecastTask(Task):
         H, K = self.horizon, self.folds
         self.steps_out = H if cfg.output == "direct" else 1
         saved = json.loads((Path(out) / "forecast.json").read_text()) if resume else None
-        self.transforms, self.z, train, valid = [], [], [], []
+        self.transforms, self.z, self.first_test, train, valid = [], [], [], [], []
         for i, s in enumerate(self.series):
             n = len(s.values)
             test, _ = origins(n, H, K)
+            self.first_test.append(test[0])
             cut = test[0] - K * H  # validation windows' targets lie in [cut, test[0])
             t = Transform(cfg.log, cfg.diff, self.season if cfg.seasonal_diff else 0)
             if not many and cut - t.lost < self.steps_out + 1:
@@ -80,7 +88,8 @@ class ForecastTask(Task):
             self.transforms.append(t)
             z = t.forward(s.values)  # z[j] is step j + lost; windows read z before their origin only
             first_target = t.lost + 1
-            train += [(i, o) for o in range(first_target, cut - self.steps_out + 1)]
+            end = test[0] if cfg.refit else cut  # --refit: the validation windows train too
+            train += [(i, o) for o in range(first_target, end - self.steps_out + 1)]
             valid += [(i, o) for o in range(max(cut, first_target), test[0] - self.steps_out + 1)]
             self.z.append(z.astype(cfg.dtype))
         if not train:
@@ -181,19 +190,63 @@ class ForecastTask(Task):
         (Path(out) / "forecast.json").write_text(json.dumps(info, indent=1) + "\n")
 
 
+def refit_epochs(run: Path, task: ForecastTask) -> int:
+    """The epochs a refit of ``run`` trains: those of the run's best validation weights (at least 1)."""
+    from ..train import load_weights
+
+    step = load_weights(run, "best")[1].get("step") or 0
+    return max(1, -(-step // task.batches_per_epoch))
+
+
+def train_forecaster(cfg: TrainConfig, out: Path, weights: str = "best", log=None, notes: bool = True):
+    """(the forecaster of ``cfg`` trained into ``out`` with the validation windows held out, holding its
+    ``weights``; with ``cfg.refit`` the same trained again through them into out/refit, on the same
+    schedule stopped after ``refit_epochs``, holding its last weights, else None), or None when Ctrl-C stopped it. ``log``: the
+    trainer's (None: stderr); ``notes``: say what loading the data noticed (interpolated values)."""
+    from ..train import load_weights
+    from . import make_trainer
+
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = Path(out)
+    trainer = make_trainer(dataclasses.replace(cfg, refit=False), out, log=log)
+    task = trainer.task
+    for note in (n for s in task.series for n in s.notes if notes):
+        say(note)
+    say(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell if cfg.arch == 'rnn' else cfg.arch} forecaster on {cfg.data} "
+        f"({task.about()}, {task.model.num_parameters():,} parameters) into {out}")
+    if trainer.run()["reason"] == "interrupted":
+        return None
+    task.model.load_state_dict(load_weights(out, weights)[0])
+    if not cfg.refit:
+        return task, None
+    epochs = refit_epochs(out, task)
+    again = make_trainer(dataclasses.replace(cfg, stop_epoch=epochs), out / "refit", log=log)
+    say(f"refitting through the validation windows for {epochs} epoch(s), as the best validation chose, "
+        f"into {out / 'refit'}")
+    if again.run()["reason"] == "interrupted":
+        return None
+    again.task.model.load_state_dict(load_weights(out / "refit", "last")[0])
+    return task, again.task
+
+
 class NetworkMethod:
     """Trained networks as one rolling-origin method (``rnnlab.forecast.rolling``): a task, or several
-    (an ensemble, e.g. of seeds), whose forecasts are averaged."""
+    (an ensemble, e.g. of seeds), whose forecasts are averaged. With ``refit`` (the same networks
+    trained again through the validation windows, ``--refit``) those forecast from each series' first
+    test origin on, and the held-out ones before it: a forecaster retrained once, at the first test
+    origin, whose calibration errors stay out of sample."""
 
     name = "rnnlab"
     multichannel = True
     fallbacks = 0
 
-    def __init__(self, tasks: ForecastTask | list[ForecastTask]) -> None:
+    def __init__(self, tasks: ForecastTask | list[ForecastTask], refit: list[ForecastTask] | None = None) -> None:
         self.tasks = tasks if isinstance(tasks, list) else [tasks]
+        self.refit = refit or None
 
     def prepare(self, histories) -> None:
-        """Trained already, on the points before the validation windows."""
+        """Trained already, on the points before the validation windows (or, refit, the test windows)."""
 
     def forecast(self, i: int, x: np.ndarray, h: int) -> np.ndarray:
-        return np.mean([task.predict(i, x, h) for task in self.tasks], axis=0)
+        tasks = self.refit if self.refit and len(x) >= self.tasks[0].first_test[i] else self.tasks
+        return np.mean([task.predict(i, x, h) for task in tasks], axis=0)

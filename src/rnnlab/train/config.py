@@ -69,6 +69,7 @@ class TrainConfig:
     output: str = "direct"  # direct: one output per horizon step | recursive: one step, fed back
     loss: str = "mse"  # mse | mae
     level: float = 0.8  # prediction interval's nominal coverage
+    refit: bool = False  # forecast: train on the validation windows too (a second run: --epochs as the first chose)
     dtype: str = "float32"
     # optimisation
     seq_len: int = 64
@@ -88,6 +89,7 @@ class TrainConfig:
     # length of the run
     epochs: int | None = None  # None: 1, or unbounded when max_steps or time_budget bounds the run
     max_steps: int | None = None  # if set, overrides epochs: train for exactly this many steps
+    stop_epoch: int | None = None  # end after this epoch, the schedule still spanning --epochs (a forecaster's refit)
     time_budget: float | None = None  # seconds
     eval_every: int = 0  # steps; 0 = only at epoch ends
     checkpoint_every: int = 200  # steps
@@ -115,11 +117,12 @@ class TrainConfig:
             positive(name)
             if not isinstance(getattr(self, name), int):
                 raise ValueError(f"{name.replace('_', '-')} must be an integer, got {getattr(self, name)!r}")
-        for name in ("embed", "epochs", "max_steps", "time_budget"):
+        for name in ("embed", "epochs", "max_steps", "stop_epoch", "time_budget"):
             if getattr(self, name) is not None:
                 positive(name)
-        if self.epochs is not None and not isinstance(self.epochs, int):
-            raise ValueError(f"epochs must be an integer, got {self.epochs!r}")
+        for name in ("epochs", "stop_epoch"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), int):
+                raise ValueError(f"{name.replace('_', '-')} must be an integer, got {getattr(self, name)!r}")
         for name in ("momentum", "weight_decay", "clip", "eval_every", "decay_after", "warmup"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
@@ -181,7 +184,7 @@ class TrainConfig:
                         if getattr(self, k) != defaults[k].default]
         changed = [f"--{k.replace('_', '-')}" for k in ("column", "date_column", "horizon", "lookback", "season",
                                                          "log", "diff", "seasonal_diff", "window_norm", "output",
-                                                         "loss", "level") if getattr(self, k) != defaults[k].default]
+                                                         "loss", "level", "refit") if getattr(self, k) != defaults[k].default]
         classify_only = [f"--{k.replace('_', '-')}" for k in ("class_weights", "tokens", "min_count", "fold")
                          if getattr(self, k) != defaults[k].default]
         longrange_only = [f"--{k.replace('_', '-')}" for k in ("examples", "init", "forget_bias")
@@ -251,17 +254,19 @@ class TrainConfig:
 
     def last_epoch(self) -> float:
         """The epoch the run ends with: unbounded under --max-steps (which decides alone) or under
-        --time-budget without --epochs; else --epochs, 1 by default."""
+        --time-budget without --epochs; else stop_epoch if sooner than --epochs (1 by default)."""
         if self.max_steps or (self.epochs is None and self.time_budget):
             return math.inf
-        return self.epochs or 1
+        return min(self.epochs or 1, self.stop_epoch or math.inf)
 
     def total_steps(self, batches_per_epoch: int) -> int | None:
-        """Optimiser steps of the whole run, None when only a time budget bounds it."""
+        """Optimiser steps the schedule spans (the whole run, but for stop_epoch), None when only a time
+        budget bounds it."""
         if self.max_steps:
             return self.max_steps
-        last = self.last_epoch()
-        return None if math.isinf(last) else int(last) * batches_per_epoch
+        if self.epochs is None and self.time_budget:
+            return None
+        return (self.epochs or 1) * batches_per_epoch
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -283,6 +288,10 @@ PRESETS: dict[str, dict] = {
                             pool="mean", dropout=0.3, batch_size=16, optimizer="adam", lr=3e-3, epochs=40),
     "sentiment": dict(task="classify", data="sentiment", cell="lstm", layers=1, hidden=128, embed=128, min_count=2,
                       bidirectional=True, pool="max", dropout=0.5, batch_size=32, optimizer="adam", lr=1e-3, epochs=12),
+    # Forecasting, what rnnlab forecast starts from (benchmarks/forecast.py's recipe): a small LSTM,
+    # the weights of the best validation, then trained again through the validation windows for that many epochs
+    "forecast": dict(task="forecast", cell="lstm", layers=1, hidden=32, optimizer="adam", lr=3e-3, batch_size=32,
+                     epochs=100, schedule="cosine", refit=True),
     # Sequence to sequence, the recipes of benchmarks/results/seq2seq (cmudict's decay chosen on valid WER)
     "cmudict": dict(task="seq2seq", data="cmudict", cell="lstm", layers=2, hidden=256, embed=64, dropout=0.2,
                     attention="additive", batch_size=64, optimizer="adam", lr=2e-3, schedule="cosine", epochs=10),

@@ -262,7 +262,10 @@ class Trainer:
         if self.progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=cfg.total_steps(self.batches), initial=self.step, unit="step", dynamic_ncols=True)
+            total = cfg.total_steps(self.batches)
+            if total is not None and cfg.stop_epoch:
+                total = min(total, cfg.stop_epoch * self.batches)
+            bar = tqdm(total=total, initial=self.step, unit="step", dynamic_ncols=True)
         window = self.window
         window["t"] = time.perf_counter()
         reason = "finished"
