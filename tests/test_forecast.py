@@ -73,7 +73,7 @@ def test_numpy_baselines():
 
 def test_arima_rejects_a_degenerate_fit_with_unit_roots():
     """M1 yearly series 176, its 13 points before the test window: ARIMA(2,2,2) has the lowest AICc
-    there with AR and MA roots of modulus 1, and forecasts 2.3 million for a series near 330,000."""
+    there with AR (and MA) roots of modulus 1, and forecasts 2.3 million for a series near 330,000."""
     pytest.importorskip("statsmodels")
     from rnnlab.forecast.baselines import ARIMA
 
@@ -118,7 +118,8 @@ def test_intervals_learn_from_earlier_windows_and_only_those():
     """Forecasts from origins 32..34 are one scale unit (s, the in-sample naive MAE) too low, later ones
     half a unit. The first test window (origin 34) may use only the windows observed by then (origins
     <= 31, all perfect): a zero-width band that misses. The second (origin 37) also has the windows of
-    origins 32..34 (residuals 0 0 0 0 1 1 1: its 50% band is [f, f + s]) and reaches its actuals."""
+    origins 32..34 (|residuals| 0 0 0 0 1 1 1, of which the conformal 50% quantile, the ceil(8 * 0.5)-th
+    smallest, is 1: the band f +- s) and reaches its actuals."""
     from rnnlab.data.series import Series
     from rnnlab.forecast.metrics import scale
 
@@ -129,7 +130,9 @@ def test_intervals_learn_from_earlier_windows_and_only_those():
     out = rolling_origin([spy], [Series("s", y[:, None])], horizon=3, folds=2, level=0.5)["spy"]
     first, second = out["windows"][0]
     assert first["lo"] == first["hi"] == first["forecast"]
-    assert all(lo == f < y_ < hi for lo, f, y_, hi in zip(second["lo"], second["forecast"], y[37:], second["hi"]))
+    s37 = scale(y[:37], 1)
+    for lo, f, y_, hi in zip(second["lo"], second["forecast"], y[37:], second["hi"]):
+        assert lo == pytest.approx(f - s37) and hi == pytest.approx(f + s37) and f < y_ < hi
     assert out["coverage"] == 0.5 and out["valid_mase"] == 0
     assert all(hi > 0 for hi in out["interval"]["hi"])  # past the end: every residual
 

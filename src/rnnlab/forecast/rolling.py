@@ -6,14 +6,16 @@ x[:o_k] and forecasts x[o_k : o_k + H]. Before them lie the calibration origins 
 o_1 - H (every step: their windows fill [o_1 - K H, o_1)): the network (``NetworkMethod``) trains on
 x[:o_1 - K H] and picks its best weights on those windows, so they are its validation windows too.
 
-Prediction intervals are conformal, from each method's own past errors (split conformal with an
-expanding calibration set). The method also forecasts at every origin c from o_1 - K H to o_K; the
-residual of origin c is r_c = (x[c : c + H] - f_c) / s(x[:c]) (H,), scaled by the in-sample
-seasonal-naive MAE s of its history (``metrics.scale``). The interval of test window k holds every
-residual whose window was observed before its origin, c + H <= o_k (pooled over series, each by its
-own o_k): for horizon step h at level p it is f_h + s(x[:o_k]) [q_{(1-p)/2}(r_{.,h}), q_{(1+p)/2}(r_{.,h})].
-So later test windows learn from the errors of earlier ones, as a forecaster would in use; the
-interval saved for forecasts past the end of the data (``interval``) pools every residual, c <= o_K.
+Prediction intervals are split conformal (Lei et al. 2018) with an expanding calibration set, from
+each method's own past errors. The method also forecasts at every origin c from o_1 - K H to o_K;
+the residual of origin c is r_c = (x[c : c + H] - f_c) / s(x[:c]) (H,), scaled by the in-sample
+seasonal-naive MAE s of its history (``metrics.scale``). The interval of test window k uses the n
+residuals whose windows were observed before its origin, c + H <= o_k (pooled over series, each by
+its own o_k): for horizon step h at level p it is f_h +- s(x[:o_k]) q_h, q_h the ceil((n + 1) p) / n
+quantile of |r_{.,h}|. So later test windows learn from the errors of earlier ones, as a forecaster
+in use would; the interval saved for forecasts past the end of the data (``interval``) pools every
+residual, c <= o_K. The absolute residual makes the band symmetric: a refit network (``--refit``)
+forecasts the test windows while the held-out one made the calibration errors, whose bias it need not share.
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ def origins(n: int, horizon: int, folds: int) -> tuple[list[int], list[int]]:
     return test, list(range(max(first, 2), test[0] - horizon + 1))
 
 
-def _quantiles(residuals: list[np.ndarray], level: float, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """The (1-p)/2 and (1+p)/2 quantiles per horizon step of residuals [(H,)], NaN when there are none."""
+def _band(residuals: list[np.ndarray], level: float, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """(-q, q) (H,): q the conformal quantile of the absolute residuals [(H,)] per step, NaN when none."""
     if not residuals:
         return np.full(horizon, np.nan), np.full(horizon, np.nan)
-    lo, hi = np.quantile(np.array(residuals), [(1 - level) / 2, (1 + level) / 2], axis=0)
-    return lo, hi
+    r = np.abs(np.array(residuals))
+    q = np.quantile(r, min(1.0, np.ceil((len(r) + 1) * level) / len(r)), axis=0, method="higher")
+    return -q, q
 
 
 def rolling_origin(methods: list, series: list, horizon: int, folds: int, level: float = 0.8,
@@ -45,7 +48,7 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
     """{method name: {mae, rmse, smape, mase (means over series and test windows), coverage (of the
     level-p interval over every test point), valid_mase (the mean MASE over the calibration windows:
     what settings may be chosen by), windows: [[{origin, forecast, lo, hi}] per series],
-    interval: {level, lo, hi: the scaled residual quantiles per step, from every origin}, fallbacks}}.
+    interval: {level, lo, hi: the band per step in scale units, from every origin}, fallbacks}}.
     ``series`` are ``rnnlab.data.series.Series``; each method has ``prepare`` and ``forecast`` (see
     ``baselines``); a method with ``multichannel`` True gets histories (n, D), the others (n,)."""
     from tqdm import tqdm
@@ -77,7 +80,7 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
         rows, windows, inside, measured = [], [], [], 0
         for k in range(folds):
             pool = known(k)
-            q_lo, q_hi = _quantiles(pool, level, horizon)
+            q_lo, q_hi = _band(pool, level, horizon)
             for i, (s, (test, _)) in enumerate(zip(series, plans)):
                 o = test[k]
                 f, y, history = forecasts[i][o], s.values[o:o + horizon, 0], s.values[:o, 0]
@@ -90,7 +93,7 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
                 if k == 0:
                     windows.append([])
                 windows[i].append({"origin": o, "forecast": f.tolist(), "lo": lo.tolist(), "hi": hi.tolist()})
-        q_lo, q_hi = _quantiles([r for rs in residuals for _, r in rs], level, horizon)
+        q_lo, q_hi = _band([r for rs in residuals for _, r in rs], level, horizon)
         out[method.name] = {m: float(np.mean([r[m] for r in rows])) for m in METRICS} | {
             "coverage": float(np.sum(inside) / measured) if measured else float("nan"),
             "valid_mase": float(np.mean(valid)) if valid else float("nan"),
