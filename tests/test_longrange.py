@@ -178,7 +178,7 @@ def test_every_preset_is_a_valid_config_and_adding_1997_trains(tmp_path, capsys)
     from rnnlab.train.config import PRESETS
 
     for name in PRESETS:
-        assert resolve_config(name).task in ("lm", "classify", "seq2seq", "adding")
+        assert resolve_config(name).task in ("lm", "classify", "seq2seq", "adding", "forecast")
     run = tmp_path / "run"
     assert main(["train", "--preset", "adding-1997", "--max-steps", "5", "--out", str(run)]) == 0
     capsys.readouterr()
