@@ -2,10 +2,11 @@
 python -m benchmarks.forecast [NAME...] [--seeds S] [--data-dir D] [--quick].
 
 For each series (default: sunspots, nile, co2, elnino, gdp, m1-yearly): the baselines once; then
-rnnlab's network for each setting of a small stated grid (transforms and per-window normalisation,
-the recipe's 1x32 LSTM, refit through the validation windows; then, with the best of those, the sizes 1x16, 1x64 and 2x32; then, with the
-best transform and size, a TCN, a Transformer and a window MLP in place of the LSTM), seed 1, and
-the setting with the lowest MASE on the *validation* (calibration) windows is kept; that setting is then trained with seeds 1..S and measured on the test
+rnnlab's network (the recipe below: a 1x32 LSTM, refit through the validation windows) for each
+setting of a small stated grid, seed 1, in stages, each keeping the best so far: the transforms and
+per-window normalisation; the sizes 1x16, 1x64 and 2x32; the look-back halved and doubled; a TCN, a
+Transformer and a window MLP in place of the LSTM. Best means the lowest MASE on the *validation*
+(calibration) windows. The chosen setting is then trained with seeds 1..S and measured on the test
 windows, alone and as an ensemble (their forecasts averaged, as ``rnnlab forecast --ensemble S``).
 Nothing is chosen by test numbers. Writes benchmarks/results/forecast/NAME.json and NAME.png,
 and prints one markdown table per series. Run it on a quiet machine.
@@ -41,6 +42,7 @@ GRID = {  # the settings tried on each series, by its kind
     "diff": dict(diff=1),
     "window-norm": dict(window_norm="last"),
     "log window-norm": dict(log=True, window_norm="last"),
+    "log diff": dict(log=True, diff=1),
     "seasonal diff": dict(seasonal_diff=True),
     "diff + seasonal diff": dict(diff=1, seasonal_diff=True),
 }
@@ -49,20 +51,20 @@ SERIES = ["sunspots", "nile", "co2", "elnino", "gdp", "m1-yearly"]
 FAMILIES = ("tcn", "transformer", "mlp")
 
 
-def family_setting(family: str, task) -> dict:
+def family_setting(family: str, task, lookback: int) -> dict:
     """A feed-forward network in place of the LSTM, by ``rnnlab compare``'s rule (``family_config``: the
     TCN takes the fewest levels whose receptive field covers the look-back, the MLP's window is the
     look-back, the Transformer has --layers blocks); the width stays the chosen setting's."""
     from rnnlab.compare import family_config
 
-    c = family_config(task.cfg, family, task.lookback, task.cfg.hidden)
+    c = family_config(task.cfg, family, lookback, task.cfg.hidden)
     return {"arch": c.arch} | ({"layers": c.layers} if family == "tcn" else {}) | (
         {"window": c.window} if family == "mlp" else {})
 
 
 def grid_for(task) -> list[str]:
     positive = all(np.all(s.values[:, 0] > 0) for s in task.series)
-    names = ["levels", "diff", "window-norm"] + (["log window-norm"] if positive else [])
+    names = ["levels", "diff", "window-norm"] + (["log window-norm", "log diff"] if positive else [])
     if task.season > 1:
         names += ["seasonal diff", "diff + seasonal diff"]
     return names
@@ -96,8 +98,15 @@ def one_series(name: str, data_dir: str | None, seeds: int, quick: bool) -> dict
         tried[f"{chosen}, {size}"] = network(name, data_dir, GRID[f"{chosen}, {size}"], 1)[0]
         print(f"  {name} {chosen}, {size}: valid MASE {tried[f'{chosen}, {size}']['valid_mase']:.3f}", flush=True)
     chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
-    for family in ([] if quick else FAMILIES):  # then the feed-forward families, with that transform and size
-        GRID[f"{chosen}, {family}"] = GRID[chosen] | family_setting(family, task)
+    for factor in ([] if quick else (0.5, 2)):  # then the look-back, with that transform and size
+        name_ = f"{chosen}, look-back {max(1, round(task.lookback * factor))}"
+        GRID[name_] = GRID[chosen] | dict(lookback=max(1, round(task.lookback * factor)))
+        tried[name_] = network(name, data_dir, GRID[name_], 1)[0]
+        print(f"  {name} {name_}: valid MASE {tried[name_]['valid_mase']:.3f}", flush=True)
+    chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
+    lookback = GRID[chosen].get("lookback", task.lookback)
+    for family in ([] if quick else FAMILIES):  # then the feed-forward families, with all of that
+        GRID[f"{chosen}, {family}"] = GRID[chosen] | family_setting(family, task, lookback)
         tried[f"{chosen}, {family}"] = network(name, data_dir, GRID[f"{chosen}, {family}"], 1)[0]
         print(f"  {name} {chosen}, {family}: valid MASE {tried[f'{chosen}, {family}']['valid_mase']:.3f}", flush=True)
     chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
