@@ -286,7 +286,10 @@ def test_an_ensemble_averages_its_members(tmp_path, capsys):
     out = tmp_path / "ens"
     assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
                  "--max-steps", "5", "--ensemble", "2", "--out", str(out), "--json"]) == 0
-    capsys.readouterr()
+    got = json.loads(capsys.readouterr().out)["rnnlab"]
+    assert main(["eval", str(out), "--split", "test", "--json"]) == 0  # the folder measures the ensemble again
+    assert json.loads(capsys.readouterr().out) == got
+    assert main(["eval", str(out), "--split", "valid"]) == 1 and "give one" in capsys.readouterr().err
     members = [load_task(out / f"member-{k}" / "refit", "last")[1] for k in (1, 2)]  # each refit (the default)
     assert [m.cfg.seed for m in members] == [1234, 1235]
     history = members[0].series[0].values

@@ -68,9 +68,9 @@ def cmd_eval(args) -> int:
 
     members = run_members(args.run)
     cfg, task, _ = load_task(members[0], args.weights, args.data_dir)
-    if len(members) > 1 and cfg.task != "classify":
+    if len(members) > 1 and cfg.task not in ("classify", "forecast"):
         raise ValueError(f"{args.run} is an ensemble of {cfg.task} runs; rnnlab eval measures ensembles of "
-                         f"classifiers only: give it one member ({members[0]})")
+                         f"classifiers and forecasters only: give it one member ({members[0]})")
     if args.beam and cfg.task != "seq2seq":
         raise UsageError(f"--beam is for seq2seq runs; {args.run} is a {cfg.task} run")
     if cfg.task == "classify":
@@ -96,7 +96,7 @@ def cmd_eval(args) -> int:
             print(f"{c:>{width}}" + "".join(f"{n:>{width}}" for n in counts))
         return 0
     if cfg.task == "forecast":
-        return eval_forecast(args, cfg, task)
+        return eval_forecast(args, cfg, task, members)
     if cfg.task == "seq2seq":
         measures = task.evaluate(args.split, args.beam)
         if args.json:

@@ -124,22 +124,28 @@ def _refit(run, data_dir) -> list:
     return [load_task(Path(run) / "refit", "last", data_dir)[1]] if (Path(run) / "refit" / "config.json").is_file() else []
 
 
-def eval_forecast(args, cfg, task) -> int:
-    """test: the network's rolling-origin measures (no baselines: rnnlab forecast has them); train and
-    valid: the loss over their windows."""
+def eval_forecast(args, cfg, task, members) -> int:
+    """test: the network's rolling-origin measures (an ensemble's forecasts averaged, each member's
+    refit from the first test origin on; no baselines: rnnlab forecast has them); train and valid: the
+    loss over their windows, of one run."""
     import json
 
     from .forecast import rolling_origin
     from .forecast.report import summary
+    from .tasks import load_task
     from .tasks.forecast import NetworkMethod
 
     if args.split == "test":
-        method = NetworkMethod(task, _refit(args.run, args.data_dir))
+        tasks = [task] + [load_task(m, args.weights, args.data_dir)[1] for m in members[1:]]
+        method = NetworkMethod(tasks, [r for m in members for r in _refit(m, args.data_dir)])
         measures = summary(rolling_origin([method], task.series, task.horizon, task.folds,
                                           cfg.level))["rnnlab"]
         text = (f"test ({task.folds} rolling-origin window(s) of {task.horizon}): MAE {measures['mae']:.4g}, RMSE "
                 f"{measures['rmse']:.4g}, sMAPE {measures['smape']:.2f}, MASE {measures['mase']:.3f}, "
                 f"{cfg.level:.0%} interval coverage {measures['coverage']:.0%}")
+    elif len(members) > 1:
+        raise ValueError(f"{args.run} is an ensemble: --split test measures it; the {args.split} loss is each "
+                         f"member's: give one ({members[0]})")
     else:
         measures = task.evaluate(args.split)
         text = f"{args.split}: {task.describe(measures)} over {measures['windows']:,} windows"
