@@ -83,7 +83,8 @@ _TRAIN_FLAGS = [
     ("--output", str, "forecast: direct (H outputs) | recursive (one step, fed back)"),
     ("--loss", str, "forecast: mse | mae"),
     ("--level", "number", "forecast: nominal coverage of the prediction interval"),
-    ("--refit", "bool", "forecast: train on the validation windows too, for --epochs (as a first run chose)"),
+    ("--refit", "bool", "forecast: then train again through the validation windows, stopping at the epoch of the "
+                        "best validation", "on in rnnlab forecast, off in rnnlab train"),
     ("--attention", str, "seq2seq: none | additive | general | dot"),
     ("--input-feeding", "bool", "seq2seq: feed each step's attentional output to the next step's input"),
     ("--teacher-forcing", "number", "seq2seq: probability of feeding the reference token, not the model's own"),

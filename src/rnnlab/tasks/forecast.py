@@ -221,8 +221,8 @@ def train_forecaster(cfg: TrainConfig, out: Path, weights: str = "best", log=Non
         return task, None
     epochs = refit_epochs(out, task)
     again = make_trainer(dataclasses.replace(cfg, stop_epoch=epochs), out / "refit", log=log)
-    say(f"refitting through the validation windows for {epochs} epoch(s), as the best validation chose, "
-        f"into {out / 'refit'}")
+    say(f"training again through the validation windows, stopping after epoch {epochs} (the best validation's) "
+        f"of the {cfg.epochs or 1}-epoch schedule, into {out / 'refit'}")
     if again.run()["reason"] == "interrupted":
         return None
     again.task.model.load_state_dict(load_weights(out / "refit", "last")[0])
