@@ -347,7 +347,8 @@ def test_stop_epoch_ends_a_run_early_on_the_whole_schedule(tmp_path):
     trainer = make_trainer(cfg, tmp_path / "run", log=lambda msg: None)
     assert trainer.run()["epoch"] == 2
     total, step = 6 * trainer.batches, trainer.step
-    assert step == 2 * trainer.batches and trainer.opt.lr == pytest.approx(3e-3 * 0.5 * (1 + np.cos(np.pi * step / total)))
+    assert step == 2 * trainer.batches
+    assert trainer.opt.lr == pytest.approx(3e-3 * 0.5 * (1 + np.cos(np.pi * step / total)))
 
 
 def test_train_task_forecast_resumes_and_keeps_its_transforms(tmp_path, capsys):

@@ -121,7 +121,8 @@ def _refit(run, data_dir) -> list:
 
     from .tasks import load_task
 
-    return [load_task(Path(run) / "refit", "last", data_dir)[1]] if (Path(run) / "refit" / "config.json").is_file() else []
+    refit = Path(run) / "refit"
+    return [load_task(refit, "last", data_dir)[1]] if (refit / "config.json").is_file() else []
 
 
 def eval_forecast(args, cfg, task, members) -> int:

@@ -6,8 +6,9 @@ named series (sunspots, nile, co2, elnino, gdp; with statsmodels) or a ``.tsf`` 
 test windows, the K H before them the validation (= calibration) windows, the rest trains.
 
 The network (``SequenceClassifier``'s stack: recurrent layers, or with ``--arch`` a TCN, a causal
-Transformer or an MLP over the window, read to each window's last step, pooled, a linear layer) reads an input window of up to L transformed steps (``forecast.transforms``;
-shorter at a series' start, with the packed-sequence lengths) and outputs, in transformed units,
+Transformer or an MLP over the window, read to each window's last step, pooled, a linear layer)
+reads an input window of up to L transformed steps (``forecast.transforms``; shorter at a series'
+start, with the packed-sequence lengths) and outputs, in transformed units,
     direct      the next H steps at once (H outputs);
     recursive   the next step only; H steps by feeding each forecast back as the next input
                 (univariate only).
@@ -201,8 +202,8 @@ def refit_epochs(run: Path, task: ForecastTask) -> int:
 def train_forecaster(cfg: TrainConfig, out: Path, weights: str = "best", log=None, notes: bool = True):
     """(the forecaster of ``cfg`` trained into ``out`` with the validation windows held out, holding its
     ``weights``; with ``cfg.refit`` the same trained again through them into out/refit, on the same
-    schedule stopped after ``refit_epochs``, holding its last weights, else None), or None when Ctrl-C stopped it. ``log``: the
-    trainer's (None: stderr); ``notes``: say what loading the data noticed (interpolated values)."""
+    schedule stopped after ``refit_epochs``, holding its last weights, else None), or None when Ctrl-C
+    stopped it. ``log``: the trainer's (None: stderr); ``notes``: say what loading the data noticed."""
     from ..train import load_weights
     from . import make_trainer
 

@@ -184,7 +184,8 @@ class TrainConfig:
                         if getattr(self, k) != defaults[k].default]
         changed = [f"--{k.replace('_', '-')}" for k in ("column", "date_column", "horizon", "lookback", "season",
                                                          "log", "diff", "seasonal_diff", "window_norm", "output",
-                                                         "loss", "level", "refit") if getattr(self, k) != defaults[k].default]
+                                                         "loss", "level", "refit")
+                   if getattr(self, k) != defaults[k].default]
         classify_only = [f"--{k.replace('_', '-')}" for k in ("class_weights", "tokens", "min_count", "fold")
                          if getattr(self, k) != defaults[k].default]
         longrange_only = [f"--{k.replace('_', '-')}" for k in ("examples", "init", "forget_bias")
