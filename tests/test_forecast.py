@@ -3,6 +3,7 @@ gradients, rolling origins that never show a method its future, baselines, and t
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 
@@ -349,6 +350,10 @@ def test_stop_epoch_ends_a_run_early_on_the_whole_schedule(tmp_path):
     total, step = 6 * trainer.batches, trainer.step
     assert step == 2 * trainer.batches
     assert trainer.opt.lr == pytest.approx(3e-3 * 0.5 * (1 + np.cos(np.pi * step / total)))
+    # a schedule of --max-steps stops there too
+    steps = dataclasses.replace(cfg, epochs=None, max_steps=total)
+    trainer = make_trainer(steps, tmp_path / "steps", log=lambda msg: None)
+    assert trainer.run()["epoch"] == 2 and trainer.step == step
 
 
 def test_train_task_forecast_resumes_and_keeps_its_transforms(tmp_path, capsys):

@@ -254,11 +254,10 @@ class TrainConfig:
             raise ValueError(f"--hidden {self.hidden} must be a multiple of --heads {self.heads}")
 
     def last_epoch(self) -> float:
-        """The epoch the run ends with: unbounded under --max-steps (which decides alone) or under
-        --time-budget without --epochs; else stop_epoch if sooner than --epochs (1 by default)."""
-        if self.max_steps or (self.epochs is None and self.time_budget):
-            return math.inf
-        return min(self.epochs or 1, self.stop_epoch or math.inf)
+        """The epoch the run ends with: stop_epoch if given and sooner; else unbounded under --max-steps
+        (which decides alone) or under --time-budget without --epochs; else --epochs, 1 by default."""
+        end = math.inf if self.max_steps or (self.epochs is None and self.time_budget) else self.epochs or 1
+        return min(end, self.stop_epoch or math.inf)
 
     def total_steps(self, batches_per_epoch: int) -> int | None:
         """Optimiser steps the schedule spans (the whole run, but for stop_epoch), None when only a time
