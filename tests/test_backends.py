@@ -5,7 +5,9 @@
 - ``import rnnlab`` changes no environment variable, and the import order does not change a training
   run's bytes;
 - the backend follows ``use_backend``, ``RNNLAB_BACKEND`` and its own default, and says so in
-  ``rnnlab info``.
+  ``rnnlab info``;
+- subnormal floats are flushed only inside ``flush_subnormals`` (``--flush-subnormals``), and the
+  thread's mode comes back after it.
 """
 
 from __future__ import annotations
@@ -145,3 +147,37 @@ def test_import_order_does_not_change_a_training_run(tmp_path):
     data = {name: (tmp_path / name / "checkpoint.safetensors").read_bytes() for name in runs}
     assert data["numpy first"] == data["rnnlab first"]
     assert data["one thread"] != data["rnnlab first"]
+
+
+@pytest.mark.skipif(rnnlab.backends.cpu.native.flush_mode() is None, reason="no subnormal mode to set here")
+def test_flush_subnormals_only_inside_and_the_mode_comes_back(tmp_path, monkeypatch):
+    from rnnlab.backends import flush_subnormals
+    from rnnlab.backends.cpu.native import flush_mode
+    from rnnlab.cli import main
+    from rnnlab.train.loop import Trainer
+
+    tiny, one = np.float32(1e-39), np.float32(1)  # a float32 subnormal
+    assert tiny * one == tiny and flush_mode() is False
+    with pytest.raises(KeyError):
+        with flush_subnormals():
+            assert tiny * one == 0  # read as 0 (DAZ)
+            assert np.float32(1e-30) * np.float32(1e-10) == 0  # a result of 1e-40 written as 0 (FTZ)
+            assert not np.any(np.full(64, 1e-39, np.float32) * 1)  # NumPy's vector loops too
+            raise KeyError
+    assert tiny * one == tiny and flush_mode() is False
+    # a run with --flush-subnormals: the same losses as without, to float32 rounding, and the mode back
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(TEXT)
+    logs, modes, loop = [], [], Trainer._run
+    monkeypatch.setattr(Trainer, "_run", lambda self: modes.append(flush_mode()) or loop(self))
+    for flag in ("--no-flush-subnormals", "--flush-subnormals"):
+        out = tmp_path / flag
+        assert main(["train", "--data", str(corpus), "--cell", "rnn", "--hidden", "32", "--seq-len",
+                                "16", "--batch-size", "8", "--max-steps", "6", "--log-every", "1", "--sample-length", "0", flag,
+                                "--out", str(out)]) == 0
+        rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+        logs.append([r["train_loss"] for r in rows if "train_loss" in r])
+        assert json.loads((out / "config.json").read_text())["flush_subnormals"] == (flag == "--flush-subnormals")
+    assert modes == [False, True] and len(logs[0]) == len(logs[1]) == 6
+    np.testing.assert_allclose(logs[1], logs[0], rtol=1e-5)
+    assert flush_mode() is False

@@ -122,6 +122,24 @@ def test_split_backward_matches_the_reference(kernel, dtype, tol, T, N, H, B, up
         np.testing.assert_allclose(got[2][i], reference[2][i], rtol=tol, atol=tol, err_msg=f"dstate0 {i}")
 
 
+@pytest.mark.skipif(native.flush_mode() is None, reason="no subnormal mode to set here (not x86-64)")
+def test_the_threads_of_a_split_loop_compute_in_the_callers_subnormal_mode():
+    """h_t = tanh(1e-5 h_(t-1)) from h_0 = 1e-30: h_1 = 1e-35, h_2 = 1e-40, a float32 subnormal, kept as it
+    is plainly and 0 under ``flush_subnormals``, in the block the second thread computes too."""
+    H = 4
+    XP = np.zeros((3, 1, H), np.float32)
+    W = (1e-5 * np.eye(H)).astype(np.float32)
+    s0 = (np.full((1, H), 1e-30, np.float32),)
+    backend, calls = forced(2)
+    plain = _forward(backend, RNNKernel("tanh"), XP, s0, W, None, True)["state 0"]
+    with rnnlab.backends.flush_subnormals():
+        flushed = _forward(backend, RNNKernel("tanh"), XP, s0, W, None, True)["state 0"]
+    assert calls == [True, True] and native.flush_mode() is False
+    assert np.all((plain[2] > 0) & (plain[2] < np.finfo(np.float32).tiny))
+    np.testing.assert_array_equal(flushed[1], plain[1])
+    assert np.all(flushed[2] == 0) and np.all(flushed[3] == 0)
+
+
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn", "rnn_relu"])
 def test_gradcheck_through_the_split_loop(mode):
     backend, calls = forced(2)

@@ -116,6 +116,8 @@ _TRAIN_FLAGS = [
     ("--eval-every", int, "steps between validations (0: at epoch ends only)"),
     ("--checkpoint-every", "positive", "steps between checkpoints"),
     ("--log-every", "positive", "steps between log lines"),
+    ("--flush-subnormals", "bool", "compute with subnormal floats as 0 (FTZ and DAZ: Intel cores are slow on "
+                                   "them, e.g. a tanh RNN's vanishing gradients; changes results by that much)"),
     ("--seed", int, "random seed (weights, dropout masks, sample)"),
     ("--dtype", str, "float32 | float64"),
 ]

@@ -11,10 +11,11 @@ from .cli_args import UsageError, train_flags
 __all__ = ["cmd_train"]
 
 
-# A resumed run keeps its model and data; it may change where the data lives, how long it runs, and the
-# learning rate and clipping (users lower them after a blow-up); the changes go into its metrics log.
+# A resumed run keeps its model and data; it may change where the data lives, how long it runs, the
+# learning rate and clipping (users lower them after a blow-up), and the subnormal mode (a speed option);
+# the changes go into its metrics log.
 RESUMABLE = {"data_dir", "epochs", "max_steps", "time_budget", "eval_every", "checkpoint_every", "log_every",
-             "lr", "clip", "clip_mode"}
+             "lr", "clip", "clip_mode", "flush_subnormals"}
 
 
 def cmd_train(args) -> int:
@@ -125,7 +126,7 @@ def _resumed(saved: dict, flags: dict):
     if conflicts:
         raise UsageError("--resume cannot change " + ", ".join(
             f"--{k.replace('_', '-')} (run has {saved[k]!r}, got {flags[k]!r})" for k in conflicts)
-            + "; it may change --lr, --clip, --clip-mode and the run's length")
+            + "; it may change --lr, --clip, --clip-mode, --flush-subnormals and the run's length")
     try:
         return resolve_config(flags=saved | {k: v for k, v in flags.items() if v is not None})
     except ValueError as e:

@@ -69,8 +69,9 @@ class TrainConfig:
     output: str = "direct"  # direct: one output per horizon step | recursive: one step, fed back
     loss: str = "mse"  # mse | mae
     level: float = 0.8  # prediction interval's nominal coverage
-    refit: bool = False  # forecast: train on the validation windows too (a second run: --epochs as the first chose)
+    refit: bool = False  # forecast: train through the validation windows too (rnnlab forecast's second run)
     dtype: str = "float32"
+    flush_subnormals: bool = False  # write and read subnormal floats as 0 (FTZ and DAZ; faster on Intel)
     # optimisation
     seq_len: int = 64
     batch_size: int = 32
@@ -175,6 +176,12 @@ class TrainConfig:
         if self.init == "identity" and self.cell not in ("rnn", "rnn_relu"):
             raise ValueError(f"--init identity (IRNN) is for plain RNN cells (rnn, rnn_relu), not {self.cell}")
         self._check_arch()
+        if self.flush_subnormals:
+            from ..backends.cpu import native
+
+            if native.flush_mode() is None:
+                raise ValueError("--flush-subnormals needs the compiled CPU library on an x86-64 CPU, which this "
+                                 "machine lacks; drop it")
         lm = self.task == "lm"
         forecast = self.task == "forecast"
         longrange = self.task in ("adding", "copy", "temporal-order", "reber")

@@ -254,6 +254,16 @@ class Trainer:
         return measures
 
     def run(self) -> dict:
+        """Train to the run's end (or Ctrl-C, a time budget, a non-finite loss); with --flush-subnormals
+        in the backend's subnormal mode (``rnnlab.backends.flush_subnormals``)."""
+        if not self.cfg.flush_subnormals:
+            return self._run()
+        from ..backends import flush_subnormals
+
+        with flush_subnormals():
+            return self._run()
+
+    def _run(self) -> dict:
         cfg = self.cfg
         stop = {"flag": False}
         old_handler = signal.signal(signal.SIGINT, lambda *_: stop.update(flag=True))

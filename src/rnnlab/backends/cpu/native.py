@@ -1,12 +1,13 @@
-"""The compiled kernels of the CPU backend: one library built from ``_gates.c``, ``_gemm.c`` and
-``_loops.c`` by ``pip install`` when a C compiler is there, loaded with ctypes on first use.
+"""The compiled kernels of the CPU backend: one library built from ``_gates.c``, ``_gemm.c``, ``_loops.c``
+and ``_fpmode.c`` by ``pip install`` when a C compiler is there, loaded with ctypes on first use.
 
 ``lstm_forward``, ``lstm_backward``, ``gru_forward`` and ``gru_backward`` run one step's gate
 arithmetic in one pass, for float32 and float64, and return False when they cannot take the arrays
 given (the caller then runs the NumPy reference step). For the split time loops (split.py), which pass
 addresses and strides directly: ``function(name, dtype)`` hands out a C function itself
 (``split_forward`` and ``split_backward`` run one thread's share of a loop), ``gemm_packed(dtype)`` the
-product C = A B with B packed once by ``pack`` (AVX-512 or AVX2).
+product C = A B with B packed once by ``pack`` (AVX-512 or AVX2). ``flush_mode`` and
+``set_flush_mode`` read and set the calling thread's subnormal mode (FTZ and DAZ on x86-64).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available", "function", "gemm_isa", "gemm_packed", "gru_backward", "gru_forward", "lstm_backward",
-           "lstm_forward", "pack"]
+__all__ = ["available", "flush_mode", "function", "gemm_isa", "gemm_packed", "gru_backward", "gru_forward",
+           "lstm_backward", "lstm_forward", "pack", "set_flush_mode"]
 
 # Each C function's parameters, named as in its definition (_gates.c, _gemm.c, _loops.c); a leading *
 # marks a pointer (an array's address, or None), the others are integers (sizes, strides, flags); the
@@ -64,6 +65,8 @@ def _library():
         functions = {(name, dtype): _CFunction(getattr(lib, f"{name}_{sfx}"), params)
                      for name, params in _PARAMS.items() for dtype, sfx in _SUFFIX.items()}
         lib.gemm_packed_isa.argtypes = [ctypes.c_long]
+        lib.fp_flush_get.restype = lib.fp_flush_set.restype = ctypes.c_long
+        lib.fp_flush_set.argtypes = [ctypes.c_long]
         return lib, functions
     return None, {}
 
@@ -71,6 +74,23 @@ def _library():
 def available() -> bool:
     """Whether the compiled library was built and loads."""
     return _library()[0] is not None
+
+
+def flush_mode() -> bool | None:
+    """Whether this thread writes and reads subnormal floats as 0 (FTZ and DAZ); None when that mode
+    cannot be set here (the library was not built, or the CPU is not x86-64)."""
+    lib = _library()[0]
+    mode = -1 if lib is None else lib.fp_flush_get()
+    return None if mode < 0 else bool(mode)
+
+
+def set_flush_mode(on: bool) -> bool:
+    """Set this thread's FTZ and DAZ (on) or clear them; returns the mode before. ValueError where
+    ``flush_mode()`` is None."""
+    if flush_mode() is None:
+        raise ValueError("flushing subnormals needs the compiled CPU library on an x86-64 CPU, which this "
+                         "machine lacks")
+    return bool(_library()[0].fp_flush_set(int(on)))
 
 
 def function(name: str, dtype):

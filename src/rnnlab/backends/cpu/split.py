@@ -179,8 +179,10 @@ class SplitLoops:
         openblas.release_workers()  # spinning OpenBLAS workers would take the cores from these threads
         sync = np.zeros(2, np.int64)  # [steps finished by all threads * B, abort]
         count, abort = sync.ctypes.data, sync.ctypes.data + sync.itemsize
+        flush = native.flush_mode()  # the workers compute in the caller's subnormal mode
 
         def work(b):
+            was = native.set_flush_mode(flush) if b and flush is not None else None
             try:
                 args, buffers = setup(b)
                 loop(**args, counter=count, B=B, abort=abort)
@@ -188,6 +190,9 @@ class SplitLoops:
             except BaseException:
                 sync[1] = 1  # release the other threads from the barrier
                 raise
+            finally:
+                if was is not None:
+                    native.set_flush_mode(was)
 
         futures = [self._pool.submit(work, b) for b in range(1, B)]
         try:
