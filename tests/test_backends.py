@@ -101,6 +101,7 @@ def test_info_shows_the_backend_and_a_bad_choice_is_one_line():
     facts = json.loads(r.stdout)
     assert facts["backend"] == ("cpu" if CPU else "numpy") and facts["rnnlab"] == rnnlab.__version__
     assert facts["backends available"] == ", ".join(rnnlab.backends.available())
+    assert (facts["flush subnormals"] == "available") == (rnnlab.backends.cpu.native.flush_mode() is not None)
     r = _rnnlab("info", env={"RNNLAB_BACKEND": "numpy"})
     assert r.returncode == 0 and "backend:" in r.stdout and " numpy" in r.stdout.split("backend:")[1].splitlines()[0]
     r = _rnnlab("info", env={"RNNLAB_BACKEND": "fast"})

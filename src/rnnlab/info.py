@@ -8,11 +8,13 @@ __all__ = ["info"]
 
 
 def info() -> dict[str, str]:
-    """Version, backend (and the others available), kernels, instruction set, loop threads, BLAS."""
+    """Version, backend (and the others available), kernels, instruction set, loop threads, BLAS,
+    whether --flush-subnormals can run here."""
     import numpy as np
 
     from . import __version__
     from .backends import available, get_backend
+    from .backends.cpu import native
 
     facts = {"rnnlab": __version__, "python": platform.python_version(), "numpy": np.__version__}
     facts |= {k: str(v) for k, v in get_backend().info().items()}
@@ -26,6 +28,8 @@ def info() -> dict[str, str]:
                                   f"{lib.get('num_threads')} threads)" for lib in threadpool_info()
                                   if lib.get("user_api") == "blas") or "none found"
     facts["cpu"] = _cpu_name()
+    facts["flush subnormals"] = ("available" if native.flush_mode() is not None
+                                 else "no (needs the compiled library on x86-64)")
     return facts
 
 
