@@ -99,8 +99,9 @@ def one_series(name: str, data_dir: str | None, seeds: int, quick: bool) -> dict
         print(f"  {name} {chosen}, {size}: valid MASE {tried[f'{chosen}, {size}']['valid_mase']:.3f}", flush=True)
     chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
     for factor in ([] if quick else (0.5, 2)):  # then the look-back, with that transform and size
-        name_ = f"{chosen}, look-back {max(1, round(task.lookback * factor))}"
-        GRID[name_] = GRID[chosen] | dict(lookback=max(1, round(task.lookback * factor)))
+        lookback = max(1, round(task.lookback * factor))
+        name_ = f"{chosen}, look-back {lookback}"
+        GRID[name_] = GRID[chosen] | dict(lookback=lookback)
         tried[name_] = network(name, data_dir, GRID[name_], 1)[0]
         print(f"  {name} {name_}: valid MASE {tried[name_]['valid_mase']:.3f}", flush=True)
     chosen = min(tried, key=lambda k: tried[k]["valid_mase"])

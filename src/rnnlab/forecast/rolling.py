@@ -15,7 +15,8 @@ its own o_k): for horizon step h at level p it is f_h +- s(x[:o_k]) q_h, q_h the
 quantile of |r_{.,h}|. So later test windows learn from the errors of earlier ones, as a forecaster
 in use would; the interval saved for forecasts past the end of the data (``interval``) pools every
 residual, c <= o_K. The absolute residual makes the band symmetric: a refit network (``--refit``)
-forecasts the test windows while the held-out one made the calibration errors, whose bias it need not share.
+forecasts the test windows while the held-out one made the calibration errors, whose bias it need
+not share.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
             return [r for (test, _), rs in zip(plans, residuals) for c, r in rs if c + horizon <= test[k]]
 
         valid = [np.mean(np.abs(r)) for r in known(0)]  # the calibration windows
-        rows, windows, inside, measured = [], [], [], 0
+        rows, windows, inside, measured = [], [[] for _ in series], [], 0
         for k in range(folds):
             pool = known(k)
             q_lo, q_hi = _band(pool, level, horizon)
@@ -90,8 +91,6 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
                 if pool:
                     inside.append(coverage(y, lo, hi) * horizon)
                     measured += horizon
-                if k == 0:
-                    windows.append([])
                 windows[i].append({"origin": o, "forecast": f.tolist(), "lo": lo.tolist(), "hi": hi.tolist()})
         q_lo, q_hi = _band([r for rs in residuals for _, r in rs], level, horizon)
         out[method.name] = {m: float(np.mean([r[m] for r in rows])) for m in METRICS} | {
