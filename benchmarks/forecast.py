@@ -29,7 +29,7 @@ from rnnlab.forecast import numpy_methods, rolling_origin, statistical_methods
 from rnnlab.forecast.report import plot_forecasts, table
 from rnnlab.tasks.forecast import NetworkMethod, train_forecaster
 from rnnlab.train import resolve_config
-from rnnlab.train.config import PRESETS
+from rnnlab.train.presets import PRESETS
 
 RESULTS = Path(__file__).parent / "results" / "forecast"
 

@@ -175,7 +175,7 @@ def test_identity_init_is_irnn_orthogonal_is_orthogonal_and_the_forget_bias_is_s
 
 
 def test_every_preset_is_a_valid_config_and_adding_1997_trains(tmp_path, capsys):
-    from rnnlab.train.config import PRESETS
+    from rnnlab.train.presets import PRESETS
 
     for name in PRESETS:
         assert resolve_config(name).task in ("lm", "classify", "seq2seq", "adding", "forecast")

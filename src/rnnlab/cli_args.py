@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .data import NAMED
     from .data.download import SOURCES
     from .nn import cell_names
-    from .train.config import PRESETS, TrainConfig
+    from .train.config import TrainConfig
+    from .train.presets import PRESETS
 
     p = _Parser(prog="rnnlab", description="Recurrent neural networks in NumPy, "
                                 "with hand-derived backpropagation through time.")
