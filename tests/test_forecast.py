@@ -336,6 +336,41 @@ def test_refit_forecasts_the_test_windows_and_the_held_out_network_the_rest(tmp_
     np.testing.assert_allclose([r["forecast"] for r in rows], refit.predict(0, x, 4), rtol=1e-6)
 
 
+def test_a_resumed_forecaster_trains_its_refit_again(tmp_path, capsys, monkeypatch):
+    """rnnlab train --resume of a run that rnnlab forecast refit makes the refit again from the run as it
+    now is (its schedule, its best epoch); stopped by Ctrl-C, it leaves the earlier refit as it was."""
+    from rnnlab.tasks import load_task
+    from rnnlab.tasks.forecast import refit_epochs
+    from rnnlab.train.loop import Trainer
+
+    data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
+    out = tmp_path / "run"
+    assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
+                 "--epochs", "2", "--refit", "--out", str(out)]) == 0
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in (out / "refit").iterdir()}
+    run = Trainer.run
+    calls = []
+
+    def second_interrupted(self):  # the resumed run trains; its refit is stopped at once
+        calls.append(self.out)
+        return run(self) if len(calls) == 1 else {"reason": "interrupted"}
+
+    monkeypatch.setattr(Trainer, "run", second_interrupted)
+    assert main(["train", "--resume", str(out), "--epochs", "3"]) == 130
+    assert calls == [out, out / "refit.new"] and not (out / "refit.new").exists()
+    assert {p.name: p.read_bytes() for p in (out / "refit").iterdir()} == before
+    monkeypatch.setattr(Trainer, "run", run)
+    assert main(["train", "--resume", str(out), "--epochs", "5"]) == 0
+    held, (_, refit, last) = load_task(out)[1], load_task(out / "refit", "last")
+    assert refit.cfg.refit and refit.cfg.epochs == 5 and refit.cfg.stop_epoch == refit_epochs(out, held)
+    assert last["step"] == refit.cfg.stop_epoch * refit.batches_per_epoch
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("refit")) == ["refit"]
+    assert main(["forecast", str(out), "--predict", "4", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose([r["forecast"] for r in rows], refit.predict(0, held.series[0].values, 4), rtol=1e-6)
+
+
 def test_stop_epoch_ends_a_run_early_on_the_whole_schedule(tmp_path):
     """A refit stops at its epoch with the learning rate where the full cosine schedule has it then
     (not decayed to zero over the shorter run)."""

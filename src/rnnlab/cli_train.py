@@ -178,6 +178,15 @@ def _train(args, cfg, out, trainer) -> int:
           f"run saved in {out}", file=sys.stderr)
     if summary["reason"] == "interrupted":
         return 130
+    if cfg.task == "forecast" and args.resume and (out / "refit").is_dir():  # rnnlab forecast's --refit
+        if trainer.group.size > 1:
+            print(f"{out / 'refit'} was made before this run went on; retrain it on one process: rnnlab train "
+                  f"--resume {out}", file=sys.stderr)
+        else:
+            from .tasks.forecast import refit_forecaster
+
+            if refit_forecaster(cfg, out, trainer.task) is None:
+                return 130
     if args.sample_length and cfg.task == "lm":
         from .generate import sample
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .metrics import METRICS, coverage, errors, scale
 
-__all__ = ["origins", "rolling_origin"]
+__all__ = ["origins", "forecast_every_origin", "rolling_origin"]
 
 
 def origins(n: int, horizon: int, folds: int) -> tuple[list[int], list[int]]:
@@ -44,6 +44,35 @@ def _band(residuals: list[np.ndarray], level: float, horizon: int) -> tuple[np.n
     return -q, q
 
 
+def forecast_every_origin(method, series: list, horizon: int, folds: int, progress: bool = False
+                          ) -> tuple[list[dict[int, np.ndarray]], list[list[tuple[int, np.ndarray]]]]:
+    """(forecasts, residuals) of ``method`` at every origin c from each series' first calibration
+    origin to its last test one: per series {c: f_c (H,)} and [(c, r_c (H,))] in order of c, r_c the
+    error in scale units (the module's docstring). The method is prepared on the histories before
+    each series' first test origin."""
+    from tqdm import tqdm
+
+    plans = [origins(len(s.values), horizon, folds) for s in series]
+
+    def past(s, o):
+        return s.values[:o] if getattr(method, "multichannel", False) else s.values[:o, 0]
+
+    method.prepare([past(s, test[0]) for s, (test, _) in zip(series, plans)])
+    spans = [range(cal[0] if cal else test[0], test[-1] + 1) for test, cal in plans]
+    bar = tqdm(total=sum(map(len, spans)), desc=f"{method.name:>14}", disable=None if progress else True,
+               leave=False, unit="forecast")
+    forecasts, residuals = [], []
+    for i, (s, span) in enumerate(zip(series, spans)):
+        forecasts.append({}), residuals.append([])
+        for c in span:
+            f = forecasts[i][c] = method.forecast(i, past(s, c), horizon)
+            width = max(scale(s.values[:c, 0], s.season), 1e-12)
+            residuals[i].append((c, (s.values[c:c + horizon, 0] - f) / width))
+            bar.update()
+    bar.close()
+    return forecasts, residuals
+
+
 def rolling_origin(methods: list, series: list, horizon: int, folds: int, level: float = 0.8,
                    progress: bool = False) -> dict[str, dict]:
     """{method name: {mae, rmse, smape, mase (means over series and test windows), coverage (of the
@@ -52,27 +81,10 @@ def rolling_origin(methods: list, series: list, horizon: int, folds: int, level:
     interval: {level, lo, hi: the band per step in scale units, from every origin}, fallbacks}}.
     ``series`` are ``rnnlab.data.series.Series``; each method has ``prepare`` and ``forecast`` (see
     ``baselines``); a method with ``multichannel`` True gets histories (n, D), the others (n,)."""
-    from tqdm import tqdm
-
     plans = [origins(len(s.values), horizon, folds) for s in series]
     out = {}
     for method in methods:
-        def past(s, o):
-            return s.values[:o] if getattr(method, "multichannel", False) else s.values[:o, 0]
-
-        method.prepare([past(s, test[0]) for s, (test, _) in zip(series, plans)])
-        spans = [range(cal[0] if cal else test[0], test[-1] + 1) for test, cal in plans]
-        bar = tqdm(total=sum(map(len, spans)), desc=f"{method.name:>14}", disable=None if progress else True,
-                   leave=False, unit="forecast")
-        forecasts, residuals = [], []  # per series: {origin: f (H,)}, [(origin, r (H,))]
-        for i, (s, span) in enumerate(zip(series, spans)):
-            forecasts.append({}), residuals.append([])
-            for c in span:
-                f = forecasts[i][c] = method.forecast(i, past(s, c), horizon)
-                width = max(scale(s.values[:c, 0], s.season), 1e-12)
-                residuals[i].append((c, (s.values[c:c + horizon, 0] - f) / width))
-                bar.update()
-        bar.close()
+        forecasts, residuals = forecast_every_origin(method, series, horizon, folds, progress)
 
         def known(k):  # the residuals of every window observed before each series' k-th test origin
             return [r for (test, _), rs in zip(plans, residuals) for c, r in rs if c + horizon <= test[k]]

@@ -40,7 +40,7 @@ from ..nn.regression import regression_loss
 from ..train.config import TrainConfig
 from .base import Task, encoder_for
 
-__all__ = ["ForecastTask", "NetworkMethod", "refit_epochs", "train_forecaster"]
+__all__ = ["ForecastTask", "NetworkMethod", "refit_epochs", "refit_forecaster", "train_forecaster"]
 
 
 class ForecastTask(Task):
@@ -220,14 +220,38 @@ def train_forecaster(cfg: TrainConfig, out: Path, weights: str = "best", log=Non
     task.model.load_state_dict(load_weights(out, weights)[0])
     if not cfg.refit:
         return task, None
-    epochs = refit_epochs(out, task)
-    again = make_trainer(dataclasses.replace(cfg, stop_epoch=epochs), out / "refit", log=log)
+    refit = refit_forecaster(cfg, out, task, log)
+    return None if refit is None else (task, refit)
+
+
+def refit_forecaster(cfg: TrainConfig, out: Path, task: ForecastTask, log=None):
+    """The task of the forecaster of run ``out`` (its ``task``, trained with the validation windows
+    held out) trained again through them into out/refit, on ``cfg``'s schedule stopped after
+    ``refit_epochs``, holding its last weights; None when Ctrl-C stopped it. A refit already there
+    (a resumed run's, made from the run before it went on) is replaced only once the new one has
+    finished: it trains in out/refit.new."""
+    import shutil
+
+    from ..train import load_weights
+    from . import make_trainer
+
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    out, epochs = Path(out), refit_epochs(out, task)
+    old, new = out / "refit", (out / "refit.new" if (out / "refit").exists() else out / "refit")
+    shutil.rmtree(out / "refit.new", ignore_errors=True)
+    again = make_trainer(dataclasses.replace(cfg, refit=True, stop_epoch=epochs), new, log=log)
     say(f"training again through the validation windows, stopping after epoch {epochs} (the best validation's) "
-        f"of the {cfg.epochs or 1}-epoch schedule, into {out / 'refit'}")
+        f"of the {cfg.epochs or 1}-epoch schedule, into {old}")
     if again.run()["reason"] == "interrupted":
+        if new != old:
+            shutil.rmtree(new)
+            say(f"{old} still holds the refit made before this run went on")
         return None
-    again.task.model.load_state_dict(load_weights(out / "refit", "last")[0])
-    return task, again.task
+    if new != old:
+        shutil.rmtree(old)
+        new.rename(old)
+    again.task.model.load_state_dict(load_weights(old, "last")[0])
+    return again.task
 
 
 class NetworkMethod:
