@@ -35,9 +35,11 @@ RESULTS = Path(__file__).parent / "results" / "forecast"
 
 # the recipe every setting shares, rnnlab forecast's default: one LSTM layer of 32, Adam 3e-3 with cosine
 # decay, 100 epochs, the weights of the best validation loss; then trained again through the validation
-# windows for that many epochs (--refit), which forecasts the test windows
+# windows for that many epochs (--refit), which forecasts the test windows. Its transform aside: each
+# setting states its own
 RECIPE = PRESETS["forecast"] | dict(log_every=10_000)
-GRID = {  # the settings tried on each series, by its kind
+LEVELS = dict(log=False, diff=0, seasonal_diff=False, window_norm="none")  # each setting states its whole transform
+GRID = {name: LEVELS | setting for name, setting in {  # the settings tried on each series, by its kind
     "levels": dict(),
     "diff": dict(diff=1),
     "window-norm": dict(window_norm="last"),
@@ -45,7 +47,7 @@ GRID = {  # the settings tried on each series, by its kind
     "log diff": dict(log=True, diff=1),
     "seasonal diff": dict(seasonal_diff=True),
     "diff + seasonal diff": dict(diff=1, seasonal_diff=True),
-}
+}.items()}
 SIZES = {"1x16": dict(hidden=16), "1x64": dict(hidden=64), "2x32": dict(layers=2)}  # the recipe's is 1x32
 SERIES = ["sunspots", "nile", "co2", "elnino", "gdp", "m1-yearly"]
 FAMILIES = ("tcn", "transformer", "mlp")

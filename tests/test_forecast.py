@@ -161,6 +161,24 @@ def test_network_beats_persistence_on_a_noisy_seasonal_series(tmp_path, capsys):
     assert all(r["lo"] <= r["forecast"] <= r["hi"] for r in rows[:6]) and rows[7]["lo"] is None
 
 
+def test_the_default_forecaster_follows_a_trend_past_the_levels_it_trained_on(tmp_path, capsys):
+    """rnnlab forecast's default reads each window relative to its last value (--window-norm last), so
+    a trend carries it above every level it trained on; in levels (--window-norm none) it cannot."""
+    rng = np.random.default_rng(0)
+    t = np.arange(150)
+    y = 20 + 0.3 * t + 2 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.3, t.size)
+    data = tmp_path / "trend.csv"
+    data.write_text("value\n" + "".join(f"{v:.5f}\n" for v in y))
+    got = {}
+    for norm in ("default", "none"):
+        assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "6", "--folds", "3", *SMALL,
+                     "--epochs", "20", "--out", str(tmp_path / norm), "--json"]
+                    + ([] if norm == "default" else ["--window-norm", norm])) == 0
+        got[norm] = json.loads(capsys.readouterr().out)
+    assert got["default"]["rnnlab"]["mase"] < 0.5 * got["default"]["naive"]["mase"]
+    assert got["none"]["rnnlab"]["mase"] > got["none"]["naive"]["mase"]
+
+
 @pytest.mark.parametrize("arch", ["tcn", "transformer", "mlp"])
 def test_feed_forward_forecasters_beat_persistence_too(tmp_path, capsys, arch):
     """--arch puts a TCN, a causal Transformer or a window MLP where the recurrent stack was; each reads

@@ -79,7 +79,7 @@ _TRAIN_FLAGS = [
     ("--log", "bool", "forecast: model log y (values > 0)"),
     ("--diff", int, "forecast: 0 | 1 | 2 differences"),
     ("--seasonal-diff", "bool", "forecast: a difference at lag m"),
-    ("--window-norm", str, "forecast: none | last (subtract each window's last value)"),
+    ("--window-norm", str, "forecast: none | last (subtract each window's last value; rnnlab forecast's default)"),
     ("--output", str, "forecast: direct (H outputs) | recursive (one step, fed back)"),
     ("--loss", str, "forecast: mse | mae"),
     ("--level", "number", "forecast: nominal coverage of the prediction interval"),
