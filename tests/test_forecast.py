@@ -161,22 +161,36 @@ def test_network_beats_persistence_on_a_noisy_seasonal_series(tmp_path, capsys):
     assert all(r["lo"] <= r["forecast"] <= r["hi"] for r in rows[:6]) and rows[7]["lo"] is None
 
 
-def test_the_default_forecaster_follows_a_trend_past_the_levels_it_trained_on(tmp_path, capsys):
-    """rnnlab forecast's default reads each window relative to its last value (--window-norm last), so
-    a trend carries it above every level it trained on; in levels (--window-norm none) it cannot."""
+def test_without_a_transform_the_forecaster_chooses_one_on_validation(tmp_path, capsys):
+    """Given no transform, rnnlab forecast trains one network in levels, one on differences and one on
+    windows relative to their last value, keeps the one of lowest validation MASE as its run (as ETS and
+    ARIMA choose their forms) and removes the others. On a trend the network in levels cannot go past
+    the levels it trained on; the choice can. A transform given is used as it is."""
+    from rnnlab.forecast.rolling import validation_mase
+    from rnnlab.tasks import load_task
+    from rnnlab.tasks.forecast import TRANSFORMS, NetworkMethod
+
     rng = np.random.default_rng(0)
     t = np.arange(150)
     y = 20 + 0.3 * t + 2 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.3, t.size)
     data = tmp_path / "trend.csv"
     data.write_text("value\n" + "".join(f"{v:.5f}\n" for v in y))
-    got = {}
-    for norm in ("default", "none"):
-        assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "6", "--folds", "3", *SMALL,
-                     "--epochs", "20", "--out", str(tmp_path / norm), "--json"]
-                    + ([] if norm == "default" else ["--window-norm", norm])) == 0
-        got[norm] = json.loads(capsys.readouterr().out)
-    assert got["default"]["rnnlab"]["mase"] < 0.5 * got["default"]["naive"]["mase"]
-    assert got["none"]["rnnlab"]["mase"] > got["none"]["naive"]["mase"]
+    flags = ["--data", str(data), "--column", "value", "--horizon", "6", "--folds", "3", *SMALL, "--epochs", "20"]
+    out = tmp_path / "chosen"
+    assert main(["forecast", *flags, "--out", str(out), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    record = json.loads((out / "transforms.json").read_text())
+    scores, held = record["valid_mase"], load_task(out)[1]
+    assert set(scores) == set(TRANSFORMS) and record["chosen"] == min(scores, key=scores.get)
+    assert validation_mase(NetworkMethod(held), held.series, 6, 3) == pytest.approx(scores[record["chosen"]])
+    assert all(getattr(held.cfg, k) == v for k, v in TRANSFORMS[record["chosen"]].items())
+    assert not (out / "transforms").exists() and (out / "refit" / "config.json").is_file()
+    assert scores["levels"] > 2 * min(scores.values())
+    assert got["rnnlab"]["mase"] < 0.5 * got["naive"]["mase"]
+    assert main(["forecast", *flags, "--window-norm", "none", "--out", str(tmp_path / "levels"), "--json"]) == 0
+    levels = json.loads(capsys.readouterr().out)
+    assert not (tmp_path / "levels" / "transforms.json").exists() and load_task(tmp_path / "levels")[0].diff == 0
+    assert levels["rnnlab"]["mase"] > levels["naive"]["mase"]
 
 
 @pytest.mark.parametrize("arch", ["tcn", "transformer", "mlp"])

@@ -79,7 +79,7 @@ _TRAIN_FLAGS = [
     ("--log", "bool", "forecast: model log y (values > 0)"),
     ("--diff", int, "forecast: 0 | 1 | 2 differences"),
     ("--seasonal-diff", "bool", "forecast: a difference at lag m"),
-    ("--window-norm", str, "forecast: none | last (subtract each window's last value; rnnlab forecast's default)"),
+    ("--window-norm", str, "forecast: none | last (subtract each window's last value)"),
     ("--output", str, "forecast: direct (H outputs) | recursive (one step, fed back)"),
     ("--loss", str, "forecast: mse | mae"),
     ("--level", "number", "forecast: nominal coverage of the prediction interval"),
@@ -196,7 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: 300)")
 
     f = command("forecast", "train a forecaster and measure it by rolling origin beside naive, seasonal naive, "
-                            "drift, ETS, ARIMA and Theta; or forecast past the data's end from a run")
+                            "drift, ETS, ARIMA and Theta; or forecast past the data's end from a run",
+                epilog="Given no transform (--log, --diff, --seasonal-diff, --window-norm), the network is trained in "
+                       "levels, on differences and with --window-norm last, and the one of lowest validation MASE "
+                       "is kept (scores in RUN/transforms.json).")
     f.add_argument("run", nargs="?", help="with --predict: the run folder to forecast from")
     f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
     train_flags(f, skip=("--task", "--context", "--tokens",

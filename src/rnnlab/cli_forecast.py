@@ -23,8 +23,9 @@ def cmd_forecast(args) -> int:
     from .forecast import have_statsmodels, numpy_methods, rolling_origin, statistical_methods
     from .forecast.report import plot_forecasts, summary, table
     from .heap import keep_heap
-    from .tasks.forecast import NetworkMethod, train_forecaster
+    from .tasks.forecast import TRANSFORMS, NetworkMethod, train_forecaster
     from .train import resolve_config
+    from .train.config import load_toml
 
     flags = train_flags(args)
     if args.run is not None or args.predict is not None:
@@ -41,11 +42,20 @@ def cmd_forecast(args) -> int:
         raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
     keep_heap()
     members = [out] if args.ensemble == 1 else [out / f"member-{k}" for k in range(1, args.ensemble + 1)]
-    if args.ensemble > 1 and out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
+    given = {k for k, v in flags.items() if v is not None} | (set(load_toml(args.config)) if args.config else set())
+    auto = not given & {"log", "diff", "seasonal_diff", "window_norm"}
+    if (args.ensemble > 1 or auto) and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out} is not an empty folder; choose a new or empty folder for --out")
+    first = None
+    if auto:  # no transform given: the network chooses one on validation, as ETS and ARIMA choose their forms
+        first = _choose_transform(cfg, out, members[0], args.weights)
+        if first is None:
+            return 130
+        cfg = dataclasses.replace(cfg, **TRANSFORMS[first[0]])
     tasks, refits = [], []
     for k, run in enumerate(members):
-        trained = train_forecaster(dataclasses.replace(cfg, seed=cfg.seed + k), run, args.weights, notes=k == 0)
+        trained = first[1:] if k == 0 and first else train_forecaster(
+            dataclasses.replace(cfg, seed=cfg.seed + k), run, args.weights, notes=k == 0 and not first)
         if trained is None:
             return 130
         tasks.append(trained[0])
@@ -68,6 +78,33 @@ def cmd_forecast(args) -> int:
               f"MASE scaled by the in-sample {'seasonal ' if task.season > 1 else ''}naive MAE")
         print(table(results, cfg.level, "method"))
     return 0
+
+
+def _choose_transform(cfg, out, run, weights: str):
+    """(name, task, refit) of the transform ``choose_transform`` picks on validation from three candidates
+    trained in OUT/transforms/: the chosen one moved to ``run`` and refit there (with cfg.refit; else
+    refit None), the others removed, every score in OUT/transforms.json; or None when Ctrl-C stopped it."""
+    import dataclasses
+    import json
+    import shutil
+
+    from .tasks.forecast import TRANSFORMS, choose_transform, refit_forecaster
+
+    folder = out / "transforms"
+    chosen = choose_transform(cfg, folder, weights)
+    if chosen is None:
+        return None
+    name, scores, task = chosen
+    print(f"transform chosen on validation MASE: {name} ("
+          + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()) + f"); its run is {run}", file=sys.stderr)
+    run.mkdir(parents=True, exist_ok=True)
+    for path in (folder / name).iterdir():
+        path.rename(run / path.name)
+    shutil.rmtree(folder)
+    (out / "transforms.json").write_text(json.dumps({"chosen": name, "valid_mase": scores}, indent=1) + "\n")
+    cfg = dataclasses.replace(cfg, **TRANSFORMS[name])
+    refit = refit_forecaster(cfg, run, task) if cfg.refit else None
+    return None if cfg.refit and refit is None else (name, task, refit)
 
 
 def _forecast_ahead(args, flags) -> int:

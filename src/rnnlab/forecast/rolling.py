@@ -25,7 +25,7 @@ import numpy as np
 
 from .metrics import METRICS, coverage, errors, scale
 
-__all__ = ["origins", "forecast_every_origin", "rolling_origin"]
+__all__ = ["origins", "forecast_every_origin", "validation_mase", "rolling_origin"]
 
 
 def origins(n: int, horizon: int, folds: int) -> tuple[list[int], list[int]]:
@@ -44,12 +44,14 @@ def _band(residuals: list[np.ndarray], level: float, horizon: int) -> tuple[np.n
     return -q, q
 
 
-def forecast_every_origin(method, series: list, horizon: int, folds: int, progress: bool = False
+def forecast_every_origin(method, series: list, horizon: int, folds: int, progress: bool = False,
+                          valid_only: bool = False
                           ) -> tuple[list[dict[int, np.ndarray]], list[list[tuple[int, np.ndarray]]]]:
     """(forecasts, residuals) of ``method`` at every origin c from each series' first calibration
-    origin to its last test one: per series {c: f_c (H,)} and [(c, r_c (H,))] in order of c, r_c the
-    error in scale units (the module's docstring). The method is prepared on the histories before
-    each series' first test origin."""
+    origin to its last test one (``valid_only``: to the last whose window ends before the first test
+    origin): per series {c: f_c (H,)} and [(c, r_c (H,))] in order of c, r_c the error in scale units
+    (the module's docstring). The method is prepared on the histories before each series' first test
+    origin."""
     from tqdm import tqdm
 
     plans = [origins(len(s.values), horizon, folds) for s in series]
@@ -58,7 +60,8 @@ def forecast_every_origin(method, series: list, horizon: int, folds: int, progre
         return s.values[:o] if getattr(method, "multichannel", False) else s.values[:o, 0]
 
     method.prepare([past(s, test[0]) for s, (test, _) in zip(series, plans)])
-    spans = [range(cal[0] if cal else test[0], test[-1] + 1) for test, cal in plans]
+    spans = [range(cal[0] if cal else test[0], (test[0] - horizon if valid_only else test[-1]) + 1)
+             for test, cal in plans]
     bar = tqdm(total=sum(map(len, spans)), desc=f"{method.name:>14}", disable=None if progress else True,
                leave=False, unit="forecast")
     forecasts, residuals = [], []
@@ -71,6 +74,13 @@ def forecast_every_origin(method, series: list, horizon: int, folds: int, progre
             bar.update()
     bar.close()
     return forecasts, residuals
+
+
+def validation_mase(method, series: list, horizon: int, folds: int) -> float:
+    """The mean MASE of ``method`` over the calibration windows (targets before each series' first test
+    origin): what settings may be chosen by; ``rolling_origin``'s valid_mase without the test windows."""
+    _, residuals = forecast_every_origin(method, series, horizon, folds, valid_only=True)
+    return float(np.mean([np.mean(np.abs(r)) for rs in residuals for _, r in rs]))
 
 
 def rolling_origin(methods: list, series: list, horizon: int, folds: int, level: float = 0.8,

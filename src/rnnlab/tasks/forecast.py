@@ -40,7 +40,8 @@ from ..nn.regression import regression_loss
 from ..train.config import TrainConfig
 from .base import Task, encoder_for
 
-__all__ = ["ForecastTask", "NetworkMethod", "refit_epochs", "refit_forecaster", "train_forecaster"]
+__all__ = ["ForecastTask", "NetworkMethod", "TRANSFORMS", "choose_transform", "refit_epochs", "refit_forecaster",
+           "train_forecaster"]
 
 
 class ForecastTask(Task):
@@ -222,6 +223,31 @@ def train_forecaster(cfg: TrainConfig, out: Path, weights: str = "best", log=Non
         return task, None
     refit = refit_forecaster(cfg, out, task, log)
     return None if refit is None else (task, refit)
+
+
+# the transforms rnnlab forecast chooses among when none is given: the three whose choice on validation
+# did best on series other than the named ones (benchmarks/forecast_dev.py; more candidates did worse)
+TRANSFORMS = {"levels": dict(log=False, diff=0, seasonal_diff=False, window_norm="none"),
+              "diff": dict(log=False, diff=1, seasonal_diff=False, window_norm="none"),
+              "window-norm": dict(log=False, diff=0, seasonal_diff=False, window_norm="last")}
+
+
+def choose_transform(cfg: TrainConfig, folder: Path, weights: str = "best", log=None):
+    """(the name of the transform of ``TRANSFORMS`` whose forecaster, trained by ``cfg`` with it (the
+    validation windows held out, no refit) into folder/NAME, has the lowest validation MASE;
+    {name: validation MASE}; that forecaster's task), or None when Ctrl-C stopped it."""
+    from ..forecast.rolling import validation_mase
+
+    scores, tasks = {}, {}
+    for name, transform in TRANSFORMS.items():
+        trained = train_forecaster(dataclasses.replace(cfg, refit=False, **transform), Path(folder) / name, weights,
+                                   log, notes=not scores)
+        if trained is None:
+            return None
+        task = tasks[name] = trained[0]
+        scores[name] = validation_mase(NetworkMethod(task), task.series, task.horizon, task.folds)
+    best = min(scores, key=scores.get)
+    return best, scores, tasks[best]
 
 
 def refit_forecaster(cfg: TrainConfig, out: Path, task: ForecastTask, log=None):

@@ -21,12 +21,11 @@ PRESETS: dict[str, dict] = {
                             pool="mean", dropout=0.3, batch_size=16, optimizer="adam", lr=3e-3, epochs=40),
     "sentiment": dict(task="classify", data="sentiment", cell="lstm", layers=1, hidden=128, embed=128, min_count=2,
                       bidirectional=True, pool="max", dropout=0.5, batch_size=32, optimizer="adam", lr=1e-3, epochs=12),
-    # Forecasting, what rnnlab forecast starts from (benchmarks/forecast.py's recipe): a small LSTM on
-    # windows taken relative to their last value, the weights of the best validation, then trained again
-    # through the validation windows for that many epochs; the transform was chosen on series other than
-    # the named ones (benchmarks/forecast_dev.py: in levels the recipe's mean MASE there was 2.7, 1.0 with it)
+    # Forecasting, what rnnlab forecast starts from (benchmarks/forecast.py's recipe): a small LSTM, the
+    # weights of the best validation, then trained again through the validation windows for that many
+    # epochs. No transform: given none, rnnlab forecast chooses one on validation (tasks.forecast.TRANSFORMS)
     "forecast": dict(task="forecast", cell="lstm", layers=1, hidden=32, optimizer="adam", lr=3e-3, batch_size=32,
-                     epochs=100, schedule="cosine", refit=True, window_norm="last"),
+                     epochs=100, schedule="cosine", refit=True),
     # Sequence to sequence, the recipes of benchmarks/results/seq2seq (cmudict's decay chosen on valid WER)
     "cmudict": dict(task="seq2seq", data="cmudict", cell="lstm", layers=2, hidden=256, embed=64, dropout=0.2,
                     attention="additive", batch_size=64, optimizer="adam", lr=2e-3, schedule="cosine", epochs=10),
