@@ -18,7 +18,9 @@ fitted on each series' points before its first test origin, as the baselines' ch
 With ``refit`` the validation windows train too (every window whose targets lie before the first
 test origin), on the same schedule, stopped at the epoch where an earlier run without them had its
 best validation (``refit_epochs``; ``stop_epoch``): the network then knows the K H points before the
-test windows, as the baselines, refitted at every origin, do.
+test windows, as the baselines, refitted at every origin, do. Given no transform, ``rnnlab forecast``
+trains a network for each of ``TRANSFORMS`` and keeps the one of lowest validation MASE
+(``choose_transform``), as ETS and ARIMA choose their forms.
 """
 
 from __future__ import annotations
