@@ -199,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "drift, ETS, ARIMA and Theta; or forecast past the data's end from a run",
                 epilog="Given no transform (--log, --diff, --seasonal-diff, --window-norm), the network is trained in "
                        "levels, on differences and with --window-norm last, and the one of lowest validation MASE "
-                       "is kept (scores in RUN/transforms.json).")
+                       "is kept (scores in RUN/transforms.json); each of the three trains for the run's length "
+                       "(--epochs, --time-budget), and so does the refit.")
     f.add_argument("run", nargs="?", help="with --predict: the run folder to forecast from")
     f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
     train_flags(f, skip=("--task", "--context", "--tokens",
