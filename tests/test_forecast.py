@@ -193,6 +193,17 @@ def test_without_a_transform_the_forecaster_chooses_one_on_validation(tmp_path, 
     assert levels["rnnlab"]["mase"] > levels["naive"]["mase"]
 
 
+def test_a_transform_the_series_is_too_short_for_is_left_out_of_the_choice(tmp_path, capsys):
+    """21 points, 2 test and 2 validation windows of 4: enough in levels, one too few once differenced."""
+    data = tmp_path / "short.csv"
+    data.write_text("value\n" + "".join(f"{10 + np.sin(i):.4f}\n" for i in range(21)))
+    out = tmp_path / "run"
+    assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
+                 "--epochs", "2", "--out", str(out)]) == 0
+    assert "not trying diff: short: 21 points are too few" in capsys.readouterr().err
+    assert set(json.loads((out / "transforms.json").read_text())["valid_mase"]) == {"levels", "window-norm"}
+
+
 @pytest.mark.parametrize("arch", ["tcn", "transformer", "mlp"])
 def test_feed_forward_forecasters_beat_persistence_too(tmp_path, capsys, arch):
     """--arch puts a TCN, a causal Transformer or a window MLP where the recurrent stack was; each reads

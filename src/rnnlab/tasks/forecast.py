@@ -237,13 +237,26 @@ TRANSFORMS = {"levels": dict(log=False, diff=0, seasonal_diff=False, window_norm
 def choose_transform(cfg: TrainConfig, folder: Path, weights: str = "best", log=None):
     """(the name of the transform of ``TRANSFORMS`` whose forecaster, trained by ``cfg`` with it (the
     validation windows held out, no refit) into folder/NAME, has the lowest validation MASE;
-    {name: validation MASE}; that forecaster's task), or None when Ctrl-C stopped it."""
+    {name: validation MASE}; that forecaster's task), or None when Ctrl-C stopped it. A transform the
+    series cannot take (too short once differenced) is left out, and said so; if none can, its error."""
     from ..forecast.rolling import validation_mase
 
-    scores, tasks = {}, {}
+    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    candidates, errors = {}, {}
     for name, transform in TRANSFORMS.items():
-        trained = train_forecaster(dataclasses.replace(cfg, refit=False, **transform), Path(folder) / name, weights,
-                                   log, notes=not scores)
+        candidates[name] = dataclasses.replace(cfg, refit=False, **transform)
+        try:
+            ForecastTask(candidates[name])  # reads the data and cuts the windows; writes nothing
+        except ValueError as e:
+            errors[name] = e
+            del candidates[name]
+    if not candidates:
+        raise next(iter(errors.values()))
+    for name, e in errors.items():
+        say(f"not trying {name}: {e}")
+    scores, tasks = {}, {}
+    for name, c in candidates.items():
+        trained = train_forecaster(c, Path(folder) / name, weights, log, notes=not scores)
         if trained is None:
             return None
         task = tasks[name] = trained[0]
