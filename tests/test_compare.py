@@ -96,7 +96,9 @@ def test_compare_forecasters_by_the_mase_rnnlab_forecast_reports(tmp_path, capsy
     assert main(["compare", "--task", "forecast", "--data", str(data), "--horizon", "6", "--folds", "2", "--models",
                  "gru,tcn,transformer", "--params", "3000", "--budget", "1", "--seeds", "1", "--out", str(out),
                  "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr()
+    rows = json.loads(printed.out)
+    assert "no transform given: every family reads the series in levels" in printed.err
     assert [r["model"] for r in rows] == ["gru", "tcn", "transformer"]
     for r in rows:
         assert r["measure"] == "mase" and r["lower_is_better"] and abs(r["params"] - 3000) / 3000 < 0.3

@@ -38,6 +38,11 @@ def cmd_compare(args) -> int:
     if cfg.eval_every == 0:
         cfg = dataclasses.replace(cfg, eval_every=100)  # points for the curve against time
     what = cfg.data if cfg.task in ("lm", "classify", "forecast") else cfg.task
+    if cfg.task == "forecast" and not {"log", "diff", "seasonal_diff", "window_norm"} & {
+            k for k, v in train_flags(args).items() if v is not None}:
+        print("no transform given: every family reads the series in levels, which cannot follow a trend past "
+              "them; rnnlab forecast chooses one on validation (RUN/transforms.json), give it here (--diff 1, "
+              "--window-norm last)", file=sys.stderr)
     print(f"comparing {', '.join(families)} on {what}: about "
           f"{args.params:,} non-embedding parameters each, {args.budget:g} s per run, {args.seeds} seed(s), "
           f"into {out}", file=sys.stderr)
