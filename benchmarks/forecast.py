@@ -27,7 +27,7 @@ import numpy as np
 
 from rnnlab.forecast import numpy_methods, rolling_origin, statistical_methods
 from rnnlab.forecast.report import plot_forecasts, table
-from rnnlab.tasks.forecast import NetworkMethod, train_forecaster
+from rnnlab.tasks.forecast import TRANSFORMS, NetworkMethod, train_forecaster
 from rnnlab.train import resolve_config
 from rnnlab.train.presets import PRESETS
 
@@ -38,8 +38,7 @@ RESULTS = Path(__file__).parent / "results" / "forecast"
 # windows for that many epochs (--refit), which forecasts the test windows. Its transform aside: each
 # setting states its own
 RECIPE = PRESETS["forecast"] | dict(log_every=10_000)
-LEVELS = dict(log=False, diff=0, seasonal_diff=False, window_norm="none")  # each setting states its whole transform
-GRID = {name: LEVELS | setting for name, setting in {  # the settings tried on each series, by its kind
+GRID = {name: TRANSFORMS["levels"] | setting for name, setting in {  # the settings tried, each a whole transform
     "levels": dict(),
     "diff": dict(diff=1),
     "window-norm": dict(window_norm="last"),

@@ -90,10 +90,10 @@ def mase(residuals: list, origins: list[int]) -> float:
 
 
 def quantile(a: np.ndarray, level: float) -> float:
-    """The conformal quantile of the n values a: the ceil((n + 1) p) / n one (p >= 1: the largest)."""
-    if level <= 0:
-        return 0.0
-    return float(np.quantile(a, min(1.0, np.ceil((len(a) + 1) * level) / len(a)), method="higher"))
+    """``conformal_quantile`` of the values a, 0 at a level of 0 or below (ACI's level can fall there)."""
+    from rnnlab.forecast.rolling import conformal_quantile
+
+    return 0.0 if level <= 0 else float(conformal_quantile(a, level))
 
 
 def test_bands(residuals: list, test: list[int], horizon: int, rule: str, arg, level: float) -> list[np.ndarray]:

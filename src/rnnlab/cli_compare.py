@@ -15,6 +15,7 @@ __all__ = ["cmd_compare"]
 
 def cmd_compare(args) -> int:
     from .compare import FAMILIES, MEASURES, compare, plot, table
+    from .tasks.forecast import TRANSFORM_KEYS
     from .train import resolve_config
 
     families = [m.strip().lower() for m in args.models.split(",") if m.strip()]
@@ -38,8 +39,7 @@ def cmd_compare(args) -> int:
     if cfg.eval_every == 0:
         cfg = dataclasses.replace(cfg, eval_every=100)  # points for the curve against time
     what = cfg.data if cfg.task in ("lm", "classify", "forecast") else cfg.task
-    if cfg.task == "forecast" and not {"log", "diff", "seasonal_diff", "window_norm"} & {
-            k for k, v in train_flags(args).items() if v is not None}:
+    if cfg.task == "forecast" and not TRANSFORM_KEYS & {k for k, v in train_flags(args).items() if v is not None}:
         print("no transform given: every family reads the series in levels, which cannot follow a trend past "
               "them; rnnlab forecast chooses one on validation (RUN/transforms.json), give it here (--diff 1, "
               "--window-norm last)", file=sys.stderr)

@@ -23,7 +23,7 @@ def cmd_forecast(args) -> int:
     from .forecast import have_statsmodels, numpy_methods, rolling_origin, statistical_methods
     from .forecast.report import plot_forecasts, summary, table
     from .heap import keep_heap
-    from .tasks.forecast import TRANSFORMS, NetworkMethod, train_forecaster
+    from .tasks.forecast import TRANSFORM_KEYS, NetworkMethod, train_forecaster
     from .train import resolve_config
     from .train.config import load_toml
 
@@ -43,18 +43,18 @@ def cmd_forecast(args) -> int:
     keep_heap()
     members = [out] if args.ensemble == 1 else [out / f"member-{k}" for k in range(1, args.ensemble + 1)]
     given = {k for k, v in flags.items() if v is not None} | (set(load_toml(args.config)) if args.config else set())
-    auto = not given & {"log", "diff", "seasonal_diff", "window_norm"}
+    auto = not given & TRANSFORM_KEYS
     if (args.ensemble > 1 or auto) and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out} is not an empty folder; choose a new or empty folder for --out")
     first = None
     if auto:  # no transform given: the network chooses one on validation, as ETS and ARIMA choose their forms
-        first = _choose_transform(cfg, out, members[0], args.weights)
-        if first is None:
+        chosen = _choose_transform(cfg, out, members[0], args.weights)
+        if chosen is None:
             return 130
-        cfg = dataclasses.replace(cfg, **TRANSFORMS[first[0]])
+        cfg, first = chosen
     tasks, refits = [], []
     for k, run in enumerate(members):
-        trained = first[1:] if k == 0 and first else train_forecaster(
+        trained = first if k == 0 and first else train_forecaster(
             dataclasses.replace(cfg, seed=cfg.seed + k), run, args.weights, notes=k == 0 and not first)
         if trained is None:
             return 130
@@ -81,9 +81,10 @@ def cmd_forecast(args) -> int:
 
 
 def _choose_transform(cfg, out, run, weights: str):
-    """(name, task, refit) of the transform ``choose_transform`` picks on validation from three candidates
-    trained in OUT/transforms/: the chosen one moved to ``run`` and refit there (with cfg.refit; else
-    refit None), the others removed, every score in OUT/transforms.json; or None when Ctrl-C stopped it."""
+    """(cfg with the transform ``choose_transform`` picks on validation from three candidates trained in
+    OUT/transforms/, (its task, its refit)): the chosen one moved to ``run`` and refit there (with
+    cfg.refit; else refit None), the others removed, every score in OUT/transforms.json; or None when
+    Ctrl-C stopped it."""
     import dataclasses
     import json
     import shutil
@@ -104,7 +105,7 @@ def _choose_transform(cfg, out, run, weights: str):
     (out / "transforms.json").write_text(json.dumps({"chosen": name, "valid_mase": scores}, indent=1) + "\n")
     cfg = dataclasses.replace(cfg, **TRANSFORMS[name])
     refit = refit_forecaster(cfg, run, task) if cfg.refit else None
-    return None if cfg.refit and refit is None else (name, task, refit)
+    return None if cfg.refit and refit is None else (cfg, (task, refit))
 
 
 def _forecast_ahead(args, flags) -> int:

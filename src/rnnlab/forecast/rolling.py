@@ -25,7 +25,7 @@ import numpy as np
 
 from .metrics import METRICS, coverage, errors, scale
 
-__all__ = ["origins", "forecast_every_origin", "validation_mase", "rolling_origin"]
+__all__ = ["origins", "conformal_quantile", "forecast_every_origin", "validation_mase", "rolling_origin"]
 
 
 def origins(n: int, horizon: int, folds: int) -> tuple[list[int], list[int]]:
@@ -35,12 +35,17 @@ def origins(n: int, horizon: int, folds: int) -> tuple[list[int], list[int]]:
     return test, list(range(max(first, 2), test[0] - horizon + 1))
 
 
+def conformal_quantile(a: np.ndarray, level: float) -> np.ndarray:
+    """The split-conformal quantile of the n values a (n, ...) along axis 0: the ceil((n + 1) p) / n one,
+    the largest when that exceeds 1."""
+    return np.quantile(a, min(1.0, np.ceil((len(a) + 1) * level) / len(a)), axis=0, method="higher")
+
+
 def _band(residuals: list[np.ndarray], level: float, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """(-q, q) (H,): q the conformal quantile of the absolute residuals [(H,)] per step, NaN when none."""
     if not residuals:
         return np.full(horizon, np.nan), np.full(horizon, np.nan)
-    r = np.abs(np.array(residuals))
-    q = np.quantile(r, min(1.0, np.ceil((len(r) + 1) * level) / len(r)), axis=0, method="higher")
+    q = conformal_quantile(np.abs(np.array(residuals)), level)
     return -q, q
 
 

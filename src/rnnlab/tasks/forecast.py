@@ -42,7 +42,7 @@ from ..nn.regression import regression_loss
 from ..train.config import TrainConfig
 from .base import Task, encoder_for
 
-__all__ = ["ForecastTask", "NetworkMethod", "TRANSFORMS", "choose_transform", "refit_epochs", "refit_forecaster",
+__all__ = ["ForecastTask", "NetworkMethod", "TRANSFORMS", "TRANSFORM_KEYS", "choose_transform", "refit_epochs", "refit_forecaster",
            "train_forecaster"]
 
 
@@ -194,6 +194,10 @@ class ForecastTask(Task):
         (Path(out) / "forecast.json").write_text(json.dumps(info, indent=1) + "\n")
 
 
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
 def refit_epochs(run: Path, task: ForecastTask) -> int:
     """The epochs a refit of ``run`` trains: those of the run's best validation weights (at least 1)."""
     from ..train import load_weights
@@ -210,7 +214,7 @@ def train_forecaster(cfg: TrainConfig, out: Path, weights: str = "best", log=Non
     from ..train import load_weights
     from . import make_trainer
 
-    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    say = log or _stderr
     out = Path(out)
     trainer = make_trainer(dataclasses.replace(cfg, refit=False), out, log=log)
     task = trainer.task
@@ -232,6 +236,7 @@ def train_forecaster(cfg: TrainConfig, out: Path, weights: str = "best", log=Non
 TRANSFORMS = {"levels": dict(log=False, diff=0, seasonal_diff=False, window_norm="none"),
               "diff": dict(log=False, diff=1, seasonal_diff=False, window_norm="none"),
               "window-norm": dict(log=False, diff=0, seasonal_diff=False, window_norm="last")}
+TRANSFORM_KEYS = frozenset(TRANSFORMS["levels"])  # the settings that make a transform: given one, none is chosen
 
 
 def choose_transform(cfg: TrainConfig, folder: Path, weights: str = "best", log=None):
@@ -241,7 +246,7 @@ def choose_transform(cfg: TrainConfig, folder: Path, weights: str = "best", log=
     series cannot take (too short once differenced) is left out, and said so; if none can, its error."""
     from ..forecast.rolling import validation_mase
 
-    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    say = log or _stderr
     candidates, errors = {}, {}
     for name, transform in TRANSFORMS.items():
         candidates[name] = dataclasses.replace(cfg, refit=False, **transform)
@@ -276,10 +281,11 @@ def refit_forecaster(cfg: TrainConfig, out: Path, task: ForecastTask, log=None):
     from ..train import load_weights
     from . import make_trainer
 
-    say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    say = log or _stderr
     out, epochs = Path(out), refit_epochs(out, task)
-    old, new = out / "refit", (out / "refit.new" if (out / "refit").exists() else out / "refit")
-    shutil.rmtree(out / "refit.new", ignore_errors=True)
+    old = out / "refit"
+    new = old.with_name("refit.new") if old.exists() else old
+    shutil.rmtree(old.with_name("refit.new"), ignore_errors=True)
     again = make_trainer(dataclasses.replace(cfg, refit=True, stop_epoch=epochs), new, log=log)
     say(f"training again through the validation windows, stopping after epoch {epochs} (the best validation's) "
         f"of the {cfg.epochs or 1}-epoch schedule, into {old}")
