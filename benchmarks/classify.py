@@ -25,7 +25,8 @@ import numpy as np
 
 from rnnlab.baselines import bag_of_words, majority, nearest_dtw
 from rnnlab.cli import main as rnnlab
-from rnnlab.tasks import load_task, run_members
+from rnnlab.runs.members import run_members
+from rnnlab.tasks import load_task
 from rnnlab.tasks.classify import ensemble_logits, scores
 
 RESULTS = Path(__file__).parent / "results"
@@ -35,7 +36,7 @@ def one_seed(name: str, data_dir: str, seed: int, flags: list[str]) -> dict[str,
     out = Path(tempfile.mkdtemp()) / "run"
     t = time.perf_counter()
     assert rnnlab(["train", "--task", "classify", "--data", name, "--data-dir", data_dir, "--seed", str(seed),
-                   "--out", str(out), "--sample-length", "0", *flags]) == 0
+                   "--out", str(out), *flags]) == 0
     seconds = time.perf_counter() - t
     members = [load_task(run, "best") for run in run_members(out)]  # one, or an ensemble's (--ensemble K)
     task = members[0][1]

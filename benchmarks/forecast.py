@@ -27,8 +27,9 @@ import numpy as np
 
 from rnnlab.forecast import numpy_methods, rolling_origin, statistical_methods
 from rnnlab.forecast.report import plot_forecasts, table
-from rnnlab.tasks.forecast import TRANSFORMS, NetworkMethod, train_forecaster
-from rnnlab.train import resolve_config
+from rnnlab.forecast.network import NetworkMethod
+from rnnlab.forecast.training import TRANSFORMS, train_forecaster
+from rnnlab.tasks import resolve_config
 from rnnlab.train.presets import PRESETS
 
 RESULTS = Path(__file__).parent / "results" / "forecast"

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.tasks.forecast import TRANSFORMS  # the candidates rnnlab forecast chooses among
+from rnnlab.forecast.training import TRANSFORMS  # the candidates rnnlab forecast chooses among
 
 RESULTS = Path(__file__).parent / "results"
 FOLDS = 5
@@ -70,8 +70,9 @@ def development_series(csv_dir: Path | None) -> list:
 def network(s, transform: dict):
     """rnnlab forecast's recipe (the forecast preset, refit) with ``transform`` on one series, as a
     rolling-origin method."""
-    from rnnlab.tasks.forecast import NetworkMethod, train_forecaster
-    from rnnlab.train import resolve_config
+    from rnnlab.forecast.network import NetworkMethod
+    from rnnlab.forecast.training import train_forecaster
+    from rnnlab.tasks import resolve_config
     from rnnlab.train.presets import PRESETS
 
     tmp = Path(tempfile.mkdtemp())

@@ -34,7 +34,7 @@ def rnnlab_side(flush: bool, steps: int) -> float:
 
     from rnnlab.backends import flush_subnormals
     from rnnlab.tasks import make_trainer
-    from rnnlab.train import resolve_config
+    from rnnlab.tasks import resolve_config
 
     cfg = resolve_config(flags=dict(task="adding", seq_len=T, cell="rnn", layers=1, hidden=HIDDEN,
                                     batch_size=BATCH, optimizer="adam", lr=LR, clip=CLIP, seed=0))

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from rnnlab.data import batchify, iterate, load_corpus
-from rnnlab.train import resolve_config
+from rnnlab.tasks import resolve_config
 
 
 class TorchLM(torch.nn.Module):

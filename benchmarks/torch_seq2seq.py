@@ -22,8 +22,7 @@ import torch
 
 from rnnlab.optim import make_schedule
 from rnnlab.tasks.seq2seq import Seq2SeqTask
-from rnnlab.train import resolve_config
-from rnnlab.train.config import FIELDS
+from rnnlab.tasks import resolve_config
 
 RESULTS = Path(__file__).parent / "results" / "seq2seq"
 
@@ -114,10 +113,10 @@ def main() -> None:
     ap.add_argument("label")
     ap.add_argument("--beam", type=int, default=5)
     args, flags = ap.parse_known_args()
-    from rnnlab.cli import build_parser
+    from rnnlab.cli.args import build_parser, settings_given
 
-    parsed = build_parser().parse_args(["train", "--task", "seq2seq", *flags])
-    cfg = resolve_config(flags={k: v for k, v in vars(parsed).items() if k in FIELDS and v is not None})
+    argv = ["train", "--task", "seq2seq", *flags]
+    cfg = resolve_config(flags=settings_given(build_parser(argv).parse_args(argv)))
     if cfg.teacher_forcing != 1.0 or cfg.schedule not in ("constant", "cosine") or cfg.optimizer != "adam":
         raise SystemExit("this reference implements teacher forcing 1, a constant or cosine learning rate and Adam "
                          "only")

@@ -19,7 +19,7 @@ import torch
 
 from rnnlab.data import get_batch
 from rnnlab.tasks import make_trainer
-from rnnlab.train import resolve_config
+from rnnlab.tasks import resolve_config
 
 from .torch_lm_reference import TorchLM, train_step
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rnnlab.backends import use_backend
 from rnnlab.tasks import make_trainer
-from rnnlab.train import load_checkpoint, resolve_config
+from rnnlab.tasks import resolve_config
+from rnnlab.train import load_checkpoint
 
 TEXT = "".join(f"a {w} saw the {v} at {i % 5}\n" for i, (w, v) in enumerate(zip(["cat", "dog"] * 80, ["owl", "fox", "elk"] * 54)))
 FLAGS = dict(dtype="float64", cell="lstm", layers=2, hidden=12, dropout=0.2, seq_len=7, batch_size=3,

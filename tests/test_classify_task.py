@@ -64,8 +64,10 @@ def test_a_classifier_trains_evaluates_and_resumes_exactly(tmp_path, capsys, kin
                for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r for r in resumed if "resumed_with" not in r] == rows
     result = json.loads(_eval(ref, capsys, "--split", "test", "--json"))
-    assert set(result) == {"loss", "accuracy", "macro_f1", "n"}
-    assert result["n"] == (24 if kind == "text" else 12)  # the test part of the 80/10/10 split
+    assert set(result) == {"loss", "accuracy", "macro_f1", "examples", "confusion"}
+    assert result["examples"] == (24 if kind == "text" else 12)  # the test part of the 80/10/10 split
+    confusion = np.array(result["confusion"])  # rows: true, columns: predicted
+    assert confusion.sum() == result["examples"] and np.trace(confusion) / confusion.sum() == result["accuracy"]
     assert result["accuracy"] >= 0.8, result
     table = _eval(ref, capsys, "--split", "test")
     assert "confusion (rows: true, columns: predicted)" in table
@@ -92,7 +94,7 @@ def test_bad_classification_input_is_one_line_and_writes_nothing(tmp_path, capsy
         (["train", "--data", str(tmp_path / "empty.csv"), *SMALL], 1, "empty.csv:3 has an empty text"),
         (["train", "--data", str(tmp_path / "bad.ts"), *SMALL], 1, "@dimensions says 4 channels, the cases have 3"),
         (["train", "--data", str(tmp_path / "ok.tsv"), *SMALL, "--tie-weights"], 2,
-         "--tie-weights applies to --task lm only"),
+         "--tie-weights is not a setting of --task classify"),
         (["sample", str(tmp_path / "run")], 1, "is a classify run; this needs a language-model run"),
         (["predict", str(tmp_path / "lm"), "hello"], 1, "is a lm run; predict needs a classifier run"),
     ]
@@ -130,7 +132,7 @@ def test_cross_validation_runs_one_fold_each_on_disjoint_test_folds(tmp_path, ca
     out = tmp_path / "cv"
     assert main(["train", "--data", str(data), *SMALL, "--folds", "3", "--max-steps", "20", "--out", str(out)]) == 0
     summary = json.loads((out / "folds.json").read_text())
-    assert [f["fold"] for f in summary["folds"]] == [1, 2, 3] and sum(f["n"] for f in summary["folds"]) == 90
+    assert [f["fold"] for f in summary["folds"]] == [1, 2, 3] and sum(f["examples"] for f in summary["folds"]) == 90
     assert summary["accuracy"] == pytest.approx(np.mean([f["accuracy"] for f in summary["folds"]]))
     assert "3-fold cross-validation: accuracy" in capsys.readouterr().out
     from rnnlab.tasks import load_task
@@ -144,7 +146,7 @@ def test_cross_validation_runs_one_fold_each_on_disjoint_test_folds(tmp_path, ca
 
 def test_balanced_class_weights(tmp_path):
     from rnnlab.tasks import make_trainer
-    from rnnlab.train import resolve_config
+    from rnnlab.tasks import resolve_config
 
     table = tmp_path / "t.csv"
     table.write_text("text,label\n" + "".join(f"w{i % 7} x,{'a' if i % 4 else 'b'}\n" for i in range(200)))
@@ -212,7 +214,7 @@ def test_an_ensemble_shares_its_split_averages_probabilities_and_resumes(tmp_pat
         assert all(np.array_equal(a[n], b[n]) for n in a), k
     assert main(["train", "--resume", str(cut), "--ensemble", "2"]) == 2
     assert main(["train", "--ensemble", "2", "--max-steps", "1", "--out", str(tmp_path / "lm")]) == 2
-    assert "--ensemble is for --task classify" in capsys.readouterr().err
+    assert "--ensemble applies to --task classify, forecast (here --task lm)" in capsys.readouterr().err
     assert not (tmp_path / "lm").exists()
 
 

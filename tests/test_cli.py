@@ -47,12 +47,17 @@ def test_every_flag_has_help_and_train_shows_its_defaults(capsys):
     from rnnlab import __version__
     from rnnlab.cli import build_parser
 
-    parser = build_parser()
-    for name, sub in parser.commands.items():
-        for action in sub._actions:
-            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
-            if name == "train" and action.option_strings and action.dest not in ("help", "resume", "preset", "config"):
-                assert "(default: " in action.help, action.option_strings
+    from rnnlab.tasks import TASKS
+
+    for task in TASKS:
+        parser = build_parser(["train", "--task", task])
+        for name, sub in parser.commands.items():
+            for action in sub._actions:
+                assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+                if name == "train" and action.option_strings and action.dest not in ("help", "resume", "preset",
+                                                                                     "config"):
+                    assert "(default: " in action.help, (task, action.option_strings)
+    parser = build_parser(["train", "--task", "lm"])
     assert "(default: 256)" in parser.commands["train"].format_help().replace("\n", " ").replace("  ", " ")
     assert "ptb-word" in parser.commands["data"].format_help()
     assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"rnnlab {__version__}"

@@ -34,10 +34,16 @@ def world(tmp_path_factory):
     for name in ("config.json", "vocab.json", "metrics.jsonl"):
         (d / "truncated" / name).write_bytes((d / "run" / name).read_bytes())
     (d / "truncated" / "checkpoint.safetensors").write_bytes(ck[: len(ck) // 3])
+    best = (d / "run" / "best.safetensors").read_bytes()
+    (d / "truncated" / "best.safetensors").write_bytes(best[: len(best) // 3])
     (d / "garbage").mkdir()
     for name in ("config.json", "vocab.json", "metrics.jsonl"):
         (d / "garbage" / name).write_bytes((d / "run" / name).read_bytes())
     (d / "garbage" / "checkpoint.safetensors").write_bytes(bytes(range(256)) * (len(ck) // 256))
+    (d / "garbage" / "best.safetensors").write_bytes(bytes(range(256)) * (len(best) // 256))
+    (d / "nobest").mkdir()
+    for name in ("config.json", "vocab.json", "metrics.jsonl", "checkpoint.safetensors"):
+        (d / "nobest" / name).write_bytes((d / "run" / name).read_bytes())
     return d
 
 
@@ -70,7 +76,11 @@ CASES = [
     (T + ["--data", "{w}/good.txt", "--arch", "transformer", "--heads", "3"], 2, "--hidden 8 must be a multiple of --heads 3"),
     (T + ["--data", "{w}/good.txt", "--context", "4"], 2, "--context applies to --arch tcn, transformer or mlp"),
     (T + ["--data", "{w}/good.txt", "--arch", "mlp", "--tie-weights"], 2, "--tie-weights applies to --arch rnn only"),
-    (T + ["--task", "seq2seq", "--arch", "tcn"], 2, "--arch tcn applies to --task lm, classify, forecast, adding"),
+    (["train", "--out", "{w}/new", "--task", "seq2seq", "--data", "dates", "--arch", "tcn"], 2,
+     "--arch is not a setting of --task seq2seq; it is one of --task lm, classify, forecast, adding"),
+    (T + ["--data", "{w}/good.txt", "--horizon", "3"], 2, "--horizon is not a setting of --task lm; it is one of "
+                                                          "--task forecast"),
+    (T + ["--data", "{w}/good.txt", "--data-d", "{w}"], 2, "unrecognized arguments: --data-d"),
     (T + ["--data", "{w}/good.txt", "--preset", "huge"], 2, "unknown preset 'huge'"),
     (T + ["--data", "{w}/good.txt", "--dtype", "float16"], 2, "unknown dtype 'float16'"),
     (T + ["--data", "{w}/good.txt", "--tie-weights", "--embed", "4"], 2, "--tie-weights needs --embed equal to --hidden"),
@@ -79,7 +89,7 @@ CASES = [
     # config files
     (T + ["--data", "{w}/good.txt", "--config", "{w}/bad.toml"], 2, "bad.toml is not valid TOML"),
     (T + ["--data", "{w}/good.txt", "--config", "{w}/unknown.toml"], 2, "unknown key(s) hiden"),
-    (T + ["--data", "{w}/good.txt", "--config", "{w}/typed.toml"], 2, "epochs must be a positive number, got 'many'"),
+    (T + ["--data", "{w}/good.txt", "--config", "{w}/typed.toml"], 2, "epochs must be a positive integer, got 'many'"),
     (T + ["--data", "{w}/good.txt", "--config", "{w}/none.toml"], 2, "no such config file"),
     # settings the run would ignore
     (T + ["--data", "{w}/good.txt", "--warmup", "100"], 2, "--warmup applies to --schedule cosine only"),
@@ -107,6 +117,11 @@ CASES = [
     (["train", "--data", "{w}/good.txt", "--out", "{w}/ptb", *SMALL], 1, "is not empty"),
     (["train", "--data", "{w}/good.txt", "--out", "{w}/good.txt/sub", *SMALL], 1, "cannot write the run folder"),
     (["plot", "{w}/nothing"], 1, "is not a run folder (no metrics.jsonl)"),
+    (["eval", "{w}/nobest"], 1, "has no best weights (it stopped before its first validation); use its last "
+                                "checkpoint with --weights last"),
+    (["eval", "{w}/run", "--data", "{w}/missing.txt"], 1, "--data {w}/missing.txt: no such file or folder"),
+    (["eval", "{w}/run", "--data", "{w}/good.txt", "--split", "test"], 2, "give one of --data and --split"),
+    (["eval", "{w}/run", "--beam", "3"], 2, "--beam does not apply to lm runs"),
     (["data", "download", "imagenet"], 2, "data download needs a dataset name"),
 ]
 

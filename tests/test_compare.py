@@ -12,7 +12,7 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.compare import FAMILIES, family_config, flops_per_step, size_to, split_parameters
 from rnnlab.tasks import TASKS
-from rnnlab.train import resolve_config
+from rnnlab.tasks import resolve_config
 
 
 @pytest.fixture(scope="module")

@@ -97,7 +97,8 @@ def test_a_slurm_step_that_mpi_does_not_see_is_an_error_not_n_runs_into_one_fold
 # -- real MPI jobs ------------------------------------------------------------------------------------
 
 def train(ranks, out, *flags, wait=True):
-    cmd = [sys.executable, "-m", "rnnlab", "train", *flags, "--out", str(out), "--sample-length", "0"]
+    lm = "--task" not in flags or flags[flags.index("--task") + 1] == "lm"
+    cmd = [sys.executable, "-m", "rnnlab", "train", *flags, "--out", str(out), *(["--sample-length", "0"] * lm)]
     if ranks > 1:
         cmd = [MPIEXEC, "-n", str(ranks), *cmd]
     if not wait:

@@ -168,7 +168,8 @@ def test_without_a_transform_the_forecaster_chooses_one_on_validation(tmp_path, 
     the levels it trained on; the choice can. A transform given is used as it is."""
     from rnnlab.forecast.rolling import validation_mase
     from rnnlab.tasks import load_task
-    from rnnlab.tasks.forecast import TRANSFORMS, NetworkMethod
+    from rnnlab.forecast.network import NetworkMethod
+    from rnnlab.forecast.training import TRANSFORMS
 
     rng = np.random.default_rng(0)
     t = np.arange(150)
@@ -273,7 +274,7 @@ def test_missing_values_inside_are_interpolated_and_at_the_end_named(tmp_path):
     (["--column", "value", "--horizon", "80"], "too few", 1),
     (["--column", "value", "--horizon", "0"], "positive integer", 2),
     (["--column", "value"], "--horizon", 1),
-    (["--column", "value", "--horizon", "3", "--log", "--diff", "3"], "diff must be 0, 1 or 2", 2),
+    (["--column", "value", "--horizon", "3", "--log", "--diff", "3"], "diff must be one of 0, 1, 2", 2),
     (["--column", "value", "--horizon", "3", "--tokens", "char"], "unrecognized arguments: --tokens", 2),
     (["--column", "value,other", "--horizon", "3", "--output", "recursive"], "one column", 1),
 ])
@@ -350,7 +351,8 @@ def test_refit_forecasts_the_test_windows_and_the_held_out_network_the_rest(tmp_
     calibration windows, which set the interval) the held-out one. eval and --predict read both.
     """
     from rnnlab.tasks import load_task
-    from rnnlab.tasks.forecast import NetworkMethod, refit_epochs
+    from rnnlab.forecast.network import NetworkMethod
+    from rnnlab.tasks.forecast import refit_epochs
 
     data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
     out = tmp_path / "run"
@@ -418,7 +420,7 @@ def test_stop_epoch_ends_a_run_early_on_the_whole_schedule(tmp_path):
     """A refit stops at its epoch with the learning rate where the full cosine schedule has it then
     (not decayed to zero over the shorter run)."""
     from rnnlab.tasks import make_trainer
-    from rnnlab.train import resolve_config
+    from rnnlab.tasks import resolve_config
 
     data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
     cfg = resolve_config("forecast", None, dict(data=str(data), column="value", horizon=4, folds=2, hidden=8,

@@ -15,7 +15,7 @@ from rnnlab.cells import CellKernel
 from rnnlab.functional import sigmoid
 from rnnlab.nn import RNNBase, cell_kind, cell_names, register_cell, unregister_cell
 from rnnlab.tasks import make_trainer
-from rnnlab.train import resolve_config
+from rnnlab.tasks import resolve_config
 
 
 class MGUKernel(CellKernel):

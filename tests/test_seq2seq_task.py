@@ -46,9 +46,9 @@ def test_train_eval_resume_and_translate(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,code,message", [
     (["train", "--task", "seq2seq", "--data", "{bad}"], 1, "has no 'target' column"),
-    (["train", "--task", "seq2seq", "--data", "dates", "--reverse-source"], 1, "--reverse-source is for the addition"),
+    (["train", "--task", "seq2seq", "--data", "dates", "--reverse-source"], 2, "--reverse-source is for the addition"),
     (["train", "--task", "seq2seq", "--data", "{ok}", "--attention", "luong"], 2, "unknown attention 'luong'"),
-    (["train", "--task", "lm", "--beam", "3"], 2, "--beam applies to --task seq2seq"),
+    (["train", "--task", "lm", "--beam", "3"], 2, "--beam is not a setting of --task lm"),
     (["train", "--task", "seq2seq", "--data", "{ok}", "--teacher-forcing", "1.5"], 2, "teacher-forcing must be"),
 ])
 def test_bad_seq2seq_input_is_one_line(tmp_path, capsys, argv, code, message):

@@ -15,7 +15,7 @@ from benchmarks.torch_lm_reference import TorchLM, train_step  # noqa: E402
 
 from rnnlab.data import get_batch  # noqa: E402
 from rnnlab.tasks import make_trainer  # noqa: E402
-from rnnlab.train import resolve_config  # noqa: E402
+from rnnlab.tasks import resolve_config  # noqa: E402
 
 TEXT = "".join(f"a {w} saw the {v} at {i % 5}\n" for i, (w, v) in enumerate(zip(["cat", "dog"] * 80, ["owl", "fox", "elk"] * 54)))
 

@@ -31,30 +31,21 @@ from pathlib import Path
 
 from .models.tcn import receptive_field
 
-__all__ = ["FAMILIES", "MEASURES", "CURVES", "family_config", "size_to", "split_parameters", "flops_per_step", "measure",
-           "compare", "table", "plot"]
+__all__ = ["FAMILIES", "family_config", "size_to", "split_parameters", "flops_per_step", "measure", "compare",
+           "table", "plot"]
 
 FAMILIES = ("rnn", "lstm", "gru", "tcn", "transformer", "mlp")
 EMBED = 32  # every model's token embedding, unless --embed says
 
-# the task's measure: (key in evaluate's result, lower is better, split)
-MEASURES = {"lm": ("bits_per_token", True, "valid"), "classify": ("accuracy", False, "test"),
-            "adding": ("loss", True, "test"), "copy": ("loss", True, "test"),
-            "temporal-order": ("accuracy", False, "test"), "reber": ("solved", False, "test"),
-            "forecast": ("mase", True, "test")}
-# what the curve against time shows, when not the measure itself: a forecaster's validation loss
-CURVES = {"forecast": "loss"}
 
-
-def family_config(cfg, family: str, longest: int, hidden: int):
-    """``cfg`` for ``family`` at width ``hidden`` on a task whose sequences have up to ``longest`` steps."""
+def family_config(cfg, family: str, longest: int, hidden: int, streams: bool = False):
+    """``cfg`` for ``family`` at width ``hidden`` on a task whose sequences have up to ``longest`` steps
+    (``streams``: a task of continuous streams, whose MLP sees --window tokens)."""
     if family not in FAMILIES:
         raise ValueError(f"unknown model {family!r}; expected some of {', '.join(FAMILIES)}")
-    from .train.config import TrainConfig
-
     # the other families' own flags at their defaults (a TCN run carries no --heads, ...)
-    defaults = {k: TrainConfig.__dataclass_fields__[k].default for k in ("context", "kernel_size", "window", "heads")}
-    base = defaults | dict(hidden=hidden, embed=cfg.embed or EMBED)
+    defaults = {s.name: s.default for s in cfg.settings if s.name in ("context", "kernel_size", "window", "heads")}
+    base = defaults | dict(hidden=hidden) | ({"embed": cfg.embed or EMBED} if "embed" in cfg.field_names() else {})
     if family in ("rnn", "lstm", "gru"):
         return dataclasses.replace(cfg, **base, arch="rnn", cell=family)
     if family == "tcn":
@@ -62,7 +53,7 @@ def family_config(cfg, family: str, longest: int, hidden: int):
         return dataclasses.replace(cfg, **base | dict(kernel_size=cfg.kernel_size), arch="tcn", layers=levels)
     if family == "transformer":
         return dataclasses.replace(cfg, **base | dict(heads=cfg.heads), arch="transformer")
-    window = cfg.window if cfg.task == "lm" else longest
+    window = cfg.window if streams else longest
     return dataclasses.replace(cfg, **base | dict(window=window), arch="mlp")
 
 
@@ -78,7 +69,7 @@ def size_to(task, cfg, family: str, params: int):
     step = cfg.heads if family == "transformer" else 1
 
     def build(units):
-        c = family_config(cfg, family, task.longest, units * step)
+        c = family_config(cfg, family, task.longest, units * step, task.streams)
         return c, task.model_for(c)
 
     def count(units):
@@ -110,25 +101,19 @@ def flops_per_step(model, cfg, T: int) -> float:
 
 def measure(task) -> tuple[str, float, bool]:
     """(name, value, lower is better) of the task's measure, with the weights its model holds."""
-    key, lower, split = MEASURES[task.cfg.task]
-    if task.cfg.task == "forecast":  # MASE over the rolling-origin test windows, as rnnlab forecast measures it
-        from .forecast import rolling_origin
-        from .forecast.report import summary
-        from .tasks.forecast import NetworkMethod
-
-        results = rolling_origin([NetworkMethod(task)], task.series, task.horizon, task.folds, task.cfg.level)
-        return key, summary(results)["rnnlab"][key], lower
-    return key, task.evaluate(split)[key], lower
+    m = task.measure
+    return m.key, task.evaluate(m.split)[m.key], m.lower_is_better
 
 
 def compare(cfg, families: list[str], params: int, budget: float, seeds: int, out: Path, say=print) -> list[dict]:
     """Train every family for every seed into ``out/<family>-s<seed>`` under ``budget`` seconds each;
     one row per family: sizes, FLOPs, steps and what they saw, seconds, the measure (mean, spread, each
     seed's) and the validation curve against time of each seed (for the plot)."""
-    from .tasks import TASKS, make_trainer
+    from .tasks import make_trainer, task_class
     from .train import load_weights
 
-    reference = TASKS[cfg.task](cfg, None)
+    reference = task_class(cfg.task)(cfg, None)
+    curve = reference.curve or reference.measure.key
     rows = []
     for family in families:
         fcfg, model = size_to(reference, cfg, family, params)
@@ -149,16 +134,16 @@ def compare(cfg, families: list[str], params: int, budget: float, seeds: int, ou
             trainer.task.model.load_state_dict(load_weights(run, "best")[0])  # the run's task: no second data load
             name, value, lower = measure(trainer.task)
             runs.append({"seed": seed, "value": value, "steps": result["step"], "seconds": result["seconds"],
-                         "curve": _curve(run, times, CURVES.get(cfg.task, name))})
+                         "curve": _curve(run, times, curve)})
             say(f"{family:<12} seed {seed}: {name} {value:.4f} after {result['step']} steps in {result['seconds']:.0f} s")
         values = [r["value"] for r in runs]
         steps = statistics.mean(r["steps"] for r in runs)
-        per_step = cfg.batch_size * (cfg.seq_len if cfg.task == "lm" else 1)
+        per_step = cfg.batch_size * (cfg.seq_len if reference.streams else 1)
         rows.append({"model": family, "hidden": fcfg.hidden, "layers": fcfg.layers, "embedding_params": emb,
                      "params": other, "flops_per_step": flops_per_step(model, fcfg, reference.longest),
                      "steps": steps, "seen": steps * per_step,
                      "seconds": statistics.mean(r["seconds"] for r in runs), "measure": name, "lower_is_better": lower,
-                     "curve_measure": CURVES.get(cfg.task, name),
+                     "curve_measure": curve, "unit": reference.unit,
                      "mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
                      "runs": runs})
     return rows
@@ -181,9 +166,9 @@ def fmt_count(n: float) -> str:
     return f"{n:.0f}"
 
 
-def table(rows: list[dict], cfg) -> str:
+def table(rows: list[dict]) -> str:
     """The comparison as a markdown table."""
-    seen = {"lm": "tokens", "forecast": "windows"}.get(cfg.task, "sequences")
+    seen = rows[0]["unit"]
     lines = [f"| model | width x depth | params (non-emb.) | embedding | FLOPs/step | steps | {seen} seen | s/run | "
              f"{rows[0]['measure']} (mean ± sd) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -62,6 +62,15 @@ def _char_corpus(name: str, texts: dict[str, str | None], source: str) -> Corpus
     return Corpus(name, vocab, {k: (list(t) if t is not None else None) for k, t in texts.items()}, source)
 
 
+def _text_corpus(name: str, texts: dict[str, str | None], source: str, tokens: str | None) -> Corpus:
+    """Characters (``tokens`` None or "char"), or the words of each line and ``<eos>`` ("word"), with
+    the vocabulary of every split's tokens."""
+    if tokens != "word":
+        return _char_corpus(name, texts, source)
+    splits = {s: (word_tokens(t) if t is not None else None) for s, t in texts.items()}
+    return Corpus(name, Vocab.build((w for t in splits.values() if t for w in t), "word"), splits, source)
+
+
 def _split_text(text: str) -> dict[str, str]:
     """Deterministic 90/5/5 split by character position."""
     n = len(text)
@@ -94,9 +103,15 @@ def _is_ascii(path: Path) -> bool:
         return False
 
 
-def load_corpus(name: str, data_dir: str | os.PathLike | None = None) -> Corpus:
+def load_corpus(name: str, data_dir: str | os.PathLike | None = None, tokens: str | None = None) -> Corpus:
     """``name``: default, ptb-word, ptb-char, shakespeare, a text file, or a folder holding
-    train.txt, valid.txt and (optionally) test.txt."""
+    train.txt, valid.txt and (optionally) test.txt. ``tokens``: "char" or "word" for a file or folder
+    (None: characters); a named corpus has its own, and another is a ValueError."""
+    own = "word" if name == "ptb-word" else "char" if name in NAMED else None
+    if own and tokens not in (None, own):
+        other = {"ptb-word": "ptb-char", "ptb-char": "ptb-word"}.get(name)
+        raise ValueError(f"{name} is read as {own}s; --tokens {tokens} does not apply to it"
+                         + (f" (for {tokens}s: --data {other})" if other else ""))
     if name == "default":
         return embedded_default()
     root = resolve_data_dir(data_dir)
@@ -124,9 +139,9 @@ def load_corpus(name: str, data_dir: str | os.PathLike | None = None) -> Corpus:
         paths = {s: _find_split(path, s) for s in SPLITS}
         if paths["train"] is None or paths["valid"] is None:
             raise FileNotFoundError(f"folder {path} must hold train.txt and valid.txt (test.txt optional)")
-        return _char_corpus(path.name, {s: (read_text(p) if p else None) for s, p in paths.items()}, str(path))
+        return _text_corpus(path.name, {s: (read_text(p) if p else None) for s, p in paths.items()}, str(path), tokens)
     if path.is_file():
-        return _char_corpus(path.name, _split_text(read_text(path)), str(path))
+        return _text_corpus(path.name, _split_text(read_text(path)), str(path), tokens)
     if any(c in name for c in "/\\.~") or not name.replace("-", "").isalnum():  # meant as a path
         raise FileNotFoundError(f"no such file or folder: {path} (--data takes a text file, a folder with "
                                 f"train.txt and valid.txt, or one of {', '.join(NAMED)})")

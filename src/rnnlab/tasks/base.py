@@ -3,7 +3,19 @@
 The trainer (``rnnlab.train.Trainer``) owns what every task shares: the optimiser and its schedule,
 clipping, the non-finite guard, the time budget and Ctrl-C, metrics, checkpoints, best weights and exact
 resume. A task owns its data, model, loss, metrics, any state it carries from one batch to the next,
-and the files it keeps in the run folder besides the trainer's:
+and the files it keeps in the run folder besides the trainer's. It declares, as class attributes:
+
+    settings                   its own settings (``rnnlab.train.Setting``), beside the general ones;
+                               ``config_class()`` is the record of both, ``rnnlab train`` its flags
+    defaults                   general or own settings whose default differs for this task
+    check_config(cfg)          rules across its settings (a ValueError in one line)
+    noun                       what it trains ("language model"), for the line that starts a run
+    measure                    its headline measure: key in evaluate's result, lower is better, split
+    curve                      the validation measure ``rnnlab compare`` draws against time
+    streams                    it reads continuous streams in --seq-len pieces (a language model)
+    combine(outputs)           one output from an ensemble's members' (``outputs``, the members')
+
+and it does:
 
     batches_per_epoch          training batches in one pass over the data
     batch(epoch, i)            the i-th training batch of that epoch, a function of (epoch, i) and the
@@ -28,22 +40,103 @@ and the files it keeps in the run folder besides the trainer's:
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..distributed import Group, Solo
+from ..train.config import config_class
+from ..train.settings import Setting
+from .shared import encoder_for
 
-__all__ = ["Task", "encoder_for"]
+__all__ = ["Task", "Measure", "encoder_for"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A task's headline measure: ``key`` in its evaluate's result, on ``split``."""
+
+    key: str
+    lower_is_better: bool = True
+    split: str = "valid"
 
 
 class Task(ABC):
+    name = ""  # set by ``register_task``
+    settings: tuple[Setting, ...] = ()
+    defaults: dict = {}
+    noun = "network"
+    measure = Measure("loss")
+    curve: str | None = None  # None: the measure itself
     unit = "tokens"  # what a training batch's count is of (the metrics' <unit>_per_s)
+    ensembles = False  # True: --ensemble K trains K members whose outputs ``combine`` joins
+    streams = False  # True: continuous streams cut in --seq-len steps (a language model), not whole sequences
     files: tuple[str, ...] = ()  # the names save_files may write in the run folder
     cfg: object
     model: object
     group: Group = Solo()  # stateless: alone, every collective operation is the identity
+
+    @classmethod
+    def config_class(cls) -> type:
+        """The config record of this task: the general settings and its own (one class per task)."""
+        if "_config" not in cls.__dict__:
+            cls._config = config_class(f"{cls.__name__}Config", cls.settings, {"task": cls.name} | cls.defaults,
+                                       cls.check_config)
+        return cls._config
+
+    @classmethod
+    def check_config(cls, cfg) -> None:
+        """Rules across the task's settings; ValueError in one line."""
+
+    @classmethod
+    def upgrade_saved(cls, saved: dict) -> None:
+        """Bring a config.json written by an older rnnlab up to date, in place (a default that changed)."""
+
+    @staticmethod
+    def combine(outputs: list):
+        """An ensemble's output from its members' (each what ``predict`` returns): their mean."""
+        return np.mean(outputs, axis=0)
+
+    def evaluate_members(self, split: str, members: list[Task]) -> dict:
+        """The measures of an ensemble (``members``, this task first) on ``split``: each member's
+        outputs (``predict(split)``), combined (``combine``), measured (``evaluate(split, outputs)``)."""
+        if not hasattr(self, "predict"):
+            raise ValueError(f"ensembles of {self.name} runs cannot be measured together; measure a member")
+        return self.evaluate(split, self.combine([m.predict(split) for m in members]))
+
+    def evaluate_file(self, path: Path, members: list[Task]) -> dict:
+        """The measures on the data of the file ``path`` (of the kind the task reads), as ``evaluate``'s
+        of a split; ``members``: an ensemble's tasks, this one first."""
+        raise ValueError(f"rnnlab eval --data is not available for {self.name} runs; measure a split")
+
+    def report(self, measures: dict, split: str) -> str:
+        """What ``rnnlab eval`` prints of ``measures`` on ``split``."""
+        return f"{split}: {self.describe(measures)}"
+
+    def stop_line(self, summary: dict) -> str:
+        """The validation part of the line that ends a run (``summary``: ``Trainer.run``'s)."""
+        last, at = summary["last_valid"], summary["last_valid_step"]
+        if not math.isfinite(last):
+            return "no validation"
+        return f"valid loss {last:.4f}" + ("" if at == summary["step"] else f" at step {at}")
+
+    def inspection_input(self, text: str | None = None):
+        """(run_batch, shown, about) for ``rnnlab inspect``: a function that runs one batch forward and
+        backward through the model, the tokens (T,) of its first sequence as shown, a line on it."""
+        raise ValueError(f"inspect reads language-model and long-range runs; this is a {self.name} run")
+
+    def followers(self, out: Path) -> list[tuple[object, Path]]:
+        """(config, folder) of the runs that derive from the run in ``out`` (a forecaster's refit): a
+        resumed run trains them again after it."""
+        return []
+
+    def after_run(self, trainer, resumed: bool, say) -> int:
+        """What follows a finished run (a language model's sample): an exit code, 0 when all is well.
+        ``say`` prints a line on stderr."""
+        return 0
 
     @property
     @abstractmethod
@@ -87,14 +180,3 @@ class Task(ABC):
     def save_files(self, out: Path) -> None:
         """Write the task's own files into a new run folder."""
 
-
-def encoder_for(cfg, input_size: int, max_len: int):
-    """The feed-forward sequence encoder ``cfg.arch`` names (``rnnlab.models.encoders``), None for a
-    recurrent stack (``--arch rnn``): ``cfg.layers`` layers of ``cfg.hidden``, positions for ``max_len``
-    steps (the Transformer's)."""
-    if cfg.arch == "rnn":
-        return None
-    from ..models.encoders import make_encoder
-
-    return make_encoder(cfg.arch, input_size, cfg.hidden, cfg.layers, cfg.dropout, kernel_size=cfg.kernel_size,
-                        window=cfg.window, heads=cfg.heads, max_len=max_len, dtype=np.dtype(cfg.dtype), seed=cfg.seed)

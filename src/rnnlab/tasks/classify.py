@@ -17,6 +17,7 @@ text, ``vocab.json``.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,9 @@ from ..evaluate import nll
 from ..functional import softmax
 from ..models import SequenceClassifier
 from ..nn import SoftmaxCrossEntropy, no_grad
-from ..train.config import TrainConfig
-from .base import Task, encoder_for
+from ..train.settings import Setting
+from .base import Measure, Task
+from .shared import DATA_DIR, EMBED, FEEDFORWARD, RECURRENT, check_model, encoder_for
 
 __all__ = ["ClassificationTask", "Predictor", "build_classifier", "pad", "NAMED_SETS", "scores", "ensemble_logits"]
 
@@ -44,7 +46,7 @@ def _series_file(path: Path, split: str) -> Path | None:
     return path.with_name(name) if (path.with_name(name)).is_file() else None
 
 
-def _load(cfg: TrainConfig) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
+def _load(cfg) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
     """("text" | "series", {split: examples})."""
     root = resolve_data_dir(cfg.data_dir)
     name, path = cfg.data, Path(cfg.data).expanduser()
@@ -77,7 +79,7 @@ def _load(cfg: TrainConfig) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
                             f"{' | '.join(NAMED_SETS)}, a .tsv/.csv table, a .ts file or a folder of tables)")
 
 
-def _split(data, cfg: TrainConfig, fractions=(0.8, 0.1, 0.1)) -> dict:
+def _split(data, cfg, fractions=(0.8, 0.1, 0.1)) -> dict:
     """{split: examples}: stratified by ``fractions``; with --folds K, fold --fold is the test split and
     the other folds are divided 8:1 into train and valid, again by class; drawn from --split-seed,
     else --seed."""
@@ -99,7 +101,7 @@ def _split(data, cfg: TrainConfig, fractions=(0.8, 0.1, 0.1)) -> dict:
     return out
 
 
-def build_classifier(cfg: TrainConfig, classes: int, vocab: Vocab | None, channels: int | None) -> SequenceClassifier:
+def build_classifier(cfg, classes: int, vocab: Vocab | None, channels: int | None) -> SequenceClassifier:
     """The run's model: token ids in when there is a vocabulary, else ``channels`` features."""
     width = (cfg.embed or cfg.hidden) if vocab else channels
     return SequenceClassifier(classes, vocab_size=len(vocab) if vocab else None, input_size=channels, cell=cfg.cell,
@@ -112,7 +114,7 @@ class Predictor:
     """A trained classifier read back from its run folder, without its training data: labels and
     probabilities for new texts or series."""
 
-    def __init__(self, run: Path, cfg: TrainConfig, weights: dict[str, np.ndarray]) -> None:
+    def __init__(self, run: Path, cfg, weights: dict[str, np.ndarray]) -> None:
         info = json.loads((Path(run) / "labels.json").read_text())
         self.cfg, self.classes, self.kind = cfg, info["classes"], info["input"]
         self.vocab = Vocab.load(Path(run) / "vocab.json") if self.kind == "text" else None
@@ -128,12 +130,19 @@ class Predictor:
 
     def probabilities(self, inputs: list) -> np.ndarray:
         """The class probabilities (n, C) of each text (a string) or series ((T, D) array)."""
+        return softmax(self.logits(inputs), axis=1)
+
+    def logits(self, inputs: list) -> np.ndarray:
+        """The logits (n, C), in float64, of each text (a string) or series ((T, D) array); ``unknown``
+        counts the tokens read as <unk>."""
+        self.unknown = 0
         if self.vocab is not None:
             seqs = []
             for i, text in enumerate(inputs, 1):
                 tokens = text_tokens(text, self.cfg.tokens)
                 if not tokens:
                     raise ValueError(f"input {i} has no {self.cfg.tokens}s to classify")
+                self.unknown += sum(t not in self.vocab.stoi for t in tokens)
                 seqs.append(self.vocab.encode(tokens))
         else:
             seqs = [((np.asarray(x) - self.mean) / self.std).astype(self.cfg.dtype) for x in inputs]
@@ -141,7 +150,7 @@ class Predictor:
         for start in range(0, len(seqs), 256):
             x, lengths = pad(seqs[start:start + 256], np.int64 if self.vocab else self.cfg.dtype)
             with no_grad():
-                out.append(softmax(self.model(x, lengths).astype(np.float64), axis=1))
+                out.append(self.model(x, lengths).astype(np.float64))
         return np.concatenate(out)
 
 
@@ -167,13 +176,32 @@ def scores(y: np.ndarray, predicted: np.ndarray, classes: int) -> dict[str, floa
 
 
 class ClassificationTask(Task):
-    """``cfg`` a TrainConfig with task "classify"; on ``resume`` the labels and vocabulary are the run
-    folder's ``out``; ``group`` the processes training together (each takes its share of a batch)."""
+    """``cfg`` its config; on ``resume`` the labels and vocabulary are the run folder's ``out``;
+    ``group`` the processes training together (each takes its share of a batch)."""
 
+    settings = (
+        Setting("data", None, "sentiment | japanese-vowels | a .tsv/.csv table (text and label columns) | a .ts file "
+                              "| a folder of train, valid[, test] tables", shown="none: give one"),
+        DATA_DIR,
+        Setting("tokens", "word", "text: word | char", choices=("word", "char")),
+        Setting("min_count", 1, "text: words seen fewer times in training become <unk>", int, low=1),
+        *RECURRENT, EMBED, *FEEDFORWARD,
+        Setting("bidirectional", False, "read each sequence both ways", bool),
+        Setting("pool", "last", "last | mean | max over each sequence's steps", choices=("last", "mean", "max")),
+        Setting("class_weights", "none", "none | balanced (each class counts as much in the loss)",
+                choices=("none", "balanced")),
+        Setting("folds", None, "K-fold cross-validation, one run a fold into OUT/fold-k", int, low=2),
+        Setting("fold", None, "train only this fold's run (1..K)", int, low=1, shown="all"),
+        Setting("split_seed", None, "the seed of the train/valid/test split and the folds", int, shown="--seed"),
+        Setting("seq_len", 64, "transformer: positions, the longest sequence it reads", int, low=1),
+    )
+    noun = "classifier"
+    ensembles = True
+    measure = Measure("accuracy", lower_is_better=False, split="test")
     unit = "examples"
     files = ("labels.json", "vocab.json")
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
+    def __init__(self, cfg, out: Path | None = None, resume: bool = False, group=None) -> None:
         self.cfg, self.group = cfg, group or self.group
         self.kind, data = _load(cfg)
         train = data["train"]
@@ -208,7 +236,16 @@ class ClassificationTask(Task):
         self.model = self.model_for(cfg)
         self.loss_fn = SoftmaxCrossEntropy()
 
-    def model_for(self, cfg: TrainConfig) -> SequenceClassifier:
+    @classmethod
+    def check_config(cls, cfg) -> None:
+        if cfg.data is None:
+            raise ValueError("give the data with --data: sentiment, japanese-vowels, a .tsv/.csv table, a .ts file "
+                             "or a folder of tables")
+        check_model(cfg, recurrent_only=("bidirectional",))
+        if cfg.fold is not None and not (cfg.folds and cfg.fold <= cfg.folds):
+            raise ValueError(f"fold must be an integer from 1 to --folds, got {cfg.fold!r} (folds {cfg.folds})")
+
+    def model_for(self, cfg) -> SequenceClassifier:
         """The classifier of ``cfg`` (its model settings) for this task's classes and inputs."""
         if cfg.arch == "transformer" and self.longest > cfg.seq_len:
             raise ValueError(f"{cfg.data}: sequences run to {self.longest} steps, the Transformer has positions for "
@@ -257,9 +294,10 @@ class ClassificationTask(Task):
         if split not in self.labels:
             raise FileNotFoundError(f"{self.cfg.data} has no {split} split")
         logits = self.predict(split) if logits is None else logits
-        y = self.labels[split]
-        return {"loss": float(nll(logits, y).mean())} | scores(y, logits.argmax(1), len(self.classes)) | {
-            "examples": len(y)}
+        y, predicted, C = self.labels[split], logits.argmax(1), len(self.classes)
+        confusion = np.bincount(y * C + predicted, minlength=C * C).reshape(C, C)
+        return {"loss": float(nll(logits, y).mean())} | scores(y, predicted, C) | {
+            "examples": len(y), "confusion": confusion.tolist()}
 
     def criterion(self, measures: dict[str, float]) -> float:
         """The validation error rate, ties broken by the loss: the best weights are the most accurate."""
@@ -267,6 +305,40 @@ class ClassificationTask(Task):
 
     def describe(self, measures: dict[str, float]) -> str:
         return f"loss {measures['loss']:.4f}  accuracy {measures['accuracy']:.4f}  macro-F1 {measures['macro_f1']:.4f}"
+
+    combine = staticmethod(lambda logits: ensemble_logits(logits))
+
+    def evaluate_file(self, path: Path, members: list) -> dict:
+        """The measures on a file of labelled examples of this run's kind (a table of texts, a .ts file
+        of series), read with the run's vocabulary or scaling; an ensemble's ``members`` combined."""
+        is_ts = path.suffix == ".ts" or path.name.endswith(".ts.gz")
+        if is_ts != (self.vocab is None):
+            raise ValueError(f"{path}: this run classifies {'series (.ts files)' if self.vocab is None else 'texts (a table)'}")
+        data = read_ts(path) if is_ts else read_table(path)
+        index = {c: i for i, c in enumerate(self.classes)}
+        unknown = sorted(set(data.labels) - set(index))
+        if unknown:
+            raise ValueError(f"{path}: labels {unknown} are not among the run's classes ({', '.join(self.classes)})")
+        for task in members:
+            task.labels["file"] = np.array([index[lab] for lab in data.labels])
+            task.inputs["file"] = ([task.vocab.encode(text_tokens(t, self.cfg.tokens)) for t in data.texts] if task.vocab
+                                   else [x.astype(self.cfg.dtype) for x in task.scale(data.series)])
+        return self.evaluate_members("file", members) if len(members) > 1 else self.evaluate("file")
+
+    def report(self, measures: dict, split: str) -> str:
+        """Loss, accuracy, macro-F1 and the confusion matrix (rows: true, columns: predicted)."""
+        lines = [f"{split}: loss {measures['loss']:.4f}, accuracy {measures['accuracy']:.4f}, macro-F1 "
+                 f"{measures['macro_f1']:.4f} over {measures['examples']:,} examples",
+                 "confusion (rows: true, columns: predicted)"]
+        width = max(len(c) for c in self.classes) + 2
+        lines.append(" " * width + "".join(f"{c:>{width}}" for c in self.classes))
+        for c, counts in zip(self.classes, measures["confusion"]):
+            lines.append(f"{c:>{width}}" + "".join(f"{n:>{width}}" for n in counts))
+        return "\n".join(lines)
+
+    def stop_line(self, summary: dict) -> str:
+        best = summary["best_valid"]
+        return super().stop_line(summary) + (f", best accuracy {1 - best:.4f}" if math.isfinite(best) else "")
 
     def about(self) -> str:
         n = len(self.labels["train"])

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,25 +34,68 @@ import numpy as np
 from ..data.corpora import resolve_data_dir
 from ..data.padding import pad
 from ..data.series import load_series
-from ..forecast.rolling import origins
+from ..forecast.network import NetworkMethod
+from ..forecast.report import summary
+from ..forecast.rolling import origins, rolling_origin
 from ..forecast.transforms import Transform
 from ..models import SequenceClassifier
 from ..nn.regression import regression_loss
-from ..train.config import TrainConfig
-from .base import Task, encoder_for
+from ..train.settings import Setting
+from .base import Measure, Task
+from .shared import DATA_DIR, FEEDFORWARD, RECURRENT, check_model, encoder_for
 
-__all__ = ["ForecastTask", "NetworkMethod", "TRANSFORMS", "TRANSFORM_KEYS", "choose_transform", "refit_epochs", "refit_forecaster",
-           "train_forecaster"]
+__all__ = ["ForecastTask"]
 
 
 class ForecastTask(Task):
-    """``cfg`` a TrainConfig with task "forecast"; on ``resume`` the transforms are the run folder's."""
+    """``cfg`` its config; on ``resume`` the transforms are the run folder's."""
 
+    settings = (
+        Setting("data", None, "a CSV file (with --column) | a .tsf file of many series | sunspots | nile | co2 | "
+                              "elnino | gdp | m1-yearly", shown="none: give one"),
+        DATA_DIR,
+        Setting("column", None, "CSV: the column to forecast, then input-only columns (Y or Y,X1,X2)",
+                shown="the only numeric one"),
+        Setting("date_column", None, "CSV: the dates, for the plot"),
+        Setting("horizon", None, "steps ahead H", int, low=1, shown="the named data's"),
+        Setting("lookback", None, "input window L", int, low=1, shown="max(2 H, 2 season)"),
+        Setting("season", None, "season length m (12 monthly, 4 quarterly)", int, low=1, shown="the data's, else 1"),
+        Setting("folds", None, "rolling-origin test windows K (and as many validation windows)", int, low=1,
+                shown="5; many series: 1"),
+        Setting("log", False, "model log y (values > 0)", bool),
+        Setting("diff", 0, "differences: 0 | 1 | 2", int, choices=(0, 1, 2)),
+        Setting("seasonal_diff", False, "a difference at lag m", bool),
+        Setting("window_norm", "none", "none | last (subtract each window's last value)", choices=("none", "last")),
+        Setting("output", "direct", "direct (H outputs) | recursive (one step, fed back)",
+                choices=("direct", "recursive")),
+        Setting("loss", "mse", "mse | mae", choices=("mse", "mae")),
+        Setting("level", 0.8, "nominal coverage of the prediction interval", float, low=0, high=1, low_open=True,
+                high_open=True),
+        Setting("refit", False, "then train again through the validation windows, stopping at the epoch of the best "
+                                "validation", bool, shown="on in rnnlab forecast, off in rnnlab train"),
+        *RECURRENT, *FEEDFORWARD,
+        Setting("bidirectional", False, "read each window both ways", bool),
+        Setting("pool", "last", "last | mean | max over each window's steps", choices=("last", "mean", "max")),
+    )
+    # a small LSTM, the weights of the best validation (benchmarks/forecast.py's recipe; rnnlab forecast's
+    # preset adds its cosine schedule and the refit)
+    defaults = dict(layers=1, hidden=32, lr=3e-3, epochs=100)
+    noun = "forecaster"
+    ensembles = True
+    measure = Measure("mase", lower_is_better=True, split="test")
+    curve = "loss"
     unit = "windows"
     files = ("forecast.json",)
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
-        self.cfg, self.group = cfg, group or self.group
+    @classmethod
+    def check_config(cls, cfg) -> None:
+        if cfg.data is None:
+            raise ValueError("give the series with --data: a CSV file (with --column), a .tsf file, or one of "
+                             "sunspots, nile, co2, elnino, gdp, m1-yearly")
+        check_model(cfg, recurrent_only=("bidirectional",))
+
+    def __init__(self, cfg, out: Path | None = None, resume: bool = False, group=None) -> None:
+        self.cfg, self.group, self.out = cfg, group or self.group, None if out is None else Path(out)
         columns = [c.strip() for c in cfg.column.split(",")] if cfg.column else None
         self.series = load_series(cfg.data, resolve_data_dir(cfg.data_dir), columns, cfg.date_column, cfg.season)
         first = self.series[0]
@@ -105,7 +147,7 @@ class ForecastTask(Task):
         self.model = self.model_for(cfg)
         self.loss_fn = regression_loss(cfg.loss)
 
-    def model_for(self, cfg: TrainConfig) -> SequenceClassifier:
+    def model_for(self, cfg) -> SequenceClassifier:
         """The forecaster of ``cfg`` (its model settings: a recurrent stack, or with --arch a TCN,
         Transformer or window MLP over the look-back window) for this task's channels and outputs."""
         return SequenceClassifier(self.steps_out, input_size=self.channels, cell=cfg.cell, hidden_size=cfg.hidden,
@@ -151,9 +193,12 @@ class ForecastTask(Task):
         return loss, len(y)
 
     def evaluate(self, split: str = "valid") -> dict[str, float]:
-        """The loss (in transformed units) over every window of ``split`` (train or valid)."""
+        """The loss (in transformed units) over every window of ``split`` (train or valid); test: the
+        rolling-origin measures (``evaluate_members``)."""
+        if split == "test":
+            return self.evaluate_members(split, [self])
         if split not in self.arrays:
-            raise ValueError(f"{self.cfg.data} has no {split} windows (forecasts are measured by rnnlab forecast)")
+            raise ValueError(f"{self.cfg.data} has no {split} windows")
         x, lengths, y = self.arrays[split]
         mine = self.group.part(len(lengths))  # each rank its share of the windows; forecasts joined
         with self.model.inference():
@@ -161,8 +206,51 @@ class ForecastTask(Task):
             loss = self.loss_fn(self.group.allgather(f), y)
         return {"loss": loss, "windows": len(lengths)}
 
+    def evaluate_members(self, split: str, members: list) -> dict:
+        """MASE, sMAPE, MAE, RMSE and the interval's coverage over the rolling-origin test windows of the
+        networks ``members`` (this one first) forecasting together, each one's refit (if its run has
+        one) from the first test origin on (``rnnlab.forecast.rolling``)."""
+        if split != "test":
+            raise ValueError(f"an ensemble's {split} loss is each member's: give one member's folder; --split test "
+                             f"measures the ensemble's forecasts")
+        method = NetworkMethod(members, [r for m in members for r in m.refit_tasks()])
+        return summary(rolling_origin([method], self.series, self.horizon, self.folds, self.cfg.level))["rnnlab"]
+
+    def evaluate_file(self, path: Path, members: list) -> dict:
+        """The rolling-origin test measures of the run's networks (``members``) on the series of a file
+        (a CSV column, a .tsf file), each series transformed as the run's settings say, fitted on its
+        own points before its first test origin."""
+        others = []
+        for task in members:
+            other = type(self)(dataclasses.replace(task.cfg, data=str(path)))
+            if other.channels != task.channels:
+                raise ValueError(f"{path}: {other.channels} column(s) where the run reads {task.channels}")
+            other.model = task.model
+            others.append(other)
+        return others[0].evaluate_members("test", others)
+
+    def refit_tasks(self) -> list:
+        """[the task of this run's refit (RUN/refit), holding its last weights] when it has one, else []."""
+        from ..train import RunFolder, load_weights
+        from .registry import read_run_config
+
+        refit = RunFolder(self.out / "refit") if self.out is not None else None
+        if refit is None or not refit.is_run():
+            return []
+        task = type(self)(read_run_config(refit.path) if self.cfg.data_dir is None else dataclasses.replace(
+            read_run_config(refit.path), data_dir=self.cfg.data_dir), refit.path, resume=True)
+        task.model.load_state_dict(load_weights(refit.path, "last")[0])
+        return [task]
+
     def describe(self, measures: dict[str, float]) -> str:
         return f"loss {measures['loss']:.4f} ({self.cfg.loss}, transformed units)"
+
+    def report(self, measures: dict, split: str) -> str:
+        if split != "test":
+            return f"{split}: {self.describe(measures)} over {measures['windows']:,} windows"
+        return (f"test ({self.folds} rolling-origin window(s) of {self.horizon}): MAE {measures['mae']:.4g}, RMSE "
+                f"{measures['rmse']:.4g}, sMAPE {measures['smape']:.2f}, MASE {measures['mase']:.3f}, "
+                f"{self.cfg.level:.0%} interval coverage {measures['coverage']:.0%}")
 
     def about(self) -> str:
         kind = f"{len(self.series)} series" if len(self.series) > 1 else f"{len(self.series[0].values)} points"
@@ -188,14 +276,20 @@ class ForecastTask(Task):
                     z = np.concatenate([z, step[:, None].astype(z.dtype)])
         return t.inverse(history, np.array(out[:h]))
 
+    def followers(self, out: Path) -> list[tuple[object, Path]]:
+        """(config, folder) of the refit that ``rnnlab forecast`` made in out/refit, if any: trained
+        through the validation windows, stopped after ``refit_epochs`` of the schedule. A resumed run
+        trains it again."""
+        refit = Path(out) / "refit"
+        if not refit.is_dir():
+            return []
+        return [(dataclasses.replace(self.cfg, refit=True, stop_epoch=refit_epochs(out, self)), refit)]
+
     def save_files(self, out: Path) -> None:
         info = {"horizon": self.horizon, "lookback": self.lookback, "folds": self.folds, "season": self.season,
                 "series": [s.name for s in self.series], "transforms": [t.state() for t in self.transforms]}
         (Path(out) / "forecast.json").write_text(json.dumps(info, indent=1) + "\n")
 
-
-def _stderr(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def refit_epochs(run: Path, task: ForecastTask) -> int:
@@ -204,121 +298,3 @@ def refit_epochs(run: Path, task: ForecastTask) -> int:
 
     step = load_weights(run, "best")[1].get("step") or 0
     return max(1, -(-step // task.batches_per_epoch))
-
-
-def train_forecaster(cfg: TrainConfig, out: Path, weights: str = "best", log=None, notes: bool = True):
-    """(the forecaster of ``cfg`` trained into ``out`` with the validation windows held out, holding its
-    ``weights``; with ``cfg.refit`` the same trained again through them into out/refit, on the same
-    schedule stopped after ``refit_epochs``, holding its last weights, else None), or None when Ctrl-C
-    stopped it. ``log``: the trainer's (None: stderr); ``notes``: say what loading the data noticed."""
-    from ..train import load_weights
-    from . import make_trainer
-
-    say = log or _stderr
-    out = Path(out)
-    trainer = make_trainer(dataclasses.replace(cfg, refit=False), out, log=log)
-    task = trainer.task
-    for note in (n for s in task.series for n in s.notes if notes):
-        say(note)
-    say(f"training a {cfg.layers}x{cfg.hidden} {cfg.cell if cfg.arch == 'rnn' else cfg.arch} forecaster on {cfg.data} "
-        f"({task.about()}, {task.model.num_parameters():,} parameters) into {out}")
-    if trainer.run()["reason"] == "interrupted":
-        return None
-    task.model.load_state_dict(load_weights(out, weights)[0])
-    if not cfg.refit:
-        return task, None
-    refit = refit_forecaster(cfg, out, task, log)
-    return None if refit is None else (task, refit)
-
-
-# the transforms rnnlab forecast chooses among when none is given: the three whose choice on validation
-# did best on series other than the named ones (benchmarks/forecast_dev.py; more candidates did worse)
-TRANSFORMS = {"levels": dict(log=False, diff=0, seasonal_diff=False, window_norm="none"),
-              "diff": dict(log=False, diff=1, seasonal_diff=False, window_norm="none"),
-              "window-norm": dict(log=False, diff=0, seasonal_diff=False, window_norm="last")}
-TRANSFORM_KEYS = frozenset(TRANSFORMS["levels"])  # the settings that make a transform: given one, none is chosen
-
-
-def choose_transform(cfg: TrainConfig, folder: Path, weights: str = "best", log=None):
-    """(the name of the transform of ``TRANSFORMS`` whose forecaster, trained by ``cfg`` with it (the
-    validation windows held out, no refit) into folder/NAME, has the lowest validation MASE;
-    {name: validation MASE}; that forecaster's task), or None when Ctrl-C stopped it. A transform the
-    series cannot take (too short once differenced) is left out, and said so; if none can, its error."""
-    from ..forecast.rolling import validation_mase
-
-    say = log or _stderr
-    candidates, errors = {}, {}
-    for name, transform in TRANSFORMS.items():
-        candidates[name] = dataclasses.replace(cfg, refit=False, **transform)
-        try:
-            ForecastTask(candidates[name])  # reads the data and cuts the windows; writes nothing
-        except ValueError as e:
-            errors[name] = e
-            del candidates[name]
-    if not candidates:
-        raise next(iter(errors.values()))
-    for name, e in errors.items():
-        say(f"not trying {name}: {e}")
-    scores, tasks = {}, {}
-    for name, c in candidates.items():
-        trained = train_forecaster(c, Path(folder) / name, weights, log, notes=not scores)
-        if trained is None:
-            return None
-        task = tasks[name] = trained[0]
-        scores[name] = validation_mase(NetworkMethod(task), task.series, task.horizon, task.folds)
-    best = min(scores, key=scores.get)
-    return best, scores, tasks[best]
-
-
-def refit_forecaster(cfg: TrainConfig, out: Path, task: ForecastTask, log=None):
-    """The task of the forecaster of run ``out`` (its ``task``, trained with the validation windows
-    held out) trained again through them into out/refit, on ``cfg``'s schedule stopped after
-    ``refit_epochs``, holding its last weights; None when Ctrl-C stopped it. A refit already there
-    (a resumed run's, made from the run before it went on) is replaced only once the new one has
-    finished: it trains in out/refit.new."""
-    import shutil
-
-    from ..train import load_weights
-    from . import make_trainer
-
-    say = log or _stderr
-    out, epochs = Path(out), refit_epochs(out, task)
-    old = out / "refit"
-    new = old.with_name("refit.new") if old.exists() else old
-    shutil.rmtree(old.with_name("refit.new"), ignore_errors=True)
-    again = make_trainer(dataclasses.replace(cfg, refit=True, stop_epoch=epochs), new, log=log)
-    say(f"training again through the validation windows, stopping after epoch {epochs} (the best validation's) "
-        f"of the {cfg.epochs or 1}-epoch schedule, into {old}")
-    if again.run()["reason"] == "interrupted":
-        if new != old:
-            shutil.rmtree(new)
-            say(f"{old} still holds the refit made before this run went on")
-        return None
-    if new != old:
-        shutil.rmtree(old)
-        new.rename(old)
-    again.task.model.load_state_dict(load_weights(old, "last")[0])
-    return again.task
-
-
-class NetworkMethod:
-    """Trained networks as one rolling-origin method (``rnnlab.forecast.rolling``): a task, or several
-    (an ensemble, e.g. of seeds), whose forecasts are averaged. With ``refit`` (the same networks
-    trained again through the validation windows, ``--refit``) those forecast from each series' first
-    test origin on, and the held-out ones before it: a forecaster retrained once, at the first test
-    origin, whose calibration errors stay out of sample."""
-
-    name = "rnnlab"
-    multichannel = True
-    fallbacks = 0
-
-    def __init__(self, tasks: ForecastTask | list[ForecastTask], refit: list[ForecastTask] | None = None) -> None:
-        self.tasks = tasks if isinstance(tasks, list) else [tasks]
-        self.refit = refit or None
-
-    def prepare(self, histories) -> None:
-        """Trained already, on the points before the validation windows (or, refit, the test windows)."""
-
-    def forecast(self, i: int, x: np.ndarray, h: int) -> np.ndarray:
-        tasks = self.refit if self.refit and len(x) >= self.tasks[0].first_test[i] else self.tasks
-        return np.mean([task.predict(i, x, h) for task in tasks], axis=0)

@@ -10,6 +10,7 @@ Files in the run folder: ``vocab.json``. ``load_run`` reads a run back for eval 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +19,16 @@ from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
 from ..evaluate import evaluate, summarise
 from ..models import ContextLanguageModel, LanguageModel
 from ..nn import SoftmaxCrossEntropy
-from ..train.checkpoint import load_weights
-from ..train.config import TrainConfig, read_run_config
-from .base import Task, encoder_for
+from ..train.settings import Setting
+from .base import Measure, Task
+from .shared import DATA_DIR, EMBED, FEEDFORWARD, RECURRENT, check_model, encoder_for
 
 __all__ = ["LanguageModelTask", "build_model", "load_run"]
 
 
-def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel | ContextLanguageModel:
+def build_model(cfg, vocab_size: int) -> LanguageModel | ContextLanguageModel:
     """A recurrent LanguageModel (``--arch rnn``), else a ContextLanguageModel on the named encoder,
-    carrying ``--context`` tokens (default: the receptive field - 1; the Transformer's, set by TrainConfig: 0)."""
+    carrying ``--context`` tokens (default: the receptive field - 1; the Transformer's, set by check_config: 0)."""
     if cfg.arch == "rnn":
         return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
                              cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
@@ -38,18 +39,53 @@ def build_model(cfg: TrainConfig, vocab_size: int) -> LanguageModel | ContextLan
 
 
 class LanguageModelTask(Task):
-    """``cfg`` a TrainConfig; on ``resume`` the vocabulary is the run folder's ``out``; ``group`` the
+    """``cfg`` its config; on ``resume`` the vocabulary is the run folder's ``out``; ``group`` the
     processes training together."""
 
+    settings = (
+        Setting("data", "default", "default (embedded) | ptb-word | ptb-char | shakespeare | a text file | a folder "
+                                   "with train.txt, valid.txt[, test.txt]"),
+        DATA_DIR,
+        Setting("tokens", None, "char | word (words and line ends) for a text file or folder; a named corpus has its "
+                                "own", choices=("char", "word"), shown="the corpus's own: char, ptb-word: word"),
+        *RECURRENT, EMBED, *FEEDFORWARD,
+        Setting("context", None, "tcn, transformer, mlp: tokens carried from one batch into the next", int, low=0,
+                shown="the receptive field - 1; transformer: 0"),
+        Setting("tie_weights", False, "the decoder shares the embedding matrix (needs --embed = --hidden)", bool),
+        Setting("init_scale", 0.1, "every weight and bias ~ U(-s, s)", float, low=0, low_open=True),
+        Setting("seq_len", 64, "truncated BPTT length: steps a batch runs through", int, low=1),
+        Setting("loss_scale", "mean", "mean over tokens | sum_time (summed over time, mean over the batch: Zaremba)",
+                choices=("mean", "sum_time")),
+        Setting("sample_length", 300, "tokens to sample when training ends (0: none)", int, low=0),
+    )
+    noun = "language model"
+    measure = Measure("bits_per_token", lower_is_better=True, split="valid")
     unit = "tokens"
+    streams = True
     files = ("vocab.json",)
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
+    @classmethod
+    def check_config(cls, cfg) -> None:
+        check_model(cfg, recurrent_only=("tie_weights",))
+        if cfg.arch == "rnn" and cfg.context is not None:
+            raise ValueError("--context applies to --arch tcn, transformer or mlp (a recurrent model carries its "
+                             "state instead)")
+        if cfg.arch == "transformer" and cfg.context is None:
+            cfg.context = 0  # windows of --seq-len, as nanoGPT: better and cheaper than carrying them
+        if cfg.tie_weights and (cfg.embed or cfg.hidden) != cfg.hidden:
+            raise ValueError(f"--tie-weights needs --embed equal to --hidden, got {cfg.embed} and {cfg.hidden}")
+
+    @classmethod
+    def upgrade_saved(cls, saved: dict) -> None:
+        if saved.get("arch") == "transformer" and saved.get("context") is None:
+            saved["context"] = saved.get("seq_len")  # once the Transformer's default: carry a whole batch
+
+    def __init__(self, cfg, out: Path | None = None, resume: bool = False, group=None) -> None:
         self.cfg, self.group = cfg, group or self.group
         if cfg.batch_size < self.group.size:
             raise ValueError(f"--batch-size {cfg.batch_size} streams cannot be shared by {self.group.size} processes; "
                              f"give at least one stream each")
-        self.corpus = load_corpus(cfg.data, cfg.data_dir)
+        self.corpus = load_corpus(cfg.data, cfg.data_dir, cfg.tokens)
         self.vocab = Vocab.load(Path(out) / "vocab.json") if resume else self.corpus.vocab
         self.streams = self.group.part(cfg.batch_size)  # this rank's streams
         self.train_data = batchify(self.vocab.encode(self.corpus.tokens("train")), cfg.batch_size)[:, self.streams]
@@ -58,7 +94,7 @@ class LanguageModelTask(Task):
         self.loss_fn = SoftmaxCrossEntropy()
         self.state = None  # carried into the next batch as a constant (truncated BPTT)
 
-    def model_for(self, cfg: TrainConfig) -> LanguageModel | ContextLanguageModel:
+    def model_for(self, cfg) -> LanguageModel | ContextLanguageModel:
         """The model of ``cfg`` (its model settings) over this task's vocabulary."""
         return build_model(cfg, len(self.vocab))
 
@@ -101,9 +137,80 @@ class LanguageModelTask(Task):
         ids = self.valid_ids if split == "valid" else self.vocab.encode(self.corpus.tokens(split))
         return summarise(*evaluate(self.model, ids, self.cfg.batch_size, self.cfg.seq_len, self.group))
 
+    def evaluate_file(self, path: Path, members: list) -> dict:
+        """The measures on a text file, split into tokens as the run's corpus was; tokens not in the
+        vocabulary are <unk> where it has one (counted in ``unknown``), else a ValueError."""
+        from ..data import UNK
+        from ..data.files import read_text
+
+        if len(members) > 1:
+            raise ValueError("ensembles of language models are not measured together; measure a member")
+        tokens = self.vocab.tokenize(read_text(path))
+        unknown = [t for t in tokens if t not in self.vocab.stoi]
+        if unknown and UNK not in self.vocab.stoi:
+            raise ValueError(f"{path}: {len(unknown)} {self.vocab.kind}(s) are not in the run's vocabulary "
+                             f"(the first: {unknown[0]!r})")
+        measures = summarise(*evaluate(self.model, self.vocab.encode(tokens), self.cfg.batch_size, self.cfg.seq_len,
+                                       self.group))
+        return measures | ({"unknown": len(unknown)} if unknown else {})
+
+    def inspection_input(self, text: str | None = None):
+        """A text (default: the start of the validation split); the loss is that of its last token, so
+        the flow shows how far back its gradient reaches."""
+        vocab, model = self.vocab, self.model
+        if text is None:
+            text = vocab.decode(vocab.encode(self.corpus.tokens("valid")[:200]))
+        tokens = vocab.tokenize(text)
+        if len(tokens) < 2:
+            raise ValueError(f"--text needs at least two {vocab.kind}s (the network reads all but the last and "
+                             f"predicts each next one), got {len(tokens)}")
+        try:
+            ids = vocab.encode(tokens)  # unknown tokens: <unk> if the vocabulary has it, else an error
+        except ValueError as e:
+            raise ValueError(f"--text: {e}") from None
+        x, y = ids[:-1, None], ids[1:, None]
+        mask = np.zeros(y.shape)
+        mask[-1] = 1  # the last token's loss alone
+        ce = SoftmaxCrossEntropy()
+
+        def run_batch():
+            logits, _ = model(x)
+            ce(logits, y, mask)
+            model.backward(ce.backward())
+
+        shown = [vocab.itos[i] if vocab.kind == "char" else vocab.itos[i] + " " for i in ids[:-1]]
+        return run_batch, shown, f"{len(ids) - 1} {vocab.kind}s of text; the loss is the last {vocab.kind}'s"
+
     def describe(self, measures: dict[str, float]) -> str:
         return (f"loss {measures['loss']:.4f}  perplexity {measures['perplexity']:.2f}  bits/token "
                 f"{measures['bits_per_token']:.4f}")
+
+    def report(self, measures: dict, split: str) -> str:
+        unit = self.vocab.kind
+        return (f"{split}: loss {measures['loss']:.4f} nats/{unit}, perplexity {measures['perplexity']:.2f}, "
+                f"{measures['bits_per_token']:.4f} bits/{unit} over {measures['tokens']:,} {unit}s"
+                + (f" ({measures['unknown']:,} read as <unk>)" if measures.get("unknown") else ""))
+
+    def stop_line(self, summary: dict) -> str:
+        best, last = summary["best_valid"], summary["last_valid"]
+        line = super().stop_line(summary)
+        if math.isfinite(last):
+            line = line.replace(f"valid loss {last:.4f}", f"valid loss {last:.4f} (perplexity "
+                                                            f"{math.exp(min(last, 700)):.2f})")
+        return line + (f", best {best:.4f}" if math.isfinite(best) and best != last else "")
+
+    def after_run(self, trainer, resumed: bool, say) -> int:
+        """Print a sample of ``sample_length`` tokens (whole lines) at temperature 0.8."""
+        n = self.cfg.sample_length
+        if n:
+            from ..generate import sample
+
+            text = sample(self.model, self.vocab, length=n, temperature=0.8, seed=self.cfg.seed)
+            if "\n" in text.rstrip("\n"):
+                text = text[: text.rstrip("\n").rindex("\n")]  # whole lines only
+            say(f"sample ({n} {self.vocab.kind}s at most, temperature 0.8; more with rnnlab sample {trainer.out}):")
+            print(text.rstrip("\n"), flush=True)
+        return 0
 
     def about(self) -> str:
         return f"{len(self.vocab)} {self.vocab.kind}s"
@@ -112,17 +219,19 @@ class LanguageModelTask(Task):
         self.vocab.save(Path(out) / "vocab.json")
 
 
-def load_run(run: Path, which: str = "best") -> tuple[TrainConfig, Vocab, LanguageModel, dict]:
-    """Config, vocabulary and model of a run folder; ``which`` = "best" (the best validation loss's
-    weights, if any were saved) or "last" (the latest checkpoint's)."""
+
+def load_run(run: Path, which: str = "best") -> tuple[object, Vocab, LanguageModel | ContextLanguageModel, dict]:
+    """Config, vocabulary and model of a language-model run folder, without its data (for sampling);
+    ``which`` = "best" (the best validation's weights) or "last" (the latest checkpoint's)."""
+    from ..train.checkpoint import load_weights
+    from .registry import TASKS, read_run_config
+
     run = Path(run)
     cfg = read_run_config(run)
-    if cfg.task != "lm":
+    if not issubclass(TASKS[cfg.task], LanguageModelTask):
         raise ValueError(f"{run} is a {cfg.task} run; this needs a language-model run (--task lm)")
     vocab = Vocab.load(run / "vocab.json")
     weights, meta = load_weights(run, which)
     model = build_model(cfg, len(vocab))
     model.load_state_dict(weights)
     return cfg, vocab, model, meta
-
-

@@ -30,24 +30,47 @@ from ..data import longrange as lr
 from ..models import SequenceClassifier
 from ..nn import SoftmaxCrossEntropy
 from ..nn.regression import MSELoss
-from ..train.config import TrainConfig
-from .base import Task, encoder_for
+from ..train.settings import Setting
+from .base import Measure, Task
+from .shared import EMBED, FEEDFORWARD, RECURRENT, check_model, encoder_for
 
-__all__ = ["LongRangeTask", "PROBLEMS"]
+__all__ = ["LongRangeTask", "AddingTask", "CopyTask", "TemporalOrderTask", "ReberTask", "PROBLEMS"]
 
 PROBLEMS = ("adding", "copy", "temporal-order", "reber")
 _TEST_SEED = 20_180_301  # the test sets' seed, with the problem and T: the same for every run
 _HELD_OUT = 1000  # validation and test sequences
 
 
+_SETTINGS = (
+    Setting("seq_len", 64, "the length T of the sequences", int, low=1),
+    Setting("examples", 10_000, "fresh training sequences an epoch", int, low=1),
+    *RECURRENT, *FEEDFORWARD,
+    Setting("init", "default", "recurrent weights: default | orthogonal | identity (IRNN, rnn cells)",
+            choices=("default", "orthogonal", "identity")),
+    Setting("forget_bias", None, "LSTM: the forget gate's initial bias (1: Gers et al.)", float),
+)
+
+
 class LongRangeTask(Task):
+    """One of ``PROBLEMS`` (the subclasses below, one a problem); ``cfg`` its config."""
+
+    settings = _SETTINGS + (EMBED,)
+    # one small gated layer: GRU solves adding at T = 100 to 200 in a few thousand steps (benchmarks/longrange.py)
+    defaults = dict(cell="gru", layers=1, hidden=64)
+    noun = "network"
     unit = "sequences"
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
+    @classmethod
+    def check_config(cls, cfg) -> None:
+        check_model(cfg, recurrent_only=("init", "forget_bias"))
+        if cfg.forget_bias is not None and cfg.cell != "lstm":
+            raise ValueError(f"--forget-bias is for LSTM cells, got --cell {cfg.cell}")
+        if cfg.init == "identity" and cfg.cell not in ("rnn", "rnn_relu"):
+            raise ValueError(f"--init identity (IRNN) is for plain RNN cells (rnn, rnn_relu), not {cfg.cell}")
+
+    def __init__(self, cfg, out: Path | None = None, resume: bool = False, group=None) -> None:
         self.cfg, self.T, self.group = cfg, cfg.seq_len, group or self.group
         self.problem = cfg.task
-        if self.problem not in PROBLEMS:
-            raise ValueError(f"unknown long-range problem {self.problem!r}; expected one of {', '.join(PROBLEMS)}")
         self.dtype = np.dtype(cfg.dtype)
         self.held_out = {"valid": self._make(np.random.default_rng([cfg.seed, 1]), _HELD_OUT),
                          "test": self._make(np.random.default_rng([_TEST_SEED, PROBLEMS.index(self.problem), self.T]),
@@ -60,7 +83,7 @@ class LongRangeTask(Task):
         """The most steps any sequence of the problem can have."""
         return 100 if self.problem == "reber" else self.T + self.T // 10 + 20  # Reber: 53 in 100,000 strings
 
-    def model_for(self, cfg: TrainConfig) -> SequenceClassifier:
+    def model_for(self, cfg) -> SequenceClassifier:
         """The network of ``cfg`` (its model settings; the problem is this task's)."""
         kw = dict(cell=cfg.cell, hidden_size=cfg.hidden, num_layers=cfg.layers, dropout=cfg.dropout,
                   dtype=self.dtype, seed=cfg.seed)
@@ -155,11 +178,54 @@ class LongRangeTask(Task):
         measures["n"] = len(b["lengths"])
         return measures
 
+    def inspection_input(self, text: str | None = None):
+        """The first test sequences (up to 100: the flow averages them); the first is the one shown, its
+        symbols (adding: its values, a marked step in brackets)."""
+        if text is not None:
+            raise ValueError(f"--text is for language-model runs; this is a {self.problem} run (it shows its test "
+                             f"sequences)")
+        b = self.first("test", 100)
+        x0 = b["x"][:b["lengths"][0], 0]
+        if self.problem == "adding":
+            shown = [f"[{v:.2f}] " if m == 1 else f"{v:.2f} " for v, m in x0]
+        else:
+            alphabet = {"copy": "_12345678:", "temporal-order": lr.TEMPORAL_SYMBOLS, "reber": lr.REBER_SYMBOLS}
+            shown = [alphabet[self.problem][i] for i in x0]
+        return (lambda: self.forward_backward(b), shown,
+                f"{self.about()}; the first of {len(b['lengths'])} test sequences shown, the flow averaged over all")
+
     def describe(self, measures: dict[str, float]) -> str:
         return "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in measures.items())
 
     def about(self) -> str:
-        what = {"adding": f"the adding problem ({self.cfg.definition} definition)", "copy": "copy memory",
-                "temporal-order": "the temporal order problem", "reber": "the embedded Reber grammar"}
+        what = {"adding": lambda: f"the adding problem ({self.cfg.definition} definition)", "copy": lambda: "copy memory",
+                "temporal-order": lambda: "the temporal order problem", "reber": lambda: "the embedded Reber grammar"}
         length = "" if self.problem == "reber" else f", T = {self.T}"
-        return f"{what[self.problem]}{length}, {self.batches_per_epoch * self.cfg.batch_size:,} fresh sequences an epoch"
+        return f"{what[self.problem]()}{length}, {self.batches_per_epoch * self.cfg.batch_size:,} fresh sequences an epoch"
+
+
+class AddingTask(LongRangeTask):
+    """The adding problem: two marked values among T to add (MSE)."""
+
+    settings = _SETTINGS + (
+        Setting("definition", "modern", "modern (values in [0, 1], target the sum) | 1997 (Hochreiter & "
+                                        "Schmidhuber)", choices=("modern", "1997")),)
+    measure = Measure("loss", lower_is_better=True, split="test")
+
+
+class CopyTask(LongRangeTask):
+    """Copy memory: recall 10 digits after T blanks (cross-entropy per step)."""
+
+    measure = Measure("loss", lower_is_better=True, split="test")
+
+
+class TemporalOrderTask(LongRangeTask):
+    """The temporal order problem: the order of two marked symbols among T (4 classes)."""
+
+    measure = Measure("accuracy", lower_is_better=False, split="test")
+
+
+class ReberTask(LongRangeTask):
+    """The embedded Reber grammar: predict the legal next symbols."""
+
+    measure = Measure("solved", lower_is_better=False, split="test")

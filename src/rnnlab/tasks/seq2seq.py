@@ -29,15 +29,16 @@ from ..models import Seq2Seq
 from ..nn import SoftmaxCrossEntropy
 from ..seq2seq.decode import beam_search
 from ..seq2seq.metrics import sequence_scores
-from ..train.config import TrainConfig
-from .base import Task
+from ..train.settings import Setting
+from .base import Measure, Task
+from .shared import DATA_DIR, EMBED, RECURRENT, check_model
 
 __all__ = ["Seq2SeqTask", "BOS", "EOS"]
 
 BOS, EOS = "<bos>", "<eos>"
 
 
-def load_pairs(cfg: TrainConfig) -> dict[str, Pairs]:
+def load_pairs(cfg) -> dict[str, Pairs]:
     name, path = cfg.data, Path(cfg.data).expanduser()
     if name == "cmudict":
         return load_cmudict(resolve_data_dir(cfg.data_dir))
@@ -55,15 +56,39 @@ def load_pairs(cfg: TrainConfig) -> dict[str, Pairs]:
 
 
 class Seq2SeqTask(Task):
-    """``cfg`` a TrainConfig with task "seq2seq"; on ``resume`` the vocabularies are the run folder's."""
+    """``cfg`` its config; on ``resume`` the vocabularies are the run folder's."""
 
+    settings = (
+        Setting("data", None, f"{' | '.join(NAMED_PAIRS)} | a .tsv/.csv table with source and target columns | a "
+                              "folder of train, valid[, test] tables", shown="none: give one"),
+        DATA_DIR,
+        *RECURRENT, EMBED,
+        Setting("attention", "additive", "none | additive | general | dot", choices=("none", "additive", "general", "dot")),
+        Setting("input_feeding", True, "feed each step's attentional output to the next step's input", bool),
+        Setting("teacher_forcing", 1.0, "probability of feeding the reference token, not the model's own", float,
+                low=0, high=1),
+        Setting("beam", 1, "beam width of the decoding that measures the run (1: greedy)", int, low=1),
+        Setting("source_tokens", "char", "a table's source: char | space (space-separated tokens)",
+                choices=("char", "space")),
+        Setting("target_tokens", "char", "a table's target: char | space", choices=("char", "space")),
+        Setting("reverse_source", False, "addition: read the question backwards", bool),
+    )
+    noun = "encoder-decoder"
+    measure = Measure("wer", lower_is_better=True, split="test")
     unit = "pairs"
     files = ("seq2seq.json",)
 
-    def __init__(self, cfg: TrainConfig, out: Path | None = None, resume: bool = False, group=None) -> None:
-        self.cfg, self.group = cfg, group or self.group
+    @classmethod
+    def check_config(cls, cfg) -> None:
+        if cfg.data is None:
+            raise ValueError(f"give the pairs with --data: {', '.join(NAMED_PAIRS)}, a .tsv/.csv table with source "
+                             f"and target columns, or a folder of them")
+        check_model(cfg)
         if cfg.reverse_source and cfg.data != "addition":
             raise ValueError("--reverse-source is for the addition data")
+
+    def __init__(self, cfg, out: Path | None = None, resume: bool = False, group=None) -> None:
+        self.cfg, self.group = cfg, group or self.group
         self.data = load_pairs(cfg)
         train = self.data["train"]
         if not len(train):
@@ -162,6 +187,22 @@ class Seq2SeqTask(Task):
         outputs = self.decode(sources[self.group.part(len(sources))], beam)
         outputs = [o for part in self.group.allgather_json(outputs) for o in part]
         return {"loss": float(total / count)} | sequence_scores(outputs, data.references)
+
+    def evaluate_file(self, path: Path, members: list) -> dict:
+        """The measures on a table of (source, target) pairs, tokenised as the run's data is."""
+        if len(members) > 1:
+            raise ValueError("ensembles of seq2seq runs are not measured together; measure a member")
+        named = self.cfg.data in NAMED_PAIRS
+        self.data["file"] = read_pairs(path, "char" if named else self.cfg.source_tokens,
+                                       "space" if self.cfg.data == "cmudict" else "char" if named
+                                       else self.cfg.target_tokens)
+        return self.evaluate("file")
+
+    def report(self, measures: dict, split: str) -> str:
+        beam = self.cfg.beam
+        return (f"{split} ({'greedy' if beam == 1 else f'beam {beam}'}): loss {measures['loss']:.4f}, WER "
+                f"{measures['wer']:.2%}, PER {measures['per']:.2%}, exact {measures['exact']:.2%}, token accuracy "
+                f"{measures['token_accuracy']:.2%} over {measures['n']:,} sources")
 
     def describe(self, measures: dict[str, float]) -> str:
         return (f"loss {measures['loss']:.4f}  WER {measures['wer']:.4f}  PER {measures['per']:.4f}  "

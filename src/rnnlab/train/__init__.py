@@ -1,9 +1,11 @@
-"""Training: configuration, the task-general loop, checkpoints."""
+"""Training: the general settings, the task-general loop, checkpoints and the run folder."""
 
 from .checkpoint import FORMAT_VERSION, load_checkpoint, load_weights, save_checkpoint
-from .config import TrainConfig, resolve_config
-from .presets import PRESETS
+from .config import GENERAL, RunConfig, config_class
 from .loop import NonFiniteError, Trainer
+from .presets import PRESETS
+from .run_folder import RunFolder
+from .settings import Setting
 
-__all__ = ["TrainConfig", "PRESETS", "resolve_config", "Trainer", "NonFiniteError", "save_checkpoint",
-           "load_checkpoint", "load_weights", "FORMAT_VERSION"]
+__all__ = ["Setting", "GENERAL", "RunConfig", "config_class", "PRESETS", "Trainer", "NonFiniteError",
+           "RunFolder", "save_checkpoint", "load_checkpoint", "load_weights", "FORMAT_VERSION"]

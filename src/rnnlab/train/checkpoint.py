@@ -20,6 +20,8 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file, save
 
+from .run_folder import RunFolder
+
 __all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "load_checkpoint_or_previous", "load_weights",
            "atomic_write_bytes"]
 
@@ -82,9 +84,16 @@ def load_checkpoint(path: Path, arrays: bool = True) -> tuple[dict[str, np.ndarr
 
 def load_weights(run: Path, which: str = "best") -> tuple[dict[str, np.ndarray], dict]:
     """(the model's weights by name, the checkpoint's metadata) of a run folder: "best" from
-    best.safetensors where there is one, else (and for "last") from the latest checkpoint."""
-    best = Path(run) / "best.safetensors"
-    arrays, meta = load_checkpoint(best if which == "best" and best.is_file() else Path(run) / "checkpoint.safetensors")
+    best.safetensors, "last" from the latest checkpoint. A run with no best weights (stopped before its
+    first validation) is a FileNotFoundError that says so."""
+    folder = RunFolder(run)
+    if which == "best" and not folder.best.is_file():
+        if not folder.checkpoint.is_file():
+            raise FileNotFoundError(f"no checkpoint at {folder.checkpoint}")
+        raise FileNotFoundError(f"{folder.path} has no best weights (it stopped before its first validation); use "
+                                f"its last checkpoint with --weights last, or train on: rnnlab train --resume "
+                                f"{folder.path}")
+    arrays, meta = load_checkpoint(folder.best if which == "best" else folder.checkpoint)
     return {k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, meta
 
 

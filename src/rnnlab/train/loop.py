@@ -2,12 +2,8 @@
 guard, periodic evaluation, metrics, checkpoints, best weights, time budget, Ctrl-C and exact resume.
 It knows no task and no model kind: the task brings the data, the model, the loss and its measures.
 
-A run folder holds:
-    config.json          the resolved TrainConfig
-    metrics.jsonl        one JSON object per log / evaluation
-    checkpoint.safetensors   the latest checkpoint (weights, optimiser, carried state, counters, RNGs)
-    best.safetensors     the weights with the best validation loss so far
-and the task's own files (a language model's vocab.json).
+It writes the run folder (``run_folder.RunFolder``): config, metrics, checkpoints, best weights; the
+task writes its own files there.
 
 Data-parallel over the ranks of a ``rnnlab.distributed.Group``: each rank computes its share of every
 batch (the task takes it), one Allreduce per step sums the shares' gradients weighted by their loss
@@ -29,6 +25,7 @@ import numpy as np
 from ..distributed import Solo
 from ..optim import clip_grad_norm, clip_grad_value, make_optimizer, make_schedule
 from .checkpoint import load_checkpoint_or_previous, save_checkpoint
+from .run_folder import RunFolder
 
 __all__ = ["Trainer", "NonFiniteError"]
 
@@ -52,6 +49,7 @@ class Trainer:
 
     def __init__(self, task, out: Path, resume: bool = False, log=None, progress: bool | None = None, group=None):
         self.task, self.cfg, self.out = task, task.cfg, Path(out)
+        self.folder = RunFolder(out)
         cfg = self.cfg
         self.group = group or Solo()
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -83,13 +81,13 @@ class Trainer:
 
     # -- run folder ---------------------------------------------------------------------------
     def _create_run_folder(self) -> None:
-        out = self.out
+        out, folder = self.out, self.folder
         if out.exists() and not out.is_dir():
             raise ValueError(f"--out {out} is a file; expected a folder for the run")
-        if (out / "config.json").exists():
-            if any((out / name).exists() for name in ("checkpoint.safetensors", "checkpoint.safetensors.prev")):
+        if folder.config.exists():
+            if folder.checkpoint.exists() or folder.previous.exists():
                 raise ValueError(f"{out} already holds a run; continue it with --resume {out} or choose another --out")
-            ours = {"config.json", "metrics.jsonl", "best.safetensors", *self.task.files}
+            ours = {folder.CONFIG, folder.METRICS, folder.BEST, *self.task.files}
             left = {p.name for p in out.iterdir()} - ours
             if left:
                 raise ValueError(f"{out} holds a run that never saved a checkpoint, and other files too "
@@ -101,11 +99,11 @@ class Trainer:
             raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
         try:
             out.mkdir(parents=True, exist_ok=True)
-            (out / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=2) + "\n")
+            folder.config.write_text(json.dumps(self.cfg.to_dict(), indent=2) + "\n")
         except OSError as e:
             raise OSError(f"cannot write the run folder {out}: {e.strerror or e}") from e
         self.task.save_files(out)
-        (out / "metrics.jsonl").write_text("")
+        folder.metrics.write_text("")
 
     def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {f"model.{k}": p for k, p, _ in self.model.named_parameters()}
@@ -130,7 +128,7 @@ class Trainer:
                                    f"the last checkpoint is kept")
             meta |= {"ranks": self.group.size, "rank_rng": [r["rng"] for r in ranks[1:]]}
         if self.group.is_root:
-            save_checkpoint(self.out / "checkpoint.safetensors", arrays, meta, keep_previous=True)
+            save_checkpoint(self.folder.checkpoint, arrays, meta, keep_previous=True)
 
     def _fingerprint(self) -> str:
         """A hash of the weights and the optimiser's state: equal on every rank, bit for bit."""
@@ -142,7 +140,7 @@ class Trainer:
         return h.hexdigest()
 
     def _restore(self) -> None:
-        arrays, meta = load_checkpoint_or_previous(self.out / "checkpoint.safetensors", warn=self.log)
+        arrays, meta = load_checkpoint_or_previous(self.folder.checkpoint, warn=self.log)
         self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
         self.opt.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}, meta["optimizer"])
         self.schedule.load_state_dict(meta["schedule"])
@@ -162,7 +160,7 @@ class Trainer:
         if self.finished():
             return  # nothing to continue: the run folder stays as it is
         if self.group.is_root:
-            with open(self.out / "metrics.jsonl", "r+b") as f:  # drop lines logged after that checkpoint
+            with open(self.folder.metrics, "r+b") as f:  # drop lines logged after that checkpoint
                 f.truncate(self.metrics_bytes)
         self._note_changes()
 
@@ -170,10 +168,9 @@ class Trainer:
         """Settings a resume changed (the learning rate, clipping, the run's length: the CLI allows no
         others) go into the metrics log and config.json; a plateau schedule keeps its reductions,
         scaled to the new rate."""
-        path = self.out / "config.json"
-        saved = json.loads(path.read_text())
-        changed = {k: [saved.get(k), v] for k, v in self.cfg.to_dict().items()
-                   if saved.get(k) != v and k not in ("data_dir", "time_budget")}
+        saved = self.folder.read_config()
+        changed = {k: [saved[k], v] for k, v in self.cfg.to_dict().items()
+                   if k in saved and saved[k] != v and k not in ("data_dir", "time_budget")}
         if not changed:
             return
         if "lr" in changed:
@@ -181,16 +178,14 @@ class Trainer:
         if not self.group.is_root:
             return
         self._record({"step": self.step, "epoch": self.epoch, "resumed_with": changed})
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(saved | {k: v for k, (_, v) in changed.items()}, indent=2) + "\n")
-        tmp.replace(path)
+        self.folder.write_config(saved | {k: v for k, (_, v) in changed.items()})
 
     def _record(self, row: dict) -> None:
         line = (json.dumps(row) + "\n").encode()
         self.metrics_bytes += len(line)  # on every rank: the checkpoint's count is the root's
         if not self.group.is_root:
             return
-        with open(self.out / "metrics.jsonl", "ab") as f:
+        with open(self.folder.metrics, "ab") as f:
             f.write(line)
 
     # -- training -----------------------------------------------------------------------------
@@ -248,7 +243,7 @@ class Trainer:
         if criterion < self.best_valid:
             self.best_valid = criterion
             if self.group.is_root:
-                save_checkpoint(self.out / "best.safetensors",
+                save_checkpoint(self.folder.best,
                                 {f"model.{k}": p for k, p, _ in self.model.named_parameters()},
                                 {"step": self.step, "valid_loss": measures["loss"]})
         return measures
@@ -362,7 +357,7 @@ class Trainer:
         """Log the task's validation measures (but the count of what they cover); returns the loss."""
         self.last_valid, self.last_valid_step = measures["loss"], self.step
         row = {"step": self.step, "epoch": self.epoch, "lr": self.opt.lr}
-        row |= {f"valid_{k}": v for k, v in measures.items() if k != self.task.unit}
+        row |= {f"valid_{k}": v for k, v in measures.items() if k != self.task.unit and isinstance(v, (int, float))}
         self._record(row)
         msg = f"step {self.step:>7}  epoch {self.epoch}{' end' if epoch_end else ''}  valid {self.task.describe(measures)}"
         if self.progress:

@@ -1,5 +1,5 @@
 """The presets of ``--preset``: published recipes, exactly, and the recipes of rnnlab's own results,
-as TrainConfig fields (``config.resolve_config``: defaults < preset < TOML file < flags)."""
+as settings (``rnnlab.tasks.resolve_config``: defaults < preset < TOML file < flags)."""
 
 from __future__ import annotations
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sys
 
-from .cli_args import UsageError, train_flags
+from .args import UsageError, settings_given
 
-__all__ = ["cmd_forecast", "eval_forecast"]
+__all__ = ["cmd_forecast"]
 
 
 def cmd_forecast(args) -> int:
@@ -15,19 +15,20 @@ def cmd_forecast(args) -> int:
     seed..seed+K-1 into OUT/member-k, their forecasts averaged; with --refit each again into its
     folder's refit/, through the validation windows), then measure it and every baseline by rolling
     origin (``rnnlab.forecast.rolling``); or, with RUN --predict N, forecast past the end."""
-    import dataclasses
     import json
     import time
     from pathlib import Path
 
-    from .forecast import have_statsmodels, numpy_methods, rolling_origin, statistical_methods
-    from .forecast.report import plot_forecasts, summary, table
-    from .heap import keep_heap
-    from .tasks.forecast import TRANSFORM_KEYS, NetworkMethod, train_forecaster
-    from .train import resolve_config
-    from .train.config import load_toml
+    from ..forecast import have_statsmodels, numpy_methods, rolling_origin, statistical_methods
+    from ..forecast.network import NetworkMethod
+    from ..forecast.report import plot_forecasts, summary, table
+    from ..forecast.training import TRANSFORM_KEYS, train_forecaster
+    from ..heap import keep_heap
+    from ..runs.members import member_configs
+    from ..tasks import load_toml, resolve_config
+    from ..train import RunFolder
 
-    flags = train_flags(args)
+    flags = settings_given(args)
     if args.run is not None or args.predict is not None:
         return _forecast_ahead(args, flags)
     if flags.get("data") is None and not (args.preset or args.config):
@@ -41,11 +42,12 @@ def cmd_forecast(args) -> int:
     if args.plot and not args.plot.lower().endswith(".png"):
         raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
     keep_heap()
-    members = [out] if args.ensemble == 1 else [out / f"member-{k}" for k in range(1, args.ensemble + 1)]
+    folder = RunFolder(out)
+    members = [out] if args.ensemble == 1 else [folder.member(k).path for k in range(1, args.ensemble + 1)]
     given = {k for k, v in flags.items() if v is not None} | (set(load_toml(args.config)) if args.config else set())
     auto = not given & TRANSFORM_KEYS
-    if (args.ensemble > 1 or auto) and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"{out} is not an empty folder; choose a new or empty folder for --out")
+    if args.ensemble > 1 or auto:
+        folder.require_empty()
     first = None
     if auto:  # no transform given: the network chooses one on validation, as ETS and ARIMA choose their forms
         chosen = _choose_transform(cfg, out, members[0], args.weights)
@@ -53,9 +55,12 @@ def cmd_forecast(args) -> int:
             return 130
         cfg, first = chosen
     tasks, refits = [], []
-    for k, run in enumerate(members):
-        trained = first if k == 0 and first else train_forecaster(
-            dataclasses.replace(cfg, seed=cfg.seed + k), run, args.weights, notes=k == 0 and not first)
+    for k, (run, member_cfg) in enumerate(zip(members, member_configs(cfg, args.ensemble))):
+        if k == 1:
+            folder.ensemble.write_text(json.dumps({"members": args.ensemble, "config": cfg.to_dict()}, indent=1)
+                                       + "\n")
+        trained = first if k == 0 and first else train_forecaster(member_cfg, run, args.weights,
+                                                                  notes=k == 0 and not first)
         if trained is None:
             return 130
         tasks.append(trained[0])
@@ -89,7 +94,7 @@ def _choose_transform(cfg, out, run, weights: str):
     import json
     import shutil
 
-    from .tasks.forecast import TRANSFORMS, choose_transform, refit_forecaster
+    from ..forecast.training import TRANSFORMS, choose_transform, refit_forecaster
 
     folder = out / "transforms"
     chosen = choose_transform(cfg, folder, weights)
@@ -112,9 +117,10 @@ def _forecast_ahead(args, flags) -> int:
     import json
     from pathlib import Path
 
-    from .forecast.metrics import scale
-    from .tasks import load_task, run_members
-    from .tasks.forecast import NetworkMethod
+    from ..forecast.metrics import scale
+    from ..forecast.network import NetworkMethod
+    from ..runs.members import load_members
+    from ..tasks import ForecastTask
 
     if args.run is None or args.predict is None:
         raise UsageError("forecasting past the end needs a run folder and --predict N: rnnlab forecast RUN --predict N")
@@ -123,14 +129,11 @@ def _forecast_ahead(args, flags) -> int:
         raise UsageError("rnnlab forecast RUN --predict N uses the run's own settings; of the other flags it takes "
                          "--data-dir, --weights and --json only")
     run = Path(args.run)
-    tasks, refits = [], []
-    for member in run_members(run):
-        cfg, task, _ = load_task(member, args.weights, flags.get("data_dir"))
-        if cfg.task != "forecast":
-            raise ValueError(f"{member} is a {cfg.task} run, not a forecaster")
-        tasks.append(task)
-        refits += _refit(member, flags.get("data_dir"))
-    forecast = NetworkMethod(tasks, refits).forecast
+    tasks = load_members(run, args.weights, flags.get("data_dir"))
+    if not isinstance(tasks[0], ForecastTask):
+        raise ValueError(f"{run} is a {tasks[0].cfg.task} run, not a forecaster")
+    forecast = NetworkMethod(tasks, [r for t in tasks for r in t.refit_tasks()]).forecast
+    task = tasks[0]
     saved = run / "forecasts.json"
     interval = json.loads(saved.read_text())["results"]["rnnlab"]["interval"] if saved.is_file() else None
     rows = []
@@ -150,43 +153,4 @@ def _forecast_ahead(args, flags) -> int:
     for r in rows:
         band = f"{r['lo']:.6g} .. {r['hi']:.6g}" if r["lo"] is not None else "-"
         print(f"{r['series']}\t+{r['step']}\t{r['forecast']:.6g}\t{band}")
-    return 0
-
-
-def _refit(run, data_dir) -> list:
-    """[the task of run/refit with its last weights] when ``--refit`` made one, else []."""
-    from pathlib import Path
-
-    from .tasks import load_task
-
-    refit = Path(run) / "refit"
-    return [load_task(refit, "last", data_dir)[1]] if (refit / "config.json").is_file() else []
-
-
-def eval_forecast(args, cfg, task, members) -> int:
-    """test: the network's rolling-origin measures (an ensemble's forecasts averaged, each member's
-    refit from the first test origin on; no baselines: rnnlab forecast has them); train and valid: the
-    loss over their windows, of one run."""
-    import json
-
-    from .forecast import rolling_origin
-    from .forecast.report import summary
-    from .tasks import load_task
-    from .tasks.forecast import NetworkMethod
-
-    if args.split == "test":
-        tasks = [task] + [load_task(m, args.weights, args.data_dir)[1] for m in members[1:]]
-        method = NetworkMethod(tasks, [r for m in members for r in _refit(m, args.data_dir)])
-        measures = summary(rolling_origin([method], task.series, task.horizon, task.folds,
-                                          cfg.level))["rnnlab"]
-        text = (f"test ({task.folds} rolling-origin window(s) of {task.horizon}): MAE {measures['mae']:.4g}, RMSE "
-                f"{measures['rmse']:.4g}, sMAPE {measures['smape']:.2f}, MASE {measures['mase']:.3f}, "
-                f"{cfg.level:.0%} interval coverage {measures['coverage']:.0%}")
-    elif len(members) > 1:
-        raise ValueError(f"{args.run} is an ensemble: --split test measures it; the {args.split} loss is each "
-                         f"member's: give one ({members[0]})")
-    else:
-        measures = task.evaluate(args.split)
-        text = f"{args.split}: {task.describe(measures)} over {measures['windows']:,} windows"
-    print(json.dumps(measures) if args.json else text)
     return 0

@@ -8,15 +8,15 @@ import sys
 import time
 from pathlib import Path
 
-from .cli_args import UsageError, train_flags
+from .args import UsageError, settings_given
 
 __all__ = ["cmd_compare"]
 
 
 def cmd_compare(args) -> int:
-    from .compare import FAMILIES, MEASURES, compare, plot, table
-    from .tasks.forecast import TRANSFORM_KEYS
-    from .train import resolve_config
+    from ..compare import FAMILIES, compare, plot, table
+    from ..forecast.training import TRANSFORM_KEYS
+    from ..tasks import TASKS, resolve_config
 
     families = [m.strip().lower() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in families if m not in FAMILIES]
@@ -26,20 +26,27 @@ def cmd_compare(args) -> int:
         raise UsageError(f"--budget must be a positive number of seconds, got {args.budget:g}")
     if args.plot and not args.plot.lower().endswith(".png"):
         raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
+    given = settings_given(args)
+    fit = [t for t, c in TASKS.items() if "arch" in c.config_class().field_names()]
+    if (given.get("task") or "lm") not in fit:
+        raise UsageError(f"--task {given['task']}: compare takes {', '.join(fit)} (the others' models are recurrent "
+                         f"only)")
     try:
-        cfg = resolve_config(flags=train_flags(args))
+        cfg = resolve_config(flags=given)
     except (ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from e
-    if cfg.task not in MEASURES:
-        raise UsageError(f"--task {cfg.task}: compare takes {', '.join(MEASURES)} (seq2seq models are "
-                         f"recurrent only)")
     out = Path(args.out or time.strftime("runs/compare-%Y%m%d-%H%M%S"))
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
+    try:  # each run is bounded by the budget alone
+        dataclasses.replace(cfg, time_budget=args.budget, epochs=None, max_steps=None).check()
+    except ValueError as e:
+        raise UsageError(str(e)) from e
     if cfg.eval_every == 0:
         cfg = dataclasses.replace(cfg, eval_every=100)  # points for the curve against time
-    what = cfg.data if cfg.task in ("lm", "classify", "forecast") else cfg.task
-    if cfg.task == "forecast" and not TRANSFORM_KEYS & {k for k, v in train_flags(args).items() if v is not None}:
+    what = getattr(cfg, "data", None) or cfg.task
+    if TRANSFORM_KEYS <= cfg.field_names() and not TRANSFORM_KEYS & {k for k, v in settings_given(args).items()
+                                                                   if v is not None}:
         print("no transform given: every family reads the series in levels, which cannot follow a trend past "
               "them; rnnlab forecast chooses one on validation (RUN/transforms.json), give it here (--diff 1, "
               "--window-norm last)", file=sys.stderr)
@@ -53,7 +60,7 @@ def cmd_compare(args) -> int:
         print(json.dumps([{k: v for k, v in r.items() if k != "runs"} | {"per_seed": [x["value"] for x in r["runs"]]}
                           for r in rows]))
     else:
-        print(table(rows, cfg))
+        print(table(rows))
     if args.plot:
         plot(rows, Path(args.plot), f"{what}: {args.budget:g} s per run")
         print(f"plot written to {args.plot}", file=sys.stderr)
