@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnlab.gradcheck import TOLERANCE, _randomise, check_context_lm, check_conv, check_encoder
+from rnnlab.gradcheck import TOLERANCE, randomise, check_context_lm, check_conv, check_encoder
 from rnnlab.models import ContextLanguageModel
 from rnnlab.models.encoders import ENCODERS, make_encoder
 from rnnlab.models.tcn import TCN, receptive_field
@@ -32,7 +32,7 @@ def test_tcn_sees_exactly_its_receptive_field(k, levels):
     R = receptive_field(k, levels)
     T = R + 4
     tcn = TCN(2, channels=3, levels=levels, kernel_size=k, dtype=np.float64, seed=1)
-    _randomise(tcn, np.random.default_rng(0))
+    randomise(tcn, np.random.default_rng(0))
     for name, p, _ in tcn.named_parameters():
         if name.endswith("bias"):
             p[...] = 100.0  # every ReLU open: no path is cut by a unit that happens to be off
@@ -51,7 +51,7 @@ def test_encoders_are_causal(arch):
     later steps for the Transformer) and for no t < s."""
     T, s = 12, 4
     enc = make_encoder(arch, 2, 8, 2, kernel_size=2, window=3, heads=2, max_len=T, dtype=np.float64, seed=1)
-    _randomise(enc, np.random.default_rng(0))
+    randomise(enc, np.random.default_rng(0))
     for name, p, _ in enc.named_parameters():
         if name.endswith("bias") and arch != "transformer":
             p[...] = 100.0  # every ReLU open
@@ -121,7 +121,7 @@ def test_encoder_matches_pytorch(arch):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
     enc = make_encoder(arch, 3, 6, 3, kernel_size=3, window=5, dtype=np.float64, seed=2)
-    _randomise(enc, rng)
+    randomise(enc, rng)
     x, dy = rng.normal(size=(11, 4, 3)), rng.normal(size=(11, 4, 6))
     y = enc(x)
     dx = enc.backward(dy)
@@ -164,7 +164,7 @@ def test_transformer_matches_pytorch():
     F = torch.nn.functional
     rng = np.random.default_rng(7)
     enc = make_encoder("transformer", 3, 8, 2, heads=2, max_len=12, dtype=np.float64, seed=4)
-    _randomise(enc, rng)
+    randomise(enc, rng)
     x, dy = rng.normal(size=(9, 4, 3)), rng.normal(size=(9, 4, 8))
     y = enc(x)
     dx = enc.backward(dy)
@@ -212,7 +212,7 @@ def test_carried_context_gives_the_whole_streams_outputs(arch):
     enc = make_encoder(arch, 5, 8, 2, kernel_size=2, window=4, heads=2, max_len=3 * T, dtype=np.float64, seed=3)
     K = T if arch == "transformer" else enc.receptive_field - 1
     model = ContextLanguageModel(7, enc, K, dtype=np.float64, seed=3)
-    _randomise(model, np.random.default_rng(0))
+    randomise(model, np.random.default_rng(0))
     ids = np.random.default_rng(1).integers(0, 7, size=(2 * T, N))
     whole, _ = model(ids)
     first, state = model(ids[:T])

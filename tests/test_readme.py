@@ -1,5 +1,6 @@
-"""The README's Python examples run as written (all but the two-line registry sketch, whose kernel
-class lives in tests/test_registry.py), and the custom classifier learns its task."""
+"""The Python examples of the README and of the library's guide (docs/library.md) run as written (all
+but the two-line registry sketch, whose kernel class lives in tests/test_registry.py), the custom
+classifier learns its task, and every guide the README links to exists."""
 
 from __future__ import annotations
 
@@ -8,16 +9,22 @@ from pathlib import Path
 
 import pytest
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-BLOCKS = [b for b in re.findall(r"```python\n(.*?)```", README, flags=re.S) if "MGUKernel" not in b]
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+GUIDE = (ROOT / "docs" / "library.md").read_text()
+BLOCKS = [b for text in (README, GUIDE) for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)
+          if "MGUKernel" not in b]
 
 
-def test_the_readme_has_its_examples():
-    assert len(BLOCKS) == 2 and "class Classifier(Module)" in BLOCKS[1]
-    assert len(BLOCKS[1].splitlines()) < 30
+def test_the_readme_and_the_guide_have_their_examples():
+    assert len(BLOCKS) == 3 and BLOCKS[0] == BLOCKS[1] and "class Classifier(Module)" in BLOCKS[2]
+    assert len(BLOCKS[2].splitlines()) < 30
+    assert len(README.splitlines()) <= 200
+    links = re.findall(r"\]\((docs/[^)#]+)", README)
+    assert len(set(links)) == 8 and all((ROOT / link).is_file() for link in links)
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=["layer", "classifier"])
+@pytest.mark.parametrize("block", BLOCKS[1:], ids=["layer", "classifier"])
 def test_a_readme_example_runs(block, capsys):
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)

@@ -99,3 +99,33 @@ def test_a_registered_cell_trains_a_language_model(mgu, tmp_path):
     valid = [r["valid_loss"] for r in rows if "valid_loss" in r]
     assert train[0] > 2.5 and train[-1] < 1.0, train  # from about ln(vocabulary) to well below
     assert valid[-1] < 1.0, valid
+
+
+def test_explain_and_inspect_show_a_registered_cell_by_its_kernels_facts(mgu, tmp_path, capsys):
+    """The gate names, which gates are sigmoids and the equations are the kernel's: explain and inspect
+    read them there, for a cell they have never heard of."""
+    from rnnlab.cli import main
+
+    MGUKernel.gate_names, MGUKernel.gate_titles, MGUKernel.sigmoid_gates = ("f", "n"), ("forget", "new"), (0,)
+    try:
+        assert main(["explain", "--cell", "mgu", "--x", "0.5,-0.2", "--h", "0.1,0.3,-0.4", "--json"]) == 0
+        numbers = json.loads(capsys.readouterr().out)
+        f, n, h = (np.array(numbers[k]) for k in ("f", "n", "h_{t-1}"))
+        assert np.allclose(numbers["h_t"], (1 - f) * h + f * n)  # the kernel's own equation, by its gate names
+        assert {"xp_f", "hp_f", "xp_n", "hp_n", "da_f", "da_n"} <= set(numbers)
+        assert main(["explain", "--cell", "mgu"]) == 0
+        printed = capsys.readouterr().out
+        assert "f = sigma(xf + hf)" in printed  # the docstring's equations
+        corpus = tmp_path / "c.txt"
+        corpus.write_text("the cat sat on the mat.\n" * 60)
+        run = tmp_path / "run"
+        assert main(["train", "--data", str(corpus), "--cell", "mgu", "--hidden", "8", "--layers", "1", "--seq-len",
+                     "8", "--batch-size", "4", "--max-steps", "5", "--sample-length", "0", "--out", str(run)]) == 0
+        assert main(["inspect", str(run), "--json"]) == 0
+        info = json.loads(capsys.readouterr().out)
+        assert info["cell"] == "mgu" and list(info["saturation"]) == ["forget"]
+        assert "forget gate" in info["values"] and "new gate" not in info["values"]
+        assert main(["explain", "--run", str(run)]) == 0  # the run's weights, its initial state, a drawn input
+        assert "h_{t-1} = 0" in capsys.readouterr().out
+    finally:
+        del MGUKernel.gate_names, MGUKernel.gate_titles, MGUKernel.sigmoid_gates

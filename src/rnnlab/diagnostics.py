@@ -29,11 +29,8 @@ import numpy as np
 from .backends import reference
 from .nn.bptt import project_inputs
 
-__all__ = ["Trace", "trace", "lag_norms", "step_jacobian", "singular_values", "gate_saturation", "parameter_norms",
-           "GATES"]
+__all__ = ["Trace", "trace", "lag_norms", "step_jacobian", "singular_values", "gate_saturation", "parameter_norms"]
 
-GATES = {"lstm": ("input", "forget", "cell", "output"), "gru": ("reset", "update", "new")}
-_SIGMOID_GATES = {"lstm": (0, 1, 3), "gru": (0, 1)}  # the gates that are sigmoids (a saturation in [0, 1])
 
 
 @dataclass
@@ -182,9 +179,9 @@ def gate_saturation(tr: Trace) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     act = tr.ws["act"]  # (T, G, N, H)
     valid = np.ones(act.shape[0:1] + act.shape[2:3], bool) if tr.mask is None else tr.mask[:, :, 0]  # (T, N)
     out = {}
-    for g in _SIGMOID_GATES[tr.cell]:
+    for g in tr.kernel.sigmoid_gates:
         a = act[:, g][valid]  # (valid steps, H)
-        out[GATES[tr.cell][g]] = ((a < 0.1).mean(axis=0), (a > 0.9).mean(axis=0))
+        out[tr.kernel.titles()[g]] = ((a < 0.1).mean(axis=0), (a > 0.9).mean(axis=0))
     return out
 
 

@@ -19,20 +19,6 @@ from .nn import cell_kind
 
 __all__ = ["explain_step", "worked_example", "random_weights", "format_step"]
 
-# The gates each kernel keeps in its workspace's "act", in its order.
-_GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
-_EQUATIONS = {
-    "lstm": ["a = x W_ih^T + b_ih + h W_hh^T + b_hh = [a_i | a_f | a_g | a_o]",
-             "i = sigma(a_i)   f = sigma(a_f)   g = tanh(a_g) (c~)   o = sigma(a_o)",
-             "c_t = f * c + i * g        h_t = o * tanh(c_t)"],
-    "gru": ["xp = x W_ih^T + b_ih = [xr | xz | xn]      hp = h W_hh^T + b_hh = [hr | hz | hn]",
-            "r = sigma(xr + hr)   z = sigma(xz + hz)   n = tanh(xn + r * hn)",
-            "h_t = (1 - z) * n + z * h"],
-    "rnn": ["a = x W_ih^T + b_ih + h W_hh^T + b_hh", "h_t = tanh(a)"],
-    "rnn_relu": ["a = x W_ih^T + b_ih + h W_hh^T + b_hh", "h_t = relu(a)"],
-}
-
-
 def worked_example() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(LSTM weights, inputs {x, h, c}) of the seed articles' worked example."""
     logit = lambda p: np.log(np.asarray(p) / (1 - np.asarray(p)))  # noqa: E731
@@ -59,12 +45,12 @@ def explain_step(cell: str, weights: dict[str, np.ndarray], x, h, c=None, dh=Non
     x, h = np.asarray(x, np.float64), np.asarray(h, np.float64)
     for name, v, n in (("x", x, D), ("h", h, H)):
         if v.shape != (n,):
-            raise ValueError(f"--{name} has {v.size} values; this {kind.name} step takes {n}")
+            raise ValueError(f"--{name} has {v.size} value{'s' * (v.size != 1)}; this {kind.name} step takes {n}")
     state = (h,)
     if kernel.n_states == 2:
         c = np.zeros(H) if c is None else np.asarray(c, np.float64)
         if c.shape != (H,):
-            raise ValueError(f"--c has {c.size} values; this {kind.name} step takes {H}")
+            raise ValueError(f"--c has {c.size} value{'s' * (c.size != 1)}; this {kind.name} step takes {H}")
         state = (h, c)
     elif c is not None:
         raise ValueError(f"--c is the LSTM's cell state; a {kind.name} step has none")
@@ -77,24 +63,17 @@ def explain_step(cell: str, weights: dict[str, np.ndarray], x, h, c=None, dh=Non
     prev = tuple(s[None] for s in state)
     ws = kernel.workspace(1, 1, H, np.float64)
     out = {"x_t": x, "h_{t-1}": h} | ({"c_{t-1}": state[1]} if len(state) == 2 else {})
-    if kind.name == "lstm":
-        a = (xp + hp)[0]
-        out |= {f"a_{g}": a[k * H:(k + 1) * H] for k, g in enumerate(_GATES["lstm"])}
-    elif kind.name == "gru":
-        out |= {"a_r": (xp + hp)[0, :H], "a_z": (xp + hp)[0, H:2 * H], "xn": xp[0, 2 * H:], "hn": hp[0, 2 * H:]}
-    else:
-        out["a"] = (xp + hp)[0]
+    out |= kernel.preactivations(xp[0], hp[0], H)
     new = kernel.forward_step(ws, 0, xp, hp, prev)
     if "act" in ws:
-        out |= {g: ws["act"][0, k, 0].copy() for k, g in enumerate(_GATES[kind.name])}
-    if kind.name == "lstm":
-        out["tanh(c_t)"] = ws["tc"][0, 0].copy()
-        out["c_t"] = new[1][0].copy()
+        out |= {g: ws["act"][0, k, 0].copy() for k, g in enumerate(kernel.named_gates())}
+    out |= kernel.step_extras(ws)
+    out |= {f"{name}_t": s[0].copy() for name, s in zip(kernel.state_names[1:], new[1:])}
     out["h_t"] = new[0][0].copy()
 
     dh = np.ones(H) if dh is None else np.asarray(dh, np.float64)
     if dh.shape != (H,):
-        raise ValueError(f"--dh has {dh.size} values; this {kind.name} step takes {H}")
+        raise ValueError(f"--dh has {dh.size} value{'s' * (dh.size != 1)}; this {kind.name} step takes {H}")
     dstate = (dh[None],)
     out["dL/dh_t"] = dh
     if kernel.n_states == 2:
@@ -102,8 +81,8 @@ def explain_step(cell: str, weights: dict[str, np.ndarray], x, h, c=None, dh=Non
         dstate = (dh[None], dc[None])
         out["dL/dc_t"] = dc
     dxp, dhp, direct = kernel.backward_step(ws, 0, dstate, prev)
-    # LSTM: dL/da per gate; GRU: dL/d(xr + hr), dL/d(xz + hz), dL/d(xn + r hn); RNN: dL/da
-    names = [f"da_{g}" for g in _GATES.get(kind.name, ())] or ["da"]
+    # dL/d(each gate's pre-activation): LSTM dL/da per gate; GRU dL/d(xr + hr), dL/d(xz + hz), dL/d(xn + r hn)
+    names = ["da"] if kernel.gates == 1 else [f"da_{g}" for g in kernel.named_gates()]
     out |= {n: dxp[0, k * H:(k + 1) * H].copy() for k, n in enumerate(names)}
     dh_prev = dhp[0] @ W_hh + (direct[0][0] if direct[0] is not None else 0)
     out |= {"dL/dx_t": dxp[0] @ W_ih, "dL/dh_{t-1}": dh_prev}
@@ -116,8 +95,8 @@ def explain_step(cell: str, weights: dict[str, np.ndarray], x, h, c=None, dh=Non
 
 def format_step(cell: str, numbers: dict[str, np.ndarray], source: str) -> str:
     """The step as text: the equations, then one row per vector (a column per unit), matrices last."""
-    kind = cell_kind(cell).name
-    lines = [f"one {kind} step ({source})", *("  " + e for e in _EQUATIONS[kind]), ""]
+    kind = cell_kind(cell)
+    lines = [f"one {kind.name} step ({source})", *("  " + e for e in kind.kernel().step_equations()), ""]
     vectors = {k: v for k, v in numbers.items() if v.ndim == 1}
     width = max(len(k) for k in vectors) + 2
     for k, v in vectors.items():

@@ -41,9 +41,9 @@ def inspect_run(run: str | Path, text: str | None = None, units: list[int] | Non
     if tr.kernel.n_states == 2:
         values["tanh(cell c)"], signed["tanh(cell c)"] = np.tanh(tr.S[1][1:T + 1, 0]), True
     if "act" in tr.ws:
-        for g, name in enumerate(dg.GATES[tr.cell]):
-            if name != "cell" and name != "new":
-                values[f"{name} gate"], signed[f"{name} gate"] = tr.ws["act"][:T, g, 0], False
+        for g in tr.kernel.sigmoid_gates:
+            name = f"{tr.kernel.titles()[g]} gate"
+            values[name], signed[name] = tr.ws["act"][:T, g, 0], False
     sv = dg.singular_values(tr, 0)
     return {"run": str(run), "cell": tr.cell, "about": about, "tokens": shown, "units": units,
             "values": {q: [v[:, u].tolist() for u in units] for q, v in values.items()}, "signed": signed,

@@ -30,10 +30,52 @@ class CellKernel(ABC):
     state_names: tuple[str, ...] = ("h",)  # one (N, H) array each; h, the output, first
     folded_hh_gates: int  # how many of the G blocks of b_hh add to xp once instead of to hp every step
     separate_dhp: bool = False  # whether dL/dhp differs from dL/dxp (GRU: the reset gate sits between)
+    # What explain, inspect and the diagnostics show of a step: the gates kept in the workspace's "act"
+    # (T, G, N, H), in its order, by short name (LSTM: i f g o) and in words (input forget cell output),
+    # which of them are sigmoids (they saturate in [0, 1]), and the step's equations (default: the first
+    # indented block of the class docstring).
+    gate_names: tuple[str, ...] = ()
+    gate_titles: tuple[str, ...] = ()
+    sigmoid_gates: tuple[int, ...] = ()
+    equations: tuple[str, ...] = ()
 
     @property
     def n_states(self) -> int:
         return len(self.state_names)
+
+    def named_gates(self) -> tuple[str, ...]:
+        """The G gates' short names: ``gate_names``, else g0, g1, ... (one gate: a)."""
+        return self.gate_names or (("a",) if self.gates == 1 else tuple(f"g{k}" for k in range(self.gates)))
+
+    def titles(self) -> tuple[str, ...]:
+        """The gates in words (``gate_titles``, else their short names)."""
+        return self.gate_titles or self.named_gates()
+
+    def step_equations(self) -> list[str]:
+        """``equations``, else the first indented block of the class's docstring."""
+        if self.equations:
+            return list(self.equations)
+        import inspect
+
+        lines, block = inspect.cleandoc(type(self).__doc__ or "").splitlines(), []
+        for line in lines[1:]:
+            if line.startswith(" ") and line.strip():
+                block.append(line.strip())
+            elif block:
+                break
+        return block or [f"{type(self).__name__}: {self.gates} gate(s), states {', '.join(self.state_names)}"]
+
+    def preactivations(self, xp: np.ndarray, hp: np.ndarray, H: int) -> dict[str, np.ndarray]:
+        """What goes into the gates of one step (xp, hp of one example, (G H,)), by name: each gate's
+        input and hidden parts (a kernel whose gates take their sum says so: ``a_<gate>``)."""
+        out = {}
+        for k, g in enumerate(self.named_gates()):
+            out[f"xp_{g}"], out[f"hp_{g}"] = xp[k * H:(k + 1) * H], hp[k * H:(k + 1) * H]
+        return out
+
+    def step_extras(self, ws: dict) -> dict[str, np.ndarray]:
+        """Other intermediate values of step 0 worth showing (an LSTM's tanh(c_t)), each (H,)."""
+        return {}
 
     @abstractmethod
     def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:

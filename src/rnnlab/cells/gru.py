@@ -33,6 +33,14 @@ class GRUKernel(CellKernel):
     gates = 3
     folded_hh_gates = 2  # b_hr, b_hz fold into the input projection; b_hn stays inside r * (.)
     separate_dhp = True
+    gate_names, gate_titles, sigmoid_gates = ("r", "z", "n"), ("reset", "update", "new"), (0, 1)
+    equations = ("xp = x W_ih^T + b_ih = [xr | xz | xn]      hp = h W_hh^T + b_hh = [hr | hz | hn]",
+                 "r = sigma(xr + hr)   z = sigma(xz + hz)   n = tanh(xn + r * hn)",
+                 "h_t = (1 - z) * n + z * h")
+
+    def preactivations(self, xp, hp, H):
+        a = xp + hp
+        return {"a_r": a[:H], "a_z": a[H:2 * H], "xn": xp[2 * H:], "hn": hp[2 * H:]}
 
     def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
         return {

@@ -32,6 +32,17 @@ class LSTMKernel(CellKernel):
     gates = 4
     state_names = ("h", "c")
     folded_hh_gates = 4  # all of b_hh folds into the input projection
+    gate_names, gate_titles, sigmoid_gates = ("i", "f", "g", "o"), ("input", "forget", "cell", "output"), (0, 1, 3)
+    equations = ("a = x W_ih^T + b_ih + h W_hh^T + b_hh = [a_i | a_f | a_g | a_o]",
+                 "i = sigma(a_i)   f = sigma(a_f)   g = tanh(a_g) (c~)   o = sigma(a_o)",
+                 "c_t = f * c + i * g        h_t = o * tanh(c_t)")
+
+    def preactivations(self, xp, hp, H):
+        a = xp + hp
+        return {f"a_{g}": a[k * H:(k + 1) * H] for k, g in enumerate(self.gate_names)}
+
+    def step_extras(self, ws):
+        return {"tanh(c_t)": ws["tc"][0, 0].copy()}
 
     def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
         return {

@@ -29,6 +29,10 @@ class RNNKernel(CellKernel):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
+        self.equations = ("a = x W_ih^T + b_ih + h W_hh^T + b_hh", f"h_t = {nonlinearity}(a)")
+
+    def preactivations(self, xp, hp, H):
+        return {"a": xp + hp}
 
     def workspace(self, T: int, N: int, H: int, dtype) -> dict[str, np.ndarray]:
         return {"h": np.empty((T, N, H), dtype)}  # candidate h_t for every step

@@ -251,7 +251,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     x = command("explain", "one recurrent step with every number, forward and backward, computed by the "
                            "library's kernels (no flags: the worked LSTM example of the seed articles)")
     x.add_argument("--cell", help=f"{' | '.join(cell_names())} (default: lstm, or the run's)")
-    for flag, what in (("--x", "the input x_t"), ("--h", "the previous hidden state h_{t-1} (default with --run: "
+    for flag, what in (("--x", "the input x_t (default with --run: drawn from N(0, 1), seed 0)"), ("--h", "the previous hidden state h_{t-1} (default with --run: "
                                                               "zeros)"),
                        ("--c", "the LSTM's previous cell state c_{t-1} (default: zeros)"),
                        ("--dh", "the upstream gradient dL/dh_t (default: ones, L = sum h_t)"),

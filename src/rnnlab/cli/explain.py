@@ -50,6 +50,13 @@ def cmd_explain(args) -> int:
         if args.cell and args.cell != cell:
             raise UsageError(f"{args.run} is a {cell} run; drop --cell or make it {cell}")
         source = f"{args.run}, layer {args.layer}"
+        H, D = weights["weight_hh"].shape[1], weights["weight_ih"].shape[1]
+        if h is None:
+            h = np.zeros(H)
+            source += "; h_{t-1} = 0, the state each sequence starts from"
+        if x is None:
+            x = np.random.default_rng(0).normal(size=D)
+            source += f"; x_t ({D} values) drawn from N(0, 1) with seed 0 (give --x)"
     elif (cell or "lstm") == "lstm" and args.seed is None and not any(v is not None for v in (x, h, c)):
         cell, (weights, example) = "lstm", worked_example()
         x, h, c = example["x"], example["h"], example["c"]

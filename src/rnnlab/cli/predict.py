@@ -10,8 +10,6 @@ __all__ = ["cmd_predict"]
 
 
 def cmd_predict(args) -> int:
-    import numpy as np
-
     from ..data.labelled_text import read_table
     from ..data.ts_format import read_ts
     from ..functional import softmax

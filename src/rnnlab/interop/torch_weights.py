@@ -10,10 +10,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..models import LanguageModel
 from ..nn import Embedding, Linear, RNNBase, RNNCellBase, cell_kind, cell_names
 
-__all__ = ["to_torch", "from_torch", "torch_state_dict", "load_torch_state_dict"]
+__all__ = ["layer_to_torch", "layer_from_torch", "torch_state_dict", "load_torch_state_dict"]
 
 
 def _torch():
@@ -41,15 +40,10 @@ def _torch_dtype(dtype):
     return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[np.dtype(dtype)]
 
 
-def to_torch(module):
+def layer_to_torch(module):
     """A new ``torch.nn`` module with the same configuration and weights as ``module``: a recurrent
-    layer or cell of a kind with a PyTorch counterpart (RNN, LSTM, GRU), a Linear, an Embedding or a
-    LanguageModel (``torch_models``)."""
+    layer or cell of a kind with a PyTorch counterpart (RNN, LSTM, GRU), a Linear or an Embedding."""
     torch = _torch()
-    if isinstance(module, LanguageModel):
-        from .torch_models import language_model_to_torch
-
-        return language_model_to_torch(module)
     if isinstance(module, (Linear, Embedding)):
         dt = _torch_dtype(module.dtype)
         if isinstance(module, Linear):
@@ -77,11 +71,9 @@ def to_torch(module):
     return out
 
 
-def from_torch(tmodule, dtype=None):
-    """A new rnnlab module with the configuration and weights of a ``torch.nn`` recurrent layer or cell.
-
-    ``dtype`` defaults to the torch module's (float32 or float64).
-    """
+def layer_from_torch(tmodule, dtype=None):
+    """A new rnnlab module with the configuration and weights of a ``torch.nn`` recurrent layer or cell,
+    Linear or Embedding; ``dtype`` defaults to the torch module's (float32 or float64)."""
     torch = _torch()
     first = next(tmodule.parameters())
     if dtype is None:
@@ -90,10 +82,6 @@ def from_torch(tmodule, dtype=None):
             raise ValueError(f"from_torch supports float32 and float64 modules, got {first.dtype}")
     dtype = np.dtype(dtype)
     name = type(tmodule).__name__
-    if all(hasattr(tmodule, child) for child in ("embedding", "rnn", "decoder")):
-        from .torch_models import language_model_from_torch
-
-        return language_model_from_torch(tmodule, dtype)
     if name in ("Linear", "Embedding"):
         if name == "Linear":
             out = Linear(tmodule.in_features, tmodule.out_features, bias=tmodule.bias is not None, dtype=dtype)

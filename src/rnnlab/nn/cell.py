@@ -16,6 +16,7 @@ import numpy as np
 from .. import init
 from ..backends import get_backend
 from .bptt import project_inputs, weight_gradients
+from .kinds import cell_kind
 from .module import Module, check_dtype, is_array, positive_int
 from .recurrent import state_parts
 
@@ -24,8 +25,6 @@ __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 class RNNCellBase(Module):
     def __init__(self, mode, input_size, hidden_size, bias=True, dtype=np.float32, seed=None):
-        from .registry import cell_kind  # the registry names this class: imported here, not at the top
-
         super().__init__()
         kind = cell_kind(mode)
         self.mode = kind.name

@@ -23,6 +23,7 @@ from .. import init
 from ..backends import get_backend
 from .bptt import project_inputs, weight_gradients
 from .grad_mode import is_grad_enabled
+from .kinds import cell_kind
 from .module import Module, check_array, check_dtype, is_array, positive_int
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
@@ -45,8 +46,6 @@ class RNNBase(Module):
         dtype=np.float32,
         seed: int | None = None,
     ) -> None:
-        from .registry import cell_kind  # the registry names this class: imported here, not at the top
-
         super().__init__()
         kind = cell_kind(mode)
         self.mode = kind.name

@@ -13,76 +13,32 @@ Names are lower case; lookups ignore case and accept aliases (PyTorch's ``RNN_TA
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ..cells import CellKernel, GRUKernel, LSTMKernel, RNNKernel
 from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from .kinds import CellKind, add, cell_kind, cell_names, remove
 from .recurrent import GRU, LSTM, RNN, RNNBase
 
 __all__ = ["CellKind", "register_cell", "unregister_cell", "cell_kind", "cell_names"]
 
 
-@dataclass(frozen=True)
-class CellKind:
-    name: str
-    kernel: Callable[[], CellKernel]  # a new step kernel
-    layer: Callable[..., RNNBase]  # layer(input_size, hidden_size, num_layers=..., ...)
-    cell: Callable[..., RNNCellBase]  # cell(input_size, hidden_size, ...)
-    torch: tuple[str, dict] | None = None  # torch.nn class of the layer ("LSTM"; the cell adds "Cell") and its options
-    aliases: tuple[str, ...] = field(default=())
-
-    @property
-    def gates(self) -> int:
-        return self.kernel().gates
-
-    @property
-    def state_names(self) -> tuple[str, ...]:
-        return self.kernel().state_names
-
-
-_KINDS: dict[str, CellKind] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def register_cell(name: str, kernel: Callable[[], CellKernel], *, layer=None, cell=None, torch=None,
-                  aliases: tuple[str, ...] = ()) -> CellKind:
+def register_cell(name: str, kernel, *, layer=None, cell=None, torch=None, aliases: tuple[str, ...] = ()) -> CellKind:
     """Register a cell kind. ``kernel`` makes its step kernel (a ``CellKernel`` class will do); the
     layer and cell default to the generic ``RNNBase(name, ...)`` and ``RNNCellBase(name, ...)``."""
     key = name.lower()
     if not key.isidentifier():
         raise ValueError(f"a cell name must be an identifier, got {name!r}")
-    if key in _KINDS or key in _ALIASES:
-        raise ValueError(f"cell kind {name!r} is registered already")
     if not isinstance(kernel(), CellKernel):
         raise TypeError(f"{name}: kernel() must return a rnnlab.cells.CellKernel, got {type(kernel()).__name__}")
     kind = CellKind(key, kernel, layer or functools.partial(RNNBase, key), cell or functools.partial(RNNCellBase, key),
                     torch, tuple(a.lower() for a in aliases))
-    _KINDS[key] = kind
-    _ALIASES.update({a: key for a in kind.aliases})
+    add(kind)
     return kind
 
 
 def unregister_cell(name: str) -> None:
     """Remove a registered kind and its aliases (layers made from it keep working)."""
-    kind = cell_kind(name)
-    del _KINDS[kind.name]
-    for alias in kind.aliases:
-        del _ALIASES[alias]
-
-
-def cell_kind(name: str) -> CellKind:
-    """The registered kind called ``name`` (any case, or an alias); ValueError naming the choices."""
-    key = str(name).lower()
-    key = _ALIASES.get(key, key)
-    if key not in _KINDS:
-        raise ValueError(f"unknown cell {name!r}; expected one of {', '.join(cell_names())}")
-    return _KINDS[key]
-
-
-def cell_names() -> tuple[str, ...]:
-    """The registered kinds' names, in registration order."""
-    return tuple(_KINDS)
+    remove(name)
 
 
 register_cell("rnn", lambda: RNNKernel("tanh"), layer=RNN, cell=RNNCell, torch=("RNN", {"nonlinearity": "tanh"}),

@@ -13,11 +13,12 @@ from .classify import ClassificationTask
 from .forecast import ForecastTask
 from .lm import LanguageModelTask, build_model, load_run
 from .longrange import PROBLEMS, AddingTask, CopyTask, LongRangeTask, ReberTask, TemporalOrderTask
-from .registry import TASKS, load_toml, read_run_config, register_task, resolve_config, task_class
+from .registry import (TASKS, load_toml, read_run_config, register_task, resolve_config, task_class,
+                       unregister_task)
 from .seq2seq import Seq2SeqTask
 
 __all__ = ["Task", "Measure", "LanguageModelTask", "ClassificationTask", "ForecastTask", "Seq2SeqTask",
-           "LongRangeTask", "PROBLEMS", "TASKS", "register_task", "task_class", "resolve_config", "read_run_config",
+           "LongRangeTask", "PROBLEMS", "TASKS", "register_task", "unregister_task", "task_class", "resolve_config", "read_run_config",
            "load_toml", "make_trainer", "load_task", "build_model", "load_run"]
 
 for _name, _cls in (("lm", LanguageModelTask), ("classify", ClassificationTask), ("forecast", ForecastTask),

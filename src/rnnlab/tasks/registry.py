@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .base import Task
 
-__all__ = ["TASKS", "register_task", "task_class", "resolve_config", "read_run_config", "load_toml"]
+__all__ = ["TASKS", "register_task", "unregister_task", "task_class", "resolve_config", "read_run_config", "load_toml"]
 
 TASKS: dict[str, type[Task]] = {}
 
@@ -36,6 +36,12 @@ def register_task(name: str, cls: type[Task]) -> type[Task]:
     cls.name = name  # its config records it
     TASKS[name] = cls
     return cls
+
+
+def unregister_task(name: str) -> None:
+    """Forget the task registered as ``name`` (its run folders can no longer be read)."""
+    task_class(name).name = ""
+    del TASKS[name]
 
 
 def task_class(name) -> type[Task]:

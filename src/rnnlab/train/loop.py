@@ -77,33 +77,8 @@ class Trainer:
         if resume:
             self._restore()
         elif self.group.is_root:
-            self._create_run_folder()
-
-    # -- run folder ---------------------------------------------------------------------------
-    def _create_run_folder(self) -> None:
-        out, folder = self.out, self.folder
-        if out.exists() and not out.is_dir():
-            raise ValueError(f"--out {out} is a file; expected a folder for the run")
-        if folder.config.exists():
-            if folder.checkpoint.exists() or folder.previous.exists():
-                raise ValueError(f"{out} already holds a run; continue it with --resume {out} or choose another --out")
-            ours = {folder.CONFIG, folder.METRICS, folder.BEST, *self.task.files}
-            left = {p.name for p in out.iterdir()} - ours
-            if left:
-                raise ValueError(f"{out} holds a run that never saved a checkpoint, and other files too "
-                                 f"({', '.join(sorted(left))}); choose another --out")
-            self.log(f"{out} holds a start that stopped before its first checkpoint: starting it again")
-            for name in ours:
-                (out / name).unlink(missing_ok=True)
-        if out.is_dir() and any(out.iterdir()):
-            raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            folder.config.write_text(json.dumps(self.cfg.to_dict(), indent=2) + "\n")
-        except OSError as e:
-            raise OSError(f"cannot write the run folder {out}: {e.strerror or e}") from e
-        self.task.save_files(out)
-        folder.metrics.write_text("")
+            self.folder.create(self.cfg.to_dict(), task.files, self.log)
+            task.save_files(self.out)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {f"model.{k}": p for k, p, _ in self.model.named_parameters()}

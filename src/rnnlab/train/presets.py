@@ -16,14 +16,14 @@ PRESETS: dict[str, dict] = {
                                       lr_decay=0.8, dropout=0.5, clip=5.0),
     "zaremba-large": _ZAREMBA | dict(hidden=1500, seq_len=35, init_scale=0.04, decay_after=14, epochs=55,
                                      lr_decay=1 / 1.15, dropout=0.65, clip=10.0),
-    # Sequence classification, settings chosen by validation accuracy (benchmarks/README.md, session 7)
+    # Sequence classification, settings chosen by validation accuracy (benchmarks/README.md)
     "japanese-vowels": dict(task="classify", data="japanese-vowels", cell="lstm", layers=2, hidden=64, bidirectional=True,
                             pool="mean", dropout=0.3, batch_size=16, optimizer="adam", lr=3e-3, epochs=40),
     "sentiment": dict(task="classify", data="sentiment", cell="lstm", layers=1, hidden=128, embed=128, min_count=2,
                       bidirectional=True, pool="max", dropout=0.5, batch_size=32, optimizer="adam", lr=1e-3, epochs=12),
     # Forecasting, what rnnlab forecast starts from (benchmarks/forecast.py's recipe): a small LSTM, the
     # weights of the best validation, then trained again through the validation windows for that many
-    # epochs. No transform: given none, rnnlab forecast chooses one on validation (tasks.forecast.TRANSFORMS)
+    # epochs. No transform: given none, rnnlab forecast chooses one on validation (forecast.training.TRANSFORMS)
     "forecast": dict(task="forecast", cell="lstm", layers=1, hidden=32, optimizer="adam", lr=3e-3, batch_size=32,
                      epochs=100, schedule="cosine", refit=True),
     # Sequence to sequence, the recipes of benchmarks/results/seq2seq (cmudict's decay chosen on valid WER)
@@ -33,8 +33,8 @@ PRESETS: dict[str, dict] = {
                      attention="additive", batch_size=128, optimizer="adam", lr=3e-3, epochs=30),
     "dates": dict(task="seq2seq", data="dates", cell="lstm", layers=1, hidden=128, embed=32, attention="additive",
                   batch_size=128, optimizer="adam", lr=3e-3, epochs=30),
-    # The 1997 adding problem at T = 100: an LSTM whose forget gate starts near 1 (benchmarks/README, session 9);
-    # 8,000 steps since session 13 (at 4,000 a seed's validation was still at the baseline)
+    # The 1997 adding problem at T = 100: an LSTM whose forget gate starts near 1, 8,000 steps (at 4,000 one
+    # seed's validation was still at the baseline; benchmarks/README.md)
     "adding-1997": dict(task="adding", definition="1997", seq_len=100, cell="lstm", layers=1, hidden=64,
                         forget_bias=5.0, optimizer="adam", lr=2e-3, batch_size=32, max_steps=8000, eval_every=250),
     # Karpathy's char-rnn train.lua defaults: 2x128 LSTM, seq 50, batch 50, RMSprop lr 2e-3 alpha 0.95,

@@ -48,6 +48,33 @@ class RunFolder:
     def fold(self, k: int) -> RunFolder:
         return RunFolder(self.path / f"fold-{k}")
 
+    def create(self, config: dict, task_files=(), log=print) -> None:
+        """Make a new run folder holding ``config`` (config.json) and an empty metrics log. A folder
+        that holds only a start that stopped before its first checkpoint (config, metrics, best weights,
+        the task's ``task_files``) starts again; anything else that is not empty is a ValueError."""
+        out = self.path
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} is a file; expected a folder for the run")
+        if self.config.exists():
+            if self.checkpoint.exists() or self.previous.exists():
+                raise ValueError(f"{out} already holds a run; continue it with --resume {out} or choose another --out")
+            ours = {self.CONFIG, self.METRICS, self.BEST, *task_files}
+            left = {p.name for p in out.iterdir()} - ours
+            if left:
+                raise ValueError(f"{out} holds a run that never saved a checkpoint, and other files too "
+                                 f"({', '.join(sorted(left))}); choose another --out")
+            log(f"{out} holds a start that stopped before its first checkpoint: starting it again")
+            for name in ours:
+                (out / name).unlink(missing_ok=True)
+        if out.is_dir() and any(out.iterdir()):
+            raise ValueError(f"{out} is not empty; choose a new or empty folder for --out")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            self.config.write_text(json.dumps(config, indent=2) + "\n")
+        except OSError as e:
+            raise OSError(f"cannot write the run folder {out}: {e.strerror or e}") from e
+        self.metrics.write_text("")
+
     def is_run(self) -> bool:
         return self.config.is_file()
 
