@@ -25,9 +25,12 @@ def pyplot():
 
 
 def save_figure(fig, path: str | Path) -> Path:
-    """Lay out, write as PNG (creating the folder), close; the path."""
+    """Lay out, write as PNG, close; the path. A folder that does not exist is a FileNotFoundError
+    (a mistyped path does not create folders)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        pyplot().close(fig)
+        raise FileNotFoundError(f"{path}: no such folder {path.parent}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     pyplot().close(fig)

@@ -10,7 +10,8 @@ import difflib
 import json
 from pathlib import Path
 
-__all__ = ["build_parser", "suggestion", "settings_given", "task_of", "UsageError", "Parser"]
+__all__ = ["build_parser", "suggestion", "settings_given", "absolute_paths", "check_png", "task_of", "UsageError",
+           "Parser"]
 
 
 class UsageError(Exception):
@@ -51,6 +52,28 @@ def _number(text: str) -> float:
 def settings_given(args) -> dict:
     """The settings a parsed command line holds (None where a flag was not given)."""
     return {k: getattr(args, k) for k in getattr(args, "settings", ())}
+
+
+def absolute_paths(flags: dict) -> dict:
+    """``flags`` with --data (when it names a file or folder that exists) and --data-dir made absolute,
+    so that a run's config finds its data from any folder."""
+    out = dict(flags)
+    data = out.get("data")
+    if data and ("/" in data or "." in data or "\\" in data) and Path(data).expanduser().exists():
+        out["data"] = str(Path(data).expanduser().resolve())
+    if out.get("data_dir"):
+        out["data_dir"] = str(Path(out["data_dir"]).expanduser().resolve())
+    return out
+
+
+def check_png(flag: str, path: str | None) -> None:
+    """A UsageError unless ``path`` (of ``flag``) ends in .png and its folder exists."""
+    if path is None:
+        return
+    if not path.lower().endswith(".png"):
+        raise UsageError(f"{flag} writes a PNG; expected a path ending in .png, got {path!r}")
+    if not Path(path).expanduser().parent.is_dir():
+        raise UsageError(f"{flag} {path}: no such folder {Path(path).parent}")
 
 
 def _scan(argv: list[str], flag: str) -> str | None:

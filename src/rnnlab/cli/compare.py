@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .args import UsageError, settings_given
+from .args import UsageError, absolute_paths, check_png, settings_given
 
 __all__ = ["cmd_compare"]
 
@@ -24,9 +24,8 @@ def cmd_compare(args) -> int:
         raise UsageError(f"--models: unknown {', '.join(unknown) or 'empty list'}; expected some of {', '.join(FAMILIES)}")
     if not args.budget > 0:
         raise UsageError(f"--budget must be a positive number of seconds, got {args.budget:g}")
-    if args.plot and not args.plot.lower().endswith(".png"):
-        raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
-    given = settings_given(args)
+    check_png("--plot", args.plot)
+    given = absolute_paths(settings_given(args))
     fit = [t for t, c in TASKS.items() if "arch" in c.config_class().field_names()]
     if (given.get("task") or "lm") not in fit:
         raise UsageError(f"--task {given['task']}: compare takes {', '.join(fit)} (the others' models are recurrent "

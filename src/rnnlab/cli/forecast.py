@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from .args import UsageError, settings_given
+from .args import UsageError, absolute_paths, check_png, settings_given
 
 __all__ = ["cmd_forecast"]
 
@@ -28,7 +28,7 @@ def cmd_forecast(args) -> int:
     from ..tasks import load_toml, resolve_config
     from ..train import RunFolder
 
-    flags = settings_given(args)
+    flags = absolute_paths(settings_given(args))
     if args.run is not None or args.predict is not None:
         return _forecast_ahead(args, flags)
     if flags.get("data") is None and not (args.preset or args.config):
@@ -39,8 +39,7 @@ def cmd_forecast(args) -> int:
     except (ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from e
     out = Path(args.out or time.strftime("runs/forecast-%Y%m%d-%H%M%S"))
-    if args.plot and not args.plot.lower().endswith(".png"):
-        raise UsageError(f"--plot writes a PNG; expected a path ending in .png, got {args.plot!r}")
+    check_png("--plot", args.plot)
     keep_heap()
     folder = RunFolder(out)
     members = [out] if args.ensemble == 1 else [folder.member(k).path for k in range(1, args.ensemble + 1)]

@@ -52,7 +52,10 @@ def cmd_inspect(args) -> int:
 
     from ..inspection import inspect_run
     from ..page import build_page
+    from .args import check_png
 
+    if args.png:
+        check_png("--png", args.png + "-flow.png")
     units = None if args.units is None else [int(u) for u in vector("--units", args.units)]
     info = inspect_run(args.run, args.text, units, args.top)
     if args.json:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .args import UsageError, settings_given
+from .args import UsageError, absolute_paths, settings_given
 
 __all__ = ["cmd_train", "train_one", "resumed_config"]
 
@@ -72,7 +72,7 @@ def _setup_train(args, group):
     from ..tasks import make_trainer, read_run_config, resolve_config, task_class
     from ..train import RunFolder
 
-    flags = settings_given(args)
+    flags = absolute_paths(settings_given(args))
     ensemble = args.ensemble
     if args.resume:
         folder = RunFolder(args.resume)

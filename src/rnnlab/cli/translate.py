@@ -14,6 +14,9 @@ def cmd_translate(args) -> int:
     from ..seq2seq.decode import attention_weights
     from ..tasks import Seq2SeqTask, load_task
 
+    from .args import check_png
+
+    check_png("--attention-plot", args.attention_plot)
     if not args.text:
         raise UsageError("give texts to translate: rnnlab translate RUN TEXT...")
     cfg, task, _ = load_task(args.run, args.weights)

@@ -63,12 +63,13 @@ def _char_corpus(name: str, texts: dict[str, str | None], source: str) -> Corpus
 
 
 def _text_corpus(name: str, texts: dict[str, str | None], source: str, tokens: str | None) -> Corpus:
-    """Characters (``tokens`` None or "char"), or the words of each line and ``<eos>`` ("word"), with
-    the vocabulary of every split's tokens."""
+    """Characters (``tokens`` None or "char": the vocabulary of every split's characters), or the words
+    of each line and ``<eos>`` ("word": the training split's words and ``<unk>``, which the other splits'
+    new words become)."""
     if tokens != "word":
         return _char_corpus(name, texts, source)
     splits = {s: (word_tokens(t) if t is not None else None) for s, t in texts.items()}
-    return Corpus(name, Vocab.build((w for t in splits.values() if t for w in t), "word"), splits, source)
+    return Corpus(name, Vocab.build(splits["train"], "word", unk=True), splits, source)
 
 
 def _split_text(text: str) -> dict[str, str]:

@@ -55,6 +55,8 @@ def read_table(path: str | Path, need_label: bool = True) -> LabelledText:
             raise ValueError(f"{path}:{number} has {len(row)} fields; the header has {len(header)}")
         if not row[t].strip():
             raise ValueError(f"{path}:{number} has an empty text")
+        if need_label and not row[y].strip():
+            raise ValueError(f"{path}:{number} has an empty label")
         texts.append(row[t])
         labels.append(row[y].strip() if y is not None else "")
     if not texts:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ..train import Trainer, load_weights
+from ..train import RunFolder, Trainer, load_weights
 from .base import Measure, Task
 from .classify import ClassificationTask
 from .forecast import ForecastTask
@@ -33,13 +33,19 @@ def make_trainer(cfg, out: str | Path, resume: bool = False, group=None, **kwarg
     return Trainer(task_class(cfg.task)(cfg, out, resume, group=group), out, resume=resume, group=group, **kwargs)
 
 
-def load_task(run: str | Path, which: str = "best", data_dir: str | None = None, **changes):
+def load_task(run: str | Path, which: str = "best", data_dir: str | None = None, say=None, **changes):
     """(config, task, checkpoint metadata) of a run folder, the task's model holding the ``which``
     weights: "best" (best.safetensors) or "last" (the latest checkpoint). ``data_dir`` overrides where
     the run's named data lives, ``changes`` other settings that measure it (a seq2seq run's beam); an
-    AttributeError names one the run's task does not have."""
+    AttributeError names one the run's task does not have. Data that changed since the run was trained
+    is said in a line (``say``; default: stderr)."""
+    import sys
+
     run = Path(run)
     cfg = read_run_config(run)
+    note = RunFolder(run).data_changes(getattr(cfg, "data", None))
+    if note:
+        (say or (lambda msg: print(f"note: {msg}", file=sys.stderr)))(note)
     changes = {k: v for k, v in ({"data_dir": data_dir} | changes).items() if v is not None}
     for name in changes:
         if name not in cfg.field_names():

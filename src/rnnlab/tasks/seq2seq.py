@@ -91,8 +91,10 @@ class Seq2SeqTask(Task):
         self.cfg, self.group = cfg, group or self.group
         self.data = load_pairs(cfg)
         train = self.data["train"]
-        if not len(train):
-            raise ValueError(f"{cfg.data}: the training split is empty")
+        for split in ("train", "valid"):
+            if split in self.data and not len(self.data[split]):
+                raise ValueError(f"{cfg.data}: the {split} split is empty ({len(train)} training sources); a table "
+                                 f"is split 90/5/5 by its sources: give more distinct ones, or a folder of splits")
         if resume:
             saved = json.loads((Path(out) / "seq2seq.json").read_text())
             self.source_vocab, self.target_vocab = Vocab(saved["source"], "char"), Vocab(saved["target"], "char")

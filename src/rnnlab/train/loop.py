@@ -78,6 +78,7 @@ class Trainer:
             self._restore()
         elif self.group.is_root:
             self.folder.create(self.cfg.to_dict(), task.files, self.log)
+            self.folder.record_data(getattr(cfg, "data", None))
             task.save_files(self.out)
 
     def _arrays(self) -> dict[str, np.ndarray]:

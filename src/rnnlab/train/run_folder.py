@@ -5,6 +5,8 @@
     checkpoint.safetensors   the latest checkpoint (weights, optimiser, carried state, counters, RNGs),
                              and checkpoint.safetensors.prev, the one before
     best.safetensors         the weights of the best validation so far
+    data.json                the data the run read, when it is a file or folder: its absolute path and
+                             each file's size and SHA-256 (``data_changes`` compares them)
     ensemble.json            an ensemble's folder: K and the config; its members in member-1 .. member-K
     folds.json               a K-fold cross-validation's folder: each fold's measures; fold-1 .. fold-K
 and the task's own files (a vocabulary, labels, a forecaster's transforms).
@@ -23,7 +25,7 @@ class RunFolder:
 
     CONFIG, METRICS = "config.json", "metrics.jsonl"
     CHECKPOINT, BEST = "checkpoint.safetensors", "best.safetensors"
-    ENSEMBLE, FOLDS = "ensemble.json", "folds.json"
+    ENSEMBLE, FOLDS, DATA = "ensemble.json", "folds.json", "data.json"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -41,6 +43,7 @@ class RunFolder:
     best = property(lambda self: self.path / self.BEST)
     ensemble = property(lambda self: self.path / self.ENSEMBLE)
     folds = property(lambda self: self.path / self.FOLDS)
+    data = property(lambda self: self.path / self.DATA)
 
     def member(self, j: int) -> RunFolder:
         return RunFolder(self.path / f"member-{j}")
@@ -58,7 +61,7 @@ class RunFolder:
         if self.config.exists():
             if self.checkpoint.exists() or self.previous.exists():
                 raise ValueError(f"{out} already holds a run; continue it with --resume {out} or choose another --out")
-            ours = {self.CONFIG, self.METRICS, self.BEST, *task_files}
+            ours = {self.CONFIG, self.METRICS, self.BEST, self.DATA, *task_files}
             left = {p.name for p in out.iterdir()} - ours
             if left:
                 raise ValueError(f"{out} holds a run that never saved a checkpoint, and other files too "
@@ -74,6 +77,27 @@ class RunFolder:
         except OSError as e:
             raise OSError(f"cannot write the run folder {out}: {e.strerror or e}") from e
         self.metrics.write_text("")
+
+    def record_data(self, data: str | None) -> None:
+        """data.json for ``data`` when it names a file or folder (a named dataset records nothing)."""
+        if data and Path(data).expanduser().exists():
+            self.data.write_text(json.dumps(_fingerprint(Path(data).expanduser()), indent=1) + "\n")
+
+    def data_changes(self, data: str | None) -> str | None:
+        """A line saying how ``data`` differs from what the run recorded it as, or None (the same, or
+        nothing recorded)."""
+        if not (data and self.data.is_file()):
+            return None
+        saved, path = json.loads(self.data.read_text()), Path(data).expanduser()
+        if not path.exists():
+            return f"{path} is gone; the run was trained on it"
+        now = _fingerprint(path)
+        changed = sorted(k for k in saved["files"].keys() | now["files"].keys()
+                         if saved["files"].get(k) != now["files"].get(k))
+        if not changed:
+            return None
+        return (f"{path} has changed since the run was trained on it ({', '.join(changed[:3])}"
+                f"{' ...' if len(changed) > 3 else ''}: size or content); its measures are of the data as it is now")
 
     def is_run(self) -> bool:
         return self.config.is_file()
@@ -119,3 +143,19 @@ class RunFolder:
     def remove_if_empty(self) -> None:
         if self.path.is_dir() and not any(self.path.iterdir()):
             self.path.rmdir()
+
+
+def _fingerprint(path: Path) -> dict:
+    """{"path": absolute path, "files": {name: [size, sha256]}} of a file, or of a folder's files."""
+    import hashlib
+
+    path = path.resolve()
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
+    found = {}
+    for f in files:
+        digest = hashlib.sha256()
+        with open(f, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        found[f.name] = [f.stat().st_size, digest.hexdigest()]
+    return {"path": str(path), "files": found}
