@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.baselines import bag_of_words, majority, nearest_dtw
+from rnnlab.tasks.classify_baselines import bag_of_words, majority, nearest_dtw
 from rnnlab.cli import main as rnnlab
 from rnnlab.runs.members import run_members
 from rnnlab.tasks import load_task

@@ -57,7 +57,7 @@ def family_setting(family: str, task, lookback: int) -> dict:
     """A feed-forward network in place of the LSTM, by ``rnnlab compare``'s rule (``family_config``: the
     TCN takes the fewest levels whose receptive field covers the look-back, the MLP's window is the
     look-back, the Transformer has --layers blocks); the width stays the chosen setting's."""
-    from rnnlab.compare import family_config
+    from rnnlab.runs.compare import family_config
 
     c = family_config(task.cfg, family, lookback, task.cfg.hidden)
     return {"arch": c.arch} | ({"layers": c.layers} if family == "tcn" else {}) | (

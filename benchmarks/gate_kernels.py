@@ -1,7 +1,7 @@
 """One time step's gate arithmetic, compiled kernels against NumPy: python -m benchmarks.gate_kernels.
 
 Times forward_step and backward_step of the LSTM and GRU kernels on the arrays the time loop hands
-over, for each workload's batch and hidden size: the NumPy reference (rnnlab.cells) and the CPU
+over, for each workload's batch and hidden size: the NumPy reference (rnnlab.kernels) and the CPU
 backend's compiled twin (rnnlab.backends.cpu.kernels). Best of 5 batches of calls, one thread,
 microseconds per call, with rnnlab.keep_heap() as in training.
 """
@@ -13,7 +13,7 @@ import numpy as np
 from rnnlab import keep_heap
 from rnnlab.backends.cpu import native
 from rnnlab.backends.cpu.kernels import twin
-from rnnlab.cells import GRUKernel, LSTMKernel
+from rnnlab.kernels import GRUKernel, LSTMKernel
 
 from .timing import best_seconds
 from .workloads import WORKLOADS

@@ -88,7 +88,7 @@ def configurations(quick: bool, extended: bool = False) -> list[dict]:
 def one_run(config: dict, seed: int) -> dict:
     """Train one configuration for one seed; measure test and trace the gradient flow before and after."""
     from rnnlab.cli import main as rnnlab
-    from rnnlab.diagnostics import lag_norms, trace
+    from rnnlab.insight.diagnostics import lag_norms, trace
     from rnnlab.tasks import load_task
 
     out = Path(tempfile.mkdtemp()) / "run"

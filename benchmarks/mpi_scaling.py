@@ -62,7 +62,7 @@ def allreduce_seconds(elements: int, dtype: str, reps: int = 30) -> float:
     """(run on each rank) the mean time of one in-place Allreduce of ``elements`` numbers."""
     from mpi4py import MPI
 
-    from rnnlab.distributed import MPIGroup
+    from rnnlab.train.distributed import MPIGroup
 
     group = MPIGroup(MPI.COMM_WORLD)
     buf = np.ones(elements, dtype)

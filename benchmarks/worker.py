@@ -23,7 +23,7 @@ SAMPLE_TOKENS = 200
 
 def rnnlab_side(w, mode):
     from rnnlab import keep_heap
-    from rnnlab.generate import next_token
+    from rnnlab.models.generate import next_token
     from rnnlab.models import LanguageModel
     from rnnlab.models.stepper import Stepper
     from rnnlab.nn import SoftmaxCrossEntropy, no_grad

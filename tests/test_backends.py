@@ -22,7 +22,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import rnnlab
-from rnnlab.cells import LSTMKernel
+from rnnlab.kernels import LSTMKernel
 from rnnlab.nn import LSTM, RNNBase, no_grad, register_cell, unregister_cell
 
 CPU = "cpu" in rnnlab.backends.available()

@@ -3,7 +3,7 @@ nearest-neighbour and bag-of-words predictions on data where the answer is known
 
 import numpy as np
 
-from rnnlab.baselines import bag_of_words, dtw_distances, majority, nearest_dtw
+from rnnlab.tasks.classify_baselines import bag_of_words, dtw_distances, majority, nearest_dtw
 
 
 def dtw_by_definition(a, b):

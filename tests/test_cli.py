@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import rnnlab
-from rnnlab.cells import GRUKernel
+from rnnlab.kernels import GRUKernel
 from rnnlab.cli import main
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.compare import FAMILIES, family_config, flops_per_step, size_to, split_parameters
+from rnnlab.runs.compare import FAMILIES, family_config, flops_per_step, size_to, split_parameters
 from rnnlab.tasks import TASKS
 from rnnlab.tasks import resolve_config
 

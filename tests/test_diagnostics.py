@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnlab import diagnostics as dg
+from rnnlab.insight import diagnostics as dg
 from rnnlab.backends import reference
 from rnnlab.models import SequenceClassifier
 from rnnlab.nn import SoftmaxCrossEntropy

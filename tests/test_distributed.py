@@ -1,4 +1,4 @@
-"""Data-parallel training over MPI (rnnlab.distributed): real ``mpiexec`` jobs against one process.
+"""Data-parallel training over MPI (rnnlab.train.distributed): real ``mpiexec`` jobs against one process.
 
 In float64, 2 and 4 ranks sharing each batch must give the losses and weights of one process with the
 same batch to 1e-12 relative, for every task; a failure on one rank must end the job with one message,
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from rnnlab.distributed import Group, launched_rank, launched_size, local_size, thread_share
+from rnnlab.train.distributed import Group, launched_rank, launched_size, local_size, thread_share
 
 MPIEXEC = shutil.which("mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 try:

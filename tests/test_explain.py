@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.explain import explain_step, worked_example
+from rnnlab.insight.explain import explain_step, worked_example
 from rnnlab.nn import cell_kind
 
 

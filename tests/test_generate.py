@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlab.generate import next_token
+from rnnlab.models.generate import next_token
 
 
 def draws(z, n=20000, **kw):
@@ -30,7 +30,7 @@ def test_top_k_and_top_p_keep_the_right_tokens():
 
 @pytest.mark.parametrize("p", [0.0, 1.5])
 def test_top_p_out_of_range_is_refused_by_the_checks(p):
-    from rnnlab.generate import check_sampling_args
+    from rnnlab.models.generate import check_sampling_args
 
     with pytest.raises(ValueError, match="top-p"):
         check_sampling_args(10, 1.0, None, p)

@@ -7,7 +7,7 @@ from cases import MODES
 
 import rnnlab
 from rnnlab import gradcheck as gc
-from rnnlab.cells import GRUKernel, LSTMKernel, RNNKernel
+from rnnlab.kernels import GRUKernel, LSTMKernel, RNNKernel
 
 # (num_layers, bidirectional, batch_first, lengths, dropout, max_elements)
 CONFIGS = [

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.page import colour
+from rnnlab.insight.page import colour
 from rnnlab.tasks import load_task
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

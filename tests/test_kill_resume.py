@@ -40,7 +40,7 @@ def test_the_runs_take_the_split_loops_where_openblas_has_two_threads():
 
     from rnnlab.backends import CPUBackend, available
     from rnnlab.backends.cpu.kernels import twin
-    from rnnlab.cells import LSTMKernel
+    from rnnlab.kernels import LSTMKernel
 
     threads = max((lib["num_threads"] for lib in threadpool_info() if lib["internal_api"] == "openblas"), default=0)
     if "cpu" not in available() or threads < 2:

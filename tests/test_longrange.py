@@ -13,7 +13,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.data import longrange as lr
-from rnnlab.explain import explain_step
+from rnnlab.insight.explain import explain_step
 from rnnlab.nn import Module, SoftmaxCrossEntropy
 from rnnlab.tasks import LongRangeTask
 from rnnlab.tasks import resolve_config

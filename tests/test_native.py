@@ -16,7 +16,7 @@ import rnnlab
 from rnnlab import gradcheck as gc
 from rnnlab.backends.cpu import native
 from rnnlab.backends.cpu.kernels import CompiledGRU, CompiledLSTM, twin
-from rnnlab.cells import GRUKernel, LSTMKernel, RNNKernel
+from rnnlab.kernels import GRUKernel, LSTMKernel, RNNKernel
 
 needs_native = pytest.mark.skipif(not native.available(), reason="compiled gate kernels not built (no C compiler?)")
 

@@ -11,7 +11,7 @@ import pytest
 
 import rnnlab
 from rnnlab import gradcheck as gc
-from rnnlab.cells import CellKernel
+from rnnlab.kernels import CellKernel
 from rnnlab.functional import sigmoid
 from rnnlab.nn import RNNBase, cell_kind, cell_names, register_cell, unregister_cell
 from rnnlab.tasks import make_trainer

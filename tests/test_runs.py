@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.evaluate import evaluate, nll
+from rnnlab.tasks.lm_evaluate import evaluate, nll
 from rnnlab.models import LanguageModel
 from rnnlab.plot import read_metrics, reported_validation
 

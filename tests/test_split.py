@@ -16,7 +16,7 @@ import rnnlab
 from rnnlab import gradcheck as gc
 from rnnlab.backends import CPUBackend, NumpyBackend
 from rnnlab.backends.cpu import native, split
-from rnnlab.cells import GRUKernel, LSTMKernel, RNNKernel
+from rnnlab.kernels import GRUKernel, LSTMKernel, RNNKernel
 
 pytestmark = pytest.mark.skipif(native.gemm_packed(np.float32) is None,
                                 reason="compiled kernels not built (no C compiler?) or no AVX2: no split")

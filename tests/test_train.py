@@ -10,7 +10,7 @@ from safetensors.numpy import load_file
 
 from rnnlab.cli import main
 from rnnlab.data import Vocab
-from rnnlab.generate import sample
+from rnnlab.models.generate import sample
 from rnnlab.tasks import load_run
 
 SMALL = ["--hidden", "16", "--layers", "2", "--seq-len", "8", "--batch-size", "4", "--log-every", "5",

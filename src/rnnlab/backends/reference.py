@@ -1,5 +1,5 @@
 """The NumPy backend: the reference time loop of one direction of one layer, forward and backpropagation
-through time, driving any cell kernel (``rnnlab.cells``) one step at a time.
+through time, driving any cell kernel (``rnnlab.kernels``) one step at a time.
 
 Everything runs in *processing order*: step k = 0..T-1 is time t = k for the forward direction and
 t = T-1-k for the reverse one (the caller flips its inputs and outputs). Work that does not depend
@@ -96,7 +96,7 @@ def backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask, dS=None):
     dY: (T, N, H) gradient of the outputs y_k (processing order), or None.
     dfinal: tuple of (N, H) gradients of the final states (entries may be None).
     dS: None, or a tuple like S of (T+1, N, H) arrays that receive the total gradient of every state,
-    dS[i][k] = dL/dS[i][k] (the gradient-flow diagnostics, ``rnnlab.diagnostics``, read them).
+    dS[i][k] = dL/dS[i][k] (the gradient-flow diagnostics, ``rnnlab.insight.diagnostics``, read them).
     Returns (DXP, DHP, dstate0):
       DXP (T, N, G*H) gradient of the input pre-activations,
       DHP (T, N, G*H) gradient of the hidden pre-activations h W_hh^T + b_hh (the same array as DXP

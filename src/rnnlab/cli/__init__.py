@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from ..distributed import RankFailed, launched_rank, launched_size
+    from ..train.distributed import RankFailed, launched_rank, launched_size
 
     if launched_size() > 1 and args.command != "train":
         if launched_rank() == 0:

@@ -1,4 +1,4 @@
-"""``rnnlab compare``: model families side by side on one task (``rnnlab.compare``)."""
+"""``rnnlab compare``: model families side by side on one task (``rnnlab.runs.compare``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["cmd_compare"]
 
 
 def cmd_compare(args) -> int:
-    from ..compare import FAMILIES, compare, plot, table
+    from ..runs.compare import FAMILIES, compare, plot, table
     from ..forecast.training import TRANSFORM_KEYS
     from ..tasks import TASKS, resolve_config
 

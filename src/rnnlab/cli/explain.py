@@ -39,7 +39,7 @@ def _run_weights(run: str, layer: int) -> tuple[str, dict[str, np.ndarray]]:
 
 
 def cmd_explain(args) -> int:
-    from ..explain import explain_step, format_step, random_weights, worked_example
+    from ..insight.explain import explain_step, format_step, random_weights, worked_example
 
     x, h, c, dh, dc = (vector(f"--{n}", getattr(args, n)) for n in ("x", "h", "c", "dh", "dc"))
     cell = args.cell

@@ -50,8 +50,8 @@ def _pngs(info: dict, prefix: str) -> list[str]:
 def cmd_inspect(args) -> int:
     from pathlib import Path
 
-    from ..inspection import inspect_run
-    from ..page import build_page
+    from ..insight.inspection import inspect_run
+    from ..insight.page import build_page
     from .args import check_png
 
     if args.png:

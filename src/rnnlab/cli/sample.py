@@ -8,7 +8,7 @@ __all__ = ["cmd_sample"]
 
 
 def cmd_sample(args) -> int:
-    from ..generate import check_sampling_args, sample
+    from ..models.generate import check_sampling_args, sample
     from ..tasks import load_run
 
     try:

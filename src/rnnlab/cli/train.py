@@ -23,9 +23,9 @@ def _say(msg: str) -> None:
 
 
 def cmd_train(args) -> int:
-    """Train; under an MPI launcher, data-parallel over its processes (rnnlab.distributed), the root
+    """Train; under an MPI launcher, data-parallel over its processes (rnnlab.train.distributed), the root
     (rank 0) printing and writing for all."""
-    from ..distributed import world
+    from ..train.distributed import world
 
     group = world()
     error = setup = None
@@ -175,7 +175,7 @@ def _share_cores(group) -> None:
 
     from threadpoolctl import threadpool_limits
 
-    from ..distributed import thread_share
+    from ..train.distributed import thread_share
 
     if not any(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")):
         threadpool_limits(thread_share(group))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..cells import CellKernel
+from ..kernels import CellKernel
 
 __all__ = ["CellKind", "add", "remove", "cell_kind", "cell_names"]
 

@@ -3,7 +3,7 @@
 Everything that takes a cell kind by name (``LanguageModel``, the training config and CLI, gradcheck,
 PyTorch interop, the tests) looks it up here, so a kind registered once is usable everywhere:
 
-    rnnlab.nn.register_cell("mgu", MGUKernel)          # MGUKernel: a rnnlab.cells.CellKernel
+    rnnlab.nn.register_cell("mgu", MGUKernel)          # MGUKernel: a rnnlab.kernels.CellKernel
     layer = rnnlab.nn.cell_kind("mgu").layer(10, 20, num_layers=2)     # an RNNBase("mgu", 10, 20, ...)
     model = rnnlab.models.LanguageModel(vocab_size, cell="mgu")
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 
-from ..cells import CellKernel, GRUKernel, LSTMKernel, RNNKernel
+from ..kernels import CellKernel, GRUKernel, LSTMKernel, RNNKernel
 from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .kinds import CellKind, add, cell_kind, cell_names, remove
 from .recurrent import GRU, LSTM, RNN, RNNBase
@@ -29,7 +29,7 @@ def register_cell(name: str, kernel, *, layer=None, cell=None, torch=None, alias
     if not key.isidentifier():
         raise ValueError(f"a cell name must be an identifier, got {name!r}")
     if not isinstance(kernel(), CellKernel):
-        raise TypeError(f"{name}: kernel() must return a rnnlab.cells.CellKernel, got {type(kernel()).__name__}")
+        raise TypeError(f"{name}: kernel() must return a rnnlab.kernels.CellKernel, got {type(kernel()).__name__}")
     kind = CellKind(key, kernel, layer or functools.partial(RNNBase, key), cell or functools.partial(RNNCellBase, key),
                     torch, tuple(a.lower() for a in aliases))
     add(kind)

@@ -29,7 +29,7 @@ for _name, _cls in (("lm", LanguageModelTask), ("classify", ClassificationTask),
 
 def make_trainer(cfg, out: str | Path, resume: bool = False, group=None, **kwargs) -> Trainer:
     """A Trainer of ``cfg.task`` for ``cfg`` into the run folder ``out`` (``kwargs``: log, progress),
-    data-parallel over ``group`` (``rnnlab.distributed``; None: this process alone)."""
+    data-parallel over ``group`` (``rnnlab.train.distributed``; None: this process alone)."""
     return Trainer(task_class(cfg.task)(cfg, out, resume, group=group), out, resume=resume, group=group, **kwargs)
 
 

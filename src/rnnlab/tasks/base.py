@@ -29,7 +29,7 @@ and it does:
     carried() / carry(arrays)  arrays carried between batches, saved in checkpoints, and put back
     evaluate(split)            {"loss": ..., other measures...} over a whole split, in eval mode; under
                                data parallelism every rank computes its share and joins the others'
-    group                      the processes training together (``rnnlab.distributed``; Solo alone)
+    group                      the processes training together (``rnnlab.train.distributed``; Solo alone)
     criterion(measures)        what best.safetensors minimises (the loss, unless the task says)
     describe(measures)         one log line's worth of them
     model_for(cfg)             (optional) a new model of cfg's model settings for this task's data, and
@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..distributed import Group, Solo
+from ..train.distributed import Group, Solo
 from ..train.config import config_class
 from ..train.settings import Setting
 from .shared import encoder_for

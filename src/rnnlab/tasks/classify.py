@@ -26,7 +26,7 @@ from ..data import Vocab
 from ..data.labelled_text import read_table, text_tokens
 from ..data.padding import pad
 from ..data.ts_format import Standardizer, read_ts
-from ..evaluate import nll
+from .lm_evaluate import nll
 from ..functional import softmax
 from ..models import SequenceClassifier
 from ..nn import SoftmaxCrossEntropy, no_grad

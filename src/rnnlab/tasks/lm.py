@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
-from ..evaluate import evaluate, summarise
+from .lm_evaluate import evaluate, summarise
 from ..models import ContextLanguageModel, LanguageModel
 from ..nn import SoftmaxCrossEntropy
 from ..train.settings import Setting
@@ -203,7 +203,7 @@ class LanguageModelTask(Task):
         """Print a sample of ``sample_length`` tokens (whole lines) at temperature 0.8."""
         n = self.cfg.sample_length
         if n:
-            from ..generate import sample
+            from ..models.generate import sample
 
             text = sample(self.model, self.vocab, length=n, temperature=0.8, seed=self.cfg.seed)
             if "\n" in text.rstrip("\n"):

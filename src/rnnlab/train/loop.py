@@ -5,7 +5,7 @@ It knows no task and no model kind: the task brings the data, the model, the los
 It writes the run folder (``run_folder.RunFolder``): config, metrics, checkpoints, best weights; the
 task writes its own files there.
 
-Data-parallel over the ranks of a ``rnnlab.distributed.Group``: each rank computes its share of every
+Data-parallel over the ranks of a ``rnnlab.train.distributed.Group``: each rank computes its share of every
 batch (the task takes it), one Allreduce per step sums the shares' gradients weighted by their loss
 denominators, and every rank then clips and steps identically. Only the root writes the run folder and
 logs; stopping (Ctrl-C, the time budget) is agreed before each step, so no rank waits for another.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..distributed import Solo
+from .distributed import Solo
 from ..optim import clip_grad_norm, clip_grad_value, make_optimizer, make_schedule
 from .checkpoint import load_checkpoint_or_previous, save_checkpoint
 from .run_folder import RunFolder

@@ -9,7 +9,7 @@ kernel by its exact class: a subclass, which may override a step, has none.
 
 from __future__ import annotations
 
-from ...cells import GRUKernel, LSTMKernel, RNNKernel
+from ...kernels import GRUKernel, LSTMKernel, RNNKernel
 from . import native
 
 __all__ = ["CompiledLSTM", "CompiledGRU", "CompiledRNN", "twin"]

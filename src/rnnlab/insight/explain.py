@@ -1,6 +1,6 @@
 """One recurrent step, forward and backward, with every intermediate number (``rnnlab explain``).
 
-The numbers come from the library's own step kernels (``rnnlab.cells``), called as the time loop calls
+The numbers come from the library's own step kernels (``rnnlab.kernels``), called as the time loop calls
 them (``CellKernel``: xp = x W_ih^T + b_ih (+ folded b_hh), hp = h W_hh^T (+ the rest of b_hh)), so an
 explanation cannot drift from the code that trains. Shapes: x (D,), h, c (H,), weights as the layers
 keep them (W_ih (G H, D), W_hh (G H, H), biases (G H,)).
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nn import cell_kind
+from ..nn import cell_kind
 
 __all__ = ["explain_step", "worked_example", "random_weights", "format_step"]
 

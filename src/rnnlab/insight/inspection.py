@@ -1,8 +1,8 @@
-"""What ``rnnlab inspect`` shows: one input through a run's model, traced (``rnnlab.diagnostics``); the
+"""What ``rnnlab inspect`` shows: one input through a run's model, traced (``rnnlab.insight.diagnostics``); the
 input is the task's (``Task.inspection_input``: a language model's text, a long-range problem's test
 sequences).
 
-``inspect_run`` returns plain lists, ready for the HTML page (``rnnlab.page``), the PNGs and JSON:
+``inspect_run`` returns plain lists, ready for the HTML page (``rnnlab.insight.page``), the PNGs and JSON:
 tokens (T,), values[quantity][i][t] for the chosen units, flow (lag norms), jacobian (the largest and
 smallest singular value of each step's Jacobian), saturation per gate (left, right) per unit, and
 parameter_norms: ||dL/dW|| of every parameter (per layer: the names end in _l0, _l1, ...).
@@ -22,7 +22,7 @@ __all__ = ["inspect_run"]
 def inspect_run(run: str | Path, text: str | None = None, units: list[int] | None = None, top: int = 8) -> dict:
     """Trace ``run`` on its input; ``units`` (default: the ``top`` units whose hidden state varies most
     over the shown sequence) are the ones whose activations are kept."""
-    from .tasks import load_task
+    from ..tasks import load_task
 
     run = Path(run)
     _, task, _ = load_task(run)

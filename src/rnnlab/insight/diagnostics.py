@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import reference
-from .nn.bptt import project_inputs
+from ..backends import reference
+from ..nn.bptt import project_inputs
 
 __all__ = ["Trace", "trace", "lag_norms", "step_jacobian", "singular_values", "gate_saturation", "parameter_norms"]
 

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .data.batching import eval_streams, iterate
+from ..data.batching import eval_streams, iterate
 
 __all__ = ["evaluate", "summarise", "nll"]
 
@@ -25,7 +25,7 @@ def evaluate(model, ids: np.ndarray, batch_size: int, seq_len: int, group=None) 
     """Mean loss (nats/token) and token count of ``model`` over the token ids ``ids`` (L,): every token
     but the first is predicted once, from the tokens before it in its stream, so the count is L - 1
     whatever ``batch_size`` (``data.eval_streams``). The model is switched to eval mode (no dropout)
-    and restored afterwards. With a data-parallel ``group`` (``rnnlab.distributed``) each rank runs
+    and restored afterwards. With a data-parallel ``group`` (``rnnlab.train.distributed``) each rank runs
     its share of the streams (the tail goes with the last) and the ranks' sums are added.
     """
     data, tail = eval_streams(ids, batch_size)

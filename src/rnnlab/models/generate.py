@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data.vocab import EOS
-from .functional import softmax
-from .models.stepper import Stepper
+from ..data.vocab import EOS
+from ..functional import softmax
+from .stepper import Stepper
 
 __all__ = ["sample", "next_token", "check_sampling_args"]
 

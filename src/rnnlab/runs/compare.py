@@ -29,7 +29,7 @@ import statistics
 import time
 from pathlib import Path
 
-from .models.tcn import receptive_field
+from ..models.tcn import receptive_field
 
 __all__ = ["FAMILIES", "family_config", "size_to", "split_parameters", "flops_per_step", "measure", "compare",
            "table", "plot"]
@@ -109,8 +109,8 @@ def compare(cfg, families: list[str], params: int, budget: float, seeds: int, ou
     """Train every family for every seed into ``out/<family>-s<seed>`` under ``budget`` seconds each;
     one row per family: sizes, FLOPs, steps and what they saw, seconds, the measure (mean, spread, each
     seed's) and the validation curve against time of each seed (for the plot)."""
-    from .tasks import make_trainer, task_class
-    from .train import load_weights
+    from ..tasks import make_trainer, task_class
+    from ..train import load_weights
 
     reference = task_class(cfg.task)(cfg, None)
     curve = reference.curve or reference.measure.key
@@ -180,7 +180,7 @@ def table(rows: list[dict]) -> str:
 
 def plot(rows: list[dict], path: Path, title: str) -> None:
     """Validation measure against wall time, one colour per model, one line per seed."""
-    from .plot import pyplot, save_figure
+    from ..plot import pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
