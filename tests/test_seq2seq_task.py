@@ -59,3 +59,41 @@ def test_bad_seq2seq_input_is_one_line(tmp_path, capsys, argv, code, message):
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1]
     assert not (tmp_path / "run").exists()
+
+
+def test_an_ensemble_decodes_with_its_members_mean_probabilities(tmp_path, capsys):
+    """--ensemble K for seq2seq: K members, measured and decoded together by the mean of their next-token
+    probabilities; greedy decoding of the ensemble equals a step-by-step argmax of that mean."""
+    from rnnlab.runs.members import load_members
+    from rnnlab.seq2seq.ensemble import Ensemble, mean_log_probabilities
+
+    data = _table(tmp_path / "rev.tsv")
+    ens = tmp_path / "ens"
+    assert main(["train", "--data", str(data), "--target-tokens", "space", *SMALL, "--max-steps", "40",
+                 "--ensemble", "2", "--out", str(ens)]) == 0
+    assert "ensemble of 2: valid wer" in capsys.readouterr().err
+    tasks = load_members(ens)
+    assert [t.cfg.seed for t in tasks] == [tasks[0].cfg.seed, tasks[0].cfg.seed + 1]
+    together = tasks[0].evaluate("test", members=tasks)
+    assert main(["eval", str(ens), "--split", "test", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == together
+    alone = [t.evaluate("test")["loss"] for t in tasks]
+    assert together["loss"] <= max(alone)  # the mean of the probabilities: convexity of -log
+    source = tasks[0].encode_sources([list("abcd")])
+    x = source[0][:, None]
+    models, tokens, outputs = [t.model for t in tasks], np.array([tasks[0].bos]), []
+    with Ensemble(models).inference():
+        states = [m.encode(x, [x.shape[0]]) for m in models]
+        feeds = [None, None]
+        for _ in range(tasks[0].max_length):
+            steps = [m.step(tokens, s, f, mem) for m, (mem, s), f in zip(models, states, feeds)]
+            best = int(mean_log_probabilities([z for z, _, _, _ in steps]).argmax())
+            if best == tasks[0].eos:
+                break
+            outputs.append(best)
+            states = [(mem, s) for (mem, _), (_, s, _, _) in zip(states, steps)]
+            feeds, tokens = [o for _, _, o, _ in steps], np.array([best])
+    decoded = tasks[0].decode(source, 1, Ensemble(models))[0]
+    assert decoded == [tasks[0].target_vocab.itos[i] for i in outputs]
+    assert main(["translate", str(ens), "abcd"]) == 0
+    assert capsys.readouterr().out.split("\t")[1].split() == decoded

@@ -28,6 +28,7 @@ from ..data.vocab import UNK, Vocab
 from ..models import Seq2Seq
 from ..nn import SoftmaxCrossEntropy
 from ..seq2seq.decode import beam_search
+from ..seq2seq.ensemble import Ensemble, mean_log_probabilities
 from ..seq2seq.metrics import sequence_scores
 from ..train.settings import Setting
 from .base import Measure, Task
@@ -74,6 +75,7 @@ class Seq2SeqTask(Task):
         Setting("reverse_source", False, "addition: read the question backwards", bool),
     )
     noun = "encoder-decoder"
+    ensembles = True
     measure = Measure("wer", lower_is_better=True, split="test")
     unit = "pairs"
     files = ("seq2seq.json",)
@@ -160,18 +162,20 @@ class Seq2SeqTask(Task):
             out.append(self.source_vocab.encode(s))
         return out
 
-    def decode(self, sources: list[np.ndarray], beam: int | None = None) -> list[list[str]]:
-        """Output tokens of each source (ids), greedy or by beam search, 256 sources at a time."""
-        beam = beam or self.cfg.beam
+    def decode(self, sources: list[np.ndarray], beam: int | None = None, model=None) -> list[list[str]]:
+        """Output tokens of each source (ids), greedy or by beam search, 256 sources at a time, by
+        ``model`` (default: the task's; an ``Ensemble`` of members' decodes them together)."""
+        beam, model = beam or self.cfg.beam, model or self.model
         outputs = []
         for start in range(0, len(sources), 256):
             x, lengths = pad(sources[start:start + 256], np.int64)
-            for ids in beam_search(self.model, x, lengths, self.bos, self.eos, beam, self.max_length):
+            for ids in beam_search(model, x, lengths, self.bos, self.eos, beam, self.max_length):
                 outputs.append([self.target_vocab.itos[i] for i in ids])
         return outputs
 
-    def evaluate(self, split: str = "valid", beam: int | None = None) -> dict[str, float]:
-        """Teacher-forced loss over every pair of ``split``, and the decoding's scores over its sources."""
+    def evaluate(self, split: str = "valid", beam: int | None = None, members: list | None = None) -> dict[str, float]:
+        """Teacher-forced loss over every pair of ``split``, and the decoding's scores over its sources;
+        with ``members`` (an ensemble's tasks, this one first), of their mean next-token probabilities."""
         if split not in self.data:
             raise FileNotFoundError(f"{self.cfg.data} has no {split} split")
         data = self.data[split]
@@ -179,26 +183,32 @@ class Seq2SeqTask(Task):
         pairs = [(s, self.target_vocab.encode(r)) for s, refs in zip(sources, data.references) for r in refs]
         pairs = pairs[self.group.part(len(pairs))]  # each rank its share; the sums and outputs joined
         total = count = 0.0
-        with self.model.inference():
+        model = self.model if not members or len(members) == 1 else Ensemble([m.model for m in members])
+        with model.inference():
             for start in range(0, len(pairs), 256):
                 x, lengths, y_in, y, mask = self._pad(pairs[start:start + 256])
-                loss = self.loss_fn(self.model(x, lengths, y_in), y, mask)
+                logits = (model(x, lengths, y_in) if model is self.model else
+                          mean_log_probabilities([m(x, lengths, y_in) for m in model.models]))
+                loss = self.loss_fn(logits, y, mask)  # log-probabilities: their softmax is themselves
                 total, count = total + loss * mask.sum(), count + mask.sum()
         if self.group.size > 1:
             total, count = self.group.allreduce(np.array([total, count], np.float64))
-        outputs = self.decode(sources[self.group.part(len(sources))], beam)
+        outputs = self.decode(sources[self.group.part(len(sources))], beam, model)
         outputs = [o for part in self.group.allgather_json(outputs) for o in part]
         return {"loss": float(total / count)} | sequence_scores(outputs, data.references)
 
+    def evaluate_members(self, split: str, members: list) -> dict:
+        """The ensemble's measures: its members' mean next-token probabilities, teacher-forced and
+        decoded (``rnnlab.seq2seq.ensemble``)."""
+        return self.evaluate(split, members=members)
+
     def evaluate_file(self, path: Path, members: list) -> dict:
         """The measures on a table of (source, target) pairs, tokenised as the run's data is."""
-        if len(members) > 1:
-            raise ValueError("ensembles of seq2seq runs are not measured together; measure a member")
         named = self.cfg.data in NAMED_PAIRS
         self.data["file"] = read_pairs(path, "char" if named else self.cfg.source_tokens,
                                        "space" if self.cfg.data == "cmudict" else "char" if named
                                        else self.cfg.target_tokens)
-        return self.evaluate("file")
+        return self.evaluate("file", members=members)
 
     def report(self, measures: dict, split: str) -> str:
         beam = self.cfg.beam
