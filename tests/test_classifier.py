@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnnlab import gradcheck as gc
-from rnnlab.models import SequenceClassifier
+from rnnlab.models import SequenceModel
 from rnnlab.nn import SoftmaxCrossEntropy, no_grad
 
 T, N, C = 6, 4, 3
@@ -19,7 +19,7 @@ MASK = np.arange(T)[:, None] < LENGTHS  # (T, N): the steps "each" is scored on
 def _case(pool, cell, bidirectional, ids, seed=0):
     rng = np.random.default_rng(seed)
     kw = dict(vocab_size=7) if ids else dict(input_size=3)
-    model = SequenceClassifier(C, cell=cell, hidden_size=5, num_layers=2, embed_size=4, bidirectional=bidirectional,
+    model = SequenceModel(C, cell=cell, hidden_size=5, num_layers=2, embed_size=4, bidirectional=bidirectional,
                                pool=pool, dtype=np.float64, seed=seed, **kw)
     model.load_state_dict({k: rng.normal(size=v.shape) * 0.5 for k, v in model.state_dict().items()})
     x = rng.integers(0, 7, size=(T, N)) if ids else rng.normal(size=(T, N, 3))

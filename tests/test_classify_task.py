@@ -214,7 +214,7 @@ def test_an_ensemble_shares_its_split_averages_probabilities_and_resumes(tmp_pat
         assert all(np.array_equal(a[n], b[n]) for n in a), k
     assert main(["train", "--resume", str(cut), "--ensemble", "2"]) == 2
     assert main(["train", "--ensemble", "2", "--max-steps", "1", "--out", str(tmp_path / "lm")]) == 2
-    assert "--ensemble applies to --task classify, forecast (here --task lm)" in capsys.readouterr().err
+    assert "--ensemble applies to --task classify, forecast, seq2seq (here --task lm)" in capsys.readouterr().err
     assert not (tmp_path / "lm").exists()
 
 

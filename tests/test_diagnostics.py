@@ -9,7 +9,7 @@ import pytest
 
 from rnnlab.insight import diagnostics as dg
 from rnnlab.backends import reference
-from rnnlab.models import SequenceClassifier
+from rnnlab.models import SequenceModel
 from rnnlab.nn import SoftmaxCrossEntropy
 
 T, N = 7, 3
@@ -18,7 +18,7 @@ LENGTHS = np.array([7, 4, 6])
 
 def _model(cell, pool="last", seed=0):
     rng = np.random.default_rng(seed)
-    model = SequenceClassifier(3, input_size=2, cell=cell, hidden_size=4, num_layers=2, pool=pool,
+    model = SequenceModel(3, input_size=2, cell=cell, hidden_size=4, num_layers=2, pool=pool,
                                dtype=np.float64, seed=seed)
     model.load_state_dict({k: rng.normal(size=v.shape) * 0.6 for k, v in model.state_dict().items()})
     x = rng.normal(size=(T, N, 2))
@@ -133,7 +133,7 @@ def _continue_one(tr, k, n, state):
 def test_a_linear_regime_rnn_vanishes_at_exactly_its_recurrent_gain():
     """ReLU RNN, every pre-activation positive, W_hh = 0.5 I: dL/dh_{t-1} = 0.5 dL/dh_t, so the norm
     at lag j is 0.5^j times the norm at lag 0; every step's Jacobian singular values are 0.5."""
-    model = SequenceClassifier(2, input_size=2, cell="rnn_relu", hidden_size=3, num_layers=1, dtype=np.float64)
+    model = SequenceModel(2, input_size=2, cell="rnn_relu", hidden_size=3, num_layers=1, dtype=np.float64)
     p = model.rnn.params
     p["weight_ih_l0"][...] = 0.3
     p["weight_hh_l0"][...] = 0.5 * np.eye(3)

@@ -11,7 +11,7 @@ import pytest
 from safetensors.numpy import load_file
 
 from rnnlab.cli import main
-from rnnlab.models import SequenceClassifier
+from rnnlab.models import SequenceModel
 from rnnlab.nn.regression import MSELoss
 from rnnlab.tasks import Measure, Task, register_task, unregister_task
 from rnnlab.tasks.shared import FEEDFORWARD, RECURRENT, check_model, encoder_for
@@ -38,7 +38,7 @@ class MeanTask(Task):
         self.loss_fn = MSELoss()
 
     def model_for(self, cfg):
-        return SequenceClassifier(1, input_size=1, cell=cfg.cell, hidden_size=cfg.hidden, num_layers=cfg.layers,
+        return SequenceModel(1, input_size=1, cell=cfg.cell, hidden_size=cfg.hidden, num_layers=cfg.layers,
                                   dtype=np.dtype(cfg.dtype), seed=cfg.seed, encoder=encoder_for(cfg, 1, cfg.length))
 
     def _make(self, rng, n):

@@ -156,7 +156,9 @@ def resumed_config(saved: dict, flags: dict):
     """The config of a resumed run: its ``saved`` settings with the RESUMABLE ones of ``flags`` changed; a
     UsageError naming any other flag that differs."""
     from ..tasks import resolve_config
+    from ..tasks.registry import upgraded
 
+    saved = upgraded(saved)
     conflicts = [k for k in saved if k not in RESUMABLE and flags.get(k) is not None and flags[k] != saved[k]]
     if conflicts:
         raise UsageError("--resume cannot change " + ", ".join(

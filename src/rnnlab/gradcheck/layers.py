@@ -149,10 +149,10 @@ def check_conv(weight_norm: bool = True, kernel_size: int = 3, dilation: int = 2
 
 def check_encoder(arch: str, pool: str = "each", tokens: bool = True, dropout: float = 0.3, seed: int = 0,
                   max_elements: int | None = None) -> dict[str, float]:
-    """Gradcheck a SequenceClassifier around the encoder ``arch`` (2 layers, widths 4 in and 5 or 6 out, so
+    """Gradcheck a SequenceModel around the encoder ``arch`` (2 layers, widths 4 in and 5 or 6 out, so
     the TCN has a 1x1 skip convolution and the Transformer an input projection; 2 heads) with cross-entropy: token ids (V=6) or features (D=3) in, lengths 6/3/5,
     masked per-step loss ("each") or one label per sequence."""
-    from ..models import SequenceClassifier
+    from ..models import SequenceModel
     from ..models.encoders import make_encoder
 
     rng = np.random.default_rng(seed)
@@ -162,7 +162,7 @@ def check_encoder(arch: str, pool: str = "each", tokens: bool = True, dropout: f
     enc = make_encoder(arch, width, 6 if arch == "transformer" else 5, 2, dropout, kernel_size=3, window=4, heads=2,
                        max_len=T, dtype=np.float64, seed=seed)
     inputs = dict(vocab_size=6, embed_size=width) if tokens else dict(input_size=width)
-    model = SequenceClassifier(C, pool=pool, dropout=dropout, dtype=np.float64, seed=seed, encoder=enc, **inputs)
+    model = SequenceModel(C, pool=pool, dropout=dropout, dtype=np.float64, seed=seed, encoder=enc, **inputs)
     randomise(model, rng)
     x = rng.integers(0, 6, size=(T, N)) if tokens else rng.normal(size=(T, N, width))
     y = rng.integers(0, C, size=(T, N) if pool == "each" else (N,))

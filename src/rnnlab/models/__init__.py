@@ -1,6 +1,6 @@
 """Models built from ``rnnlab.nn`` layers."""
 
-from .classifier import POOLS, SequenceClassifier
+from .sequence import POOLS, SequenceModel
 from .context_lm import ContextLanguageModel
 from .language_model import LanguageModel
 from .seq2seq import Memory, Seq2Seq
@@ -8,5 +8,5 @@ from .tcn import TCN
 from .transformer import Transformer
 from .window_mlp import WindowMLP
 
-__all__ = ["LanguageModel", "ContextLanguageModel", "SequenceClassifier", "POOLS", "Seq2Seq", "Memory",
+__all__ = ["LanguageModel", "ContextLanguageModel", "SequenceModel", "POOLS", "Seq2Seq", "Memory",
            "TCN", "Transformer", "WindowMLP"]

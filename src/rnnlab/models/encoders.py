@@ -5,7 +5,7 @@
                  positions for ``max_len`` steps
     mlp          ``WindowMLP``: ``layers`` layers of ``hidden`` units over the last ``window`` inputs
 
-Each maps x (T, N, input_size) -> y (T, N, hidden) causally and plugs into ``SequenceClassifier``
+Each maps x (T, N, input_size) -> y (T, N, hidden) causally and plugs into ``SequenceModel``
 (``encoder=``) in place of its recurrent stack.
 """
 

@@ -28,7 +28,7 @@ from ..data.padding import pad
 from ..data.ts_format import Standardizer, read_ts
 from .lm_evaluate import nll
 from ..functional import softmax
-from ..models import SequenceClassifier
+from ..models import SequenceModel
 from ..nn import SoftmaxCrossEntropy, no_grad
 from ..train.settings import Setting
 from .base import Measure, Task
@@ -37,10 +37,10 @@ from .shared import DATA_DIR, EMBED, FEEDFORWARD, RECURRENT, check_model, encode
 
 __all__ = ["ClassificationTask", "Predictor", "build_classifier", "pad", "NAMED_SETS", "scores", "ensemble_logits"]
 
-def build_classifier(cfg, classes: int, vocab: Vocab | None, channels: int | None) -> SequenceClassifier:
+def build_classifier(cfg, classes: int, vocab: Vocab | None, channels: int | None) -> SequenceModel:
     """The run's model: token ids in when there is a vocabulary, else ``channels`` features."""
     width = (cfg.embed or cfg.hidden) if vocab else channels
-    return SequenceClassifier(classes, vocab_size=len(vocab) if vocab else None, input_size=channels, cell=cfg.cell,
+    return SequenceModel(classes, vocab_size=len(vocab) if vocab else None, input_size=channels, cell=cfg.cell,
                               hidden_size=cfg.hidden, num_layers=cfg.layers, embed_size=cfg.embed,
                               bidirectional=cfg.bidirectional, pool=cfg.pool, dropout=cfg.dropout,
                               dtype=np.dtype(cfg.dtype), seed=cfg.seed, encoder=encoder_for(cfg, width, cfg.seq_len))
@@ -181,7 +181,7 @@ class ClassificationTask(Task):
         if cfg.fold is not None and not (cfg.folds and cfg.fold <= cfg.folds):
             raise ValueError(f"fold must be an integer from 1 to --folds, got {cfg.fold!r} (folds {cfg.folds})")
 
-    def model_for(self, cfg) -> SequenceClassifier:
+    def model_for(self, cfg) -> SequenceModel:
         """The classifier of ``cfg`` (its model settings) for this task's classes and inputs."""
         if cfg.arch == "transformer" and self.longest > cfg.seq_len:
             raise ValueError(f"{cfg.data}: sequences run to {self.longest} steps, the Transformer has positions for "

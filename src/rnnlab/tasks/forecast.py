@@ -5,7 +5,7 @@ named series (sunspots, nile, co2, elnino, gdp; with statsmodels) or a ``.tsf`` 
 (m1-yearly). Each series is cut as ``rnnlab.forecast.rolling`` describes: the last K H points are the
 test windows, the K H before them the validation (= calibration) windows, the rest trains.
 
-The network (``SequenceClassifier``'s stack: recurrent layers, or with ``--arch`` a TCN, a causal
+The network (``SequenceModel``'s stack: recurrent layers, or with ``--arch`` a TCN, a causal
 Transformer or an MLP over the window, read to each window's last step, pooled, a linear layer)
 reads an input window of up to L transformed steps (``forecast.transforms``; shorter at a series'
 start, with the packed-sequence lengths) and outputs, in transformed units,
@@ -38,7 +38,7 @@ from ..forecast.network import NetworkMethod
 from ..forecast.report import summary
 from ..forecast.rolling import origins, rolling_origin
 from ..forecast.transforms import Transform
-from ..models import SequenceClassifier
+from ..models import SequenceModel
 from ..nn.regression import regression_loss
 from ..train.settings import Setting
 from .base import Measure, Task
@@ -147,10 +147,10 @@ class ForecastTask(Task):
         self.model = self.model_for(cfg)
         self.loss_fn = regression_loss(cfg.loss)
 
-    def model_for(self, cfg) -> SequenceClassifier:
+    def model_for(self, cfg) -> SequenceModel:
         """The forecaster of ``cfg`` (its model settings: a recurrent stack, or with --arch a TCN,
         Transformer or window MLP over the look-back window) for this task's channels and outputs."""
-        return SequenceClassifier(self.steps_out, input_size=self.channels, cell=cfg.cell, hidden_size=cfg.hidden,
+        return SequenceModel(self.steps_out, input_size=self.channels, cell=cfg.cell, hidden_size=cfg.hidden,
                                   num_layers=cfg.layers, bidirectional=cfg.bidirectional, pool=cfg.pool,
                                   dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed,
                                   encoder=encoder_for(cfg, self.channels, self.lookback))

@@ -79,6 +79,8 @@ class LanguageModelTask(Task):
     def upgrade_saved(cls, saved: dict) -> None:
         if saved.get("arch") == "transformer" and saved.get("context") is None:
             saved["context"] = saved.get("seq_len")  # once the Transformer's default: carry a whole batch
+        if "sample_length" not in saved:  # written before the language model read --tokens: it was ignored
+            saved.pop("tokens", None)
 
     def __init__(self, cfg, out: Path | None = None, resume: bool = False, group=None) -> None:
         self.cfg, self.group = cfg, group or self.group

@@ -6,7 +6,7 @@ Hochreiter & Schmidhuber trained (an epoch is ``--examples`` sequences); the val
 the seed, the test set by the problem and T alone, so runs with different seeds, cells or settings are
 measured on the same test sequences.
 
-The network is ``SequenceClassifier``'s stack (or, with ``--arch``, a TCN, Transformer or window MLP), read at each sequence's last step (adding: one output,
+The network is ``SequenceModel``'s stack (or, with ``--arch``, a TCN, Transformer or window MLP), read at each sequence's last step (adding: one output,
 MSE; temporal order: 4 classes) or at every step (copy memory: 10 symbols over all T + 20 steps; Reber:
 the next of 7 symbols, masked past each string's end). Measures (``evaluate``), each task's published one:
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import init
 from ..data import longrange as lr
-from ..models import SequenceClassifier
+from ..models import SequenceModel
 from ..nn import SoftmaxCrossEntropy
 from ..nn.regression import MSELoss
 from ..train.settings import Setting
@@ -83,17 +83,17 @@ class LongRangeTask(Task):
         """The most steps any sequence of the problem can have."""
         return 100 if self.problem == "reber" else self.T + self.T // 10 + 20  # Reber: 53 in 100,000 strings
 
-    def model_for(self, cfg) -> SequenceClassifier:
+    def model_for(self, cfg) -> SequenceModel:
         """The network of ``cfg`` (its model settings; the problem is this task's)."""
         kw = dict(cell=cfg.cell, hidden_size=cfg.hidden, num_layers=cfg.layers, dropout=cfg.dropout,
                   dtype=self.dtype, seed=cfg.seed)
         if self.problem == "adding":
-            model = SequenceClassifier(1, input_size=2, encoder=encoder_for(cfg, 2, self.longest), **kw)
+            model = SequenceModel(1, input_size=2, encoder=encoder_for(cfg, 2, self.longest), **kw)
         else:
             symbols = {"copy": 10, "temporal-order": len(lr.TEMPORAL_SYMBOLS), "reber": len(lr.REBER_SYMBOLS)}
             classes = {"copy": 10, "temporal-order": 4, "reber": len(lr.REBER_SYMBOLS)}[self.problem]
             pool = "last" if self.problem == "temporal-order" else "each"
-            model = SequenceClassifier(classes, vocab_size=symbols[self.problem], embed_size=cfg.embed, pool=pool,
+            model = SequenceModel(classes, vocab_size=symbols[self.problem], embed_size=cfg.embed, pool=pool,
                                        encoder=encoder_for(cfg, cfg.embed or cfg.hidden, self.longest), **kw)
         if cfg.arch == "rnn":
             init.recurrent(model.rnn, cfg.init, np.random.default_rng([cfg.seed, 2]))

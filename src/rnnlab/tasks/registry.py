@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .base import Task
 
-__all__ = ["TASKS", "register_task", "unregister_task", "task_class", "resolve_config", "read_run_config", "load_toml"]
+__all__ = ["TASKS", "register_task", "unregister_task", "task_class", "resolve_config", "read_run_config", "upgraded",
+           "load_toml"]
 
 TASKS: dict[str, type[Task]] = {}
 
@@ -95,17 +96,22 @@ def resolve_config(preset: str | None = None, toml: str | Path | None = None, fl
     return _build(values, where)
 
 
+def upgraded(saved: dict) -> dict:
+    """A saved config (config.json, an ensemble's) as this version reads it: the fields of the former
+    single config that its task never read dropped, and the task's own upgrades made."""
+    cls = task_class(saved.get("task", "lm"))
+    own = cls.config_class().field_names()
+    saved = {k: v for k, v in saved.items() if k in own or k not in _ONE_CONFIG_FIELDS}
+    cls.upgrade_saved(saved)
+    return saved
+
+
 def read_run_config(run: str | Path):
     """The config.json of a run folder, checked; a clear error when it is not a run folder."""
     path = Path(run) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
     try:
-        saved = json.loads(path.read_text())
-        cls = task_class(saved.get("task", "lm"))
-        own = cls.config_class().field_names()
-        saved = {k: v for k, v in saved.items() if k in own or k not in _ONE_CONFIG_FIELDS}
-        cls.upgrade_saved(saved)
-        return _build(saved)
+        return _build(upgraded(json.loads(path.read_text())))
     except (json.JSONDecodeError, TypeError, AttributeError) as e:
         raise ValueError(f"{path} is not a valid run config: {e}") from e

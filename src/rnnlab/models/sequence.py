@@ -1,4 +1,5 @@
-"""SequenceClassifier: a recurrent stack read at the valid steps only, pooled, then a linear layer.
+"""SequenceModel: a recurrent stack (or a causal feed-forward encoder) read at the valid steps only,
+pooled, then a linear layer: classes (logits) for a classifier, values for a forecaster or a regression.
 
     x (T, N) token ids -> e = drop(E[x]) (T, N, E)        or   x (T, N, D) features -> e = x
     y, h_n = RNN(e, lengths)      y (T, N, dirs*H), zero past each sequence's length; h_n (L*dirs, N, H)
@@ -30,12 +31,12 @@ import numpy as np
 from ..nn import Dropout, Embedding, Linear, Module, cell_kind
 from ..nn.module import check_dtype, positive_int
 
-__all__ = ["SequenceClassifier", "POOLS"]
+__all__ = ["SequenceModel", "POOLS"]
 
 POOLS = ("last", "mean", "max", "each")
 
 
-class SequenceClassifier(Module):
+class SequenceModel(Module):
     def __init__(self, num_classes: int, vocab_size: int | None = None, input_size: int | None = None,
                  cell: str = "lstm", hidden_size: int = 128, num_layers: int = 1, embed_size: int | None = None,
                  bidirectional: bool = False, pool: str = "last", dropout: float = 0.0, dtype=np.float32,
