@@ -180,9 +180,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     from ..train import GENERAL
     from ..train.presets import PRESETS
 
-    argv = list(argv or [])
-    named, task = task_of(argv)
-    task_cls = TASKS.get(task, TASKS["lm"])
+    named, task = task_of(list(argv or []))
+    task = task if task in TASKS else "lm"  # an unknown one is refused once the config is resolved
     p = Parser(prog="rnnlab", description="Recurrent neural networks in NumPy, with hand-derived backpropagation "
                                           "through time.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -194,11 +193,11 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         p.commands[name] = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", **kw)
         return p.commands[name]
 
-    def settings(parser, skip=()):
-        """The general settings, then the task's own (help shown for a task named by --task)."""
+    def settings(parser, task: str, shown: bool, skip=()):
+        """The general settings, then the task's own (their help ``shown`` when the task was named)."""
         names = add_settings(parser, GENERAL, skip)
-        own = parser.add_argument_group(f"settings of --task {task}") if named else parser
-        names += add_settings(own, task_cls.settings, skip, shown=bool(named))
+        own = parser.add_argument_group(f"settings of --task {task}") if shown else parser
+        names += add_settings(own, TASKS[task].settings, skip, shown=shown)
         parser.set_defaults(settings=names)
         parser.task = task
 
@@ -206,7 +205,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
                          "(no flags: a char LSTM on the embedded corpus)",
                 epilog=None if named else f"Each task has its own settings (data, model, ...): rnnlab train --task "
                                           f"TASK --help, TASK one of {', '.join(TASKS)}. Without --task: lm.")
-    settings(t)
+    settings(t, task, bool(named))
     t.add_argument("--out", help="run folder (default: runs/run-DATE-TIME)")
     t.add_argument("--ensemble", type=_positive_int, default=1, metavar="K",
                    help="train K runs (seeds seed..seed+K-1) into OUT/member-k; eval, predict and forecast combine "
@@ -225,8 +224,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
                        "(--epochs, --time-budget), and so does the refit.")
     f.add_argument("run", nargs="?", help="with --predict: the run folder to forecast from")
     f.add_argument("--predict", type=_positive_int, metavar="N", help="with RUN: forecast N steps past the end")
-    named, task, task_cls = "forecast", "forecast", TASKS["forecast"]
-    settings(f, skip=("task",))
+    settings(f, "forecast", True, skip=("task",))
     f.add_argument("--ensemble", type=_positive_int, default=1, metavar="K",
                    help="train K networks (seeds seed..seed+K-1, into OUT/member-k) and average their forecasts "
                         "(default: 1)")
@@ -237,11 +235,9 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     f.add_argument("--plot", metavar="PNG", help="draw the history, actuals, forecasts and rnnlab's interval")
     weights_flag(f)
 
-    named, task = task_of(argv)
-    task_cls = TASKS.get(task, TASKS["lm"])
     c = command("compare", "train RNN, LSTM, GRU, TCN, Transformer and window-MLP models on one task at about the "
                            "same parameter count and the same time budget, several seeds, and tabulate them")
-    settings(c, skip=("arch", "cell", "hidden", "context", "epochs", "max_steps", "time_budget", "bidirectional",
+    settings(c, task, bool(named), skip=("arch", "cell", "hidden", "context", "epochs", "max_steps", "time_budget", "bidirectional",
                       "tie_weights", "init", "forget_bias"))
     c.add_argument("--models", default="rnn,lstm,gru,tcn,transformer,mlp",
                    help="comma-separated, of rnn, lstm, gru, tcn, transformer, mlp (default: all)")
