@@ -105,8 +105,8 @@ def _setup_train(args, group):
 
         raise UsageError(f"--ensemble applies to --task {', '.join(t for t, c in TASKS.items() if c.ensembles)} "
                          f"(here --task {cfg.task})")
-    several = ensemble > 1 or (getattr(cfg, "folds", None) and hasattr(cfg, "fold") and cfg.fold is None)
-    if several and group.size > 1:
+    cross = "fold" in cfg.field_names() and bool(cfg.folds) and cfg.fold is None  # K-fold, every fold
+    if (ensemble > 1 or cross) and group.size > 1:
         raise UsageError(f"an ensemble or a cross-validation trains its runs one after another in one process, not "
                          f"on {group.size}; train one at a time (--fold K, or each member alone)")
     keep_heap()  # this process only trains: let malloc reuse the steps' large temporaries (rnnlab.heap)
@@ -116,7 +116,7 @@ def _setup_train(args, group):
             _say(f"member {run.name[7:]} of {ensemble}, seed {member_cfg.seed}:")
         return train_one(member_cfg, run, trainer, resumed=bool(args.resume))
 
-    if several and hasattr(cfg, "fold") and cfg.folds and cfg.fold is None:
+    if cross:
         result = cross_validate(cfg, out, ensemble, run_one, say=_say)
         return result if isinstance(result, int) else 0
     if ensemble > 1:
