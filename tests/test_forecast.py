@@ -343,6 +343,14 @@ def test_an_ensemble_averages_its_members(tmp_path, capsys):
     assert main(["forecast", str(out), "--predict", "4", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     np.testing.assert_allclose([r["forecast"] for r in rows], (each[0] + each[1]) / 2, rtol=1e-6)
+    assert json.loads((out / "ensemble.json").read_text())["members"] == 2  # one mechanism with classifiers'
+    import shutil
+
+    shutil.rmtree(out / "member-2")
+    assert main(["eval", str(out), "--split", "test"]) == 1
+    assert "holds 1 of its 2 members; rnnlab forecast trains an ensemble whole" in capsys.readouterr().err
+    assert main(["train", "--resume", str(out)]) == 1  # would train it as a refit: refused
+    assert "member-2 was never trained; rnnlab forecast trains an ensemble whole" in capsys.readouterr().err
 
 
 def test_refit_forecasts_the_test_windows_and_the_held_out_network_the_rest(tmp_path, capsys):

@@ -55,9 +55,9 @@ def cmd_forecast(args) -> int:
         cfg, first = chosen
     tasks, refits = [], []
     for k, (run, member_cfg) in enumerate(zip(members, member_configs(cfg, args.ensemble))):
-        if k == 1:
-            folder.ensemble.write_text(json.dumps({"members": args.ensemble, "config": cfg.to_dict()}, indent=1)
-                                       + "\n")
+        if k == 1:  # each member is trained, then refit, by rnnlab forecast alone
+            folder.write_ensemble(args.ensemble, cfg.to_dict(), "rnnlab forecast trains an ensemble whole: run it "
+                                                                "again into a new folder")
         trained = first if k == 0 and first else train_forecaster(member_cfg, run, args.weights,
                                                                   notes=k == 0 and not first)
         if trained is None:

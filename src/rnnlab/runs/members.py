@@ -5,7 +5,6 @@ the config; measured together by the task's own way of combining members (``Task
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from ..train.run_folder import RunFolder
@@ -46,6 +45,8 @@ def train_members(cfg, out: Path, k: int, resume: bool = False, run_one=None, re
     for j, member_cfg in enumerate(member_configs(cfg, k), 1):
         run = folder if k == 1 else folder.member(j)
         again = resume and run.checkpoint.is_file()
+        if resume and not again and "rnnlab train --resume" not in folder.complete_with():
+            raise ValueError(f"{run.path} was never trained; {folder.complete_with()}")
         try:
             if again:
                 saved = read_run_config(run.path)
@@ -57,7 +58,7 @@ def train_members(cfg, out: Path, k: int, resume: bool = False, run_one=None, re
                 folder.remove_if_empty()
             raise
         if k > 1 and not folder.ensemble.is_file():
-            folder.ensemble.write_text(json.dumps({"members": k, "config": cfg.to_dict()}, indent=1) + "\n")
+            folder.write_ensemble(k, cfg.to_dict())
         if not (again and trainer.finished()):
             code = run_one(member_cfg, run.path, trainer) if run_one else (
                 130 if trainer.run()["reason"] == "interrupted" else 0)

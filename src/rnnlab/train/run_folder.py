@@ -7,7 +7,8 @@
     best.safetensors         the weights of the best validation so far
     data.json                the data the run read, when it is a file or folder: its absolute path and
                              each file's size and SHA-256 (``data_changes`` compares them)
-    ensemble.json            an ensemble's folder: K and the config; its members in member-1 .. member-K
+    ensemble.json            an ensemble's folder: K, the config and how to train missing members; its
+                             members in member-1 .. member-K
     folds.json               a K-fold cross-validation's folder: each fold's measures; fold-1 .. fold-K
 and the task's own files (a vocabulary, labels, a forecaster's transforms).
 """
@@ -119,6 +120,18 @@ class RunFolder:
         """K of an ensemble's folder (0 when it is not one)."""
         return json.loads(self.ensemble.read_text())["members"] if self.ensemble.is_file() else 0
 
+    def write_ensemble(self, k: int, config: dict, complete_with: str | None = None) -> None:
+        """ensemble.json: K members of ``config``; ``complete_with`` says how to train missing ones
+        (default: resume the folder)."""
+        complete_with = complete_with or f"train the others with `rnnlab train --resume {self.path}`"
+        self.ensemble.write_text(json.dumps({"members": k, "config": config, "complete_with": complete_with},
+                                            indent=1) + "\n")
+
+    def complete_with(self) -> str:
+        """How to train an ensemble's missing members (ensemble.json's word)."""
+        saved = json.loads(self.ensemble.read_text()) if self.ensemble.is_file() else {}
+        return saved.get("complete_with") or f"train the others with `rnnlab train --resume {self.path}`"
+
     def members(self) -> list[RunFolder]:
         """Itself when it is a run, else its ensemble's members in order; FileNotFoundError when it is
         neither or a member is missing (naming the command that trains it)."""
@@ -131,8 +144,7 @@ class RunFolder:
             raise FileNotFoundError(f"{self.path} is not a run folder (no config.json, no member-k folders); train "
                                     f"one with `rnnlab train --out {self.path}`")
         if len(found) < planned:
-            raise FileNotFoundError(f"{self.path} holds {len(found)} of its {planned} members; train the others with "
-                                    f"`rnnlab train --resume {self.path}`")
+            raise FileNotFoundError(f"{self.path} holds {len(found)} of its {planned} members; {self.complete_with()}")
         return [RunFolder(p) for p in found]
 
     def require_empty(self) -> None:
