@@ -30,7 +30,7 @@ from rnnlab.forecast.report import plot_forecasts, table
 from rnnlab.forecast.network import NetworkMethod
 from rnnlab.forecast.training import TRANSFORMS, train_forecaster
 from rnnlab.tasks import resolve_config
-from rnnlab.train.presets import PRESETS
+from rnnlab.tasks.registry import preset_settings
 
 RESULTS = Path(__file__).parent / "results" / "forecast"
 
@@ -38,7 +38,7 @@ RESULTS = Path(__file__).parent / "results" / "forecast"
 # decay, 100 epochs, the weights of the best validation loss; then trained again through the validation
 # windows for that many epochs (--refit), which forecasts the test windows. Its transform aside: each
 # setting states its own
-RECIPE = PRESETS["forecast"] | dict(log_every=10_000)
+RECIPE = preset_settings("forecast") | dict(log_every=10_000)
 GRID = {name: TRANSFORMS["levels"] | setting for name, setting in {  # the settings tried, each a whole transform
     "levels": dict(),
     "diff": dict(diff=1),

@@ -73,11 +73,11 @@ def network(s, transform: dict):
     from rnnlab.forecast.network import NetworkMethod
     from rnnlab.forecast.training import train_forecaster
     from rnnlab.tasks import resolve_config
-    from rnnlab.train.presets import PRESETS
+    from rnnlab.tasks.registry import preset_settings
 
     tmp = Path(tempfile.mkdtemp())
     (tmp / "y.csv").write_text("y\n" + "".join(f"{float(v)!r}\n" for v in s.values[:, 0]))
-    cfg = resolve_config(flags=PRESETS["forecast"] | transform | dict(
+    cfg = resolve_config(flags=preset_settings("forecast") | transform | dict(
         log_every=10_000, data=str(tmp / "y.csv"), column="y", season=s.season, horizon=s.horizon, seed=1))
     task, refit = train_forecaster(cfg, tmp / "run", log=lambda *a, **k: None, notes=False)
     shutil.rmtree(tmp)

@@ -90,7 +90,7 @@ def task_of(argv: list[str]) -> tuple[str | None, str]:
     """(the task named by --task, or None; the task the command line trains): --task, else the
     resumed run's, the preset's or the config file's, else lm. A file that cannot be read counts as
     none here (its command reports it)."""
-    from ..train.presets import PRESETS
+    from ..tasks.registry import presets
 
     named = _scan(argv, "--task")
     if named:
@@ -107,8 +107,8 @@ def task_of(argv: list[str]) -> tuple[str | None, str]:
             toml = load_toml(_scan(argv, "--config"))
             if "task" in toml:
                 return None, toml["task"]
-        if _scan(argv, "--preset") in PRESETS:
-            return None, PRESETS[_scan(argv, "--preset")].get("task", "lm")
+        if _scan(argv, "--preset") in presets():
+            return None, presets()[_scan(argv, "--preset")]["task"]
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None, "lm"
@@ -178,7 +178,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     from ..nn import cell_names
     from ..tasks import TASKS
     from ..train import GENERAL
-    from ..train.presets import PRESETS
+    from ..tasks.registry import presets
 
     named, task = task_of(list(argv or []))
     task = task if task in TASKS else "lm"  # an unknown one is refused once the config is resolved
@@ -212,7 +212,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
                         "them (default: 1)")
     t.add_argument("--resume", metavar="RUN", help="continue the run in this folder where it stopped; it may change "
                    "--lr, --clip, --clip-mode and the run's length")
-    t.add_argument("--preset", help=f"a published recipe: {' | '.join(PRESETS)}")
+    t.add_argument("--preset", help=f"a published recipe: {' | '.join(presets())}")
     t.add_argument("--config", metavar="FILE.toml", help="settings file with the same keys (hidden = 512); flags "
                    "override it, it overrides the preset")
 

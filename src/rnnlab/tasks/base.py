@@ -8,6 +8,7 @@ and the files it keeps in the run folder besides the trainer's. It declares, as 
     settings                   its own settings (``rnnlab.train.Setting``), beside the general ones;
                                ``config_class()`` is the record of both, ``rnnlab train`` its flags
     defaults                   general or own settings whose default differs for this task
+    presets                    named recipes (--preset): settings of this task
     check_config(cfg)          rules across its settings (a ValueError in one line)
     noun                       what it trains ("language model"), for the line that starts a run
     measure                    its headline measure: key in evaluate's result, lower is better, split
@@ -68,6 +69,7 @@ class Task(ABC):
     name = ""  # set by ``register_task``
     settings: tuple[Setting, ...] = ()
     defaults: dict = {}
+    presets: dict[str, dict] = {}  # --preset NAME: published recipes, as settings of this task
     noun = "network"
     measure = Measure("loss")
     curve: str | None = None  # None: the measure itself

@@ -131,6 +131,14 @@ class ClassificationTask(Task):
         Setting("split_seed", None, "the seed of the train/valid/test split and the folds", int, shown="--seed"),
         Setting("seq_len", 64, "transformer: positions, the longest sequence it reads", int, low=1),
     )
+    # settings chosen by validation accuracy (benchmarks/README.md)
+    presets = {
+        "japanese-vowels": dict(data="japanese-vowels", cell="lstm", layers=2, hidden=64, bidirectional=True,
+                                pool="mean", dropout=0.3, batch_size=16, optimizer="adam", lr=3e-3, epochs=40),
+        "sentiment": dict(data="sentiment", cell="lstm", layers=1, hidden=128, embed=128, min_count=2,
+                          bidirectional=True, pool="max", dropout=0.5, batch_size=32, optimizer="adam", lr=1e-3,
+                          epochs=12),
+    }
     noun = "classifier"
     ensembles = True
     measure = Measure("accuracy", lower_is_better=False, split="test")

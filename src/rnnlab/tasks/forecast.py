@@ -80,6 +80,11 @@ class ForecastTask(Task):
     # a small LSTM, the weights of the best validation (benchmarks/forecast.py's recipe; rnnlab forecast's
     # preset adds its cosine schedule and the refit)
     defaults = dict(layers=1, hidden=32, lr=3e-3, epochs=100)
+    # what rnnlab forecast starts from (benchmarks/forecast.py's recipe): the weights of the best
+    # validation, then trained again through the validation windows for that many epochs. No transform:
+    # given none, rnnlab forecast chooses one on validation (forecast.training.TRANSFORMS)
+    presets = {"forecast": dict(cell="lstm", layers=1, hidden=32, optimizer="adam", lr=3e-3, batch_size=32,
+                                epochs=100, schedule="cosine", refit=True)}
     noun = "forecaster"
     ensembles = True
     measure = Measure("mase", lower_is_better=True, split="test")

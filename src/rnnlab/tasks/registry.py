@@ -12,7 +12,7 @@ from pathlib import Path
 from .base import Task
 
 __all__ = ["TASKS", "register_task", "unregister_task", "task_class", "resolve_config", "read_run_config", "upgraded",
-           "load_toml"]
+           "presets", "preset_settings", "load_toml"]
 
 TASKS: dict[str, type[Task]] = {}
 
@@ -54,6 +54,19 @@ def task_class(name) -> type[Task]:
     return TASKS[name]
 
 
+def presets() -> dict[str, dict]:
+    """Every task's presets by name, each with its task: {name: {"task": ..., settings...}}."""
+    return {name: {"task": task} | values for task, cls in TASKS.items() for name, values in cls.presets.items()}
+
+
+def preset_settings(name: str) -> dict:
+    """The settings of preset ``name`` (its task among them); ValueError naming the known ones."""
+    known = presets()
+    if name not in known:
+        raise ValueError(f"unknown preset {name!r}; expected one of {', '.join(known)}")
+    return known[name]
+
+
 def load_toml(path: str | Path) -> dict:
     """A settings file's keys (dashes read as underscores); the task's keys are checked on resolving."""
     path = Path(path)
@@ -81,13 +94,9 @@ def _build(values: dict, where: str = ""):
 
 def resolve_config(preset: str | None = None, toml: str | Path | None = None, flags: dict | None = None):
     """Defaults < the task's defaults < preset < TOML file < flags (flags given as None are ignored)."""
-    from ..train.presets import PRESETS
-
     values: dict = {}
     if preset is not None:
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
-        values |= PRESETS[preset]
+        values |= preset_settings(preset)
     where = ""
     if toml is not None:
         values |= load_toml(toml)

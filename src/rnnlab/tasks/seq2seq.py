@@ -74,6 +74,15 @@ class Seq2SeqTask(Task):
         Setting("target_tokens", "char", "a table's target: char | space", choices=("char", "space")),
         Setting("reverse_source", False, "addition: read the question backwards", bool),
     )
+    # the recipes of benchmarks/results/seq2seq (cmudict's decay chosen on valid WER)
+    presets = {
+        "cmudict": dict(data="cmudict", cell="lstm", layers=2, hidden=256, embed=64, dropout=0.2,
+                        attention="additive", batch_size=64, optimizer="adam", lr=2e-3, schedule="cosine", epochs=10),
+        "addition": dict(data="addition", reverse_source=True, cell="lstm", layers=1, hidden=128, embed=32,
+                         attention="additive", batch_size=128, optimizer="adam", lr=3e-3, epochs=30),
+        "dates": dict(data="dates", cell="lstm", layers=1, hidden=128, embed=32, attention="additive",
+                      batch_size=128, optimizer="adam", lr=3e-3, epochs=30),
+    }
     noun = "encoder-decoder"
     ensembles = True
     measure = Measure("wer", lower_is_better=True, split="test")

@@ -3,9 +3,8 @@
 from .checkpoint import FORMAT_VERSION, load_checkpoint, load_weights, save_checkpoint
 from .config import GENERAL, RunConfig, config_class
 from .loop import NonFiniteError, Trainer
-from .presets import PRESETS
 from .run_folder import RunFolder
 from .settings import Setting
 
-__all__ = ["Setting", "GENERAL", "RunConfig", "config_class", "PRESETS", "Trainer", "NonFiniteError",
+__all__ = ["Setting", "GENERAL", "RunConfig", "config_class", "Trainer", "NonFiniteError",
            "RunFolder", "save_checkpoint", "load_checkpoint", "load_weights", "FORMAT_VERSION"]
