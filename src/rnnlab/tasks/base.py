@@ -14,6 +14,7 @@ and the files it keeps in the run folder besides the trainer's. It declares, as 
     measure                    its headline measure: key in evaluate's result, lower is better, split
     curve                      the validation measure ``rnnlab compare`` draws against time
     streams                    it reads continuous streams in --seq-len pieces (a language model)
+    ensembles                  whether --ensemble K applies (its members' outputs combine)
     combine(outputs)           one output from an ensemble's members' (``outputs``, the members')
 
 and it does:
@@ -37,6 +38,12 @@ and it does:
     longest                    the most steps a sequence has (``rnnlab compare`` sizes models with them)
     about()                    a few words on the data for the run's first line
     save_files(out)            what the task keeps in a new run folder (a vocabulary, labels...)
+    report(measures, split)    what rnnlab eval prints; stop_line(summary): the end of a run's last line
+    evaluate_members(split, members), evaluate_file(path, members)
+                               an ensemble's measures; the measures on a file of the task's kind
+    inspection_input(text)     what rnnlab inspect traces (language models, long-range problems)
+    followers(out)             the runs derived from this one (a forecaster's refit), retrained on resume
+    after_run(...)             what follows a run (a language model's sample)
 """
 
 from __future__ import annotations
@@ -48,8 +55,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..train.distributed import Group, Solo
 from ..train.config import config_class
+from ..train.distributed import Group, Solo
 from ..train.settings import Setting
 from .shared import encoder_for
 
