@@ -38,7 +38,9 @@ def save_figure(fig, path: str | Path) -> Path:
 
 
 def read_metrics(run: Path) -> list[dict]:
-    path = Path(run) / "metrics.jsonl"
+    from .train.run_folder import RunFolder
+
+    path = RunFolder(run).metrics
     if not path.is_file():
         raise FileNotFoundError(f"{run} is not a run folder (no metrics.jsonl)")
     rows = []
@@ -57,9 +59,10 @@ def reported_validation(run: Path, weights: str = "best") -> tuple[int, float] |
     (A validation at a stop that a resume continued is dropped from the metrics, but best.safetensors
     keeps its weights if they were the best.)"""
     from .train.checkpoint import load_checkpoint
+    from .train.run_folder import RunFolder
 
     if weights == "best":
-        path = Path(run) / "best.safetensors"
+        path = RunFolder(run).best
         if not path.is_file():
             return None
         meta = load_checkpoint(path, arrays=False)[1]
@@ -79,7 +82,9 @@ def plot_run(run: Path, out: Path | None = None, weights: str = "best") -> Path:
     if not train and not valid:
         raise ValueError(f"{run} has no metrics yet; train for at least --log-every steps")
     plt = pyplot()
-    cfg = json.loads((Path(run) / "config.json").read_text())
+    from .train.run_folder import RunFolder
+
+    cfg = RunFolder(run).read_config()
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, height_ratios=(3, 1))
     if train:
         ax1.plot(*zip(*train), label="train", lw=1, alpha=0.8)

@@ -97,9 +97,10 @@ def task_of(argv: list[str]) -> tuple[str | None, str]:
         return named, named
     try:
         if _scan(argv, "--resume"):
-            run = Path(_scan(argv, "--resume"))
-            saved = (json.loads((run / "config.json").read_text()) if (run / "config.json").is_file()
-                     else json.loads((run / "ensemble.json").read_text())["config"])
+            from ..train.run_folder import RunFolder
+
+            run = RunFolder(_scan(argv, "--resume"))
+            saved = run.read_config() if run.is_run() else json.loads(run.ensemble.read_text())["config"]
             return None, saved.get("task", "lm")
         if _scan(argv, "--config"):
             from ..tasks import load_toml

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from ..models.tcn import receptive_field
+from ..train.run_folder import RunFolder
 
 __all__ = ["FAMILIES", "family_config", "size_to", "split_parameters", "flops_per_step", "measure", "compare",
            "table", "plot"]
@@ -152,7 +153,7 @@ def compare(cfg, families: list[str], params: int, budget: float, seeds: int, ou
 def _curve(run: Path, times: dict[int, float], name: str) -> list[tuple[float, float]]:
     """(seconds, validation measure) of each validation the run logged."""
     points = []
-    for line in (run / "metrics.jsonl").read_text().splitlines():
+    for line in RunFolder(run).metrics.read_text().splitlines():
         row = json.loads(line)
         if f"valid_{name}" in row and row["step"] in times:
             points.append((times[row["step"]], row[f"valid_{name}"]))

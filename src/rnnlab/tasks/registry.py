@@ -117,10 +117,11 @@ def upgraded(saved: dict) -> dict:
 
 def read_run_config(run: str | Path):
     """The config.json of a run folder, checked; a clear error when it is not a run folder."""
-    path = Path(run) / "config.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run} is not a run folder (no config.json); train one with `rnnlab train --out {run}`")
+    from ..train.run_folder import RunFolder
+
+    folder = RunFolder(run)
+    path = folder.config
     try:
-        return _build(upgraded(json.loads(path.read_text())))
+        return _build(upgraded(folder.read_config()))
     except (json.JSONDecodeError, TypeError, AttributeError) as e:
         raise ValueError(f"{path} is not a valid run config: {e}") from e
