@@ -113,7 +113,8 @@ def main() -> None:
     ap.add_argument("label")
     ap.add_argument("--beam", type=int, default=5)
     args, flags = ap.parse_known_args()
-    from rnnlab.cli.args import build_parser, settings_given
+    from rnnlab.cli.args import settings_given
+    from rnnlab.cli.parser import build_parser
 
     argv = ["train", "--task", "seq2seq", *flags]
     cfg = resolve_config(flags=settings_given(build_parser(argv).parse_args(argv)))

@@ -8,7 +8,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-from .args import UsageError, build_parser, suggestion
+from .args import UsageError, suggestion
+from .parser import build_parser
 
 __all__ = ["main", "build_parser", "UsageError", "COMMANDS"]
 
