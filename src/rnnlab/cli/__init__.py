@@ -1,5 +1,5 @@
 """The ``rnnlab`` command line: one module a command (``cli/<command>.py``), each a function
-``cmd_<name>(args) -> exit code``; the parser is ``cli/args.py``. Errors the user can fix are raised as
+``cmd_<name>(args) -> exit code``; the parser is ``cli/parser.py``. Errors the user can fix are raised as
 ``UsageError`` (exit 2) or ``ValueError``/``OSError`` (exit 1) and printed as one line.
 """
 
