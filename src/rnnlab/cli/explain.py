@@ -38,8 +38,90 @@ def _run_weights(run: str, layer: int) -> tuple[str, dict[str, np.ndarray]]:
                       for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if f"{pre}{k}_l{layer}" in weights}
 
 
+def _matrix(flag: str, text: str | None, T: int, width: int) -> np.ndarray | None:
+    """Rows of numbers separated by ; (one a step), T rows of ``width`` values."""
+    if text is None:
+        return None
+    rows = [vector(flag, part) for part in text.split(";")]
+    if len(rows) != T or any(r.size != width for r in rows):
+        raise UsageError(f"{flag} takes {T} step(s) of {width} number(s), separated by ; (like 0.5,0.1;0.2,0.3), "
+                         f"got {text!r}")
+    return np.array(rows)
+
+
+def _unrolled(args) -> int:
+    """--steps T: the layer unrolled with an output layer and a loss, forward and BPTT."""
+    from ..insight.unrolled import ARTICLE_TO_LIBRARY, random_network, to_article, unroll
+    from ..nn import cell_kind
+
+    T = args.steps
+    if args.c is not None or args.dh is not None or args.dc is not None:
+        raise UsageError("with --steps the gradients come from the loss; drop --c, --dh and --dc")
+    seed = 0 if args.seed is None else args.seed
+    if args.run:
+        cell, layer = _run_weights(args.run, args.layer)
+        if args.cell and args.cell != cell:
+            raise UsageError(f"{args.run} is a {cell} run; drop --cell or make it {cell}")
+        H, D = layer["weight_hh"].shape[1], layer["weight_ih"].shape[1]
+        w = random_network(cell, D, H, args.output_size or 2, seed) | layer
+        source = f"{args.run}, layer {args.layer}; output layer from seed {seed}"
+    else:
+        cell = cell_kind(args.cell or "lstm").name
+        D, H = args.input_size or 3, args.hidden_size or 4
+        w = random_network(cell, D, H, args.output_size or 2, seed)
+        source = f"weights from seed {seed}, PyTorch's initialisation"
+    O = w["W_hy"].shape[0]
+    x = _matrix("--x", args.x, T, D)
+    x = np.random.default_rng([seed, 2]).normal(size=(T, D)) if x is None else x
+    h0 = vector("--h", args.h)
+    h0 = np.zeros(H) if h0 is None else h0
+    if h0.size != H:
+        raise UsageError(f"--h has {h0.size} value{'s' * (h0.size != 1)}; the layer has {H} hidden units")
+    targets = _matrix("--targets", args.targets, T, O)
+    targets = np.zeros((T, O)) if targets is None else targets
+    result = unroll(cell, w, x, h0, targets)
+    weights = to_article(cell, w) | {"W_hy": w["W_hy"], "b_y": w["b_y"]}
+    if args.json:
+        plain = lambda v: v.tolist() if isinstance(v, np.ndarray) else v  # noqa: E731
+        print(json.dumps({"cell": cell, "source": source, "weights": {k: plain(v) for k, v in weights.items()},
+                          "x": x.tolist(), "h0": h0.tolist(), "targets": targets.tolist(),
+                          "steps": [{k: plain(v) for k, v in s.items()} for s in result["steps"]],
+                          "loss": result["loss"], "grads": {k: plain(v) for k, v in result["grads"].items()},
+                          "contributions": {k: [plain(c) for c in v] for k, v in result["contributions"].items()}}))
+        return 0
+    lines = [f"{cell} unrolled over {T} steps, o_t = W_hy h_t + b_y, L = 1/2 sum_t ||o_t - y_t||^2 ({source})"]
+    notation = "rnn" if cell.startswith("rnn") else cell
+    if notation in ARTICLE_TO_LIBRARY:
+        lines.append(f"names: {ARTICLE_TO_LIBRARY[notation]}")
+    row = lambda name, v: f"  {name:<12}" + " ".join(f"{u:>9.4f}" for u in np.ravel(v))  # noqa: E731
+    for name, v in weights.items():
+        lines.append(f"{name} {tuple(np.shape(v))}")
+        lines += [row("", r) for r in np.atleast_2d(v)]
+    lines += ["", "forward", row("h_0", h0)]
+    for t, s in enumerate(result["steps"], 1):
+        lines += [f"t = {t}", row("x_t", x[t - 1])] + [row(k, v) for k, v in s.items() if k != "o"]
+        lines += [row("o_t", s["o"]), row("y_t", targets[t - 1])]
+    lines += ["", f"loss L = {result['loss']:.6f}", "",
+              "backward through time: dL/dh_t = W_hy^T dL/do_t + dL/dh_{t+1} dh_{t+1}/dh_t"]
+    for t in reversed(range(T)):
+        lines += [f"t = {t + 1}", row("dL/do_t", result["steps"][t]["o"] - targets[t]),
+                  row("dL/dh_t", result["grads"]["h"][t])]
+    lines += ["", "gradients (the sum of every step's contribution; each step's with --json)"]
+    for name, v in result["grads"].items():
+        if name != "h":
+            lines.append(f"dL/d{name} {tuple(np.shape(v))}")
+            lines += [row("", r) for r in np.atleast_2d(v)]
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_explain(args) -> int:
     from ..insight.explain import explain_step, format_step, random_weights, worked_example
+
+    if args.steps:
+        return _unrolled(args)
+    if any(v is not None for v in (args.input_size, args.hidden_size, args.output_size, args.targets)):
+        raise UsageError("--input-size, --hidden-size, --output-size and --targets go with --steps T")
 
     x, h, c, dh, dc = (vector(f"--{n}", getattr(args, n)) for n in ("x", "h", "c", "dh", "dc"))
     cell = args.cell

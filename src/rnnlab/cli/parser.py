@@ -109,7 +109,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     x = command("explain", "one recurrent step with every number, forward and backward, computed by the "
                            "library's kernels (no flags: the worked LSTM example of the seed articles)")
     x.add_argument("--cell", help=f"{' | '.join(cell_names())} (default: lstm, or the run's)")
-    for flag, what in (("--x", "the input x_t (default with --run: drawn from N(0, 1), seed 0)"), ("--h", "the previous hidden state h_{t-1} (default with --run: "
+    for flag, what in (("--x", "the input x_t (with --steps: x_1;x_2;...; default with --run or --steps: drawn "
+                                "from N(0, 1), seed 0)"), ("--h", "the previous hidden state h_{t-1} (default with --run: "
                                                               "zeros)"),
                        ("--c", "the LSTM's previous cell state c_{t-1} (default: zeros)"),
                        ("--dh", "the upstream gradient dL/dh_t (default: ones, L = sum h_t)"),
@@ -120,6 +121,14 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     x.add_argument("--seed", type=int, help="random weights (PyTorch's initialisation) from this seed "
                    "(default with --x or --h: 0)")
     x.add_argument("--json", action="store_true", help="print every number as JSON")
+    x.add_argument("--steps", type=positive_int, metavar="T", help="unroll T steps with an output layer and a "
+                   "squared-error loss, then backpropagate through time (names as the source articles write them)")
+    x.add_argument("--input-size", type=positive_int, metavar="D", help="with --steps: inputs (default: 3)")
+    x.add_argument("--hidden-size", type=positive_int, metavar="H", help="with --steps: hidden units (default: 4)")
+    x.add_argument("--output-size", type=positive_int, metavar="O", help="with --steps: outputs o_t = W_hy h_t + b_y "
+                   "(default: 2)")
+    x.add_argument("--targets", metavar="Y1;Y2;...", help="with --steps: the targets y_t, steps separated by ; "
+                   "(default: zeros)")
 
     n = command("inspect", "look inside a run: activations of its units over an input, gradient flow against "
                            "the lag, gate saturation (language-model and long-range runs)")

@@ -1,0 +1,145 @@
+"""A recurrent layer unrolled over T steps with an output layer and a loss, forward and backward
+through time, every number kept (``rnnlab explain --steps T``), computed by the library's own step
+kernels (``rnnlab.kernels``) as the time loop calls them.
+
+    h_t = cell(x_t, h_{t-1})          o_t = W_hy h_t + b_y          L = 1/2 sum_t ||o_t - y_t||^2
+
+Backward, from the last step to the first (the recurrence of the source articles):
+
+    dL/do_t = o_t - y_t
+    dL/dh_t = W_hy^T dL/do_t + dL/dh_{t+1} dh_{t+1}/dh_t       (the second term 0 at t = T)
+    dL/dW   = sum_t (step t's contribution)
+
+Weights are named as the articles name them for a plain RNN (W_hx, W_hh, b_h) and an LSTM (W_f, W_i,
+W_c, W_o over the concatenation [h_{t-1}, x_t], one bias each), column vectors throughout; other cells
+keep the library's (PyTorch's) names, W_ih, W_hh, b_ih, b_hh, with their gates in the kernel's order.
+``ARTICLE_TO_LIBRARY`` says how the names map. Shapes: x (T, D), h (H,), o and y (O,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn import cell_kind
+
+__all__ = ["unroll", "to_library", "to_article", "ARTICLE_TO_LIBRARY", "random_network"]
+
+# the articles' LSTM gates in their order, and where each sits among the library's (i, f, g, o)
+_LSTM = {"f": 1, "i": 0, "c": 2, "o": 3}
+ARTICLE_TO_LIBRARY = {
+    "rnn": "W_hx = weight_ih, W_hh = weight_hh, b_h = bias_ih + bias_hh",
+    "lstm": "W_k = [weight_hh_k | weight_ih_k] (H x (H + D)), b_k = bias_ih_k + bias_hh_k for the gates k = f, i, "
+            "c (c~, the candidate), o; the library keeps them in the order i, f, g (= c~), o",
+}
+
+
+def _notation(cell: str) -> str:
+    return "rnn" if cell in ("rnn", "rnn_relu") else "lstm" if cell == "lstm" else "library"
+
+
+def to_article(cell: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The layer's weights (weight_ih, weight_hh, bias_ih, bias_hh) in the articles' names."""
+    kind = _notation(cell)
+    if kind == "rnn":
+        return {"W_hx": w["weight_ih"], "W_hh": w["weight_hh"], "b_h": w["bias_ih"] + w["bias_hh"]}
+    if kind == "lstm":
+        H = w["weight_hh"].shape[1]
+        out = {}
+        for g, k in _LSTM.items():
+            rows = slice(k * H, (k + 1) * H)
+            out[f"W_{g}"] = np.concatenate([w["weight_hh"][rows], w["weight_ih"][rows]], axis=1)
+            out[f"b_{g}"] = w["bias_ih"][rows] + w["bias_hh"][rows]
+        return out
+    return {"W_ih": w["weight_ih"], "W_hh": w["weight_hh"], "b_ih": w["bias_ih"], "b_hh": w["bias_hh"]}
+
+
+def to_library(cell: str, a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The inverse of ``to_article`` (one bias becomes bias_ih, bias_hh = 0)."""
+    kind = _notation(cell)
+    if kind == "rnn":
+        return {"weight_ih": a["W_hx"], "weight_hh": a["W_hh"], "bias_ih": a["b_h"], "bias_hh": np.zeros_like(a["b_h"])}
+    if kind == "lstm":
+        H = a["W_f"].shape[0]
+        order = sorted(_LSTM, key=_LSTM.get)  # i, f, c, o
+        return {"weight_hh": np.concatenate([a[f"W_{g}"][:, :H] for g in order]),
+                "weight_ih": np.concatenate([a[f"W_{g}"][:, H:] for g in order]),
+                "bias_ih": np.concatenate([a[f"b_{g}"] for g in order]), "bias_hh": np.zeros(4 * H)}
+    return {"weight_ih": a["W_ih"], "weight_hh": a["W_hh"], "bias_ih": a["b_ih"], "bias_hh": a["b_hh"]}
+
+
+def random_network(cell: str, D: int, H: int, O: int, seed: int) -> dict[str, np.ndarray]:
+    """PyTorch's initialisation, U(-1/sqrt(H), 1/sqrt(H)), for the layer and the output layer, in float64."""
+    layer = cell_kind(cell).layer(D, H, dtype=np.float64, seed=seed)
+    w = {k[:-3]: v for k, v in layer.state_dict().items()}
+    rng = np.random.default_rng([seed, 1])
+    bound = 1 / np.sqrt(H)
+    return w | {"W_hy": rng.uniform(-bound, bound, (O, H)), "b_y": rng.uniform(-bound, bound, O)}
+
+
+def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, targets: np.ndarray,
+           c0: np.ndarray | None = None) -> dict:
+    """Every number of T steps of ``cell`` (weights ``w``: the layer's, in the library's names, and W_hy,
+    b_y), forward and backward: {"steps": [per step: h, o (, c) and the gates], "loss", "grads" (the
+    layer's in the articles' names where they have them, W_hy, b_y, and "h": dL/dh_t per step),
+    "contributions" (each step's share of each weight's gradient)}."""
+    kernel = cell_kind(cell).kernel()
+    x, h0, targets = (np.asarray(v, np.float64) for v in (x, h0, targets))
+    T, H = len(x), len(h0)
+    W_ih, W_hh, b_ih, b_hh = (np.asarray(w[k], np.float64) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    W_hy, b_y = np.asarray(w["W_hy"], np.float64), np.asarray(w["b_y"], np.float64)
+    F = kernel.folded_hh_gates * H
+    state = (h0[None],) if kernel.n_states == 1 else (h0[None], np.zeros((1, H)) if c0 is None else c0[None])
+    ws = kernel.workspace(T, 1, H, np.float64)
+    states, steps = [state], []
+    for t in range(T):  # forward
+        xp = (x[t] @ W_ih.T + b_ih)[None]
+        xp[:, :F] += b_hh[:F]
+        hp = (state[0][0] @ W_hh.T)[None]
+        hp[:, F:] += b_hh[F:]
+        state = tuple(s.copy() for s in kernel.forward_step(ws, t, xp, hp, state))
+        states.append(state)
+        o = W_hy @ state[0][0] + b_y
+        step = {"h": state[0][0].copy(), "o": o}
+        if kernel.n_states == 2:
+            step["c"] = state[1][0].copy()
+        if "act" in ws:
+            step |= {f"gate_{g}": ws["act"][t, k, 0].copy() for k, g in enumerate(kernel.named_gates())}
+        steps.append(step)
+    errors = np.array([s["o"] for s in steps]) - targets  # dL/do_t
+    loss = 0.5 * float(np.sum(errors ** 2))
+
+    contributions = {k: [] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "W_hy", "b_y")}
+    dh_h = []  # dL/dh_t, from the last step back
+    future = [np.zeros((1, H)) for _ in state]  # dL/d(state t) through step t + 1
+    for t in reversed(range(T)):  # backward through time
+        dh = W_hy.T @ errors[t] + future[0][0]
+        dh_h.append(dh)
+        dstate = (dh[None],) + tuple(future[1:])
+        dxp, dhp, direct = kernel.backward_step(ws, t, dstate, states[t])
+        h_prev = states[t][0][0]
+        contributions["weight_ih"].append(np.outer(dxp[0], x[t]))
+        contributions["weight_hh"].append(np.outer(dhp[0], h_prev))
+        contributions["bias_ih"].append(dxp[0].copy())
+        contributions["bias_hh"].append(dhp[0].copy())
+        contributions["W_hy"].append(np.outer(errors[t], steps[t]["h"]))
+        contributions["b_y"].append(errors[t].copy())
+        through = dhp[0] @ W_hh
+        future = [((through + (direct[0][0] if direct[0] is not None else 0))[None])] + [
+            (d if d is not None else np.zeros((1, H))) for d in direct[1:]]
+    for k in contributions:
+        contributions[k] = contributions[k][::-1]  # step order
+    total = {k: np.sum(v, axis=0) for k, v in contributions.items()}
+    layer = {k: total[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    grads = _article_grads(cell, layer) | {"W_hy": total["W_hy"], "b_y": total["b_y"], "h": np.array(dh_h[::-1])}
+    per_step = {name: [_article_grads(cell, {k: contributions[k][t] for k in layer})[name] for t in range(T)]
+                for name in _article_grads(cell, layer)}
+    return {"steps": steps, "loss": loss, "grads": grads,
+            "contributions": per_step | {"W_hy": contributions["W_hy"], "b_y": contributions["b_y"]}}
+
+
+def _article_grads(cell: str, g: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Gradients of the layer's weights in the articles' names: one bias takes the gradient of either of
+    the library's two (their sum's gradient is each one's: both add to the same pre-activation)."""
+    if _notation(cell) == "library":
+        return to_article(cell, g)
+    return to_article(cell, g | {"bias_hh": np.zeros_like(g["bias_hh"])})

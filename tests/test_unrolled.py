@@ -1,0 +1,109 @@
+"""``rnnlab explain --steps T``: a layer unrolled with an output layer and a squared-error loss, in the
+source articles' names and column vectors. Its loss and every gradient (the weights', and dL/dh_t of
+each step) agree with central differences of the same network written here independently, in the
+articles' notation, for a plain RNN and an LSTM; a GRU (the library's names) likewise."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rnnlab.cli import main
+
+EPS = 1e-6
+
+
+def sigma(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def article_loss(cell: str, w: dict, x, h0, y, nudge=None) -> float:
+    """L = 1/2 sum_t ||W_hy h_t + b_y - y_t||^2 of the articles' equations; ``nudge`` (t, k, eps) adds eps
+    to unit k of h_t once it is computed (its total derivative is dL/dh_t)."""
+    h, c, loss = np.array(h0, float), np.zeros(len(h0)), 0.0
+    for t, x_t in enumerate(np.asarray(x, float)):
+        if cell == "rnn":
+            h = np.tanh(w["W_hx"] @ x_t + w["W_hh"] @ h + w["b_h"])
+        else:  # lstm: gates over [h_{t-1}, x_t]
+            z = np.concatenate([h, x_t])
+            f, i = sigma(w["W_f"] @ z + w["b_f"]), sigma(w["W_i"] @ z + w["b_i"])
+            c_new, o = np.tanh(w["W_c"] @ z + w["b_c"]), sigma(w["W_o"] @ z + w["b_o"])
+            c = f * c + i * c_new
+            h = o * np.tanh(c)
+        if nudge is not None and nudge[0] == t:
+            h = h.copy()
+            h[nudge[1]] += nudge[2]
+        loss += 0.5 * np.sum((w["W_hy"] @ h + w["b_y"] - y[t]) ** 2)
+    return loss
+
+
+def _explain(capsys, *argv) -> dict:
+    capsys.readouterr()
+    assert main(["explain", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("cell,names", [("rnn", ["W_hx", "W_hh", "W_hy", "b_h", "b_y"]),
+                                        ("lstm", ["W_f", "W_i", "W_c", "W_o", "b_f", "b_i", "b_c", "b_o", "W_hy",
+                                                  "b_y"])])
+def test_bptt_in_the_articles_notation_agrees_with_central_differences(capsys, cell, names):
+    got = _explain(capsys, "--cell", cell, "--steps", "3", "--input-size", "3", "--hidden-size", "4", "--output-size",
+                   "2", "--seed", "1", "--h", "0.1,-0.2,0.3,0.05", "--targets", "0.5,-1;0,0.2;1,1")
+    w = {k: np.array(v) for k, v in got["weights"].items()}
+    assert sorted(w) == sorted(names) and sorted(set(got["grads"]) - {"h"}) == sorted(names)
+    assert w["W_hy"].shape == (2, 4) and np.shape(got["x"]) == (3, 3) and len(got["steps"]) == 3
+    if cell == "lstm":
+        assert w["W_f"].shape == (4, 4 + 3)  # over [h_{t-1}, x_t]
+    x, h0, y = np.array(got["x"]), np.array(got["h0"]), np.array(got["targets"])
+    assert got["loss"] == pytest.approx(article_loss(cell, w, x, h0, y), rel=1e-12)
+    for name in names:
+        numeric = np.zeros_like(w[name])
+        for i in np.ndindex(w[name].shape):
+            up, down = ({k: v.copy() for k, v in w.items()} for _ in range(2))
+            up[name][i] += EPS
+            down[name][i] -= EPS
+            numeric[i] = (article_loss(cell, up, x, h0, y) - article_loss(cell, down, x, h0, y)) / (2 * EPS)
+        np.testing.assert_allclose(got["grads"][name], numeric, atol=1e-8, err_msg=name)
+        assert np.allclose(np.sum(got["contributions"][name], axis=0), got["grads"][name])  # the steps' shares
+    for t in range(3):  # dL/dh_t, the recurrence of the articles
+        numeric = [(article_loss(cell, w, x, h0, y, (t, k, EPS)) - article_loss(cell, w, x, h0, y, (t, k, -EPS)))
+                   / (2 * EPS) for k in range(4)]
+        np.testing.assert_allclose(got["grads"]["h"][t], numeric, atol=1e-8)
+    assert np.allclose([s["o"] for s in got["steps"]], [w["W_hy"] @ np.array(s["h"]) + w["b_y"] for s in got["steps"]])
+
+
+def test_a_gru_and_the_text_view(capsys):
+    """A GRU keeps the library's names; its gradients agree with central differences of the loss computed
+    through the library's own layer."""
+    import rnnlab
+    from rnnlab.insight.unrolled import random_network, unroll
+
+    w = random_network("gru", 2, 3, 2, seed=5)
+    x, h0, y = np.random.default_rng(0).normal(size=(4, 2)), np.array([0.1, -0.3, 0.2]), np.ones((4, 2))
+    got = unroll("gru", w, x, h0, y)
+
+    def loss(w):
+        layer = rnnlab.GRU(2, 3, dtype=np.float64)
+        layer.load_state_dict({f"{k}_l0": w[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
+        out, _ = layer(x[:, None], h0[None, None])
+        return 0.5 * np.sum((out[:, 0] @ w["W_hy"].T + w["b_y"] - y) ** 2)
+
+    assert got["loss"] == pytest.approx(loss(w), rel=1e-12)
+    for name, lib in (("W_ih", "weight_ih"), ("W_hh", "weight_hh"), ("b_ih", "bias_ih"), ("b_hh", "bias_hh")):
+        numeric = np.zeros_like(w[lib])
+        for i in np.ndindex(w[lib].shape):
+            up, down = dict(w), dict(w)
+            up[lib], down[lib] = w[lib].copy(), w[lib].copy()
+            up[lib][i] += EPS
+            down[lib][i] -= EPS
+            numeric[i] = (loss(up) - loss(down)) / (2 * EPS)
+        np.testing.assert_allclose(got["grads"][name], numeric, atol=1e-8, err_msg=name)
+    capsys.readouterr()
+    assert main(["explain", "--cell", "lstm", "--steps", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "W_f = [weight_hh_f | weight_ih_f]" not in text and "names: W_k = [weight_hh_k | weight_ih_k]" in text
+    assert "backward through time: dL/dh_t = W_hy^T dL/do_t + dL/dh_{t+1} dh_{t+1}/dh_t" in text
+    assert main(["explain", "--steps", "2", "--targets", "1,2"]) == 2  # one step of targets for two
+    assert main(["explain", "--hidden-size", "3"]) == 2  # goes with --steps
