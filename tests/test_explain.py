@@ -51,6 +51,12 @@ def test_the_command_prints_the_example_and_rejects_bad_values(capsys):
     assert main(["explain", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["cell"] == "lstm" and np.allclose(out["c_t"], [0.6732, -0.3351])
+    sigmas = ", ".join(f"{1 / (1 + np.exp(-v)):.3f}" for v in (0.3, -0.1, 0.5, 0.2))  # what the article's matrix gives
+    assert f"sigma of those entries is {sigmas}" in out["note"] and "(2, 4) is meant" in out["note"]
+    assert main(["explain"]) == 0
+    assert capsys.readouterr().out.count("note: the article writes") == 1
+    assert main(["explain", "--cell", "lstm", "--seed", "1", "--json"]) == 0
+    assert "note" not in json.loads(capsys.readouterr().out)  # only the article's example has it
     assert main(["explain", "--cell", "gru", "--x", "1,2", "--h", "0.1,0.2,0.3", "--seed", "3"]) == 0
     text = capsys.readouterr().out
     assert "n = tanh(xn + r * hn)" in text and "dL/dW_hh (9, 3)" in text

@@ -116,7 +116,7 @@ def _unrolled(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from ..insight.explain import explain_step, format_step, random_weights, worked_example
+    from ..insight.explain import explain_step, format_step, random_weights, worked_example, worked_example_note
 
     if args.steps:
         return _unrolled(args)
@@ -152,8 +152,10 @@ def cmd_explain(args) -> int:
         weights = random_weights(cell, len(x), len(h), seed)
         source = f"weights from seed {seed}, PyTorch's initialisation"
     numbers = explain_step(cell, weights, x, h, c, dh, dc)
+    note = worked_example_note() if source.startswith("the seed articles'") else None
     if args.json:
-        print(json.dumps({"cell": cell, "source": source} | {k: v.tolist() for k, v in numbers.items()}))
+        print(json.dumps({"cell": cell, "source": source} | ({"note": note} if note else {})
+                         | {k: v.tolist() for k, v in numbers.items()}))
     else:
-        print(format_step(cell, numbers, source))
+        print(format_step(cell, numbers, source) + (f"\n\n{note}" if note else ""))
     return 0

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..nn import cell_kind
 
-__all__ = ["explain_step", "worked_example", "random_weights", "format_step"]
+__all__ = ["explain_step", "worked_example", "worked_example_note", "random_weights", "format_step"]
 
 def worked_example() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(LSTM weights, inputs {x, h, c}) of the seed articles' worked example."""
@@ -25,6 +25,16 @@ def worked_example() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     bias = np.concatenate([logit([0.41, 0.29]), logit([0.63, 0.82]), np.arctanh([0.72, -0.59]), [0.0, 0.0]])
     weights = {"weight_ih": np.zeros((8, 2)), "weight_hh": np.zeros((8, 2)), "bias_ih": bias, "bias_hh": np.zeros(8)}
     return weights, {"x": np.array([0.5, 0.1]), "h": np.array([0.2, 0.4]), "c": np.array([0.6, -0.2])}
+
+
+def worked_example_note() -> str:
+    """Where the article's worked example disagrees with itself, in one line: it writes f_t as sigma of a
+    2 x 2 matrix, [[0.3, -0.1], [0.5, 0.2]], and gives [0.63, 0.82], which is not sigma of those
+    entries; and it gives W_f the shape (4, 4) where [h_{t-1}, x_t] has 4 entries and f_t 2: (2, 4)."""
+    entries = 1 / (1 + np.exp(-np.array([0.3, -0.1, 0.5, 0.2])))
+    return ("note: the article writes f_t = sigma([[0.3, -0.1], [0.5, 0.2]]) = [0.63, 0.82], but sigma of those "
+            f"entries is {', '.join(f'{v:.3f}' for v in entries)}, and it gives W_f the shape (4, 4) where (2, 4) is "
+            "meant; this step takes its gate values as the article states them")
 
 
 def random_weights(cell: str, input_size: int, hidden_size: int, seed: int) -> dict[str, np.ndarray]:
