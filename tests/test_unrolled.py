@@ -74,6 +74,33 @@ def test_bptt_in_the_articles_notation_agrees_with_central_differences(capsys, c
     assert np.allclose([s["o"] for s in got["steps"]], [w["W_hy"] @ np.array(s["h"]) + w["b_y"] for s in got["steps"]])
 
 
+def test_cross_entropy_with_class_targets(capsys):
+    """--loss ce: L = -sum_t log softmax(o_t)[y_t]; dL/do_t = softmax(o_t) - onehot(y_t)."""
+    got = _explain(capsys, "--cell", "rnn", "--steps", "4", "--output-size", "3", "--seed", "2", "--loss", "ce",
+                   "--targets", "0;2;1;2")
+    w = {k: np.array(v) for k, v in got["weights"].items()}
+    x, h0, classes = np.array(got["x"]), np.array(got["h0"]), [0, 2, 1, 2]
+
+    def loss(w):
+        h, total = h0, 0.0
+        for t, x_t in enumerate(x):
+            h = np.tanh(w["W_hx"] @ x_t + w["W_hh"] @ h + w["b_h"])
+            o = w["W_hy"] @ h + w["b_y"]
+            total -= o[classes[t]] - np.log(np.sum(np.exp(o)))
+        return total
+
+    assert got["loss"] == pytest.approx(loss(w), rel=1e-12)
+    for name in ("W_hx", "W_hh", "b_h", "W_hy", "b_y"):
+        numeric = np.zeros_like(w[name])
+        for i in np.ndindex(w[name].shape):
+            up, down = ({k: v.copy() for k, v in w.items()} for _ in range(2))
+            up[name][i] += EPS
+            down[name][i] -= EPS
+            numeric[i] = (loss(up) - loss(down)) / (2 * EPS)
+        np.testing.assert_allclose(got["grads"][name], numeric, atol=1e-8, err_msg=name)
+    assert main(["explain", "--steps", "2", "--loss", "ce", "--output-size", "2", "--targets", "0;2"]) == 2
+
+
 def test_a_gru_and_the_text_view(capsys):
     """A GRU keeps the library's names; its gradients agree with central differences of the loss computed
     through the library's own layer."""

@@ -77,19 +77,26 @@ def _unrolled(args) -> int:
     h0 = np.zeros(H) if h0 is None else h0
     if h0.size != H:
         raise UsageError(f"--h has {h0.size} value{'s' * (h0.size != 1)}; the layer has {H} hidden units")
-    targets = _matrix("--targets", args.targets, T, O)
-    targets = np.zeros((T, O)) if targets is None else targets
-    result = unroll(cell, w, x, h0, targets)
+    if args.loss == "ce":
+        targets = _matrix("--targets", args.targets, T, 1)
+        if targets is None or np.any(targets != np.round(targets)) or np.any((targets < 0) | (targets >= O)):
+            raise UsageError(f"--loss ce takes --targets of {T} class(es) in 0..{O - 1}, one a step (like 0;1;1)")
+        targets = targets[:, 0].astype(int)
+    else:
+        targets = _matrix("--targets", args.targets, T, O)
+        targets = np.zeros((T, O)) if targets is None else targets
+    result = unroll(cell, w, x, h0, targets, loss=args.loss)
     weights = to_article(cell, w) | {"W_hy": w["W_hy"], "b_y": w["b_y"]}
     if args.json:
         plain = lambda v: v.tolist() if isinstance(v, np.ndarray) else v  # noqa: E731
         print(json.dumps({"cell": cell, "source": source, "weights": {k: plain(v) for k, v in weights.items()},
                           "x": x.tolist(), "h0": h0.tolist(), "targets": targets.tolist(),
                           "steps": [{k: plain(v) for k, v in s.items()} for s in result["steps"]],
-                          "loss": result["loss"], "grads": {k: plain(v) for k, v in result["grads"].items()},
+                          "loss": result["loss"], "dL/do": result["dL/do"].tolist(), "grads": {k: plain(v) for k, v in result["grads"].items()},
                           "contributions": {k: [plain(c) for c in v] for k, v in result["contributions"].items()}}))
         return 0
-    lines = [f"{cell} unrolled over {T} steps, o_t = W_hy h_t + b_y, L = 1/2 sum_t ||o_t - y_t||^2 ({source})"]
+    formula = "-sum_t log softmax(o_t)[y_t]" if args.loss == "ce" else "1/2 sum_t ||o_t - y_t||^2"
+    lines = [f"{cell} unrolled over {T} steps, o_t = W_hy h_t + b_y, L = {formula} ({source})"]
     notation = "rnn" if cell.startswith("rnn") else cell
     if notation in ARTICLE_TO_LIBRARY:
         lines.append(f"names: {ARTICLE_TO_LIBRARY[notation]}")
@@ -104,7 +111,7 @@ def _unrolled(args) -> int:
     lines += ["", f"loss L = {result['loss']:.6f}", "",
               "backward through time: dL/dh_t = W_hy^T dL/do_t + dL/dh_{t+1} dh_{t+1}/dh_t"]
     for t in reversed(range(T)):
-        lines += [f"t = {t + 1}", row("dL/do_t", result["steps"][t]["o"] - targets[t]),
+        lines += [f"t = {t + 1}", row("dL/do_t", result["dL/do"][t]),
                   row("dL/dh_t", result["grads"]["h"][t])]
     lines += ["", "gradients (the sum of every step's contribution; each step's with --json)"]
     for name, v in result["grads"].items():
@@ -120,8 +127,9 @@ def cmd_explain(args) -> int:
 
     if args.steps:
         return _unrolled(args)
-    if any(v is not None for v in (args.input_size, args.hidden_size, args.output_size, args.targets)):
-        raise UsageError("--input-size, --hidden-size, --output-size and --targets go with --steps T")
+    if any(v is not None for v in (args.input_size, args.hidden_size, args.output_size, args.targets)) or (
+            args.loss != "mse"):
+        raise UsageError("--input-size, --hidden-size, --output-size, --targets and --loss go with --steps T")
 
     x, h, c, dh, dc = (vector(f"--{n}", getattr(args, n)) for n in ("x", "h", "c", "dh", "dc"))
     cell = args.cell

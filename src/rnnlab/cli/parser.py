@@ -128,7 +128,9 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     x.add_argument("--output-size", type=positive_int, metavar="O", help="with --steps: outputs o_t = W_hy h_t + b_y "
                    "(default: 2)")
     x.add_argument("--targets", metavar="Y1;Y2;...", help="with --steps: the targets y_t, steps separated by ; "
-                   "(default: zeros)")
+                   "(default: zeros; --loss ce: a class a step)")
+    x.add_argument("--loss", choices=["mse", "ce"], default="mse", help="with --steps: mse, 1/2 the squared error; "
+                   "ce, softmax cross-entropy with class targets (default: mse)")
 
     n = command("inspect", "look inside a run: activations of its units over an input, gradient flow against "
                            "the lag, gate saturation (language-model and long-range runs)")

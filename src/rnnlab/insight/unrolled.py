@@ -3,10 +3,11 @@ through time, every number kept (``rnnlab explain --steps T``), computed by the 
 kernels (``rnnlab.kernels``) as the time loop calls them.
 
     h_t = cell(x_t, h_{t-1})          o_t = W_hy h_t + b_y          L = 1/2 sum_t ||o_t - y_t||^2
+                                      or, with class targets y_t:    L = -sum_t log softmax(o_t)[y_t]
 
 Backward, from the last step to the first (the recurrence of the source articles):
 
-    dL/do_t = o_t - y_t
+    dL/do_t = o_t - y_t               (cross-entropy: softmax(o_t) - onehot(y_t))
     dL/dh_t = W_hy^T dL/do_t + dL/dh_{t+1} dh_{t+1}/dh_t       (the second term 0 at t = T)
     dL/dW   = sum_t (step t's contribution)
 
@@ -77,11 +78,12 @@ def random_network(cell: str, D: int, H: int, O: int, seed: int) -> dict[str, np
 
 
 def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, targets: np.ndarray,
-           c0: np.ndarray | None = None) -> dict:
+           c0: np.ndarray | None = None, loss: str = "mse") -> dict:
     """Every number of T steps of ``cell`` (weights ``w``: the layer's, in the library's names, and W_hy,
     b_y), forward and backward: {"steps": [per step: h, o (, c) and the gates], "loss", "grads" (the
     layer's in the articles' names where they have them, W_hy, b_y, and "h": dL/dh_t per step),
-    "contributions" (each step's share of each weight's gradient)}."""
+    "contributions" (each step's share of each weight's gradient)}. ``loss``: "mse" (targets (T, O)) or
+    "ce" (softmax cross-entropy, targets (T,): class indices)."""
     kernel = cell_kind(cell).kernel()
     x, h0, targets = (np.asarray(v, np.float64) for v in (x, h0, targets))
     T, H = len(x), len(h0)
@@ -105,8 +107,18 @@ def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, t
         if "act" in ws:
             step |= {f"gate_{g}": ws["act"][t, k, 0].copy() for k, g in enumerate(kernel.named_gates())}
         steps.append(step)
-    errors = np.array([s["o"] for s in steps]) - targets  # dL/do_t
-    loss = 0.5 * float(np.sum(errors ** 2))
+    outputs = np.array([s["o"] for s in steps])
+    if loss == "ce":
+        from ..functional import log_softmax
+
+        logp = log_softmax(outputs, axis=1)
+        classes = np.asarray(targets, int)
+        errors = np.exp(logp)  # dL/do_t = softmax(o_t) - onehot(y_t)
+        errors[np.arange(T), classes] -= 1
+        loss = -float(logp[np.arange(T), classes].sum())
+    else:
+        errors = outputs - targets  # dL/do_t
+        loss = 0.5 * float(np.sum(errors ** 2))
 
     contributions = {k: [] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "W_hy", "b_y")}
     dh_h = []  # dL/dh_t, from the last step back
@@ -133,7 +145,7 @@ def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, t
     grads = _article_grads(cell, layer) | {"W_hy": total["W_hy"], "b_y": total["b_y"], "h": np.array(dh_h[::-1])}
     per_step = {name: [_article_grads(cell, {k: contributions[k][t] for k in layer})[name] for t in range(T)]
                 for name in _article_grads(cell, layer)}
-    return {"steps": steps, "loss": loss, "grads": grads,
+    return {"steps": steps, "loss": loss, "grads": grads, "dL/do": errors,
             "contributions": per_step | {"W_hy": contributions["W_hy"], "b_y": contributions["b_y"]}}
 
 
