@@ -101,6 +101,23 @@ def test_cross_entropy_with_class_targets(capsys):
     assert main(["explain", "--steps", "2", "--loss", "ce", "--output-size", "2", "--targets", "0;2"]) == 2
 
 
+def test_weights_from_a_file_in_the_articles_names(tmp_path, capsys):
+    """--weights FILE.json (a --json output, or the weights alone) gives the same network back; a name
+    missing or a shape that disagrees is one line."""
+    first = _explain(capsys, "--cell", "lstm", "--steps", "2", "--seed", "4")
+    (tmp_path / "w.json").write_text(json.dumps(first))
+    xs = ";".join(",".join(map(str, row)) for row in first["x"])
+    again = _explain(capsys, "--cell", "lstm", "--steps", "2", "--weights", str(tmp_path / "w.json"), f"--x={xs}")
+    assert again["loss"] == pytest.approx(first["loss"], rel=1e-12)
+    for name, g in first["grads"].items():
+        np.testing.assert_allclose(again["grads"][name], g, rtol=1e-10, atol=1e-14)
+    (tmp_path / "rnn.json").write_text(json.dumps({"W_hx": [[1, 2]], "W_hh": [[1, 0]], "b_h": [0], "W_hy": [[1]],
+                                                   "b_y": [0]}))
+    assert main(["explain", "--cell", "rnn", "--steps", "2", "--weights", str(tmp_path / "rnn.json")]) == 1
+    err = capsys.readouterr().err
+    assert "the weights' shapes disagree: W_hh is (1, 2), expected (1, 1)" in err and err.count("\n") == 1
+
+
 def test_a_gru_and_the_text_view(capsys):
     """A GRU keeps the library's names; its gradients agree with central differences of the loss computed
     through the library's own layer."""

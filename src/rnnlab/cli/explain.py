@@ -51,14 +51,33 @@ def _matrix(flag: str, text: str | None, T: int, width: int) -> np.ndarray | Non
 
 def _unrolled(args) -> int:
     """--steps T: the layer unrolled with an output layer and a loss, forward and BPTT."""
-    from ..insight.unrolled import ARTICLE_TO_LIBRARY, random_network, to_article, unroll
+    from ..insight.unrolled import ARTICLE_TO_LIBRARY, from_article, random_network, to_article, unroll
     from ..nn import cell_kind
 
     T = args.steps
     if args.c is not None or args.dh is not None or args.dc is not None:
         raise UsageError("with --steps the gradients come from the loss; drop --c, --dh and --dc")
     seed = 0 if args.seed is None else args.seed
-    if args.run:
+    if args.weights and (args.run or args.seed is not None):
+        raise UsageError("--weights, --run and --seed each give the weights; choose one")
+    if args.weights:
+        from pathlib import Path
+
+        path = Path(args.weights)
+        if not path.is_file():
+            raise FileNotFoundError(f"--weights {path}: no such file")
+        try:
+            given = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--weights {path} is not JSON: {e}") from None
+        cell = cell_kind(args.cell or "lstm").name
+        try:
+            w = from_article(cell, given.get("weights", given) if isinstance(given, dict) else {})
+        except ValueError as e:
+            raise ValueError(f"--weights {path}: {e}") from None
+        H, D = w["weight_hh"].shape[1], w["weight_ih"].shape[1]
+        source = f"weights from {path}"
+    elif args.run:
         cell, layer = _run_weights(args.run, args.layer)
         if args.cell and args.cell != cell:
             raise UsageError(f"{args.run} is a {cell} run; drop --cell or make it {cell}")
@@ -127,9 +146,9 @@ def cmd_explain(args) -> int:
 
     if args.steps:
         return _unrolled(args)
-    if any(v is not None for v in (args.input_size, args.hidden_size, args.output_size, args.targets)) or (
+    if any(v is not None for v in (args.input_size, args.hidden_size, args.output_size, args.targets, args.weights)) or (
             args.loss != "mse"):
-        raise UsageError("--input-size, --hidden-size, --output-size, --targets and --loss go with --steps T")
+        raise UsageError("--input-size, --hidden-size, --output-size, --targets, --weights and --loss go with --steps T")
 
     x, h, c, dh, dc = (vector(f"--{n}", getattr(args, n)) for n in ("x", "h", "c", "dh", "dc"))
     cell = args.cell

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..nn import cell_kind
 
-__all__ = ["unroll", "to_library", "to_article", "ARTICLE_TO_LIBRARY", "random_network"]
+__all__ = ["unroll", "to_library", "to_article", "from_article", "ARTICLE_TO_LIBRARY", "random_network"]
 
 # the articles' LSTM gates in their order, and where each sits among the library's (i, f, g, o)
 _LSTM = {"f": 1, "i": 0, "c": 2, "o": 3}
@@ -66,6 +66,32 @@ def to_library(cell: str, a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
                 "weight_ih": np.concatenate([a[f"W_{g}"][:, H:] for g in order]),
                 "bias_ih": np.concatenate([a[f"b_{g}"] for g in order]), "bias_hh": np.zeros(4 * H)}
     return {"weight_ih": a["W_ih"], "weight_hh": a["W_hh"], "bias_ih": a["b_ih"], "bias_hh": a["b_hh"]}
+
+
+def from_article(cell: str, given: dict) -> dict[str, np.ndarray]:
+    """The network (the layer's weights in the library's names, W_hy, b_y) of weights given in the
+    articles' names (``to_article``'s, and W_hy, b_y); ValueError in one line naming what is missing or
+    of the wrong shape."""
+    arrays = {k: np.asarray(v, np.float64) for k, v in given.items()}
+    H = np.shape(arrays.get("W_hh", arrays.get("W_f", np.zeros((0, 0)))))[0]
+    D = (np.shape(arrays["W_hx"])[1] if "W_hx" in arrays else np.shape(arrays.get("W_ih", np.zeros((0, 0))))[1]
+         if _notation(cell) != "lstm" else np.shape(arrays.get("W_f", np.zeros((0, H))))[1] - H)
+    O = np.shape(arrays.get("W_hy", np.zeros((0, 0))))[0]
+    G = cell_kind(cell).kernel().gates
+    expected = {k: v.shape for k, v in to_article(cell, {"weight_ih": np.zeros((G * H, D)), "weight_hh": np.zeros(
+        (G * H, H)), "bias_ih": np.zeros(G * H), "bias_hh": np.zeros(G * H)}).items()} | {"W_hy": (O, H), "b_y": (O,)}
+    missing = [k for k in expected if k not in arrays]
+    if missing:
+        raise ValueError(f"the weights of a {cell} layer are {', '.join(expected)}; missing {', '.join(missing)}")
+    unknown = sorted(set(arrays) - set(expected))
+    if unknown:
+        raise ValueError(f"unknown weight(s) {', '.join(unknown)}; a {cell} layer has {', '.join(expected)}")
+    wrong = [f"{k} is {arrays[k].shape}, expected {shape}" for k, shape in expected.items() if arrays[k].shape != shape]
+    if wrong or min(D, H, O) < 1:
+        raise ValueError(f"the weights' shapes disagree: {'; '.join(wrong) or 'a size is 0'} (D = {D} inputs, H = {H} "
+                         f"hidden units, O = {O} outputs)")
+    layer = {k: arrays[k] for k in expected if k not in ("W_hy", "b_y")}
+    return to_library(cell, layer) | {"W_hy": arrays["W_hy"], "b_y": arrays["b_y"]}
 
 
 def random_network(cell: str, D: int, H: int, O: int, seed: int) -> dict[str, np.ndarray]:
