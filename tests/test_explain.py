@@ -65,3 +65,26 @@ def test_the_command_prints_the_example_and_rejects_bad_values(capsys):
         assert main(["explain", *argv]) != 0
         err = capsys.readouterr().err
         assert expected in err and err.count("\n") == 1
+
+
+def test_chinese_with_the_articles_terms(capsys, monkeypatch):
+    """--lang zh, or a Chinese locale, prints the step in Chinese with the articles' terms; the numbers
+    are the same in both languages."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert main(["explain"]) == 0
+    english = capsys.readouterr().out
+    assert main(["explain", "--lang", "zh"]) == 0
+    chinese = capsys.readouterr().out
+    assert all(term in chinese for term in ("遗忘门", "输入门", "候选细胞状态", "输出门", "细胞状态", "隐藏状态"))
+    assert "forget gate" in english and "遗忘门" not in english
+    numbers = lambda out: [line for line in out.splitlines() if line[:1].isalpha() and line.split()[-1][-1].isdigit()
+                           and "=" not in line]  # noqa: E731
+    assert numbers(chinese) == numbers(english) and len(numbers(english)) > 10
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["explain"]) == 0
+    assert capsys.readouterr().out == chinese
+    assert main(["explain", "--cell", "gru", "--steps", "3"]) == 0
+    unrolled = capsys.readouterr().out
+    assert all(term in unrolled for term in ("时间反向传播", "前向传播", "损失", "重置门", "更新门"))

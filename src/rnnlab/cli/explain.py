@@ -51,10 +51,11 @@ def _matrix(flag: str, text: str | None, T: int, width: int) -> np.ndarray | Non
 
 def _unrolled(args) -> int:
     """--steps T: the layer unrolled with an output layer and a loss, forward and BPTT."""
-    from ..insight.unrolled import ARTICLE_TO_LIBRARY, from_article, random_network, to_article, unroll
+    from ..insight.messages import language, text
+    from ..insight.unrolled import format_unrolled, from_article, random_network, to_article, unroll
     from ..nn import cell_kind
 
-    T = args.steps
+    T, lang = args.steps, language(args.lang)
     if args.c is not None or args.dh is not None or args.dc is not None:
         raise UsageError("with --steps the gradients come from the loss; drop --c, --dh and --dc")
     seed = 0 if args.seed is None else args.seed
@@ -88,7 +89,7 @@ def _unrolled(args) -> int:
         cell = cell_kind(args.cell or "lstm").name
         D, H = args.input_size or 3, args.hidden_size or 4
         w = random_network(cell, D, H, args.output_size or 2, seed)
-        source = f"weights from seed {seed}, PyTorch's initialisation"
+        source = text(lang, "source_seed", seed=seed)
     O = w["W_hy"].shape[0]
     x = _matrix("--x", args.x, T, D)
     x = np.random.default_rng([seed, 2]).normal(size=(T, D)) if x is None else x
@@ -114,35 +115,13 @@ def _unrolled(args) -> int:
                           "loss": result["loss"], "dL/do": result["dL/do"].tolist(), "grads": {k: plain(v) for k, v in result["grads"].items()},
                           "contributions": {k: [plain(c) for c in v] for k, v in result["contributions"].items()}}))
         return 0
-    formula = "-sum_t log softmax(o_t)[y_t]" if args.loss == "ce" else "1/2 sum_t ||o_t - y_t||^2"
-    lines = [f"{cell} unrolled over {T} steps, o_t = W_hy h_t + b_y, L = {formula} ({source})"]
-    notation = "rnn" if cell.startswith("rnn") else cell
-    if notation in ARTICLE_TO_LIBRARY:
-        lines.append(f"names: {ARTICLE_TO_LIBRARY[notation]}")
-    row = lambda name, v: f"  {name:<12}" + " ".join(f"{u:>9.4f}" for u in np.ravel(v))  # noqa: E731
-    for name, v in weights.items():
-        lines.append(f"{name} {tuple(np.shape(v))}")
-        lines += [row("", r) for r in np.atleast_2d(v)]
-    lines += ["", "forward", row("h_0", h0)]
-    for t, s in enumerate(result["steps"], 1):
-        lines += [f"t = {t}", row("x_t", x[t - 1])] + [row(k, v) for k, v in s.items() if k != "o"]
-        lines += [row("o_t", s["o"]), row("y_t", targets[t - 1])]
-    lines += ["", f"loss L = {result['loss']:.6f}", "",
-              "backward through time: dL/dh_t = W_hy^T dL/do_t + dL/dh_{t+1} dh_{t+1}/dh_t"]
-    for t in reversed(range(T)):
-        lines += [f"t = {t + 1}", row("dL/do_t", result["dL/do"][t]),
-                  row("dL/dh_t", result["grads"]["h"][t])]
-    lines += ["", "gradients (the sum of every step's contribution; each step's with --json)"]
-    for name, v in result["grads"].items():
-        if name != "h":
-            lines.append(f"dL/d{name} {tuple(np.shape(v))}")
-            lines += [row("", r) for r in np.atleast_2d(v)]
-    print("\n".join(lines))
+    print(format_unrolled(cell, weights, x, h0, targets, result, source, args.loss, lang))
     return 0
 
 
 def cmd_explain(args) -> int:
     from ..insight.explain import explain_step, format_step, random_weights, worked_example, worked_example_note
+    from ..insight.messages import language, text
 
     if args.steps:
         return _unrolled(args)
@@ -151,7 +130,7 @@ def cmd_explain(args) -> int:
         raise UsageError("--input-size, --hidden-size, --output-size, --targets, --weights and --loss go with --steps T")
 
     x, h, c, dh, dc = (vector(f"--{n}", getattr(args, n)) for n in ("x", "h", "c", "dh", "dc"))
-    cell = args.cell
+    cell, worked = args.cell, False
     if args.run:
         if args.seed is not None:
             raise UsageError("--run and --seed both give weights; choose one")
@@ -169,20 +148,20 @@ def cmd_explain(args) -> int:
     elif (cell or "lstm") == "lstm" and args.seed is None and not any(v is not None for v in (x, h, c)):
         cell, (weights, example) = "lstm", worked_example()
         x, h, c = example["x"], example["h"], example["c"]
-        source = ("the seed articles' worked example: gates set by the biases (W = 0) to f = [0.63, 0.82], "
-                  "i = [0.41, 0.29], c~ = [0.72, -0.59]; o not given, 0.5")
+        source = text(language(args.lang), "source_worked")
+        worked = True
     else:
         cell = cell or "lstm"
         x = np.array([0.5, 0.1]) if x is None else x
         h = np.array([0.2, 0.4]) if h is None else h
         seed = 0 if args.seed is None else args.seed
         weights = random_weights(cell, len(x), len(h), seed)
-        source = f"weights from seed {seed}, PyTorch's initialisation"
+        source = text(language(args.lang), "source_seed", seed=seed)
     numbers = explain_step(cell, weights, x, h, c, dh, dc)
-    note = worked_example_note() if source.startswith("the seed articles'") else None
+    note = worked_example_note(language(args.lang)) if worked else None
     if args.json:
         print(json.dumps({"cell": cell, "source": source} | ({"note": note} if note else {})
                          | {k: v.tolist() for k, v in numbers.items()}))
     else:
-        print(format_step(cell, numbers, source) + (f"\n\n{note}" if note else ""))
+        print(format_step(cell, numbers, source, language(args.lang)) + (f"\n\n{note}" if note else ""))
     return 0

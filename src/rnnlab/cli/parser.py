@@ -132,6 +132,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     x.add_argument("--weights", metavar="FILE.json", help="with --steps: the weights by the articles' names (W_hx, "
                    "W_hh, b_h, W_hy, b_y for an rnn; W_f, W_i, W_c, W_o, b_f, ..., W_hy, b_y for an lstm), or a "
                    "--json output's")
+    x.add_argument("--lang", choices=["en", "zh"], help="the words printed: English, or Chinese with the source "
+                   "articles' terms (default: the locale's, zh for LANG=zh_*)")
     x.add_argument("--loss", choices=["mse", "ce"], default="mse", help="with --steps: mse, 1/2 the squared error; "
                    "ce, softmax cross-entropy with class targets (default: mse)")
 

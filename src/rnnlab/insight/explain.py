@@ -17,7 +17,7 @@ import numpy as np
 
 from ..nn import cell_kind
 
-__all__ = ["explain_step", "worked_example", "worked_example_note", "random_weights", "format_step"]
+__all__ = ["explain_step", "worked_example", "worked_example_note", "random_weights", "format_step", "legend"]
 
 def worked_example() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(LSTM weights, inputs {x, h, c}) of the seed articles' worked example."""
@@ -27,14 +27,14 @@ def worked_example() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     return weights, {"x": np.array([0.5, 0.1]), "h": np.array([0.2, 0.4]), "c": np.array([0.6, -0.2])}
 
 
-def worked_example_note() -> str:
+def worked_example_note(lang: str = "en") -> str:
     """Where the article's worked example disagrees with itself, in one line: it writes f_t as sigma of a
     2 x 2 matrix, [[0.3, -0.1], [0.5, 0.2]], and gives [0.63, 0.82], which is not sigma of those
     entries; and it gives W_f the shape (4, 4) where [h_{t-1}, x_t] has 4 entries and f_t 2: (2, 4)."""
+    from .messages import text
+
     entries = 1 / (1 + np.exp(-np.array([0.3, -0.1, 0.5, 0.2])))
-    return ("note: the article writes f_t = sigma([[0.3, -0.1], [0.5, 0.2]]) = [0.63, 0.82], but sigma of those "
-            f"entries is {', '.join(f'{v:.3f}' for v in entries)}, and it gives W_f the shape (4, 4) where (2, 4) is "
-            "meant; this step takes its gate values as the article states them")
+    return text(lang, "note", values=", ".join(f"{v:.3f}" for v in entries))
 
 
 def random_weights(cell: str, input_size: int, hidden_size: int, seed: int) -> dict[str, np.ndarray]:
@@ -103,20 +103,35 @@ def explain_step(cell: str, weights: dict[str, np.ndarray], x, h, c=None, dh=Non
     return out
 
 
-def format_step(cell: str, numbers: dict[str, np.ndarray], source: str) -> str:
+def legend(kernel, lang: str) -> list[str]:
+    """The gates and states by the words of ``lang`` (the articles' terms in Chinese)."""
+    from .messages import gate_term, text
+
+    lines = []
+    if kernel.gate_names:
+        lines.append(text(lang, "legend", legend=", ".join(f"{g} {gate_term(lang, t)}" for g, t in
+                                                          zip(kernel.named_gates(), kernel.titles()))))
+    cell_state = text(lang, "cell_state") if "c" in kernel.state_names else ""
+    return lines + [text(lang, "states", cell_state=cell_state)]
+
+
+def format_step(cell: str, numbers: dict[str, np.ndarray], source: str, lang: str = "en") -> str:
     """The step as text: the equations, then one row per vector (a column per unit), matrices last."""
+    from .messages import text
+
     kind = cell_kind(cell)
-    lines = [f"one {kind.name} step ({source})", *("  " + e for e in kind.kernel().step_equations()), ""]
+    kernel = kind.kernel()
+    lines = [text(lang, "one_step", cell=kind.name, source=source), *("  " + e for e in kernel.step_equations()),
+             *legend(kernel, lang), ""]
     vectors = {k: v for k, v in numbers.items() if v.ndim == 1}
     width = max(len(k) for k in vectors) + 2
     for k, v in vectors.items():
         if k == "dL/dh_t":
-            lines += ["", "backward (dL/dh_t given" + ("; dL/dc_t from the next step, 0 at a sequence's end)"
-                                                       if "c_t" in numbers else ")")]
+            lines += ["", text(lang, "backward_given", c_note=text(lang, "c_note") if "c_t" in numbers else "")]
         lines.append(f"{k:<{width}}" + " ".join(f"{u:>9.4f}" for u in v))
     matrices = [k for k, v in numbers.items() if v.ndim == 2]
     if matrices and numbers["h_{t-1}"].size > 8:
-        lines += ["", f"({', '.join(matrices)}: with --json)"]
+        lines += ["", text(lang, "with_json", names=", ".join(matrices))]
         return "\n".join(lines)
     for k, v in numbers.items():
         if v.ndim == 2:

@@ -23,7 +23,8 @@ import numpy as np
 
 from ..nn import cell_kind
 
-__all__ = ["unroll", "to_library", "to_article", "from_article", "ARTICLE_TO_LIBRARY", "random_network"]
+__all__ = ["unroll", "to_library", "to_article", "from_article", "ARTICLE_TO_LIBRARY", "random_network",
+           "format_unrolled"]
 
 # the articles' LSTM gates in their order, and where each sits among the library's (i, f, g, o)
 _LSTM = {"f": 1, "i": 0, "c": 2, "o": 3}
@@ -181,3 +182,34 @@ def _article_grads(cell: str, g: dict[str, np.ndarray]) -> dict[str, np.ndarray]
     if _notation(cell) == "library":
         return to_article(cell, g)
     return to_article(cell, g | {"bias_hh": np.zeros_like(g["bias_hh"])})
+
+
+def format_unrolled(cell: str, weights: dict, x, h0, targets, result: dict, source: str, loss: str = "mse",
+                    lang: str = "en") -> str:
+    """``unroll``'s numbers as text: the weights (the articles' names), each step forward, the loss, each
+    step backward (dL/do_t, dL/dh_t), the gradients; in the words of ``lang``."""
+    from .explain import legend
+    from .messages import text
+
+    formula = "-sum_t log softmax(o_t)[y_t]" if loss == "ce" else "1/2 sum_t ||o_t - y_t||^2"
+    lines = [text(lang, "unrolled", cell=cell, T=len(x), formula=formula, source=source)]
+    if _notation(cell) in ARTICLE_TO_LIBRARY:
+        lines.append(text(lang, "names", mapping=ARTICLE_TO_LIBRARY[_notation(cell)]))
+    lines += legend(cell_kind(cell).kernel(), lang)
+    row = lambda name, v: f"  {name:<12}" + " ".join(f"{u:>9.4f}" for u in np.ravel(v))  # noqa: E731
+    for name, v in weights.items():
+        lines.append(f"{name} {tuple(np.shape(v))}")
+        lines += [row("", r) for r in np.atleast_2d(v)]
+    lines += ["", text(lang, "forward"), row("h_0", h0)]
+    for t, s in enumerate(result["steps"], 1):
+        lines += [f"t = {t}", row("x_t", x[t - 1])] + [row(k, v) for k, v in s.items() if k != "o"]
+        lines += [row("o_t", s["o"]), row("y_t", targets[t - 1])]
+    lines += ["", text(lang, "loss", loss=result["loss"]), "", text(lang, "bptt")]
+    for t in reversed(range(len(x))):
+        lines += [f"t = {t + 1}", row("dL/do_t", result["dL/do"][t]), row("dL/dh_t", result["grads"]["h"][t])]
+    lines += ["", text(lang, "gradients")]
+    for name, v in result["grads"].items():
+        if name != "h":
+            lines.append(f"dL/d{name} {tuple(np.shape(v))}")
+            lines += [row("", r) for r in np.atleast_2d(v)]
+    return "\n".join(lines)

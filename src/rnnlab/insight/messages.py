@@ -1,0 +1,80 @@
+"""The words ``rnnlab explain`` prints, one table a language (English, Chinese), with the source
+articles' terms for the gates and states; ``language`` picks one: the flag, else the locale
+(LC_ALL, LC_MESSAGES, LANG: zh_* is Chinese), else English."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["LANGUAGES", "language", "text", "gate_term"]
+
+MESSAGES = {
+    "en": {
+        "one_step": "one {cell} step ({source})",
+        "legend": "gates: {legend}",
+        "states": "states: h the hidden state{cell_state}",
+        "cell_state": ", c the cell state",
+        "backward_given": "backward (dL/dh_t given{c_note})",
+        "c_note": "; dL/dc_t from the next step, 0 at a sequence's end",
+        "with_json": "({names}: with --json)",
+        "source_worked": "the seed articles' worked example: gates set by the biases (W = 0) to f = [0.63, 0.82], "
+                         "i = [0.41, 0.29], c~ = [0.72, -0.59]; o not given, 0.5",
+        "source_seed": "weights from seed {seed}, PyTorch's initialisation",
+        "note": "note: the article writes f_t = sigma([[0.3, -0.1], [0.5, 0.2]]) = [0.63, 0.82], but sigma of those "
+                "entries is {values}, and it gives W_f the shape (4, 4) where (2, 4) is meant; this step takes its "
+                "gate values as the article states them",
+        "unrolled": "{cell} unrolled over {T} steps, o_t = W_hy h_t + b_y, L = {formula} ({source})",
+        "names": "names: {mapping}",
+        "forward": "forward",
+        "loss": "loss L = {loss:.6f}",
+        "bptt": "backward through time: dL/dh_t = W_hy^T dL/do_t + dL/dh_{{t+1}} dh_{{t+1}}/dh_t",
+        "gradients": "gradients (the sum of every step's contribution; each step's with --json)",
+    },
+    "zh": {
+        "one_step": "{cell} 的一个时间步（{source}）",
+        "legend": "门：{legend}",
+        "states": "状态：h 隐藏状态{cell_state}",
+        "cell_state": "，c 细胞状态",
+        "backward_given": "反向传播（给定 dL/dh_t{c_note}）",
+        "c_note": "；dL/dc_t 来自下一时间步，序列末尾为 0",
+        "with_json": "（{names}：见 --json）",
+        "source_worked": "文章中的 LSTM 例子：权重为 0，由偏置给出各门的值 f = [0.63, 0.82]，i = [0.41, 0.29]，"
+                         "c~ = [0.72, -0.59]；文中未给出输出门 o，取 0.5",
+        "source_seed": "权重由随机种子 {seed} 按 PyTorch 的方式初始化",
+        "note": "注意：文章写 f_t = sigma([[0.3, -0.1], [0.5, 0.2]]) = [0.63, 0.82]，但这些元素的 sigma 值是 {values}；"
+                "文中 W_f 的形状写作 (4, 4)，应为 (2, 4)；这里按文章给出的门值计算",
+        "unrolled": "{cell} 沿时间展开 {T} 步，o_t = W_hy h_t + b_y，L = {formula}（{source}）",
+        "names": "名称对照：{mapping}",
+        "forward": "前向传播",
+        "loss": "损失 L = {loss:.6f}",
+        "bptt": "时间反向传播（BPTT）：dL/dh_t = W_hy^T dL/do_t + dL/dh_{{t+1}} dh_{{t+1}}/dh_t",
+        "gradients": "梯度（各时间步贡献之和；每一步的贡献见 --json）",
+    },
+}
+LANGUAGES = tuple(MESSAGES)
+
+# the kernels' gate titles (``CellKernel.titles``) in the articles' Chinese terms
+_GATE_TERMS = {"zh": {"input": "输入门", "forget": "遗忘门", "cell": "候选细胞状态", "output": "输出门",
+                      "reset": "重置门", "update": "更新门", "new": "候选隐藏状态"}}
+
+
+def language(flag: str | None = None) -> str:
+    """``flag`` when given, else Chinese where the locale says zh, else English."""
+    if flag:
+        return flag
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def text(lang: str, key: str, **values) -> str:
+    return MESSAGES[lang][key].format(**values)
+
+
+def gate_term(lang: str, title: str) -> str:
+    """A gate's title in ``lang`` (its English word plus "gate", or the articles' Chinese term)."""
+    if lang in _GATE_TERMS and title in _GATE_TERMS[lang]:
+        return _GATE_TERMS[lang][title]
+    return title if title in ("cell", "new") else f"{title} gate"
