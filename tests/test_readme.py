@@ -31,3 +31,17 @@ def test_a_readme_example_runs(block, capsys):
     if "accuracy" in namespace:
         assert namespace["accuracy"] >= 0.9
         assert re.fullmatch(r"held-out accuracy \d\.\d\d\n", capsys.readouterr().out)
+
+
+def test_the_chinese_readme_gives_the_same_two_commands_and_its_examples_run(capsys):
+    chinese = (ROOT / "README.zh-CN.md").read_text()
+    commands = lambda text: re.findall(r"```sh\n(.*?)```", text, flags=re.S)[:2]  # noqa: E731
+    assert commands(chinese) == commands(README)
+    from rnnlab.cli import main
+
+    explain = [line.split("#")[0].split()[1:] for block in re.findall(r"```sh\n(.*?)```", chinese, flags=re.S)
+               for line in block.splitlines() if line.startswith("rnnlab explain")]
+    assert len(explain) == 2
+    for argv in explain:
+        assert main(argv) == 0
+        assert "隐藏状态" in capsys.readouterr().out  # in the articles' terms
