@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -49,6 +50,39 @@ def _matrix(flag: str, text: str | None, T: int, width: int) -> np.ndarray | Non
     return np.array(rows)
 
 
+def _page(args, cell: str, w: dict, x, h0, targets, result: dict, lang: str) -> None:
+    """--html: the page of the network unrolled, the RNN, LSTM and GRU on the same inputs (``cell`` with
+    its weights, the others from --seed)."""
+    from ..insight.unrolled import random_network, unroll
+    from ..insight.unrolled_page import build_unrolled_page
+
+    D, H, O = x.shape[1], h0.size, w["W_hy"].shape[0]
+    views = {}
+    for kind in ("rnn", "lstm", "gru"):
+        r = result if kind == cell else unroll(kind, random_network(kind, D, H, O, args.seed or 0), x, h0, targets,
+                                                loss=args.loss, last_only=args.loss_at == "last")
+        views[kind] = _plain({"x": x, "steps": r["steps"], "loss": r["loss"], "grads": {"h": r["grads"]["h"]}})
+    if cell not in views:
+        views[cell] = _plain({"x": x, "steps": result["steps"], "loss": result["loss"],
+                              "grads": {"h": result["grads"]["h"]}})
+    out = Path(args.html)
+    out.write_text(build_unrolled_page(views, cell, lang), encoding="utf-8")
+    import sys
+
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def _plain(v):
+    """Arrays as lists, through dicts and lists (for JSON)."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, dict):
+        return {k: _plain(u) for k, u in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(u) for u in v]
+    return v
+
+
 def _unrolled(args) -> int:
     """--steps T: the layer unrolled with an output layer and a loss, forward and BPTT."""
     from ..insight.messages import language, text
@@ -56,14 +90,14 @@ def _unrolled(args) -> int:
     from ..nn import cell_kind
 
     T, lang = args.steps, language(args.lang)
+    if args.html and not Path(args.html).expanduser().parent.is_dir():
+        raise UsageError(f"--html {args.html}: no such folder {Path(args.html).parent}")
     if args.c is not None or args.dh is not None or args.dc is not None:
         raise UsageError("with --steps the gradients come from the loss; drop --c, --dh and --dc")
     seed = 0 if args.seed is None else args.seed
     if args.weights and (args.run or args.seed is not None):
         raise UsageError("--weights, --run and --seed each give the weights; choose one")
     if args.weights:
-        from pathlib import Path
-
         path = Path(args.weights)
         if not path.is_file():
             raise FileNotFoundError(f"--weights {path}: no such file")
@@ -105,7 +139,11 @@ def _unrolled(args) -> int:
     else:
         targets = _matrix("--targets", args.targets, T, O)
         targets = np.zeros((T, O)) if targets is None else targets
-    result = unroll(cell, w, x, h0, targets, loss=args.loss)
+    result = unroll(cell, w, x, h0, targets, loss=args.loss, last_only=args.loss_at == "last")
+    if args.html:
+        _page(args, cell, w, x, h0, targets, result, lang)
+        if not args.json:
+            return 0
     weights = to_article(cell, w) | {"W_hy": w["W_hy"], "b_y": w["b_y"]}
     if args.json:
         plain = lambda v: v.tolist() if isinstance(v, np.ndarray) else v  # noqa: E731
@@ -125,9 +163,10 @@ def cmd_explain(args) -> int:
 
     if args.steps:
         return _unrolled(args)
-    if any(v is not None for v in (args.input_size, args.hidden_size, args.output_size, args.targets, args.weights)) or (
-            args.loss != "mse"):
-        raise UsageError("--input-size, --hidden-size, --output-size, --targets, --weights and --loss go with --steps T")
+    if any(v is not None for v in (args.input_size, args.hidden_size, args.output_size, args.targets, args.weights,
+                                   args.html)) or args.loss != "mse" or args.loss_at != "all":
+        raise UsageError("--input-size, --hidden-size, --output-size, --targets, --weights, --html, --loss and "
+                         "--loss-at go with --steps T")
 
     x, h, c, dh, dc = (vector(f"--{n}", getattr(args, n)) for n in ("x", "h", "c", "dh", "dc"))
     cell, worked = args.cell, False

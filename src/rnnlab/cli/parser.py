@@ -132,6 +132,10 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     x.add_argument("--weights", metavar="FILE.json", help="with --steps: the weights by the articles' names (W_hx, "
                    "W_hh, b_h, W_hy, b_y for an rnn; W_f, W_i, W_c, W_o, b_f, ..., W_hy, b_y for an lstm), or a "
                    "--json output's")
+    x.add_argument("--html", metavar="PAGE.html", help="with --steps: one self-contained page of the network "
+                   "unrolled (RNN, LSTM and GRU on the same inputs), the backward pass drawn along its arrows")
+    x.add_argument("--loss-at", choices=["all", "last"], default="all", help="with --steps: the loss of every step "
+                   "or of the last one alone, whose gradient shows how far back it reaches (default: all)")
     x.add_argument("--lang", choices=["en", "zh"], help="the words printed: English, or Chinese with the source "
                    "articles' terms (default: the locale's, zh for LANG=zh_*)")
     x.add_argument("--loss", choices=["mse", "ce"], default="mse", help="with --steps: mse, 1/2 the squared error; "

@@ -29,6 +29,14 @@ MESSAGES = {
         "loss": "loss L = {loss:.6f}",
         "bptt": "backward through time: dL/dh_t = W_hy^T dL/do_t + dL/dh_{{t+1}} dh_{{t+1}}/dh_t",
         "gradients": "gradients (the sum of every step's contribution; each step's with --json)",
+        "page_title": "A recurrent network unrolled over {T} steps",
+        "page_legend": "Bottom: the inputs x_t; middle: the hidden states h_t; top: the outputs o_t. The red arrows "
+                       "are the recurrence h_{{t-1}} -> h_t, as wide as the gradient dL/dh_t that reaches them backward "
+                       "(log scale); h_t is coloured by it too. Hover over a node for its numbers, click for all.",
+        "page_cell": "cell:",
+        "page_remark": "A plain RNN multiplies the gradient by the same Jacobian at every step, so it shrinks (or "
+                       "grows) geometrically with the distance: the vanishing gradient. The gates of an LSTM or GRU "
+                       "keep a path along which it is carried almost unchanged.",
     },
     "zh": {
         "one_step": "{cell} 的一个时间步（{source}）",
@@ -49,12 +57,19 @@ MESSAGES = {
         "loss": "损失 L = {loss:.6f}",
         "bptt": "时间反向传播（BPTT）：dL/dh_t = W_hy^T dL/do_t + dL/dh_{{t+1}} dh_{{t+1}}/dh_t",
         "gradients": "梯度（各时间步贡献之和；每一步的贡献见 --json）",
+        "page_title": "沿时间展开 {T} 步的循环神经网络",
+        "page_legend": "下：输入 x_t；中：隐藏状态 h_t；上：输出 o_t。红色箭头是循环连接 h_{{t-1}} -> h_t，宽度表示反向传播到"
+                       "那里的梯度 dL/dh_t 的大小（对数刻度），h_t 的颜色也表示它。把鼠标移到节点上看它的数值，点击看全部。",
+        "page_cell": "单元：",
+        "page_remark": "普通 RNN 在每一步都把梯度乘以同样的雅可比矩阵，所以梯度随距离按几何级数衰减（或增长）：这就是梯度消失"
+                       "（或梯度爆炸）。LSTM 和 GRU 的门保留了一条让梯度几乎不变地传回去的路径。",
     },
 }
 LANGUAGES = tuple(MESSAGES)
 
 # the kernels' gate titles (``CellKernel.titles``) in the articles' Chinese terms
-_GATE_TERMS = {"zh": {"input": "输入门", "forget": "遗忘门", "cell": "候选细胞状态", "output": "输出门",
+_GATE_TERMS = {"en": {"cell": "candidate cell state", "new": "candidate hidden state"},
+               "zh": {"input": "输入门", "forget": "遗忘门", "cell": "候选细胞状态", "output": "输出门",
                       "reset": "重置门", "update": "更新门", "new": "候选隐藏状态"}}
 
 
@@ -77,4 +92,4 @@ def gate_term(lang: str, title: str) -> str:
     """A gate's title in ``lang`` (its English word plus "gate", or the articles' Chinese term)."""
     if lang in _GATE_TERMS and title in _GATE_TERMS[lang]:
         return _GATE_TERMS[lang][title]
-    return title if title in ("cell", "new") else f"{title} gate"
+    return f"{title} gate"

@@ -105,12 +105,13 @@ def random_network(cell: str, D: int, H: int, O: int, seed: int) -> dict[str, np
 
 
 def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, targets: np.ndarray,
-           c0: np.ndarray | None = None, loss: str = "mse") -> dict:
+           c0: np.ndarray | None = None, loss: str = "mse", last_only: bool = False) -> dict:
     """Every number of T steps of ``cell`` (weights ``w``: the layer's, in the library's names, and W_hy,
     b_y), forward and backward: {"steps": [per step: h, o (, c) and the gates], "loss", "grads" (the
     layer's in the articles' names where they have them, W_hy, b_y, and "h": dL/dh_t per step),
     "contributions" (each step's share of each weight's gradient)}. ``loss``: "mse" (targets (T, O)) or
-    "ce" (softmax cross-entropy, targets (T,): class indices)."""
+    "ce" (softmax cross-entropy, targets (T,): class indices); ``last_only``: the loss of the last step
+    alone (the earlier targets ignored), so dL/dh_t shows how far back one step's gradient reaches."""
     kernel = cell_kind(cell).kernel()
     x, h0, targets = (np.asarray(v, np.float64) for v in (x, h0, targets))
     T, H = len(x), len(h0)
@@ -142,10 +143,13 @@ def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, t
         classes = np.asarray(targets, int)
         errors = np.exp(logp)  # dL/do_t = softmax(o_t) - onehot(y_t)
         errors[np.arange(T), classes] -= 1
-        loss = -float(logp[np.arange(T), classes].sum())
+        per_step = -logp[np.arange(T), classes]
     else:
         errors = outputs - targets  # dL/do_t
-        loss = 0.5 * float(np.sum(errors ** 2))
+        per_step = 0.5 * np.sum(errors ** 2, axis=1)
+    if last_only:
+        errors[:-1], per_step = 0, per_step[-1:]
+    loss = float(per_step.sum())
 
     contributions = {k: [] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "W_hy", "b_y")}
     dh_h = []  # dL/dh_t, from the last step back
