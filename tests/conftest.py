@@ -42,3 +42,30 @@ def corpus(tmp_path):
     words = ["cat", "dog", "bird"] * 60
     f.write_text("".join(f"the {w} sat on the mat number {i % 7}.\n" for i, w in enumerate(words)))
     return f
+
+
+@pytest.fixture
+def browser_page():
+    """(a page of headless Chromium driven by Playwright, the list its script errors go to); a skip where
+    either is missing, a failure if RNNLAB_REQUIRE_BROWSER is set (CI installs both)."""
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if chromium is None or sync_playwright is None:
+        if os.environ.get("RNNLAB_REQUIRE_BROWSER"):
+            pytest.fail("the browser test needs chromium and playwright (RNNLAB_REQUIRE_BROWSER is set)")
+        pytest.skip("no chromium or playwright here (CI installs both)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield page, errors
+        browser.close()

@@ -6,8 +6,6 @@ drawn, no script errors."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import numpy as np
 import pytest
@@ -16,7 +14,6 @@ from rnnlab.cli import main
 from rnnlab.insight.page import colour
 from rnnlab.tasks import load_task
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -80,51 +77,29 @@ def test_bad_input_is_one_line(lm_run, capsys, argv, expected):
     assert expected in err and err.count("\n") == 1
 
 
-def test_the_page_in_a_real_browser(lm_run, tmp_path, capsys):
-    if CHROMIUM is None or not _has_playwright():
-        if os.environ.get("RNNLAB_REQUIRE_BROWSER"):
-            pytest.fail("the browser test needs chromium and playwright (RNNLAB_REQUIRE_BROWSER is set)")
-        pytest.skip("no chromium or playwright here (CI installs both)")
-    from playwright.sync_api import sync_playwright
-
+def test_the_page_in_a_real_browser(lm_run, tmp_path, capsys, browser_page):
     page_file = tmp_path / "page.html"
     capsys.readouterr()
     assert main(["inspect", str(lm_run), "--text", "the mat sat on the cat", "--html", str(page_file),
                  "--units", "0,3,5", "--json"]) == 0
     info = json.loads(capsys.readouterr().out.splitlines()[0])
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(page_file.as_uri())
-        spans = page.locator("#tokens span")
-        assert spans.count() == len(info["tokens"]) == 21
-        assert page.locator("#tokens").inner_text() == "the mat sat on the ca"
+    page, errors = browser_page
+    page.goto(page_file.as_uri())
+    spans = page.locator("#tokens span")
+    assert spans.count() == len(info["tokens"]) == 21
+    assert page.locator("#tokens").inner_text() == "the mat sat on the ca"
 
-        def background(t):
-            return spans.nth(t).evaluate("s => getComputedStyle(s).backgroundColor")
+    def background(t):
+        return spans.nth(t).evaluate("s => getComputedStyle(s).backgroundColor")
 
-        h = info["values"]["hidden state h"]
-        assert [background(t) for t in (0, 7, 20)] == [colour(h[0][t], True) for t in (0, 7, 20)]
-        page.select_option("#unit", "2")
-        page.select_option("#quantity", "forget gate")
-        f = info["values"]["forget gate"][2]
-        assert [background(t) for t in (0, 7, 20)] == [colour(f[t], False) for t in (0, 7, 20)]
-        assert "forget gate of unit 5" in spans.nth(3).get_attribute("title")
-        flow = page.locator("#flow polyline.curve")
-        assert flow.count() == 1 and len(flow.get_attribute("points").split()) == 21
-        assert page.locator("#saturation circle.dot").count() == 3 * 12
-        assert errors == []
-        browser.close()
-
-
-def _has_playwright() -> bool:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    h = info["values"]["hidden state h"]
+    assert [background(t) for t in (0, 7, 20)] == [colour(h[0][t], True) for t in (0, 7, 20)]
+    page.select_option("#unit", "2")
+    page.select_option("#quantity", "forget gate")
+    f = info["values"]["forget gate"][2]
+    assert [background(t) for t in (0, 7, 20)] == [colour(f[t], False) for t in (0, 7, 20)]
+    assert "forget gate of unit 5" in spans.nth(3).get_attribute("title")
+    flow = page.locator("#flow polyline.curve")
+    assert flow.count() == 1 and len(flow.get_attribute("points").split()) == 21
+    assert page.locator("#saturation circle.dot").count() == 3 * 12
+    assert errors == []

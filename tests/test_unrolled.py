@@ -153,21 +153,9 @@ def test_a_gru_and_the_text_view(capsys):
     assert main(["explain", "--hidden-size", "3"]) == 2  # goes with --steps
 
 
-def test_the_unrolled_page_in_a_real_browser(tmp_path, capsys):
+def test_the_unrolled_page_in_a_real_browser(tmp_path, capsys, browser_page):
     """--html: the RNN, LSTM and GRU unrolled on the same inputs, each one's numbers those of --json; the
     recurrent arrows as wide as the page's formula says for ||dL/dh_t||; the menu switches cells."""
-    import os
-    import shutil
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if chromium is None or sync_playwright is None:
-        if os.environ.get("RNNLAB_REQUIRE_BROWSER"):
-            pytest.fail("the browser test needs chromium and playwright (RNNLAB_REQUIRE_BROWSER is set)")
-        pytest.skip("no chromium or playwright here (CI installs both)")
     from rnnlab.insight.unrolled_page import width_of
 
     flags = ["--steps", "20", "--hidden-size", "6", "--loss-at", "last", "--seed", "3"]
@@ -178,27 +166,19 @@ def test_the_unrolled_page_in_a_real_browser(tmp_path, capsys):
     expected = {cell: _explain(capsys, "--cell", cell, *flags) for cell in ("rnn", "lstm", "gru")}
     norms = {cell: [float(np.linalg.norm(g)) for g in e["grads"]["h"]] for cell, e in expected.items()}
     lo, hi = min(n for ns in norms.values() for n in ns if n > 0), max(n for ns in norms.values() for n in ns)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(page_file.as_uri())
-        assert page.locator("circle.h").count() == 20 and page.locator("line.rec").count() == 19
-        for cell in ("lstm", "rnn", "gru"):
-            page.select_option("#cell", cell)
-            view = page.evaluate(f"data.views['{cell}']")
-            np.testing.assert_allclose(view["grads"]["h"], expected[cell]["grads"]["h"], rtol=1e-12)
-            assert view["loss"] == pytest.approx(expected[cell]["loss"], rel=1e-12)
-            for t in (1, 10, 19):
-                drawn = float(page.locator("line.rec").nth(t - 1).get_attribute("stroke-width"))
-                assert drawn == pytest.approx(width_of(norms[cell][t], lo, hi), abs=1e-3)
-            h19 = page.locator("circle.h").nth(19).locator("title").text_content()
-            assert f"h_20 = [{', '.join(f'{v:.4f}' for v in expected[cell]['steps'][19]['h'])}]" in h19
-        page.locator("circle.h").nth(4).click()
-        assert "dL/dh_5 = [" in page.locator("#detail").inner_text()
-        assert errors == []
-        browser.close()
+    page, errors = browser_page
+    page.goto(page_file.as_uri())
+    assert page.locator("circle.h").count() == 20 and page.locator("line.rec").count() == 19
+    for cell in ("lstm", "rnn", "gru"):
+        page.select_option("#cell", cell)
+        view = page.evaluate(f"data.views['{cell}']")
+        np.testing.assert_allclose(view["grads"]["h"], expected[cell]["grads"]["h"], rtol=1e-12)
+        assert view["loss"] == pytest.approx(expected[cell]["loss"], rel=1e-12)
+        for t in (1, 10, 19):
+            drawn = float(page.locator("line.rec").nth(t - 1).get_attribute("stroke-width"))
+            assert drawn == pytest.approx(width_of(norms[cell][t], lo, hi), abs=1e-3)
+        h19 = page.locator("circle.h").nth(19).locator("title").text_content()
+        assert f"h_20 = [{', '.join(f'{v:.4f}' for v in expected[cell]['steps'][19]['h'])}]" in h19
+    page.locator("circle.h").nth(4).click()
+    assert "dL/dh_5 = [" in page.locator("#detail").inner_text()
+    assert errors == []
