@@ -1,7 +1,7 @@
 """``rnnlab explain --steps T``: a layer unrolled with an output layer and a squared-error loss, in the
 source articles' names and column vectors. Its loss and every gradient (the weights', and dL/dh_t of
 each step) agree with central differences of the same network written here independently, in the
-articles' notation, for a plain RNN and an LSTM; a GRU (the library's names) likewise."""
+articles' notation, for a plain RNN, an LSTM and a GRU."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def article_loss(cell: str, w: dict, x, h0, y, nudge=None) -> float:
     for t, x_t in enumerate(np.asarray(x, float)):
         if cell == "rnn":
             h = np.tanh(w["W_hx"] @ x_t + w["W_hh"] @ h + w["b_h"])
+        elif cell == "gru":  # reset and update gates over [h_{t-1}, x_t]; r_t after the candidate's product
+            hx = np.concatenate([h, x_t])
+            r, z = sigma(w["W_r"] @ hx + w["b_r"]), sigma(w["W_z"] @ hx + w["b_z"])
+            n = np.tanh(w["W_nx"] @ x_t + w["b_n"] + r * (w["W_nh"] @ h + w["b_nh"]))
+            h = (1 - z) * n + z * h
         else:  # lstm: gates over [h_{t-1}, x_t]
             z = np.concatenate([h, x_t])
             f, i = sigma(w["W_f"] @ z + w["b_f"]), sigma(w["W_i"] @ z + w["b_i"])
@@ -47,15 +52,17 @@ def _explain(capsys, *argv) -> dict:
 
 @pytest.mark.parametrize("cell,names", [("rnn", ["W_hx", "W_hh", "W_hy", "b_h", "b_y"]),
                                         ("lstm", ["W_f", "W_i", "W_c", "W_o", "b_f", "b_i", "b_c", "b_o", "W_hy",
-                                                  "b_y"])])
+                                                  "b_y"]),
+                                        ("gru", ["W_r", "W_z", "W_nx", "W_nh", "b_r", "b_z", "b_n", "b_nh", "W_hy",
+                                                 "b_y"])])
 def test_bptt_in_the_articles_notation_agrees_with_central_differences(capsys, cell, names):
     got = _explain(capsys, "--cell", cell, "--steps", "3", "--input-size", "3", "--hidden-size", "4", "--output-size",
                    "2", "--seed", "1", "--h", "0.1,-0.2,0.3,0.05", "--targets", "0.5,-1;0,0.2;1,1")
     w = {k: np.array(v) for k, v in got["weights"].items()}
     assert sorted(w) == sorted(names) and sorted(set(got["grads"]) - {"h"}) == sorted(names)
     assert w["W_hy"].shape == (2, 4) and np.shape(got["x"]) == (3, 3) and len(got["steps"]) == 3
-    if cell == "lstm":
-        assert w["W_f"].shape == (4, 4 + 3)  # over [h_{t-1}, x_t]
+    if cell != "rnn":
+        assert w["W_f" if cell == "lstm" else "W_z"].shape == (4, 4 + 3)  # over [h_{t-1}, x_t]
     x, h0, y = np.array(got["x"]), np.array(got["h0"]), np.array(got["targets"])
     assert got["loss"] == pytest.approx(article_loss(cell, w, x, h0, y), rel=1e-12)
     for name in names:
@@ -118,32 +125,22 @@ def test_weights_from_a_file_in_the_articles_names(tmp_path, capsys):
     assert "the weights' shapes disagree: W_hh is (1, 2), expected (1, 1)" in err and err.count("\n") == 1
 
 
-def test_a_gru_and_the_text_view(capsys):
-    """A GRU keeps the library's names; its gradients agree with central differences of the loss computed
-    through the library's own layer."""
+def test_the_gru_in_the_articles_names_is_the_librarys_layer_and_the_text_view(capsys):
+    """The GRU of the articles' names is the library's layer (PyTorch's): its weights put there by the
+    mapping written out here give the same loss; the text view prints the names and the recurrence."""
     import rnnlab
-    from rnnlab.insight.unrolled import random_network, unroll
 
-    w = random_network("gru", 2, 3, 2, seed=5)
-    x, h0, y = np.random.default_rng(0).normal(size=(4, 2)), np.array([0.1, -0.3, 0.2]), np.ones((4, 2))
-    got = unroll("gru", w, x, h0, y)
-
-    def loss(w):
-        layer = rnnlab.GRU(2, 3, dtype=np.float64)
-        layer.load_state_dict({f"{k}_l0": w[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")})
-        out, _ = layer(x[:, None], h0[None, None])
-        return 0.5 * np.sum((out[:, 0] @ w["W_hy"].T + w["b_y"] - y) ** 2)
-
-    assert got["loss"] == pytest.approx(loss(w), rel=1e-12)
-    for name, lib in (("W_ih", "weight_ih"), ("W_hh", "weight_hh"), ("b_ih", "bias_ih"), ("b_hh", "bias_hh")):
-        numeric = np.zeros_like(w[lib])
-        for i in np.ndindex(w[lib].shape):
-            up, down = dict(w), dict(w)
-            up[lib], down[lib] = w[lib].copy(), w[lib].copy()
-            up[lib][i] += EPS
-            down[lib][i] -= EPS
-            numeric[i] = (loss(up) - loss(down)) / (2 * EPS)
-        np.testing.assert_allclose(got["grads"][name], numeric, atol=1e-8, err_msg=name)
+    got = _explain(capsys, "--cell", "gru", "--steps", "4", "--input-size", "2", "--hidden-size", "3", "--seed", "5",
+                   "--h", "0.1,-0.3,0.2")
+    a = {k: np.array(v) for k, v in got["weights"].items()}
+    x, h0, y = np.array(got["x"]), np.array(got["h0"]), np.array(got["targets"])
+    layer = rnnlab.GRU(2, 3, dtype=np.float64)  # PyTorch's blocks r, z, n
+    layer.load_state_dict({"weight_ih_l0": np.concatenate([a["W_r"][:, 3:], a["W_z"][:, 3:], a["W_nx"]]),
+                           "weight_hh_l0": np.concatenate([a["W_r"][:, :3], a["W_z"][:, :3], a["W_nh"]]),
+                           "bias_ih_l0": np.concatenate([a["b_r"], a["b_z"], a["b_n"]]),
+                           "bias_hh_l0": np.concatenate([np.zeros(6), a["b_nh"]])})
+    out, _ = layer(x[:, None], h0[None, None])
+    assert got["loss"] == pytest.approx(0.5 * np.sum((out[:, 0] @ a["W_hy"].T + a["b_y"] - y) ** 2), rel=1e-12)
     capsys.readouterr()
     assert main(["explain", "--cell", "lstm", "--steps", "2"]) == 0
     text = capsys.readouterr().out

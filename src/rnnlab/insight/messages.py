@@ -25,6 +25,8 @@ MESSAGES = {
                 "gate values as the article states them",
         "unrolled": "{cell} unrolled over {T} steps, o_t = W_hy h_t + b_y, L = {formula} ({source})",
         "names": "names: {mapping}",
+        "gru_reset": "n_t is the candidate hidden state h~_t; the reset gate multiplies W_nh h_{{t-1}} + b_nh, as PyTorch "
+                     "and cuDNN compute it (some texts write tanh(W_n [r_t * h_{{t-1}}, x_t] + b_n))",
         "forward": "forward",
         "loss": "loss L = {loss:.6f}",
         "bptt": "backward through time: dL/dh_t = W_hy^T dL/do_t + dL/dh_{{t+1}} dh_{{t+1}}/dh_t",
@@ -53,6 +55,8 @@ MESSAGES = {
                 "文中 W_f 的形状写作 (4, 4)，应为 (2, 4)；这里按文章给出的门值计算",
         "unrolled": "{cell} 沿时间展开 {T} 步，o_t = W_hy h_t + b_y，L = {formula}（{source}）",
         "names": "名称对照：{mapping}",
+        "gru_reset": "n_t 即候选隐藏状态 h~_t；重置门乘的是 W_nh h_{{t-1}} + b_nh，与 PyTorch 和 cuDNN 的计算一致"
+                     "（有些教材写作 tanh(W_n [r_t * h_{{t-1}}, x_t] + b_n)）",
         "forward": "前向传播",
         "loss": "损失 L = {loss:.6f}",
         "bptt": "时间反向传播（BPTT）：dL/dh_t = W_hy^T dL/do_t + dL/dh_{{t+1}} dh_{{t+1}}/dh_t",

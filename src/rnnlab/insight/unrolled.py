@@ -11,10 +11,16 @@ Backward, from the last step to the first (the recurrence of the source articles
     dL/dh_t = W_hy^T dL/do_t + dL/dh_{t+1} dh_{t+1}/dh_t       (the second term 0 at t = T)
     dL/dW   = sum_t (step t's contribution)
 
-Weights are named as the articles name them for a plain RNN (W_hx, W_hh, b_h) and an LSTM (W_f, W_i,
-W_c, W_o over the concatenation [h_{t-1}, x_t], one bias each), column vectors throughout; other cells
-keep the library's (PyTorch's) names, W_ih, W_hh, b_ih, b_hh, with their gates in the kernel's order.
-``ARTICLE_TO_LIBRARY`` says how the names map. Shapes: x (T, D), h (H,), o and y (O,).
+Weights are named as the articles name them, column vectors throughout: a plain RNN's W_hx, W_hh,
+b_h; an LSTM's W_f, W_i, W_c, W_o over the concatenation [h_{t-1}, x_t], one bias each; a GRU's reset
+and update gates (重置门 r, 更新门 z) W_r, W_z over [h_{t-1}, x_t] with b_r, b_z, and its candidate
+n_t (h~_t) with the reset gate applied after the product, as PyTorch and cuDNN compute it:
+
+    r_t = sigma(W_r [h_{t-1}, x_t] + b_r)      z_t = sigma(W_z [h_{t-1}, x_t] + b_z)
+    n_t = tanh(W_nx x_t + b_n + r_t * (W_nh h_{t-1} + b_nh))      h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+Other (registered) cells keep the library's names, W_ih, W_hh, b_ih, b_hh, with their gates in the
+kernel's order. ``ARTICLE_TO_LIBRARY`` says how the names map. Shapes: x (T, D), h (H,), o and y (O,).
 """
 
 from __future__ import annotations
@@ -24,19 +30,33 @@ import numpy as np
 from ..nn import cell_kind
 
 __all__ = ["unroll", "to_library", "to_article", "from_article", "ARTICLE_TO_LIBRARY", "random_network",
-           "format_unrolled"]
+           "format_unrolled", "ARTICLE_EQUATIONS"]
 
-# the articles' LSTM gates in their order, and where each sits among the library's (i, f, g, o)
-_LSTM = {"f": 1, "i": 0, "c": 2, "o": 3}
+# the articles' gates in their order over [h_{t-1}, x_t], and where each sits among the library's blocks
+_OVER_CONCAT = {"lstm": {"f": 1, "i": 0, "c": 2, "o": 3}, "gru": {"r": 0, "z": 1}}
 ARTICLE_TO_LIBRARY = {
     "rnn": "W_hx = weight_ih, W_hh = weight_hh, b_h = bias_ih + bias_hh",
     "lstm": "W_k = [weight_hh_k | weight_ih_k] (H x (H + D)), b_k = bias_ih_k + bias_hh_k for the gates k = f, i, "
             "c (c~, the candidate), o; the library keeps them in the order i, f, g (= c~), o",
+    "gru": "W_k = [weight_hh_k | weight_ih_k], b_k = bias_ih_k + bias_hh_k for the gates k = r, z; W_nx = "
+           "weight_ih_n, W_nh = weight_hh_n, b_n = bias_ih_n, b_nh = bias_hh_n",
+}
+
+
+# the step in the articles' notation, as the text view prints it above the numbers
+ARTICLE_EQUATIONS = {
+    "rnn": ("h_t = tanh(W_hx x_t + W_hh h_{t-1} + b_h)",),
+    "lstm": ("f_t = sigma(W_f [h_{t-1}, x_t] + b_f)    i_t = sigma(W_i [h_{t-1}, x_t] + b_i)",
+             "c~_t = tanh(W_c [h_{t-1}, x_t] + b_c)    o_t = sigma(W_o [h_{t-1}, x_t] + b_o)",
+             "c_t = f_t * c_{t-1} + i_t * c~_t         h_t = o_t * tanh(c_t)"),
+    "gru": ("r_t = sigma(W_r [h_{t-1}, x_t] + b_r)    z_t = sigma(W_z [h_{t-1}, x_t] + b_z)",
+            "n_t = tanh(W_nx x_t + b_n + r_t * (W_nh h_{t-1} + b_nh))",
+            "h_t = (1 - z_t) * n_t + z_t * h_{t-1}"),
 }
 
 
 def _notation(cell: str) -> str:
-    return "rnn" if cell in ("rnn", "rnn_relu") else "lstm" if cell == "lstm" else "library"
+    return "rnn" if cell in ("rnn", "rnn_relu") else cell if cell in _OVER_CONCAT else "library"
 
 
 def to_article(cell: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -44,29 +64,36 @@ def to_article(cell: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     kind = _notation(cell)
     if kind == "rnn":
         return {"W_hx": w["weight_ih"], "W_hh": w["weight_hh"], "b_h": w["bias_ih"] + w["bias_hh"]}
-    if kind == "lstm":
-        H = w["weight_hh"].shape[1]
-        out = {}
-        for g, k in _LSTM.items():
-            rows = slice(k * H, (k + 1) * H)
-            out[f"W_{g}"] = np.concatenate([w["weight_hh"][rows], w["weight_ih"][rows]], axis=1)
-            out[f"b_{g}"] = w["bias_ih"][rows] + w["bias_hh"][rows]
-        return out
-    return {"W_ih": w["weight_ih"], "W_hh": w["weight_hh"], "b_ih": w["bias_ih"], "b_hh": w["bias_hh"]}
+    if kind == "library":
+        return {"W_ih": w["weight_ih"], "W_hh": w["weight_hh"], "b_ih": w["bias_ih"], "b_hh": w["bias_hh"]}
+    H = w["weight_hh"].shape[1]
+    out = {}
+    for g, k in _OVER_CONCAT[kind].items():
+        rows = slice(k * H, (k + 1) * H)
+        out[f"W_{g}"] = np.concatenate([w["weight_hh"][rows], w["weight_ih"][rows]], axis=1)
+        out[f"b_{g}"] = w["bias_ih"][rows] + w["bias_hh"][rows]
+    if kind == "gru":  # the candidate's two products stay apart: r_t multiplies the hidden one
+        n = slice(2 * H, 3 * H)
+        out |= {"W_nx": w["weight_ih"][n], "W_nh": w["weight_hh"][n], "b_n": w["bias_ih"][n], "b_nh": w["bias_hh"][n]}
+    return out
 
 
 def to_library(cell: str, a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The inverse of ``to_article`` (one bias becomes bias_ih, bias_hh = 0)."""
+    """The inverse of ``to_article`` (a bias the articles write once becomes bias_ih, with bias_hh = 0)."""
     kind = _notation(cell)
     if kind == "rnn":
         return {"weight_ih": a["W_hx"], "weight_hh": a["W_hh"], "bias_ih": a["b_h"], "bias_hh": np.zeros_like(a["b_h"])}
-    if kind == "lstm":
-        H = a["W_f"].shape[0]
-        order = sorted(_LSTM, key=_LSTM.get)  # i, f, c, o
-        return {"weight_hh": np.concatenate([a[f"W_{g}"][:, :H] for g in order]),
-                "weight_ih": np.concatenate([a[f"W_{g}"][:, H:] for g in order]),
-                "bias_ih": np.concatenate([a[f"b_{g}"] for g in order]), "bias_hh": np.zeros(4 * H)}
-    return {"weight_ih": a["W_ih"], "weight_hh": a["W_hh"], "bias_ih": a["b_ih"], "bias_hh": a["b_hh"]}
+    if kind == "library":
+        return {"weight_ih": a["W_ih"], "weight_hh": a["W_hh"], "bias_ih": a["b_ih"], "bias_hh": a["b_hh"]}
+    gates = _OVER_CONCAT[kind]
+    H = a[f"W_{next(iter(gates))}"].shape[0]
+    order = sorted(gates, key=gates.get)  # the library's order
+    w = {"weight_hh": [a[f"W_{g}"][:, :H] for g in order], "weight_ih": [a[f"W_{g}"][:, H:] for g in order],
+         "bias_ih": [a[f"b_{g}"] for g in order], "bias_hh": [np.zeros(H) for _ in order]}
+    if kind == "gru":
+        for lib, art in (("weight_ih", "W_nx"), ("weight_hh", "W_nh"), ("bias_ih", "b_n"), ("bias_hh", "b_nh")):
+            w[lib].append(a[art])
+    return {k: np.concatenate(v) for k, v in w.items()}
 
 
 def from_article(cell: str, given: dict) -> dict[str, np.ndarray]:
@@ -74,9 +101,13 @@ def from_article(cell: str, given: dict) -> dict[str, np.ndarray]:
     articles' names (``to_article``'s, and W_hy, b_y); ValueError in one line naming what is missing or
     of the wrong shape."""
     arrays = {k: np.asarray(v, np.float64) for k, v in given.items()}
-    H = np.shape(arrays.get("W_hh", arrays.get("W_f", np.zeros((0, 0)))))[0]
-    D = (np.shape(arrays["W_hx"])[1] if "W_hx" in arrays else np.shape(arrays.get("W_ih", np.zeros((0, 0))))[1]
-         if _notation(cell) != "lstm" else np.shape(arrays.get("W_f", np.zeros((0, H))))[1] - H)
+    kind = _notation(cell)
+    matrix = lambda name: np.shape(arrays[name]) if np.ndim(arrays.get(name)) == 2 else (0, 0)  # noqa: E731
+    if kind in _OVER_CONCAT:  # the sizes from the first gate's matrix over [h_{t-1}, x_t]
+        H, HD = matrix(f"W_{next(iter(_OVER_CONCAT[kind]))}")
+        D = HD - H
+    else:
+        H, D = matrix("W_hh")[0], matrix("W_hx" if kind == "rnn" else "W_ih")[1]
     O = np.shape(arrays.get("W_hy", np.zeros((0, 0))))[0]
     G = cell_kind(cell).kernel().gates
     expected = {k: v.shape for k, v in to_article(cell, {"weight_ih": np.zeros((G * H, D)), "weight_hh": np.zeros(
@@ -181,11 +212,14 @@ def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, t
 
 
 def _article_grads(cell: str, g: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Gradients of the layer's weights in the articles' names: one bias takes the gradient of either of
-    the library's two (their sum's gradient is each one's: both add to the same pre-activation)."""
+    """Gradients of the layer's weights in the articles' names: a bias the articles write once takes the
+    gradient of either of the library's two (their sum's gradient is each one's: both add to the same
+    pre-activation); those are the blocks of bias_hh the kernel folds into the input projection."""
     if _notation(cell) == "library":
         return to_article(cell, g)
-    return to_article(cell, g | {"bias_hh": np.zeros_like(g["bias_hh"])})
+    kernel, bias_hh = cell_kind(cell).kernel(), g["bias_hh"].copy()
+    bias_hh[:kernel.folded_hh_gates * len(bias_hh) // kernel.gates] = 0
+    return to_article(cell, g | {"bias_hh": bias_hh})
 
 
 def format_unrolled(cell: str, weights: dict, x, h0, targets, result: dict, source: str, loss: str = "mse",
@@ -197,8 +231,15 @@ def format_unrolled(cell: str, weights: dict, x, h0, targets, result: dict, sour
 
     formula = "-sum_t log softmax(o_t)[y_t]" if loss == "ce" else "1/2 sum_t ||o_t - y_t||^2"
     lines = [text(lang, "unrolled", cell=cell, T=len(x), formula=formula, source=source)]
-    if _notation(cell) in ARTICLE_TO_LIBRARY:
-        lines.append(text(lang, "names", mapping=ARTICLE_TO_LIBRARY[_notation(cell)]))
+    notation = _notation(cell)
+    if notation in ARTICLE_TO_LIBRARY:
+        lines += ["  " + e.replace("tanh(", "relu(") if cell == "rnn_relu" else "  " + e
+                  for e in ARTICLE_EQUATIONS[notation]]
+        lines.append(text(lang, "names", mapping=ARTICLE_TO_LIBRARY[notation]))
+        if notation == "gru":
+            lines.append(text(lang, "gru_reset"))
+    else:
+        lines += ["  " + e for e in cell_kind(cell).kernel().step_equations()]
     lines += legend(cell_kind(cell).kernel(), lang)
     row = lambda name, v: f"  {name:<12}" + " ".join(f"{u:>9.4f}" for u in np.ravel(v))  # noqa: E731
     for name, v in weights.items():
