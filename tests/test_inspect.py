@@ -6,6 +6,7 @@ drawn, no script errors."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -102,4 +103,35 @@ def test_the_page_in_a_real_browser(lm_run, tmp_path, capsys, browser_page):
     flow = page.locator("#flow polyline.curve")
     assert flow.count() == 1 and len(flow.get_attribute("points").split()) == 21
     assert page.locator("#saturation circle.dot").count() == 3 * 12
+    assert page.locator("html").get_attribute("lang") == "en"
+
+    # the same page in Chinese: the articles' terms, the same numbers, the language declared
+    assert main(["inspect", str(lm_run), "--text", "the mat sat on the cat", "--html", str(page_file),
+                 "--units", "0,3,5", "--lang", "zh"]) == 0
+    page.goto(page_file.as_uri())
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert "梯度消失" in page.locator("body").inner_text() and "梯度爆炸" in page.locator("body").inner_text()
+    page.select_option("#unit", "2")
+    page.select_option("#quantity", "forget gate")
+    assert page.locator("#quantity option:checked").inner_text() == "遗忘门"
+    assert [background(t) for t in (0, 7, 20)] == [colour(f[t], False) for t in (0, 7, 20)]
+    assert spans.nth(3).get_attribute("title") == f"时间步 3，单元 5 的遗忘门：{f[3]:.3f}"
+    assert "Gradient flow" not in page.content() and "forget" not in page.locator("#saturation").inner_text()
     assert errors == []
+
+
+def test_the_text_in_chinese_by_flag_or_locale(lm_run, capsys, monkeypatch):
+    """--lang zh, or LANG=zh_CN.UTF-8, prints the summary with the articles' terms; the numbers are the
+    same as in English."""
+    capsys.readouterr()
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert main(["inspect", str(lm_run)]) == 0
+    english = capsys.readouterr().out
+    assert main(["inspect", str(lm_run), "--lang", "zh"]) == 0
+    chinese = capsys.readouterr().out
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["inspect", str(lm_run)]) == 0
+    assert capsys.readouterr().out == chinese != english
+    assert "遗忘门：左饱和" in chinese and "forget gate: left-saturated" in english
+    numbers = lambda s: re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", s.split("\n", 1)[1])  # noqa: E731
+    assert numbers(chinese) == numbers(english)

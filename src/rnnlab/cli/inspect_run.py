@@ -51,9 +51,11 @@ def cmd_inspect(args) -> int:
     from pathlib import Path
 
     from ..insight.inspection import inspect_run
+    from ..insight.messages import language, quantity_term, text
     from ..insight.page import build_page
     from .args import check_png
 
+    lang = language(args.lang)
     if args.png:
         check_png("--png", args.png + "-flow.png")
     units = None if args.units is None else [int(u) for u in vector("--units", args.units)]
@@ -64,9 +66,7 @@ def cmd_inspect(args) -> int:
         out = Path(args.html)
         if not out.parent.is_dir():
             raise FileNotFoundError(f"--html {out}: no such folder {out.parent}")
-        out.write_text(build_page(f"Inside {info['run']} ({info['cell']})", info["about"], info["tokens"],
-                                  info["units"], info["values"], info["signed"], info["flow"], info["jacobian"],
-                                  info["saturation"]), encoding="utf-8")
+        out.write_text(build_page(info, lang), encoding="utf-8")
         print(f"wrote {out}")
     if args.png:
         for path in _pngs(info, args.png):
@@ -75,11 +75,11 @@ def cmd_inspect(args) -> int:
         flow = info["flow"]["||dL/dh_t||"]
         lags = [j for j in (0, 1, 5, 10, 20, 50, 100, 200, 400) if j < len(flow)]
         print(f"{info['run']} ({info['cell']}): {info['about']}")
-        print("||dL/dh_t|| at lag " + ", ".join(f"{j}: {flow[j]:.3g}" for j in lags))
+        print(text(lang, "flow_at", lags=", ".join(f"{j}: {flow[j]:.3g}" for j in lags)))
         for gate, (left, right) in info["saturation"].items():
-            print(f"{gate} gate: left-saturated {np.mean(left):.0%}, right-saturated {np.mean(right):.0%} of steps "
-                  f"(mean over units)")
+            print(text(lang, "gate_saturated", gate=quantity_term(lang, f"{gate} gate"), left=np.mean(left),
+                       right=np.mean(right)))
         norms = info["parameter_norms"]
-        print("||dL/dW||: " + ", ".join(f"{k} {v:.3g}" for k, v in norms.items() if "weight" in k))
-        print("(--html PAGE.html for the page, --png PREFIX for figures)")
+        print(text(lang, "weight_norms", norms=", ".join(f"{k} {v:.3g}" for k, v in norms.items() if "weight" in k)))
+        print(text(lang, "more"))
     return 0

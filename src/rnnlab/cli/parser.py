@@ -150,6 +150,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     n.add_argument("--html", metavar="PAGE.html", help="write one self-contained page")
     n.add_argument("--png", metavar="PREFIX", help="write PREFIX-flow.png and PREFIX-saturation.png")
     n.add_argument("--json", action="store_true", help="print every number as JSON")
+    n.add_argument("--lang", choices=["en", "zh"], help="the words of the text and the page: English, or Chinese "
+                   "with the source articles' terms (default: the locale's, zh for LANG=zh_*)")
 
     s = command("sample", "generate text from a trained run")
     s.add_argument("run", help="run folder")

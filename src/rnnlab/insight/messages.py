@@ -1,12 +1,12 @@
-"""The words ``rnnlab explain`` prints, one table a language (English, Chinese), with the source
-articles' terms for the gates and states; ``language`` picks one: the flag, else the locale
-(LC_ALL, LC_MESSAGES, LANG: zh_* is Chinese), else English."""
+"""The words ``rnnlab explain`` and ``rnnlab inspect`` print, one table a language (English, Chinese),
+with the source articles' terms for the gates and states; ``language`` picks one: the flag, else the
+locale (LC_ALL, LC_MESSAGES, LANG: zh_* is Chinese), else English."""
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["LANGUAGES", "language", "text", "gate_term"]
+__all__ = ["LANGUAGES", "language", "text", "gate_term", "quantity_term"]
 
 MESSAGES = {
     "en": {
@@ -39,6 +39,32 @@ MESSAGES = {
         "page_remark": "A plain RNN multiplies the gradient by the same Jacobian at every step, so it shrinks (or "
                        "grows) geometrically with the distance: the vanishing gradient. The gates of an LSTM or GRU "
                        "keep a path along which it is carried almost unchanged.",
+        "inspect_title": "Inside {run} ({cell})",
+        "activations": "Activations",
+        "quantity": "quantity",
+        "unit": "unit",
+        "unit_n": "unit {u}",
+        "colours": "(hidden state and cell in [-1, 1]: blue negative, red positive; gates in [0, 1]: white to red)",
+        "token_title": "step {t}, {q} of unit {u}: {v}",
+        "gradient_flow": "Gradient flow",
+        "flow_remark": "||dL/dh_t||, the gradient of the loss at the sequence's end reaching step t, against the lag T - t: "
+                       "falling with the lag is the vanishing gradient, rising the exploding gradient. Right: the "
+                       "largest and smallest singular value of each step's Jacobian d s_t / d s_{{t-1}}.",
+        "lag": "lag T - t",
+        "step_t": "step t",
+        "singular_value": "singular value",
+        "largest": "largest",
+        "smallest": "smallest",
+        "saturation": "Gate saturation",
+        "no_gates": "A plain RNN has no gates.",
+        "left_saturated": "fraction left-saturated (< 0.1)",
+        "right_saturated": "fraction right-saturated (> 0.9)",
+        "flow_at": "||dL/dh_t|| at lag {lags}",
+        "gate_saturated": "{gate}: left-saturated {left:.0%}, right-saturated {right:.0%} of steps (mean over units)",
+        "weight_norms": "||dL/dW||: {norms}",
+        "more": "(--html PAGE.html for the page, --png PREFIX for figures)",
+        "hidden_state": "hidden state h",
+        "tanh_cell": "tanh(cell c)",
     },
     "zh": {
         "one_step": "{cell} 的一个时间步（{source}）",
@@ -67,6 +93,31 @@ MESSAGES = {
         "page_cell": "单元：",
         "page_remark": "普通 RNN 在每一步都把梯度乘以同样的雅可比矩阵，所以梯度随距离按几何级数衰减（或增长）：这就是梯度消失"
                        "（或梯度爆炸）。LSTM 和 GRU 的门保留了一条让梯度几乎不变地传回去的路径。",
+        "inspect_title": "{run}（{cell}）的内部",
+        "activations": "激活值",
+        "quantity": "量",
+        "unit": "单元",
+        "unit_n": "单元 {u}",
+        "colours": "（隐藏状态和细胞状态在 [-1, 1] 内：蓝为负，红为正；门在 [0, 1] 内：由白到红）",
+        "token_title": "时间步 {t}，单元 {u} 的{q}：{v}",
+        "gradient_flow": "梯度的传播",
+        "flow_remark": "||dL/dh_t||：序列末尾的损失传回时间步 t 的梯度，横轴是距离 T - t。随距离下降即梯度消失，上升即梯度爆炸。"
+                       "右图：每一步雅可比矩阵 d s_t / d s_{{t-1}} 的最大和最小奇异值。",
+        "lag": "距离 T - t",
+        "step_t": "时间步 t",
+        "singular_value": "奇异值",
+        "largest": "最大",
+        "smallest": "最小",
+        "saturation": "门的饱和",
+        "no_gates": "普通 RNN 没有门。",
+        "left_saturated": "左饱和（< 0.1）的比例",
+        "right_saturated": "右饱和（> 0.9）的比例",
+        "flow_at": "不同距离处的 ||dL/dh_t||：{lags}",
+        "gate_saturated": "{gate}：左饱和 {left:.0%}，右饱和 {right:.0%} 的时间步（各单元平均）",
+        "weight_norms": "||dL/dW||：{norms}",
+        "more": "（--html PAGE.html 生成网页，--png PREFIX 生成图片）",
+        "hidden_state": "隐藏状态 h",
+        "tanh_cell": "tanh(细胞状态 c)",
     },
 }
 LANGUAGES = tuple(MESSAGES)
@@ -86,6 +137,14 @@ def language(flag: str | None = None) -> str:
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
+
+
+def quantity_term(lang: str, name: str) -> str:
+    """One of ``rnnlab inspect``'s quantities ("hidden state h", "tanh(cell c)", "<title> gate") in ``lang``."""
+    fixed = {"hidden state h": "hidden_state", "tanh(cell c)": "tanh_cell"}
+    if name in fixed:
+        return text(lang, fixed[name])
+    return gate_term(lang, name.removesuffix(" gate")) if name.endswith(" gate") else name
 
 
 def text(lang: str, key: str, **values) -> str:

@@ -11,7 +11,8 @@ network access is needed to view it (inline CSS, SVG and a few lines of JavaScri
                                                   et al. 2015)
 
 ``colour(value, signed)`` is the one colour map, used by the page's script (the same formula in
-JavaScript) and by the tests.
+JavaScript) and by the tests. The words are those of ``lang`` (``rnnlab.insight.messages``); the page
+declares it (``<html lang>``).
 """
 
 from __future__ import annotations
@@ -79,8 +80,11 @@ def svg_curves(curves: dict[str, list[float]], xlabel: str, ylabel: str, log_y: 
             f'{legend}{labels}</svg>')
 
 
-def svg_scatter(points: dict[str, tuple[list[float], list[float]]], width: int = 300, height: int = 300) -> str:
+def svg_scatter(points: dict[str, tuple[list[float], list[float]]], lang: str = "en", width: int = 300,
+                height: int = 300) -> str:
     """Gate saturation: a dot (class "dot", data-gate) per unit and gate at (left, right) in [0, 1]^2."""
+    from .messages import gate_term, text
+
     pad = 36
     dots = []
     for gate, (xs, ys) in points.items():
@@ -88,16 +92,18 @@ def svg_scatter(points: dict[str, tuple[list[float], list[float]]], width: int =
         for u, (x, y) in enumerate(zip(xs, ys)):
             cx, cy = pad + x * (width - 2 * pad), height - pad - y * (height - 2 * pad)
             dots.append(f'<circle class="dot" data-gate="{gate}" cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{c}" '
-                        f'fill-opacity="0.7"><title>{gate} gate, unit {u}: left {x:.2f}, right {y:.2f}</title></circle>')
+                        f'fill-opacity="0.7"><title>{gate_term(lang, gate)}, {text(lang, "unit_n", u=u)}: {x:.2f}, '
+                        f'{y:.2f}</title></circle>')
     legend = "".join(f'<text x="{width - pad}" y="{pad + 14 * (i + 1)}" font-size="11" text-anchor="end" '
-                     f'fill="{_GATE_COLOURS.get(g, "#333")}">{g}</text>' for i, g in enumerate(points))
+                     f'fill="{_GATE_COLOURS.get(g, "#333")}">{gate_term(lang, g)}</text>' for i, g in enumerate(points))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
             f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}" fill="none" '
             f'stroke="#999"/><line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{pad}" stroke="#ddd"/>'
             f'{"".join(dots)}{legend}'
-            f'<text x="{width / 2}" y="{height - 8}" font-size="12" text-anchor="middle">fraction left-saturated '
-            f'(&lt; 0.1)</text><text x="12" y="{height / 2}" font-size="12" transform="rotate(-90 12 {height / 2})" '
-            f'text-anchor="middle">fraction right-saturated (&gt; 0.9)</text></svg>')
+            f'<text x="{width / 2}" y="{height - 8}" font-size="12" text-anchor="middle">'
+            f'{html.escape(text(lang, "left_saturated"))}</text><text x="12" y="{height / 2}" font-size="12" '
+            f'transform="rotate(-90 12 {height / 2})" text-anchor="middle">{html.escape(text(lang, "right_saturated"))}'
+            f'</text></svg>')
 
 
 _SCRIPT = """
@@ -112,7 +118,8 @@ function paint() {
   const values = data.values[q][u], signed = data.signed[q];
   document.querySelectorAll('#tokens span').forEach((s, t) => {
     s.style.background = colour(values[t], signed);
-    s.title = `step ${t}, ${q} of unit ${data.units[u]}: ${values[t].toFixed(3)}`;
+    s.title = data.token_title.replace('{t}', t).replace('{q}', data.names[q]).replace('{u}', data.units[u])
+      .replace('{v}', values[t].toFixed(3));
   });
 }
 document.getElementById('quantity').addEventListener('change', paint);
@@ -121,19 +128,26 @@ paint();
 """
 
 
-def build_page(title: str, about: str, tokens: list[str], units: list[int], values: dict[str, list[list[float]]],
-               signed: dict[str, bool], flow: dict[str, list[float]], jacobian: dict[str, list[float]],
-               saturation: dict[str, tuple[list[float], list[float]]]) -> str:
-    """The page. tokens: one string per step; units: the hidden units offered; values[quantity][i][t]:
-    unit units[i] at step t; flow: curves against lag; jacobian: curves against step; saturation: per gate
-    (left, right) per unit (every unit)."""
-    data = json.dumps({"units": units, "values": values, "signed": signed}).replace("</", "<\\/")
-    spans = "".join(f"<span>{html.escape(t)}</span>" for t in tokens)
-    options_q = "".join(f'<option value="{html.escape(q)}">{html.escape(q)}</option>' for q in values)
-    options_u = "".join(f'<option value="{i}">unit {u}</option>' for i, u in enumerate(units))
-    sat = svg_scatter(saturation) if saturation else "<p>A plain RNN has no gates.</p>"
+def build_page(info: dict, lang: str = "en") -> str:
+    """The page of ``rnnlab.insight.inspection.inspect_run``'s ``info``: tokens, one string per step;
+    units, the hidden units offered; values[quantity][i][t], unit units[i] at step t; flow, curves against
+    the lag; jacobian, curves against the step; saturation, per gate (left, right) per unit."""
+    from .messages import quantity_term, text
+
+    values = info["values"]
+    names = {q: quantity_term(lang, q) for q in values}
+    data = json.dumps({"units": info["units"], "values": values, "signed": info["signed"], "names": names,
+                       "token_title": text(lang, "token_title", t="{t}", q="{q}", u="{u}", v="{v}")})
+    data = data.replace("</", "<\\/")
+    spans = "".join(f"<span>{html.escape(t)}</span>" for t in info["tokens"])
+    options_q = "".join(f'<option value="{html.escape(q)}">{html.escape(names[q])}</option>' for q in values)
+    options_u = "".join(f'<option value="{i}">{text(lang, "unit_n", u=u)}</option>' for i, u in enumerate(info["units"]))
+    saturation = info["saturation"]
+    sat = svg_scatter(saturation, lang) if saturation else f"<p>{text(lang, 'no_gates')}</p>"
+    jacobian = {text(lang, k): v for k, v in info["jacobian"].items()}
+    title = text(lang, "inspect_title", run=info["run"], cell=info["cell"])
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em; max-width: 1000px; color: #222; }}
 #tokens {{ font-family: monospace; font-size: 15px; line-height: 1.9; white-space: pre-wrap; overflow-wrap: anywhere;
@@ -142,16 +156,17 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1000px; color: #222; }}
 .plots {{ display: flex; flex-wrap: wrap; gap: 1.5em; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>{html.escape(about)}</p>
-<h2>Activations</h2>
-<p><label>quantity <select id="quantity">{options_q}</select></label>
-<label>unit <select id="unit">{options_u}</select></label>
-(hidden state and cell in [-1, 1]: blue negative, red positive; gates in [0, 1]: white to red)</p>
+<p>{html.escape(info["about"])}</p>
+<h2>{text(lang, "activations")}</h2>
+<p><label>{text(lang, "quantity")} <select id="quantity">{options_q}</select></label>
+<label>{text(lang, "unit")} <select id="unit">{options_u}</select></label>
+{html.escape(text(lang, "colours"))}</p>
 <div id="tokens">{spans}</div>
-<h2>Gradient flow</h2>
-<div class="plots"><div id="flow">{svg_curves(flow, "lag T - t", "||dL/dh_t||")}</div>
-<div id="jacobian">{svg_curves(jacobian, "step t", "singular value", log_y=False)}</div></div>
-<h2>Gate saturation</h2>
+<h2>{text(lang, "gradient_flow")}</h2>
+<p>{html.escape(text(lang, "flow_remark"))}</p>
+<div class="plots"><div id="flow">{svg_curves(info["flow"], text(lang, "lag"), "||dL/dh_t||")}</div>
+<div id="jacobian">{svg_curves(jacobian, text(lang, "step_t"), text(lang, "singular_value"), log_y=False)}</div></div>
+<h2>{text(lang, "saturation")}</h2>
 <div id="saturation">{sat}</div>
 <script type="application/json" id="data">{data}</script>
 <script>{_SCRIPT}</script>
