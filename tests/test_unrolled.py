@@ -79,6 +79,12 @@ def test_bptt_in_the_articles_notation_agrees_with_central_differences(capsys, c
                    / (2 * EPS) for k in range(4)]
         np.testing.assert_allclose(got["grads"]["h"][t], numeric, atol=1e-8)
     assert np.allclose([s["o"] for s in got["steps"]], [w["W_hy"] @ np.array(s["h"]) + w["b_y"] for s in got["steps"]])
+    gates = {"rnn": [], "lstm": ["gate_f", "gate_i", "gate_c", "gate_o", "c"], "gru": ["gate_r", "gate_z", "gate_n"]}
+    assert [list(s) for s in got["steps"]] == [gates[cell] + ["h", "o"]] * 3  # the articles' order and letters
+    if cell == "lstm":  # c_t = f_t * c_{t-1} + i_t * c~_t, h_t = o_t * tanh(c_t) from the steps' own numbers
+        s1, s2 = ({k: np.array(v) for k, v in s.items()} for s in got["steps"][:2])
+        assert np.allclose(s2["c"], s2["gate_f"] * s1["c"] + s2["gate_i"] * s2["gate_c"])
+        assert np.allclose(s2["h"], s2["gate_o"] * np.tanh(s2["c"]))
 
 
 def test_cross_entropy_with_class_targets(capsys):

@@ -43,6 +43,9 @@ ARTICLE_TO_LIBRARY = {
 }
 
 
+# the gates in the articles' order and names (library gate -> the articles' letter); --json keys gate_<letter>
+_ARTICLE_GATES = {"lstm": {"f": "f", "i": "i", "g": "c", "o": "o"}, "gru": {"r": "r", "z": "z", "n": "n"}}
+
 # the step in the articles' notation, as the text view prints it above the numbers
 ARTICLE_EQUATIONS = {
     "rnn": ("h_t = tanh(W_hx x_t + W_hh h_{t-1} + b_h)",),
@@ -159,12 +162,14 @@ def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, t
         hp[:, F:] += b_hh[F:]
         state = tuple(s.copy() for s in kernel.forward_step(ws, t, xp, hp, state))
         states.append(state)
-        o = W_hy @ state[0][0] + b_y
-        step = {"h": state[0][0].copy(), "o": o}
+        step = {}
+        if "act" in ws:  # the gates, in the articles' order and names where they have them
+            act = {g: ws["act"][t, k, 0].copy() for k, g in enumerate(kernel.named_gates())}
+            names = _ARTICLE_GATES.get(_notation(cell), {g: g for g in act})
+            step = {f"gate_{names[g]}": act[g] for g in names}
         if kernel.n_states == 2:
             step["c"] = state[1][0].copy()
-        if "act" in ws:
-            step |= {f"gate_{g}": ws["act"][t, k, 0].copy() for k, g in enumerate(kernel.named_gates())}
+        step |= {"h": state[0][0].copy(), "o": W_hy @ state[0][0] + b_y}
         steps.append(step)
     outputs = np.array([s["o"] for s in steps])
     if loss == "ce":
@@ -227,7 +232,7 @@ def format_unrolled(cell: str, weights: dict, x, h0, targets, result: dict, sour
     """``unroll``'s numbers as text: the weights (the articles' names), each step forward, the loss, each
     step backward (dL/do_t, dL/dh_t), the gradients; in the words of ``lang``."""
     from .explain import legend
-    from .messages import text
+    from .messages import gate_term, text
 
     formula = "-sum_t log softmax(o_t)[y_t]" if loss == "ce" else "1/2 sum_t ||o_t - y_t||^2"
     lines = [text(lang, "unrolled", cell=cell, T=len(x), formula=formula, source=source)]
@@ -240,14 +245,23 @@ def format_unrolled(cell: str, weights: dict, x, h0, targets, result: dict, sour
             lines.append(text(lang, "gru_reset"))
     else:
         lines += ["  " + e for e in cell_kind(cell).kernel().step_equations()]
-    lines += legend(cell_kind(cell).kernel(), lang)
+    kernel = cell_kind(cell).kernel()
+    if notation in _ARTICLE_GATES:  # the articles' gate letters, in their order
+        titles = dict(zip(kernel.named_gates(), kernel.titles()))
+        lines.append(text(lang, "legend", legend=", ".join(
+            f"{'c~' if a == 'c' else a} {gate_term(lang, titles[g])}" for g, a in _ARTICLE_GATES[notation].items())))
+        lines.append(text(lang, "states", cell_state=text(lang, "cell_state") if kernel.n_states == 2 else ""))
+    else:
+        lines += legend(kernel, lang)
     row = lambda name, v: f"  {name:<12}" + " ".join(f"{u:>9.4f}" for u in np.ravel(v))  # noqa: E731
+    label = lambda k: ("gate o_t" if k == "gate_o" else "c~_t" if k == "gate_c" and notation == "lstm"  # noqa: E731
+                       else f"{k.removeprefix('gate_')}_t")
     for name, v in weights.items():
         lines.append(f"{name} {tuple(np.shape(v))}")
         lines += [row("", r) for r in np.atleast_2d(v)]
     lines += ["", text(lang, "forward"), row("h_0", h0)]
     for t, s in enumerate(result["steps"], 1):
-        lines += [f"t = {t}", row("x_t", x[t - 1])] + [row(k, v) for k, v in s.items() if k != "o"]
+        lines += [f"t = {t}", row("x_t", x[t - 1])] + [row(label(k), v) for k, v in s.items() if k != "o"]
         lines += [row("o_t", s["o"]), row("y_t", targets[t - 1])]
     lines += ["", text(lang, "loss", loss=result["loss"]), "", text(lang, "bptt")]
     for t in reversed(range(len(x))):
