@@ -115,15 +115,21 @@ def test_cross_entropy_with_class_targets(capsys):
 
 
 def test_weights_from_a_file_in_the_articles_names(tmp_path, capsys):
-    """--weights FILE.json (a --json output, or the weights alone) gives the same network back; a name
-    missing or a shape that disagrees is one line."""
-    first = _explain(capsys, "--cell", "lstm", "--steps", "2", "--seed", "4")
+    """--weights FILE.json (a --json output, or the weights alone) gives the same network back, a --json
+    output with its inputs, initial state and targets unless flags give them; a name missing or a shape
+    that disagrees is one line."""
+    first = _explain(capsys, "--cell", "lstm", "--steps", "2", "--seed", "4", "--h", "0.3,-0.1,0.2,0.5",
+                     "--targets", "1,0;0,-1")
     (tmp_path / "w.json").write_text(json.dumps(first))
-    xs = ";".join(",".join(map(str, row)) for row in first["x"])
-    again = _explain(capsys, "--cell", "lstm", "--steps", "2", "--weights", str(tmp_path / "w.json"), f"--x={xs}")
+    again = _explain(capsys, "--cell", "lstm", "--steps", "2", "--weights", str(tmp_path / "w.json"))
+    assert [again[k] for k in ("x", "h0", "targets")] == [first[k] for k in ("x", "h0", "targets")]  # the file's
     assert again["loss"] == pytest.approx(first["loss"], rel=1e-12)
     for name, g in first["grads"].items():
         np.testing.assert_allclose(again["grads"][name], g, rtol=1e-10, atol=1e-14)
+    other = _explain(capsys, "--cell", "lstm", "--steps", "2", "--weights", str(tmp_path / "w.json"), "--x=1,2,3;4,5,6")
+    assert other["x"] == [[1, 2, 3], [4, 5, 6]] and other["h0"] == first["h0"]  # a flag given wins
+    assert main(["explain", "--cell", "lstm", "--steps", "3", "--weights", str(tmp_path / "w.json")]) == 2
+    assert "holds x of shape (2, 3), where --steps 3 takes (3, 3); give --x" in capsys.readouterr().err
     (tmp_path / "rnn.json").write_text(json.dumps({"W_hx": [[1, 2]], "W_hh": [[1, 0]], "b_h": [0], "W_hy": [[1]],
                                                    "b_y": [0]}))
     assert main(["explain", "--cell", "rnn", "--steps", "2", "--weights", str(tmp_path / "rnn.json")]) == 1

@@ -97,6 +97,7 @@ def _unrolled(args) -> int:
     seed = 0 if args.seed is None else args.seed
     if args.weights and (args.run or args.seed is not None):
         raise UsageError("--weights, --run and --seed each give the weights; choose one")
+    stored = {}  # a --json output given as --weights: its inputs, initial state and targets too
     if args.weights:
         path = Path(args.weights)
         if not path.is_file():
@@ -112,6 +113,8 @@ def _unrolled(args) -> int:
             raise ValueError(f"--weights {path}: {e}") from None
         H, D = w["weight_hh"].shape[1], w["weight_ih"].shape[1]
         source = f"weights from {path}"
+        if isinstance(given, dict) and "weights" in given:
+            stored = {k: given[k] for k in ("x", "h0", "targets") if k in given}
     elif args.run:
         cell, layer = _run_weights(args.run, args.layer)
         if args.cell and args.cell != cell:
@@ -125,13 +128,22 @@ def _unrolled(args) -> int:
         w = random_network(cell, D, H, args.output_size or 2, seed)
         source = text(lang, "source_seed", seed=seed)
     O = w["W_hy"].shape[0]
+    ce = args.loss == "ce"
+    for name, flag, shape in (("x", "x", (T, D)), ("h0", "h", (H,)), ("targets", "targets", (T,) if ce else (T, O))):
+        if name in stored and getattr(args, flag) is None and np.shape(stored[name]) != shape:
+            raise UsageError(f"--weights {args.weights} holds {name} of shape {np.shape(stored[name])}, where --steps "
+                             f"{T} takes {shape}; give --{flag}")
     x = _matrix("--x", args.x, T, D)
+    x = np.asarray(stored["x"], float) if x is None and "x" in stored else x
     x = np.random.default_rng([seed, 2]).normal(size=(T, D)) if x is None else x
     h0 = vector("--h", args.h)
+    h0 = np.asarray(stored["h0"], float) if h0 is None and "h0" in stored else h0
     h0 = np.zeros(H) if h0 is None else h0
     if h0.size != H:
         raise UsageError(f"--h has {h0.size} value{'s' * (h0.size != 1)}; the layer has {H} hidden units")
-    if args.loss == "ce":
+    if args.targets is None and "targets" in stored:
+        targets = np.asarray(stored["targets"], int if ce else float)
+    elif ce:
         targets = _matrix("--targets", args.targets, T, 1)
         if targets is None or np.any(targets != np.round(targets)) or np.any((targets < 0) | (targets >= O)):
             raise UsageError(f"--loss ce takes --targets of {T} class(es) in 0..{O - 1}, one a step (like 0;1;1)")
@@ -139,6 +151,8 @@ def _unrolled(args) -> int:
     else:
         targets = _matrix("--targets", args.targets, T, O)
         targets = np.zeros((T, O)) if targets is None else targets
+    if ce and (np.any(targets < 0) or np.any(targets >= O)):
+        raise UsageError(f"--loss ce takes --targets of {T} class(es) in 0..{O - 1}, one a step (like 0;1;1)")
     result = unroll(cell, w, x, h0, targets, loss=args.loss, last_only=args.loss_at == "last")
     if args.html:
         _page(args, cell, w, x, h0, targets, result, lang)

@@ -37,34 +37,10 @@ MESSAGES = {
                        "(log scale); h_t is coloured by it too. Hover over a node for its numbers, click for all.",
         "page_cell": "cell:",
         "page_remark": "A plain RNN multiplies the gradient by the same Jacobian at every step, so it shrinks (or "
-                       "grows) geometrically with the distance: the vanishing gradient. The gates of an LSTM or GRU "
-                       "keep a path along which it is carried almost unchanged.",
-        "inspect_title": "Inside {run} ({cell})",
-        "activations": "Activations",
-        "quantity": "quantity",
-        "unit": "unit",
-        "unit_n": "unit {u}",
-        "colours": "(hidden state and cell in [-1, 1]: blue negative, red positive; gates in [0, 1]: white to red)",
-        "token_title": "step {t}, {q} of unit {u}: {v}",
-        "gradient_flow": "Gradient flow",
-        "flow_remark": "||dL/dh_t||, the gradient of the loss at the sequence's end reaching step t, against the lag T - t: "
-                       "falling with the lag is the vanishing gradient, rising the exploding gradient. Right: the "
-                       "largest and smallest singular value of each step's Jacobian d s_t / d s_{{t-1}}.",
-        "lag": "lag T - t",
-        "step_t": "step t",
-        "singular_value": "singular value",
-        "largest": "largest",
-        "smallest": "smallest",
-        "saturation": "Gate saturation",
-        "no_gates": "A plain RNN has no gates.",
-        "left_saturated": "fraction left-saturated (< 0.1)",
-        "right_saturated": "fraction right-saturated (> 0.9)",
-        "flow_at": "||dL/dh_t|| at lag {lags}",
-        "gate_saturated": "{gate}: left-saturated {left:.0%}, right-saturated {right:.0%} of steps (mean over units)",
-        "weight_norms": "||dL/dW||: {norms}",
-        "more": "(--html PAGE.html for the page, --png PREFIX for figures)",
-        "hidden_state": "hidden state h",
-        "tanh_cell": "tanh(cell c)",
+                       "grows) geometrically with the distance: the vanishing gradient. An LSTM's cell state is added "
+                       "to, not multiplied by a matrix: with its forget gate near 1 the gradient travels back along it "
+                       "almost unchanged. With random weights (--seed) the forget gate is about 0.5 and the gradient "
+                       "fades too; training (or a forget-gate bias of 1 to 3 at the start) opens that path.",
     },
     "zh": {
         "one_step": "{cell} 的一个时间步（{source}）",
@@ -92,32 +68,8 @@ MESSAGES = {
                        "那里的梯度 dL/dh_t 的大小（对数刻度），h_t 的颜色也表示它。把鼠标移到节点上看它的数值，点击看全部。",
         "page_cell": "单元：",
         "page_remark": "普通 RNN 在每一步都把梯度乘以同样的雅可比矩阵，所以梯度随距离按几何级数衰减（或增长）：这就是梯度消失"
-                       "（或梯度爆炸）。LSTM 和 GRU 的门保留了一条让梯度几乎不变地传回去的路径。",
-        "inspect_title": "{run}（{cell}）的内部",
-        "activations": "激活值",
-        "quantity": "量",
-        "unit": "单元",
-        "unit_n": "单元 {u}",
-        "colours": "（隐藏状态和细胞状态在 [-1, 1] 内：蓝为负，红为正；门在 [0, 1] 内：由白到红）",
-        "token_title": "时间步 {t}，单元 {u} 的{q}：{v}",
-        "gradient_flow": "梯度的传播",
-        "flow_remark": "||dL/dh_t||：序列末尾的损失传回时间步 t 的梯度，横轴是距离 T - t。随距离下降即梯度消失，上升即梯度爆炸。"
-                       "右图：每一步雅可比矩阵 d s_t / d s_{{t-1}} 的最大和最小奇异值。",
-        "lag": "距离 T - t",
-        "step_t": "时间步 t",
-        "singular_value": "奇异值",
-        "largest": "最大",
-        "smallest": "最小",
-        "saturation": "门的饱和",
-        "no_gates": "普通 RNN 没有门。",
-        "left_saturated": "左饱和（< 0.1）的比例",
-        "right_saturated": "右饱和（> 0.9）的比例",
-        "flow_at": "不同距离处的 ||dL/dh_t||：{lags}",
-        "gate_saturated": "{gate}：左饱和 {left:.0%}，右饱和 {right:.0%} 的时间步（各单元平均）",
-        "weight_norms": "||dL/dW||：{norms}",
-        "more": "（--html PAGE.html 生成网页，--png PREFIX 生成图片）",
-        "hidden_state": "隐藏状态 h",
-        "tanh_cell": "tanh(细胞状态 c)",
+                       "（或梯度爆炸）。LSTM 的细胞状态是累加的，不是乘以矩阵：遗忘门接近 1 时，梯度可以沿细胞状态几乎不变地传回去。"
+                       "权重随机（--seed）时，遗忘门约为 0.5，梯度同样会衰减；训练（或一开始把遗忘门的偏置设为 1 到 3）才打开这条路。",
     },
 }
 LANGUAGES = tuple(MESSAGES)

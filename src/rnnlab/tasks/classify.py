@@ -286,7 +286,7 @@ class ClassificationTask(Task):
 
     def about(self) -> str:
         n = len(self.labels["train"])
-        what = f"{len(self.vocab)} {self.vocab.kind}s" if self.vocab else f"{self.inputs['train'][0].shape[1]} channels"
+        what = f"{len(self.vocab):,} {self.vocab.kind}s" if self.vocab else f"{self.inputs['train'][0].shape[1]} channels"
         return f"{n:,} training examples, {len(self.classes)} classes, {what}"
 
     def save_files(self, out: Path) -> None:
