@@ -88,3 +88,20 @@ def test_chinese_with_the_articles_terms(capsys, monkeypatch):
     assert main(["explain", "--cell", "gru", "--steps", "3"]) == 0
     unrolled = capsys.readouterr().out
     assert all(term in unrolled for term in ("时间反向传播", "前向传播", "损失", "重置门", "更新门"))
+
+
+def test_every_message_the_code_asks_for_exists_in_both_languages():
+    """Each key the source passes to ``messages.text`` is in the English and the Chinese table, and the
+    two tables have the same keys with the same fields."""
+    import re
+    import string
+    from pathlib import Path
+
+    from rnnlab.insight.messages import MESSAGES
+
+    source = "".join(p.read_text() for p in (Path(__file__).parents[1] / "src" / "rnnlab").rglob("*.py"))
+    used = set(re.findall(r"""\btext\((?:lang|"en"|"zh"), ["'](\w+)["']""", source))
+    assert len(used) > 30 and used <= set(MESSAGES["en"]), used - set(MESSAGES["en"])
+    assert set(MESSAGES["en"]) == set(MESSAGES["zh"])
+    fields = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
+    assert all(fields(MESSAGES["en"][k]) == fields(MESSAGES["zh"][k]) for k in MESSAGES["en"])
