@@ -104,3 +104,13 @@ def test_compare_forecasters_by_the_mase_rnnlab_forecast_reports(tmp_path, capsy
         assert r["measure"] == "mase" and r["lower_is_better"] and abs(r["params"] - 3000) / 3000 < 0.3
         assert main(["eval", str(out / f"{r['model']}-s1234"), "--split", "test", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["mase"] == pytest.approx(r["per_seed"][0], rel=1e-12)
+
+
+def test_the_table_shows_a_spread_only_over_several_seeds():
+    from rnnlab.runs.compare import table
+
+    row = {"model": "gru", "hidden": 8, "layers": 1, "params": 100, "embedding_params": 0, "flops_per_step": 200,
+           "steps": 10, "seen": 320, "seconds": 1.0, "measure": "loss", "unit": "sequences", "mean": 0.25, "sd": 0.05}
+    one, two = table([row | {"runs": [{}]}]), table([row | {"runs": [{}, {}]}])
+    assert one.splitlines()[2].endswith("| 0.2500 |") and "±" not in one
+    assert two.splitlines()[2].endswith("| 0.2500 ± 0.0500 |") and "(mean ± sd)" in two.splitlines()[0]

@@ -168,14 +168,15 @@ def fmt_count(n: float) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    """The comparison as a markdown table."""
-    seen = rows[0]["unit"]
+    """The comparison as a markdown table (the measure as mean ± sd over seeds; one seed, its value)."""
+    seen, single = rows[0]["unit"], all(len(r["runs"]) == 1 for r in rows)
     lines = [f"| model | width x depth | params (non-emb.) | embedding | FLOPs/step | steps | {seen} seen | s/run | "
-             f"{rows[0]['measure']} (mean ± sd) |", "|---|---|---|---|---|---|---|---|---|"]
+             f"{rows[0]['measure']}{'' if single else ' (mean ± sd)'} |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        spread = "" if single else f" ± {r['sd']:.4f}"
         lines.append(f"| {r['model']} | {r['hidden']} x {r['layers']} | {r['params']:,} | {r['embedding_params']:,} | "
                      f"{fmt_count(r['flops_per_step'])} | {r['steps']:.0f} | {fmt_count(r['seen'])} | "
-                     f"{r['seconds']:.0f} | {r['mean']:.4f} ± {r['sd']:.4f} |")
+                     f"{r['seconds']:.0f} | {r['mean']:.4f}{spread} |")
     return "\n".join(lines)
 
 
