@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     try:
         args, extra = parser.parse_known_args(argv)
+        texts = getattr(args, "text", None)
+        if extra and isinstance(texts, list) and not any(e.startswith("-") and e != "-" for e in extra):
+            texts += extra  # texts after an option (rnnlab translate RUN --beam 5 "a text")
+            extra = []
         if extra:
             sub = parser.commands.get(args.command, parser)
             sub.error(f"unrecognized arguments: {' '.join(extra)}{suggestion(sub, extra)}")

@@ -101,7 +101,10 @@ def build_parser(argv: list[str] | None = None) -> Parser:
 
     tr = command("translate", "decode texts with a seq2seq run, one line each: input, output")
     tr.add_argument("run", help="run folder of a seq2seq model")
-    tr.add_argument("text", nargs="*", help="texts to translate (spellings for cmudict)")
+    tr.add_argument("text", nargs="*", help="texts to translate (spellings for cmudict); - reads them from standard "
+                    "input, one a line")
+    tr.add_argument("--data", metavar="FILE", help="the texts one a line, or a .tsv/.csv table with a source column "
+                    "(and a target column: also print BLEU and chrF, or WER, against it)")
     tr.add_argument("--beam", type=positive_int, help="beam width (default: the run's --beam)")
     tr.add_argument("--attention-plot", metavar="PNG", help="heatmap of the first text's attention weights")
     weights_flag(tr)

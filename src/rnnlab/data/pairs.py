@@ -3,6 +3,11 @@
     a table        TSV/CSV with a header naming ``source`` and ``target`` columns; tokens are characters
                    or space-separated (``tokens`` for each side); rows with the same source are that
                    source's references
+    cmn-eng        English-Chinese sentence pairs of the Tatoeba project (``DATA_DIR/zh/cmn.txt[.gz]``,
+                   manythings.org's tab-separated English, Chinese, attribution), in the direction
+                   ``en-zh`` or ``zh-en``; English as lower-cased words (``data.text.words``), Chinese as
+                   characters (or jieba words); split 90/5/5 by the MD5 of the source sentence, a source's
+                   translations its references
     cmudict        the CMU Pronouncing Dictionary (``DATA_DIR/cmudict/cmudict.dict[.gz]``): spelling
                    (characters) to ARPAbet phones with the stress digits removed (39 phones); a word's
                    alternative pronunciations (``word(2)``) are its references; split 90/5/5 by the MD5
@@ -24,11 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import read_rows, read_text
+from .text import natural
 
-__all__ = ["Pairs", "read_pairs", "load_cmudict", "make_dates", "make_addition", "tokenize", "hash_split",
+__all__ = ["Pairs", "read_pairs", "load_cmudict", "load_cmn_eng", "make_dates", "make_addition", "tokenize", "hash_split",
            "split_by_hash", "NAMED_PAIRS"]
 
-NAMED_PAIRS = ("cmudict", "dates", "addition")
+NAMED_PAIRS = ("cmn-eng", "cmudict", "dates", "addition")
 
 
 @dataclass
@@ -47,12 +53,15 @@ class Pairs:
 
 
 def tokenize(text: str, kind: str) -> list[str]:
-    """``char``: every character; ``space``: the space-separated tokens."""
+    """``char``: every character; ``space``: the space-separated tokens; ``word``: words of natural
+    text (``data.text.natural``: lower-cased words, punctuation apart; Chinese by jieba)."""
     if kind == "char":
         return list(text)
     if kind == "space":
         return text.split()
-    raise ValueError(f"unknown tokens {kind!r}; expected char or space")
+    if kind == "word":
+        return natural(text)
+    raise ValueError(f"unknown tokens {kind!r}; expected char, space or word")
 
 
 def _group(name: str, rows: list[tuple[list[str], list[str]]]) -> Pairs:
@@ -130,6 +139,31 @@ def load_cmudict(data_dir: Path) -> dict[str, Pairs]:
         word = word.split("(")[0].lower()
         rows[hash_split(word)].append((list(word), [p.rstrip("012") for p in phones]))
     return {split: _group(f"cmudict {split}", r) for split, r in rows.items()}
+
+
+def load_cmn_eng(data_dir: Path, direction: str = "en-zh", source_tokens: str | None = None,
+                 target_tokens: str | None = None) -> dict[str, Pairs]:
+    """{train, valid, test} of DATA_DIR/zh/cmn.txt[.gz] in ``direction``; tokens by side (None: English
+    words, Chinese characters). A line without two tab-separated sentences is skipped."""
+    folder = Path(data_dir) / "zh"
+    path = next((folder / n for n in ("cmn.txt", "cmn.txt.gz") if (folder / n).is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"cmn-eng: no {folder / 'cmn.txt'}[.gz]; fetch it with: rnnlab data download cmn-eng")
+    if direction not in ("en-zh", "zh-en"):
+        raise ValueError(f"--direction {direction!r}: expected en-zh or zh-en")
+    english, chinese = ("word", "char") if direction == "en-zh" else ("char", "word")
+    kinds = (source_tokens or english, target_tokens or chinese)
+    rows: dict[str, list[tuple[list[str], list[str]]]] = {"train": [], "valid": [], "test": []}
+    for line in read_text(path).splitlines():
+        fields = line.split("\t")
+        if len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
+            continue
+        source, target = (fields[0], fields[1]) if direction == "en-zh" else (fields[1], fields[0])
+        source, target = tokenize(source.strip(), kinds[0]), tokenize(target.strip(), kinds[1])
+        rows[hash_split(" ".join(source))].append((source, target))
+    if not rows["train"]:
+        raise ValueError(f"{path} holds no tab-separated English and Chinese sentences")
+    return {split: _group(f"cmn-eng {direction} {split}", r) for split, r in rows.items()}
 
 
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",

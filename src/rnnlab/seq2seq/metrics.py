@@ -8,11 +8,15 @@
     exact             1 - WER
     token accuracy    sum over sources of the positions where output and first reference agree, over the
                       sum of the longer one's length (a missing or extra token counts as wrong)
+    BLEU, chrF        of natural text (``text_scores``): corpus BLEU (Papineni et al. 2002) and chrF
+                      (Popovic 2015) by sacrebleu, the standard implementation, against every reference of
+                      each source; its ``zh`` tokeniser for Chinese output, ``13a`` for other text,
+                      compared lower-cased (rnnlab reads English lower-cased)
 """
 
 from __future__ import annotations
 
-__all__ = ["edit_distance", "sequence_scores"]
+__all__ = ["edit_distance", "sequence_scores", "text_scores"]
 
 
 def edit_distance(a: list, b: list) -> int:
@@ -39,3 +43,17 @@ def sequence_scores(outputs: list[list], references: list[list[list]]) -> dict[s
     n = len(outputs)
     return {"wer": wrong / n, "per": edits / max(length, 1), "exact": 1 - wrong / n,
             "token_accuracy": agree / max(span, 1), "n": n}
+
+
+def text_scores(outputs: list[str], references: list[list[str]], chinese: bool) -> dict[str, float]:
+    """bleu and chrf (0-100) of ``outputs`` (one text a source) against each source's ``references``
+    (one or more texts); ``chinese``: the output language is Chinese."""
+    import sacrebleu
+
+    if len(outputs) != len(references) or not outputs:
+        raise ValueError(f"{len(outputs)} outputs for {len(references)} sources")
+    most = max(len(r) for r in references)
+    streams = [[r[k] if k < len(r) else None for r in references] for k in range(most)]  # None: no k-th reference
+    bleu = sacrebleu.corpus_bleu(outputs, streams, tokenize="zh" if chinese else "13a", lowercase=True)
+    chrf = sacrebleu.corpus_chrf(outputs, streams)
+    return {"bleu": float(bleu.score), "chrf": float(chrf.score)}

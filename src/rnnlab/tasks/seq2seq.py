@@ -1,15 +1,16 @@
 """Sequence to sequence (``--task seq2seq``): an encoder-decoder (``rnnlab.models.Seq2Seq``) trained
 with masked cross-entropy on every (source, reference) pair, measured by decoding.
 
-Data (``rnnlab.data.pairs``): ``cmudict``, ``dates``, ``addition`` (``--reverse-source``), a table
-with source and target columns (split 90/5/5 by the MD5 of the source, so a source is in one split
+Data (``rnnlab.data.pairs``): ``cmn-eng`` (English-Chinese sentences, ``--direction``), ``cmudict``,
+``dates``, ``addition`` (``--reverse-source``), a table with source and target columns (split 90/5/5 by the MD5 of the source, so a source is in one split
 with all its references), or a folder with train, valid[, test] tables. Vocabularies come from the
 training split: the source's with ``<unk>``, the target's with ``<bos>``, ``<eos>`` and ``<unk>``.
 
 A batch of pairs: x (Ts, N) source ids with their lengths, decoder inputs (Tt, N) = BOS then the
 reference, targets (Tt, N) = the reference then EOS, and a mask over the padding. ``evaluate``
 gives the teacher-forced loss and, by decoding (greedy, or ``--beam``), WER, PER, exact match and
-token accuracy (``rnnlab.seq2seq.metrics``).
+token accuracy (``rnnlab.seq2seq.metrics``); for natural text (cmn-eng, or a table's targets read as
+words) BLEU and chrF too, BLEU the headline measure.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ import numpy as np
 from ..data.corpora import resolve_data_dir
 from ..data.files import split_tables
 from ..data.padding import pad
-from ..data.pairs import (NAMED_PAIRS, Pairs, load_cmudict, make_addition, make_dates, read_pairs,
+from ..data.pairs import (NAMED_PAIRS, Pairs, load_cmn_eng, load_cmudict, make_addition, make_dates, read_pairs,
                           split_by_hash, tokenize)
+from ..data.text import chinese, detokenize
 from ..data.vocab import UNK, Vocab
 from ..models import Seq2Seq
 from ..nn import SoftmaxCrossEntropy
 from ..seq2seq.decode import beam_search
 from ..seq2seq.ensemble import Ensemble, mean_log_probabilities
-from ..seq2seq.metrics import sequence_scores
+from ..seq2seq.metrics import sequence_scores, text_scores
 from ..train.settings import Setting
 from .base import Measure, Task
 from .shared import DATA_DIR, EMBED, RECURRENT, check_model
@@ -41,6 +43,8 @@ BOS, EOS = "<bos>", "<eos>"
 
 def load_pairs(cfg) -> dict[str, Pairs]:
     name, path = cfg.data, Path(cfg.data).expanduser()
+    if name == "cmn-eng":
+        return load_cmn_eng(resolve_data_dir(cfg.data_dir), cfg.direction, cfg.source_tokens, cfg.target_tokens)
     if name == "cmudict":
         return load_cmudict(resolve_data_dir(cfg.data_dir))
     if name == "dates":
@@ -48,12 +52,20 @@ def load_pairs(cfg) -> dict[str, Pairs]:
     if name == "addition":
         return make_addition(seed=0, reverse=cfg.reverse_source)
     if path.is_dir():
-        return {s: read_pairs(p, cfg.source_tokens, cfg.target_tokens) for s, p in split_tables(path).items()
-                if p is not None}
+        return {s: read_pairs(p, *token_kinds(cfg)) for s, p in split_tables(path).items() if p is not None}
     if path.is_file():
-        return split_by_hash(read_pairs(path, cfg.source_tokens, cfg.target_tokens))
+        return split_by_hash(read_pairs(path, *token_kinds(cfg)))
     raise FileNotFoundError(f"no such dataset, file or folder: {name} (--task seq2seq takes {' | '.join(NAMED_PAIRS)}, "
                             f"a .tsv/.csv table with source and target columns, or a folder of them)")
+
+
+def token_kinds(cfg) -> tuple[str, str]:
+    """How the source and the target are read: the settings, else by the data (cmn-eng: English words,
+    Chinese characters; cmudict: characters to phones; the rest: characters)."""
+    english_first = cfg.direction == "en-zh"
+    default = {"cmn-eng": ("word", "char") if english_first else ("char", "word"),
+               "cmudict": ("char", "space")}.get(cfg.data, ("char", "char"))
+    return cfg.source_tokens or default[0], cfg.target_tokens or default[1]
 
 
 class Seq2SeqTask(Task):
@@ -69,9 +81,13 @@ class Seq2SeqTask(Task):
         Setting("teacher_forcing", 1.0, "probability of feeding the reference token, not the model's own", float,
                 low=0, high=1),
         Setting("beam", 1, "beam width of the decoding that measures the run (1: greedy)", int, low=1),
-        Setting("source_tokens", "char", "a table's source: char | space (space-separated tokens)",
-                choices=("char", "space")),
-        Setting("target_tokens", "char", "a table's target: char | space", choices=("char", "space")),
+        Setting("direction", "en-zh", "cmn-eng: translate English to Chinese or Chinese to English",
+                choices=("en-zh", "zh-en")),
+        Setting("source_tokens", None, "the source as char | space (space-separated tokens) | word (lower-cased "
+                "words, punctuation apart; Chinese segmented by jieba)", choices=("char", "space", "word"),
+                shown="char; cmn-eng: English word, Chinese char"),
+        Setting("target_tokens", None, "the target as char | space | word",  choices=("char", "space", "word"),
+                shown="char; cmn-eng: English word, Chinese char"),
         Setting("reverse_source", False, "addition: read the question backwards", bool),
     )
     # the recipes of benchmarks/results/seq2seq (cmudict's decay chosen on valid WER)
@@ -90,6 +106,13 @@ class Seq2SeqTask(Task):
     files = ("seq2seq.json",)
 
     @classmethod
+    def upgrade_saved(cls, saved: dict) -> None:
+        """Runs of the generated sets and cmudict recorded the former defaults (char) of the table-only
+        token settings, which those sets never read."""
+        if saved.get("data") in ("cmudict", "dates", "addition"):
+            saved["source_tokens"] = saved["target_tokens"] = None
+
+    @classmethod
     def check_config(cls, cfg) -> None:
         if cfg.data is None:
             raise ValueError(f"give the pairs with --data: {', '.join(NAMED_PAIRS)}, a .tsv/.csv table with source "
@@ -97,9 +120,13 @@ class Seq2SeqTask(Task):
         check_model(cfg)
         if cfg.reverse_source and cfg.data != "addition":
             raise ValueError("--reverse-source is for the addition data")
+        if cfg.data in ("cmudict", "dates", "addition") and (cfg.source_tokens or cfg.target_tokens):
+            raise ValueError(f"--source-tokens and --target-tokens are for tables and cmn-eng; {cfg.data} reads "
+                             f"its own way")
 
     def __init__(self, cfg, out: Path | None = None, resume: bool = False, group=None) -> None:
         self.cfg, self.group = cfg, group or self.group
+        self.source_kind, self.target_kind = token_kinds(cfg)
         self.data = load_pairs(cfg)
         train = self.data["train"]
         for split in ("train", "valid"):
@@ -114,6 +141,11 @@ class Seq2SeqTask(Task):
             targets = Vocab.build((t for refs in train.references for r in refs for t in r), "char")
             self.target_vocab = Vocab([BOS, EOS, UNK] + [t for t in targets.itos if t not in (BOS, EOS, UNK)], "char")
         self.bos, self.eos = self.target_vocab.stoi[BOS], self.target_vocab.stoi[EOS]
+        # natural text is measured by BLEU and chrF (the Chinese tokeniser for Chinese output)
+        self.natural = cfg.data == "cmn-eng" or self.target_kind == "word"
+        if self.natural:
+            self.chinese = chinese("".join(self.join(r) for refs in train.references[:200] for r in refs))
+            self.measure = Measure("bleu", lower_is_better=False, split="test")
         self.pairs = [(self.source_vocab.encode(s), self.target_vocab.encode(r))
                       for s, refs in zip(train.sources, train.references) for r in refs]
         self.max_length = max(len(t) for _, t in self.pairs) + 5
@@ -204,7 +236,11 @@ class Seq2SeqTask(Task):
             total, count = self.group.allreduce(np.array([total, count], np.float64))
         outputs = self.decode(sources[self.group.part(len(sources))], beam, model)
         outputs = [o for part in self.group.allgather_json(outputs) for o in part]
-        return {"loss": float(total / count)} | sequence_scores(outputs, data.references)
+        scores = {"loss": float(total / count)} | sequence_scores(outputs, data.references)
+        if self.natural:
+            scores |= text_scores([self.join(o) for o in outputs],
+                                  [[self.join(r) for r in refs] for refs in data.references], self.chinese)
+        return scores
 
     def evaluate_members(self, split: str, members: list) -> dict:
         """The ensemble's measures: its members' mean next-token probabilities, teacher-forced and
@@ -213,37 +249,44 @@ class Seq2SeqTask(Task):
 
     def evaluate_file(self, path: Path, members: list) -> dict:
         """The measures on a table of (source, target) pairs, tokenised as the run's data is."""
-        named = self.cfg.data in NAMED_PAIRS
-        self.data["file"] = read_pairs(path, "char" if named else self.cfg.source_tokens,
-                                       "space" if self.cfg.data == "cmudict" else "char" if named
-                                       else self.cfg.target_tokens)
+        self.data["file"] = read_pairs(path, self.source_kind, self.target_kind)
         return self.evaluate("file", members=members)
 
     def report(self, measures: dict, split: str) -> str:
         beam = self.cfg.beam
+        if self.natural:
+            return (f"{split} ({'greedy' if beam == 1 else f'beam {beam}'}): BLEU {measures['bleu']:.2f}, chrF "
+                    f"{measures['chrf']:.2f}, loss {measures['loss']:.4f}, exact {measures['exact']:.2%} over "
+                    f"{measures['n']:,} sources")
         return (f"{split} ({'greedy' if beam == 1 else f'beam {beam}'}): loss {measures['loss']:.4f}, WER "
                 f"{measures['wer']:.2%}, PER {measures['per']:.2%}, exact {measures['exact']:.2%}, token accuracy "
                 f"{measures['token_accuracy']:.2%} over {measures['n']:,} sources")
 
     def describe(self, measures: dict[str, float]) -> str:
+        if self.natural:
+            return f"loss {measures['loss']:.4f}  BLEU {measures['bleu']:.2f}  chrF {measures['chrf']:.2f}"
         return (f"loss {measures['loss']:.4f}  WER {measures['wer']:.4f}  PER {measures['per']:.4f}  "
                 f"token accuracy {measures['token_accuracy']:.4f}")
 
     def about(self) -> str:
         sizes = ", ".join(f"{s} {len(p):,}" for s, p in self.data.items())
-        return (f"{len(self.pairs):,} training pairs ({sizes} sources), {len(self.source_vocab)} source and "
-                f"{len(self.target_vocab)} target tokens")
+        return (f"{len(self.pairs):,} training pairs ({sizes} sources), {len(self.source_vocab):,} source and "
+                f"{len(self.target_vocab):,} target tokens")
 
     def save_files(self, out: Path) -> None:
         info = {"source": self.source_vocab.itos, "target": self.target_vocab.itos,
-                "source_tokens": self.cfg.source_tokens, "target_tokens": self.cfg.target_tokens}
+                "source_tokens": self.source_kind, "target_tokens": self.target_kind}
         (Path(out) / "seq2seq.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n")
 
     def join(self, tokens: list[str]) -> str:
-        """Output tokens as text: characters joined, space-separated tokens (phones) with spaces."""
-        return " ".join(tokens) if self.cfg.data == "cmudict" or self.cfg.target_tokens == "space" else "".join(tokens)
+        """Output tokens as text: characters joined, space-separated tokens (phones) with spaces, words
+        as text (``data.text.detokenize``)."""
+        return {"space": " ".join, "word": detokenize}.get(self.target_kind, "".join)(tokens)
 
     def split_source(self, text: str) -> list[str]:
         if self.cfg.data == "cmudict":
             return list(text.strip().lower())
-        return tokenize(text, "char" if self.cfg.data in NAMED_PAIRS else self.cfg.source_tokens)
+        return tokenize(text.strip(), self.source_kind)
+
+    def split_target(self, text: str) -> list[str]:
+        return tokenize(text.strip(), self.target_kind)
