@@ -106,3 +106,17 @@ def test_a_model_translates_and_is_measured_by_bleu(tiny_run, capsys, tmp_path):
     done = subprocess.run([sys.executable, "-m", "rnnlab", "translate", str(run), "-"], input=f"{e2}\n",
                           capture_output=True, text=True, encoding="utf-8")
     assert done.returncode == 0 and done.stdout == f"{e2}\t{c2}\n"
+
+
+def test_an_attention_plot_with_chinese_says_how_to_get_a_font(tiny_run, capsys, tmp_path):
+    """Chinese tokens are drawn with a CJK font when one is installed; without one the figure is still
+    written and one line says how to get a font (no "Glyph missing" warning for every character: the
+    suite turns warnings into errors)."""
+    from rnnlab.plot import cjk_font
+
+    run, known = tiny_run
+    capsys.readouterr()
+    assert main(["translate", str(run), known[0][0], "--attention-plot", str(tmp_path / "a.png")]) == 0
+    err = capsys.readouterr().err
+    assert (tmp_path / "a.png").stat().st_size > 1000
+    assert ("no Chinese font is installed" in err) == (cjk_font() is None)

@@ -1,6 +1,9 @@
 """Plot a run's metrics: loss (train and valid) and learning rate against steps, as a PNG.
 
 matplotlib is imported here only (``pip install rnnlab[plot]``), with the Agg backend (no screen).
+Chinese text is drawn with a CJK font when one is installed (``CJK_FONTS``, after the default font so
+Latin text looks as before); without one, a figure with Chinese in it says once how to get one, rather
+than drawing boxes behind a wall of "Glyph missing" warnings.
 """
 
 from __future__ import annotations
@@ -9,7 +12,12 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["read_metrics", "reported_validation", "plot_run", "plot_attention", "pyplot", "save_figure"]
+__all__ = ["read_metrics", "reported_validation", "plot_run", "plot_attention", "pyplot", "save_figure", "CJK_FONTS",
+           "cjk_font"]
+
+# families that draw Chinese, most common on Linux first, then macOS and Windows
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "Droid Sans Fallback", "AR PL UMing CN", "PingFang SC", "Heiti SC", "Microsoft YaHei", "SimHei")
 
 
 def pyplot():
@@ -21,7 +29,31 @@ def pyplot():
         import matplotlib.pyplot as plt
     except ImportError as e:
         raise ImportError("plotting needs matplotlib: pip install 'rnnlab[plot]'") from e
+    font = cjk_font()
+    if font and font not in plt.rcParams["font.sans-serif"]:
+        plt.rcParams["font.sans-serif"] = [plt.rcParams["font.sans-serif"][0], font, *plt.rcParams["font.sans-serif"][1:]]
     return plt
+
+
+def cjk_font() -> str | None:
+    """The first of ``CJK_FONTS`` matplotlib finds installed, or None."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _chinese_drawable(texts) -> bool:
+    """False, after a one-line note on stderr, when ``texts`` hold Chinese and no CJK font is installed."""
+    from .data.text import han
+
+    if cjk_font() is not None or not any(han(c) for t in texts for c in str(t)):
+        return True
+    import sys
+
+    print("note: no Chinese font is installed, so the figure's Chinese shows as boxes; install one (Debian and "
+          "Ubuntu: apt install fonts-noto-cjk; others: a Noto Sans CJK or WenQuanYi font)", file=sys.stderr)
+    return False
 
 
 def save_figure(fig, path: str | Path) -> Path:
@@ -115,4 +147,10 @@ def plot_attention(path: str | Path, weights, source: list[str], output: list[st
     ax.set_yticks(range(len(output)), output)
     ax.set_xlabel("source")
     ax.set_ylabel("output")
-    return save_figure(fig, path)
+    if _chinese_drawable(source + output):
+        return save_figure(fig, path)
+    import warnings
+
+    with warnings.catch_warnings():  # said once above, not once a glyph
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return save_figure(fig, path)

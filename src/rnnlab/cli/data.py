@@ -20,14 +20,15 @@ def cmd_data(args) -> int:
                 print(f"  {name:<15} {len(c.vocab):>6} {c.vocab.kind}s   {sizes}")
             except (FileNotFoundError, ValueError) as e:
                 print(f"  {name:<15} not available: {e}")
-        from ..data.labelled_text import load_sentiment
+        from ..data.labelled_text import load_sentiment, load_zh_sentiment
         from ..data.ts_format import read_ts
 
-        try:
-            s = load_sentiment(root)
-            print(f"  {'sentiment':<15} {len(s.texts):,} texts, classes {', '.join(s.classes)} (classify)")
-        except (FileNotFoundError, ValueError) as e:
-            print(f"  {'sentiment':<15} not available: {e}")
+        for name, load in (("sentiment", load_sentiment), ("zh-sentiment", load_zh_sentiment)):
+            try:
+                s = load(root)
+                print(f"  {name:<15} {len(s.texts):,} texts, classes {', '.join(s.classes)} (classify)")
+            except (FileNotFoundError, ValueError) as e:
+                print(f"  {name:<15} not available: {e}")
         jv = [root / "uea" / f"JapaneseVowels_{p}.ts{e}" for p in ("TRAIN", "TEST") for e in (".gz", "")]
         found = [p for p in jv if p.is_file()]
         if len(found) >= 2:
@@ -35,7 +36,14 @@ def cmd_data(args) -> int:
             print(f"  {'japanese-vowels':<15} {sizes[0]} train, {sizes[1]} test series (classify)")
         else:
             print(f"  {'japanese-vowels':<15} not available: needs {root / 'uea'}/JapaneseVowels_{{TRAIN,TEST}}.ts[.gz]")
-        from ..data.pairs import load_cmudict
+        from ..data.pairs import load_cmn_eng, load_cmudict
+
+        try:
+            pairs = load_cmn_eng(root)
+            sizes = ", ".join(f"{k} {len(p):,}" for k, p in pairs.items())
+            print(f"  {'cmn-eng':<15} {sizes} English sentences (seq2seq: --direction en-zh or zh-en)")
+        except (FileNotFoundError, ValueError) as e:
+            print(f"  {'cmn-eng':<15} not available: {e}")
 
         try:
             g2p = load_cmudict(root)

