@@ -34,3 +34,11 @@ def test_nearest_dtw_and_bag_of_words_and_majority():
     labels = np.arange(60) % 2
     assert (bag_of_words(docs[:40], labels[:40], docs[40:], 6, 2) == labels[40:]).all()
     assert (majority(np.array([1, 2, 2]), 3) == 2).all()
+
+
+def test_ngrams_count_every_run_seen_in_training():
+    from rnnlab.tasks.classify_baselines import ngrams
+
+    train, (test,), size = ngrams([np.array([1, 2, 3])], [[np.array([2, 3, 4])]], 2)
+    assert size == 5 and len(train[0]) == 5  # 1, 2, 3, (1 2), (2 3)
+    assert sorted(test[0].tolist()) == sorted([train[0][1], train[0][2], train[0][4]])  # 2, 3, (2 3); 4, (3 4) unseen

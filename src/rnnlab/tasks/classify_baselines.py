@@ -2,6 +2,8 @@
 
     majority       the training split's most frequent class, always
     bag of words   multinomial logistic regression on token counts, L2-penalised, full-batch Adam
+    n-grams        the same on the counts of every run of 1..n tokens (``ngrams``; over characters, the
+                   bag of character n-grams that is the standard baseline for Chinese text)
     1-NN DTW       the class of the training series nearest by dynamic time warping:
                    D[i, j] = |a_i - b_j|^2 + min(D[i-1, j], D[i, j-1], D[i-1, j-1]), distance D[m, n]
                    (squared Euclidean step cost, no window), each channel standardised beforehand
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["majority", "bag_of_words", "dtw_distances", "nearest_dtw"]
+__all__ = ["majority", "bag_of_words", "ngrams", "dtw_distances", "nearest_dtw"]
 
 
 def majority(train_y: np.ndarray, n: int) -> np.ndarray:
@@ -25,6 +27,26 @@ def _counts(docs: list[np.ndarray], vocab_size: int) -> tuple[np.ndarray, np.nda
     doc = np.concatenate([np.full(len(d), i) for i, d in enumerate(docs)])
     pairs, count = np.unique(doc * vocab_size + np.concatenate(docs), return_counts=True)
     return pairs // vocab_size, pairs % vocab_size, count.astype(np.float64)
+
+
+def ngrams(train: list[np.ndarray], others: list[list[np.ndarray]], n: int) -> tuple[list, list[list], int]:
+    """(train, others, size): each document's runs of 1..n token ids as ids of an n-gram vocabulary built
+    from ``train`` (an n-gram never seen in training is dropped)."""
+    table: dict[tuple, int] = {}
+
+    def encode(doc, grow):
+        out = []
+        for k in range(1, n + 1):
+            for i in range(len(doc) - k + 1):
+                key = tuple(doc[i:i + k])
+                if grow and key not in table:
+                    table[key] = len(table)
+                if key in table:
+                    out.append(table[key])
+        return np.array(out, np.int64)
+
+    coded = [encode(d.tolist(), True) for d in train]
+    return coded, [[encode(d.tolist(), False) for d in docs] for docs in others], len(table)
 
 
 def bag_of_words(train: list[np.ndarray], train_y: np.ndarray, test: list[np.ndarray], vocab_size: int,
