@@ -69,3 +69,7 @@ def test_a_word_language_model_on_chinese(tmp_path, capsys):
     assert main(["sample", str(run), "--length", "40", "--seed", "1", "--prime", "这个手机"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("这个手机") and " " not in text.strip()  # Chinese words are not spaced apart
+    page = tmp_path / "page.html"
+    assert main(["inspect", str(run), "--text", "这个手机很好用。\n", "--html", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<div id="tokens" lang="zh"><span>这个</span><span>手机</span>' in html  # jieba's words, declared Chinese

@@ -132,6 +132,7 @@ def build_page(info: dict, lang: str = "en") -> str:
     """The page of ``rnnlab.insight.inspection.inspect_run``'s ``info``: tokens, one string per step;
     units, the hidden units offered; values[quantity][i][t], unit units[i] at step t; flow, curves against
     the lag; jacobian, curves against the step; saturation, per gate (left, right) per unit."""
+    from ..data.text import chinese
     from .messages import quantity_term, text
 
     values = info["values"]
@@ -161,7 +162,7 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1000px; color: #222; }}
 <p><label>{text(lang, "quantity")} <select id="quantity">{options_q}</select></label>
 <label>{text(lang, "unit")} <select id="unit">{options_u}</select></label>
 {html.escape(text(lang, "colours"))}</p>
-<div id="tokens">{spans}</div>
+<div id="tokens"{' lang="zh"' if chinese("".join(info["tokens"])) else ""}>{spans}</div>
 <h2>{text(lang, "gradient_flow")}</h2>
 <p>{html.escape(text(lang, "flow_remark"))}</p>
 <div class="plots"><div id="flow">{svg_curves(info["flow"], text(lang, "lag"), "||dL/dh_t||")}</div>

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
+from ..data.text import spaced
 from .lm_evaluate import evaluate, summarise
 from ..models import ContextLanguageModel, LanguageModel
 from ..nn import SoftmaxCrossEntropy
@@ -199,7 +200,8 @@ class LanguageModelTask(Task):
             ce(logits, y, mask)
             model.backward(ce.backward())
 
-        shown = [vocab.itos[i] if vocab.kind == "char" else vocab.itos[i] + " " for i in ids[:-1]]
+        words = [vocab.itos[i] for i in ids]  # words spaced apart as running text is (none next to Chinese)
+        shown = words[:-1] if vocab.kind == "char" else [w + " " * spaced(w, n) for w, n in zip(words, words[1:])]
         return run_batch, shown, f"{len(ids) - 1} {vocab.kind}s of text; the loss is the last {vocab.kind}'s"
 
     def describe(self, measures: dict[str, float]) -> str:
