@@ -73,3 +73,11 @@ def test_a_word_language_model_on_chinese(tmp_path, capsys):
     assert main(["inspect", str(run), "--text", "这个手机很好用。\n", "--html", str(page)]) == 0
     html = page.read_text(encoding="utf-8")
     assert '<div id="tokens" lang="zh"><span>这个</span><span>手机</span>' in html  # jieba's words, declared Chinese
+
+
+def test_max_tokens_reads_the_start_of_each_text(tmp_path, capsys):
+    run = _train(tmp_path, "short", "--max-tokens", "2")
+    capsys.readouterr()
+    assert main(["predict", str(run), "质量非常好", "质量很差", "这个手机很好用"]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert lines[0][:2] == lines[1][:2] != lines[2][:2]  # both read as 质量

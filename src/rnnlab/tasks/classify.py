@@ -51,8 +51,8 @@ def build_classifier(cfg, classes: int, vocab: Vocab | None, channels: int | Non
 
 def read_tokens(text: str, cfg) -> list[str]:
     """A text's tokens as the run reads them: traditional characters mapped to simplified (--simplified),
-    then words or characters (--tokens)."""
-    return text_tokens(simplified(text) if cfg.simplified else text, cfg.tokens)
+    then words or characters (--tokens), the first --max-tokens of them."""
+    return text_tokens(simplified(text) if cfg.simplified else text, cfg.tokens)[:cfg.max_tokens]
 
 
 class Predictor:
@@ -130,6 +130,8 @@ class ClassificationTask(Task):
         DATA_DIR,
         Setting("tokens", None, "text: word (Chinese by jieba, rnnlab[zh]) | char", choices=("word", "char"),
                 shown="char for text in Chinese script, else word"),
+        Setting("max_tokens", None, "text: read the first N tokens of each text (a batch is as long as its longest "
+                "text)", int, low=1, shown="all"),
         SIMPLIFIED,
         Setting("min_count", 1, "text: words seen fewer times in training become <unk>", int, low=1),
         *RECURRENT, EMBED, *FEEDFORWARD,
