@@ -21,7 +21,7 @@ def test_the_readme_and_the_guide_have_their_examples():
     assert len(BLOCKS[2].splitlines()) < 30
     assert len(README.splitlines()) <= 200
     links = re.findall(r"\]\((docs/[^)#]+)", README)
-    assert len(set(links)) == 9 and all((ROOT / link).is_file() for link in links)
+    assert len(set(links)) == 10 and all((ROOT / link).is_file() for link in links)
 
 
 @pytest.mark.parametrize("block", BLOCKS[1:], ids=["layer", "classifier"])

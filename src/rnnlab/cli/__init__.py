@@ -16,7 +16,7 @@ __all__ = ["main", "build_parser", "UsageError", "COMMANDS"]
 # command -> module of this package holding cmd_<command> (imported when the command runs)
 COMMANDS = {"train": "train", "compare": "compare", "forecast": "forecast", "eval": "eval", "translate": "translate",
             "sample": "sample", "explain": "explain", "inspect": "inspect_run", "predict": "predict", "plot": "plot",
-            "data": "data", "gradcheck": "gradcheck", "info": "info"}
+            "data": "data", "gradcheck": "gradcheck", "info": "info", "export": "export"}
 
 
 def main(argv: list[str] | None = None) -> int:

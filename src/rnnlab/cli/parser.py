@@ -174,6 +174,12 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     pr.add_argument("--data", help="a table with a text column, or a .ts file of series, instead")
     weights_flag(pr)
 
+    ex = command("export", "write a trained model as an ONNX file (pip install \"rnnlab[onnx]\"; language models "
+                           "for now)")
+    ex.add_argument("run", help="run folder")
+    ex.add_argument("--onnx", metavar="MODEL.onnx", required=True, help="the file to write")
+    weights_flag(ex)
+
     pl = command("plot", "PNG of train and valid loss and the learning rate over steps")
     pl.add_argument("run", help="run folder")
     pl.add_argument("--out", help="PNG path (default: RUN/plot.png)")

@@ -137,6 +137,12 @@ class Task(ABC):
         backward through the model, the tokens (T,) of its first sequence as shown, a line on it."""
         raise ValueError(f"inspect reads language-model and long-range runs; this is a {self.name} run")
 
+    @classmethod
+    def onnx_model(cls, run: Path, which: str = "best"):
+        """The run's model as an ``onnx.ModelProto`` for inference (``rnnlab export``), read from its
+        folder alone."""
+        raise ValueError(f"export writes language-model runs for now; this is a run of --task {cls.name}")
+
     def followers(self, out: Path) -> list[tuple[object, Path]]:
         """(config, folder) of the runs that derive from the run in ``out`` (a forecaster's refit): a
         resumed run trains them again after it."""

@@ -1,0 +1,101 @@
+"""``rnnlab export RUN --onnx MODEL.onnx``: onnxruntime reproduces the model it was written from, to
+1e-5 in float32, with random weights and biases and non-zero initial states, for every cell ONNX has an
+operator for (LSTM, GRU, tanh and ReLU RNN) over two layers; a trained run exports with its vocabulary;
+without the onnx package, or for a run it cannot write yet, one line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.models import LanguageModel
+
+onnx = pytest.importorskip("onnx", reason="the onnx extra (pip install 'rnnlab[onnx]') is not installed")
+ort = pytest.importorskip("onnxruntime", reason="the onnx extra (pip install 'rnnlab[onnx]') is not installed")
+
+
+def _run(proto, feeds):
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "rnn_relu"])
+def test_onnxruntime_reproduces_a_language_model(cell):
+    from rnnlab.export.language_model import language_model_graph
+
+    model = LanguageModel(50, cell, hidden_size=16, num_layers=2, embed_size=8, seed=1)
+    model.eval()
+    rng = np.random.default_rng(0)
+    for _, p, _ in model.named_parameters():  # every weight and bias random, none zero
+        p[...] = rng.normal(0, 0.3, p.shape)
+    x = rng.integers(0, 50, (7, 3))
+    state = tuple(rng.normal(0, 0.5, (2, 3, 16)).astype(np.float32) for _ in range(model.rnn.kernel.n_states))
+    logits, final = model.forward(x, state if len(state) > 1 else state[0])
+    final = final if isinstance(final, tuple) else (final,)
+    out = _run(language_model_graph(model), {"tokens": x, **dict(zip(["h0", "c0"], state))})
+    np.testing.assert_allclose(out[0], logits, atol=1e-5)
+    for got, want in zip(out[1:], final):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    short = _run(language_model_graph(model), {"tokens": x[:2, :1], **{k: s[:, :1] for k, s in
+                                                                        zip(["h0", "c0"], state)}})
+    assert short[0].shape == (2, 1, 50)  # the sequence length and the batch are dynamic
+
+
+def test_a_trained_run_exports_with_its_vocabulary(tmp_path, capsys):
+    from rnnlab.tasks import load_run
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat.\n" * 50)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(corpus), "--hidden", "12", "--layers", "2", "--seq-len", "8", "--batch-size",
+                 "4", "--max-steps", "10", "--sample-length", "0", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(run), "--onnx", str(tmp_path / "lm.onnx")]) == 0
+    assert "inputs tokens (T, N), h0 (2, N, 12), c0 (2, N, 12)" in capsys.readouterr().out
+    proto = onnx.load(str(tmp_path / "lm.onnx"))
+    vocab = json.loads({p.key: p.value for p in proto.metadata_props}["rnnlab.vocab"])
+    _, run_vocab, model, _ = load_run(run)
+    assert vocab["itos"] == run_vocab.itos
+    x = run_vocab.encode(list("the cat"))[:, None]
+    logits, _ = model.forward(x)
+    zeros = np.zeros((2, 1, 12), np.float32)
+    np.testing.assert_allclose(_run(proto, {"tokens": x, "h0": zeros, "c0": zeros})[0], logits, atol=1e-5)
+
+
+def test_without_onnx_or_for_another_task_one_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps({"task": "adding"}))
+    assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
+    assert "export writes language-model runs for now; this is a run of --task adding" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
+    err = capsys.readouterr().err
+    assert 'exporting to ONNX needs the onnx package: pip install "rnnlab[onnx]"' in err and err.count("\n") == 1
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_the_guides_onnxruntime_example_samples_as_rnnlab_does(tmp_path, capsys, monkeypatch):
+    """docs/export.md's Python, run on an exported model, prints the greedy sample of `rnnlab sample
+    --temperature 0` from the same prime."""
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).parents[1] / "docs" / "export.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", guide, flags=re.S)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("def f(x):\n    return x\n" * 60)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(corpus), "--hidden", "16", "--layers", "1", "--seq-len", "16", "--batch-size",
+                 "4", "--max-steps", "40", "--sample-length", "0", "--out", str(run)]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "lm.onnx")]) == 0
+    assert main(["sample", str(run), "--prime", "def ", "--length", "40", "--temperature", "0"]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "docs/export.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert main(["sample", str(run), "--prime", "def ", "--length", "40", "--temperature", "0"]) == 0
+    assert printed == capsys.readouterr().out and len(printed) > 40
