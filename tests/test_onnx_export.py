@@ -70,7 +70,7 @@ def test_without_onnx_or_for_another_task_one_line(tmp_path, monkeypatch, capsys
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(json.dumps({"task": "adding"}))
     assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
-    assert "export writes language-model runs for now; this is a run of --task adding" in capsys.readouterr().err
+    assert "export writes language models and classifiers for now; this is a run of --task adding" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "onnx", None)
     assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
     err = capsys.readouterr().err
@@ -99,3 +99,54 @@ def test_the_guides_onnxruntime_example_samples_as_rnnlab_does(tmp_path, capsys,
     printed = capsys.readouterr().out
     assert main(["sample", str(run), "--prime", "def ", "--length", "40", "--temperature", "0"]) == 0
     assert printed == capsys.readouterr().out and len(printed) > 40
+
+
+@pytest.mark.parametrize("cell,pool,bidirectional", [("lstm", "last", True), ("gru", "mean", True),
+                                                     ("rnn", "max", False), ("lstm", "each", False)])
+def test_onnxruntime_reproduces_a_sequence_model_with_lengths(cell, pool, bidirectional):
+    """Token ids and features, sequences of different lengths read up to their own (ONNX's
+    sequence_lens), each pooling; pool "each" compared at the valid steps."""
+    from rnnlab.export.sequence import sequence_model_graph
+    from rnnlab.models.sequence import SequenceModel
+
+    rng = np.random.default_rng(0)
+    lengths = np.array([7, 3, 1, 5])
+    for kind in ("tokens", "features"):
+        model = SequenceModel(3, vocab_size=30 if kind == "tokens" else None, input_size=None if kind == "tokens" else 4,
+                              cell=cell, hidden_size=6, num_layers=2, bidirectional=bidirectional, pool=pool, seed=1)
+        model.eval()
+        for _, p, _ in model.named_parameters():
+            p[...] = rng.normal(0, 0.4, p.shape)
+        x = rng.integers(0, 30, (7, 4)) if kind == "tokens" else rng.normal(size=(7, 4, 4)).astype(np.float32)
+        want = model.forward(x, lengths)
+        got = _run(sequence_model_graph(model), {kind: x, "lengths": lengths})[0]
+        if pool == "each":
+            valid = np.arange(7)[:, None] < lengths[None]
+            got, want = got[valid], want[valid]
+        np.testing.assert_allclose(got, want, atol=1e-5, err_msg=kind)
+
+
+def test_a_trained_classifier_exports_with_its_classes_and_reading(tmp_path, capsys):
+    table = tmp_path / "t.tsv"
+    table.write_text("text\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in [("good fun film", "pos"), ("dull and slow", "neg"),
+                                                                         ("a joy", "pos"), ("a bore", "neg")] * 20))
+    run = tmp_path / "run"
+    assert main(["train", "--task", "classify", "--data", str(table), "--hidden", "8", "--layers", "1",
+                 "--bidirectional", "--pool", "max", "--epochs", "2", "--out", str(run)]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "c.onnx")]) == 0
+    proto = onnx.load(str(tmp_path / "c.onnx"))
+    meta = {p.key: json.loads(p.value) for p in proto.metadata_props}
+    assert meta["rnnlab.classes"] == ["neg", "pos"] and meta["rnnlab.reading"]["tokens"] == "word"
+    stoi = {s: i for i, s in enumerate(meta["rnnlab.vocab"]["itos"])}
+    texts = [["a", "joy"], ["dull", "and", "slow"]]
+    tokens = np.zeros((3, 2), np.int64)
+    for n, words in enumerate(texts):
+        tokens[:len(words), n] = [stoi[w] for w in words]
+    logits = _run(proto, {"tokens": tokens, "lengths": np.array([2, 3])})[0]
+    capsys.readouterr()
+    assert main(["predict", str(run), "a joy", "dull and slow"]) == 0
+    predicted = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    assert [meta["rnnlab.classes"][k] for k in p.argmax(1)] == [label for label, _, _ in predicted]
+    np.testing.assert_allclose(p.max(1), [float(q) for _, q, _ in predicted], atol=1e-3)

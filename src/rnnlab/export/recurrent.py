@@ -29,10 +29,13 @@ def _reorder(w: np.ndarray, cell: str) -> np.ndarray:
     return np.concatenate([blocks[k] for k in GATE_ORDER[cell]], axis=0)
 
 
-def recurrent_nodes(graph, layer, x: str, state: tuple[str, ...] | None, prefix: str) -> tuple[str, tuple[str, ...]]:
-    """Add ``layer``'s operators to ``graph`` (an ``export.graph.Graph``) reading ``x`` (T, N, D) and the
-    initial ``state`` (h0[, c0]: (L*D_dir, N, H) names, or None for zeros); returns the output's name
-    (T, N, D_dir*H) and the final state's names (each (L*D_dir, N, H))."""
+def recurrent_nodes(graph, layer, x: str, state: tuple[str, ...] | None, prefix: str,
+                    lengths: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """Add ``layer``'s operators to ``graph`` (an ``export.graph.Graph``) reading ``x`` (T, N, D), the
+    initial ``state`` (h0[, c0]: (L*D_dir, N, H) names, or None for zeros) and each sequence's length
+    (``lengths``: an int32 (N,) name, or None for all T); returns the output's name (T, N, D_dir*H) and
+    the final state's names (each (L*D_dir, N, H): the forward direction's at each sequence's last step,
+    the reverse one's at step 0)."""
     from onnx import helper
 
     cell, H, L = layer.mode, layer.hidden_size, layer.num_layers
@@ -49,12 +52,15 @@ def recurrent_nodes(graph, layer, x: str, state: tuple[str, ...] | None, prefix:
         B = np.stack([np.concatenate([_reorder(params[f"bias_ih{s}"], cell), _reorder(params[f"bias_hh{s}"], cell)])
                       for s in suffixes])
         name = f"{prefix}_l{k}"
-        inputs = [x, graph.constant(f"{name}_W", W), graph.constant(f"{name}_R", R), graph.constant(f"{name}_B", B), ""]
+        inputs = [x, graph.constant(f"{name}_W", W), graph.constant(f"{name}_R", R), graph.constant(f"{name}_B", B),
+                  lengths or ""]
         if state is not None:
             rows = graph.constant(f"{name}_rows", np.array([k * dirs, (k + 1) * dirs], np.int64))
             starts, ends = graph.slice_bounds(rows)
             inputs += [graph.node("Slice", [s, starts, ends, graph.int64s(f"{name}_axis0", [0])], f"{name}_init{i}")
                        for i, s in enumerate(state)]
+        while inputs[-1] == "":  # optional inputs left out at the end
+            inputs.pop()
         outputs = [f"{name}_Y", f"{name}_Yh"] + ([f"{name}_Yc"] if cell == "lstm" else [])
         attrs = dict(hidden_size=H, direction="bidirectional" if dirs == 2 else "forward")
         if cell == "gru":

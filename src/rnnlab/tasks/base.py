@@ -141,7 +141,7 @@ class Task(ABC):
     def onnx_model(cls, run: Path, which: str = "best"):
         """The run's model as an ``onnx.ModelProto`` for inference (``rnnlab export``), read from its
         folder alone."""
-        raise ValueError(f"export writes language-model runs for now; this is a run of --task {cls.name}")
+        raise ValueError(f"export writes language models and classifiers for now; this is a run of --task {cls.name}")
 
     def followers(self, out: Path) -> list[tuple[object, Path]]:
         """(config, folder) of the runs that derive from the run in ``out`` (a forecaster's refit): a

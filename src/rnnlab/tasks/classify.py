@@ -284,6 +284,25 @@ class ClassificationTask(Task):
                                    else [x.astype(self.cfg.dtype) for x in task.scale(data.series)])
         return self.evaluate_members("file", members) if len(members) > 1 else self.evaluate("file")
 
+    @classmethod
+    def onnx_model(cls, run: Path, which: str = "best"):
+        """The classifier's graph (``rnnlab.export.sequence``: series standardised inside it); metadata:
+        ``rnnlab.classes`` (JSON list), and for text ``rnnlab.vocab`` and ``rnnlab.reading`` (tokens,
+        max_tokens, simplified: how a text becomes token ids)."""
+        from ..export.sequence import sequence_model_graph
+        from ..tasks import read_run_config
+        from ..train import load_weights
+
+        cfg = read_run_config(run)
+        predictor = Predictor(run, cfg, load_weights(run, which)[0])
+        proto = sequence_model_graph(predictor.model, predictor.mean, predictor.std, f"rnnlab {cfg.cell} classifier")
+        proto.metadata_props.add(key="rnnlab.classes", value=json.dumps(predictor.classes, ensure_ascii=False))
+        if predictor.vocab is not None:
+            proto.metadata_props.add(key="rnnlab.vocab", value=predictor.vocab.to_json())
+            proto.metadata_props.add(key="rnnlab.reading", value=json.dumps(
+                {"tokens": cfg.tokens, "max_tokens": cfg.max_tokens, "simplified": cfg.simplified}))
+        return proto
+
     def report(self, measures: dict, split: str) -> str:
         """Loss, accuracy, macro-F1 and the confusion matrix (rows: true, columns: predicted)."""
         lines = [f"{split}: loss {measures['loss']:.4f}, accuracy {measures['accuracy']:.4f}, macro-F1 "
