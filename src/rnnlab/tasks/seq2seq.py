@@ -101,8 +101,15 @@ class Seq2SeqTask(Task):
         Setting("reverse_source", False, "addition: read the question backwards", bool),
         SIMPLIFIED,
     )
-    # the recipes of benchmarks/results/seq2seq (cmudict's decay chosen on valid WER)
+    # the recipes of benchmarks/results/seq2seq (cmudict's decay chosen on valid WER; cmn-eng's an hour of
+    # training, the best validation loss's weights)
     presets = {
+        "cmn-eng": dict(data="cmn-eng", direction="en-zh", cell="lstm", layers=2, hidden=256, embed=256, dropout=0.3,
+                        attention="additive", batch_size=64, optimizer="adam", lr=2e-3, schedule="plateau",
+                        time_budget=3600.0),
+        "cmn-eng-zh-en": dict(data="cmn-eng", direction="zh-en", cell="lstm", layers=2, hidden=256, embed=256,
+                              dropout=0.3, attention="additive", batch_size=64, optimizer="adam", lr=2e-3,
+                              schedule="plateau", time_budget=3600.0),
         "cmudict": dict(data="cmudict", cell="lstm", layers=2, hidden=256, embed=64, dropout=0.2,
                         attention="additive", batch_size=64, optimizer="adam", lr=2e-3, schedule="cosine", epochs=10),
         "addition": dict(data="addition", reverse_source=True, cell="lstm", layers=1, hidden=128, embed=32,
