@@ -70,7 +70,7 @@ def test_without_onnx_or_for_another_task_one_line(tmp_path, monkeypatch, capsys
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(json.dumps({"task": "adding"}))
     assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
-    assert "export writes language models and classifiers for now; this is a run of --task adding" in capsys.readouterr().err
+    assert "export writes language models, classifiers and encoder-decoders for now; this is a run of --task adding" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "onnx", None)
     assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
     err = capsys.readouterr().err
@@ -150,3 +150,78 @@ def test_a_trained_classifier_exports_with_its_classes_and_reading(tmp_path, cap
     p /= p.sum(1, keepdims=True)
     assert [meta["rnnlab.classes"][k] for k in p.argmax(1)] == [label for label, _, _ in predicted]
     np.testing.assert_allclose(p.max(1), [float(q) for _, q, _ in predicted], atol=1e-3)
+
+
+def _outputs(session, feeds):
+    return dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds)))
+
+
+@pytest.mark.parametrize("cell,attention", [("lstm", "additive"), ("gru", "general"), ("rnn", "dot"),
+                                            ("lstm", "none")])
+def test_onnxruntime_reproduces_an_encoder_and_its_decoder_steps(cell, attention):
+    """The encoder's memory and initial state, then four decoder steps fed their own outputs back: each
+    step's logits, state and attention weights equal rnnlab's Seq2Seq.step (sources of lengths 6, 2, 4)."""
+    from rnnlab.export.seq2seq import decoder_graph, encoder_graph
+    from rnnlab.models import Seq2Seq
+
+    model = Seq2Seq(10, 12, cell, hidden_size=8, num_layers=2, embed_size=6, attention=attention, seed=1)
+    model.eval()
+    rng = np.random.default_rng(0)
+    for _, p, _ in model.named_parameters():
+        p[...] = rng.normal(0, 0.4, p.shape)
+    x, lengths = rng.integers(0, 10, (6, 3)), np.array([6, 2, 4])
+    memory, state = model.encode(x, lengths)
+    sessions = [ort.InferenceSession(g(model).SerializeToString(), providers=["CPUExecutionProvider"])
+                for g in (encoder_graph, decoder_graph)]
+    enc = _outputs(sessions[0], {"tokens": x, "lengths": lengths})
+    np.testing.assert_allclose(enc["memory"], memory.outputs, atol=1e-5)
+    names = ["h", "c"][:1 + model.two_states]
+    carried = {n: enc[f"{n}0"] for n in names}
+    feed, own_feed, tokens = np.zeros((3, 8), np.float32), None, np.array([1, 2, 3])
+    for _ in range(4):
+        logits, state, own_feed, weights = model.step(tokens, state, own_feed, memory)
+        step = _outputs(sessions[1], {"token": tokens, **carried, "feed": feed, "memory": enc["memory"],
+                                      "keys": enc["keys"], "lengths": lengths})
+        np.testing.assert_allclose(step["logits"], logits, atol=1e-5)
+        layers = [s if isinstance(s, tuple) else (s,) for s in state]
+        for k, n in enumerate(names):
+            np.testing.assert_allclose(step[f"{n}_new"], np.stack([s[k] for s in layers]), atol=1e-5)
+        if weights is not None:
+            np.testing.assert_allclose(step["attention"], weights, atol=1e-5)
+        carried, feed, tokens = {n: step[f"{n}_new"] for n in names}, step["o"], logits.argmax(1)
+
+
+def test_a_trained_encoder_decoder_decodes_as_rnnlab_translate(tmp_path, capsys):
+    """Greedy decoding with the two exported graphs (the loop written here, from the metadata's
+    vocabularies) gives what `rnnlab translate` gives."""
+    rng = np.random.default_rng(0)
+    words = {"".join(rng.choice(list("abcdefgh"), rng.integers(3, 7))) for _ in range(400)}
+    (tmp_path / "pairs.tsv").write_text("source\ttarget\n" + "".join(f"{w}\t{w[::-1]}\n" for w in sorted(words)))
+    run = tmp_path / "run"
+    assert main(["train", "--task", "seq2seq", "--data", str(tmp_path / "pairs.tsv"), "--hidden", "32", "--layers", "1",
+                 "--embed", "16", "--max-steps", "60", "--out", str(run)]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "d.onnx")]) == 0
+    sessions = [ort.InferenceSession(str(tmp_path / f"d.{part}.onnx"), providers=["CPUExecutionProvider"])
+                for part in ("encoder", "decoder")]
+    meta = {k: json.loads(v) for k, v in sessions[0].get_modelmeta().custom_metadata_map.items()}
+    source, target = meta["rnnlab.source"], meta["rnnlab.target"]
+    texts = ["abcde", "hgfab"]
+    outputs = []
+    for text in texts:
+        stoi = {s: i for i, s in enumerate(source)}
+        x = np.array([[stoi.get(c, 0)] for c in text], np.int64)
+        enc = _outputs(sessions[0], {"tokens": x, "lengths": np.array([len(text)])})
+        carried = {"h": enc["h0"], "c": enc["c0"]}
+        feed, token, out = np.zeros((1, 32), np.float32), np.array([0]), []  # 0: <bos>
+        for _ in range(20):
+            step = _outputs(sessions[1], {"token": token, **carried, "feed": feed, "memory": enc["memory"],
+                                          "keys": enc["keys"], "lengths": np.array([len(text)])})
+            token = step["logits"].argmax(1)
+            if token[0] == 1:  # <eos>
+                break
+            out.append(target[token[0]])
+            carried, feed = {"h": step["h_new"], "c": step["c_new"]}, step["o"]
+        outputs.append("".join(out))
+    capsys.readouterr()
+    assert main(["translate", str(run), *texts, "--beam", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{t}\t{o}" for t, o in zip(texts, outputs)]

@@ -18,15 +18,38 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GATE_ORDER", "recurrent_nodes"]
+__all__ = ["GATE_ORDER", "recurrent_nodes", "operator", "reorder"]
 
 # ONNX's gate blocks as indices of the library's
 GATE_ORDER = {"lstm": [0, 3, 1, 2], "gru": [1, 0, 2], "rnn": [0], "rnn_relu": [0]}
 
 
-def _reorder(w: np.ndarray, cell: str) -> np.ndarray:
+def reorder(w: np.ndarray, cell: str) -> np.ndarray:
     blocks = np.split(w, len(GATE_ORDER[cell]), axis=0)
     return np.concatenate([blocks[k] for k in GATE_ORDER[cell]], axis=0)
+
+
+def operator(graph, cell: str, H: int, W: np.ndarray, R: np.ndarray, B: np.ndarray, x: str, inits: list[str],
+             lengths: str | None, name: str) -> list[str]:
+    """One ONNX RNN/LSTM/GRU node over ``x`` (T, N, D) with the weights in ONNX's order and shapes
+    (``reorder``; D_dir = W.shape[0]), initial states ``inits`` (none: zeros) and ``lengths``; returns
+    the names of Y, Y_h (and Y_c)."""
+    from onnx import helper
+
+    dirs = W.shape[0]
+    op = {"lstm": "LSTM", "gru": "GRU"}.get(cell, "RNN")
+    inputs = [x, graph.constant(f"{name}_W", W), graph.constant(f"{name}_R", R), graph.constant(f"{name}_B", B),
+              lengths or "", *inits]  # X, W, R, B, sequence_lens, initial_h, initial_c
+    while inputs[-1] == "":  # optional inputs left out at the end
+        inputs.pop()
+    outputs = [f"{name}_Y", f"{name}_Yh"] + ([f"{name}_Yc"] if cell == "lstm" else [])
+    attrs = dict(hidden_size=H, direction="bidirectional" if dirs == 2 else "forward")
+    if cell == "gru":
+        attrs["linear_before_reset"] = 1
+    if op == "RNN":
+        attrs["activations"] = ["Relu" if cell == "rnn_relu" else "Tanh"] * dirs
+    graph.nodes.append(helper.make_node(op, inputs, outputs, name=name, **attrs))
+    return outputs
 
 
 def recurrent_nodes(graph, layer, x: str, state: tuple[str, ...] | None, prefix: str,
@@ -36,38 +59,26 @@ def recurrent_nodes(graph, layer, x: str, state: tuple[str, ...] | None, prefix:
     (``lengths``: an int32 (N,) name, or None for all T); returns the output's name (T, N, D_dir*H) and
     the final state's names (each (L*D_dir, N, H): the forward direction's at each sequence's last step,
     the reverse one's at step 0)."""
-    from onnx import helper
-
     cell, H, L = layer.mode, layer.hidden_size, layer.num_layers
     if cell not in GATE_ORDER:
         raise ValueError(f"ONNX has no operator for a {cell} cell; export takes {', '.join(GATE_ORDER)}")
     dirs = 2 if layer.bidirectional else 1
     params = layer.state_dict()
-    op = {"lstm": "LSTM", "gru": "GRU"}.get(cell, "RNN")
     finals: list[list[str]] = [[] for _ in range(2 if cell == "lstm" else 1)]
     for k in range(L):
         suffixes = [f"_l{k}", f"_l{k}_reverse"][:dirs]
-        W = np.stack([_reorder(params[f"weight_ih{s}"], cell) for s in suffixes])
-        R = np.stack([_reorder(params[f"weight_hh{s}"], cell) for s in suffixes])
-        B = np.stack([np.concatenate([_reorder(params[f"bias_ih{s}"], cell), _reorder(params[f"bias_hh{s}"], cell)])
+        W = np.stack([reorder(params[f"weight_ih{s}"], cell) for s in suffixes])
+        R = np.stack([reorder(params[f"weight_hh{s}"], cell) for s in suffixes])
+        B = np.stack([np.concatenate([reorder(params[f"bias_ih{s}"], cell), reorder(params[f"bias_hh{s}"], cell)])
                       for s in suffixes])
         name = f"{prefix}_l{k}"
-        inputs = [x, graph.constant(f"{name}_W", W), graph.constant(f"{name}_R", R), graph.constant(f"{name}_B", B),
-                  lengths or ""]
+        inits = []
         if state is not None:
             rows = graph.constant(f"{name}_rows", np.array([k * dirs, (k + 1) * dirs], np.int64))
             starts, ends = graph.slice_bounds(rows)
-            inputs += [graph.node("Slice", [s, starts, ends, graph.int64s(f"{name}_axis0", [0])], f"{name}_init{i}")
-                       for i, s in enumerate(state)]
-        while inputs[-1] == "":  # optional inputs left out at the end
-            inputs.pop()
-        outputs = [f"{name}_Y", f"{name}_Yh"] + ([f"{name}_Yc"] if cell == "lstm" else [])
-        attrs = dict(hidden_size=H, direction="bidirectional" if dirs == 2 else "forward")
-        if cell == "gru":
-            attrs["linear_before_reset"] = 1
-        if op == "RNN":
-            attrs["activations"] = ["Relu" if cell == "rnn_relu" else "Tanh"] * dirs
-        graph.nodes.append(helper.make_node(op, inputs, outputs, name=name, **attrs))
+            inits = [graph.node("Slice", [s, starts, ends, graph.int64s("axis0", [0])], f"{name}_init{i}")
+                     for i, s in enumerate(state)]
+        outputs = operator(graph, cell, H, W, R, B, x, inits, lengths, name)
         for f, out in zip(finals, outputs[1:]):
             f.append(out)
         # Y (T, D_dir, N, H) -> (T, N, D_dir, H) -> (T, N, D_dir*H)

@@ -138,10 +138,12 @@ class Task(ABC):
         raise ValueError(f"inspect reads language-model and long-range runs; this is a {self.name} run")
 
     @classmethod
-    def onnx_model(cls, run: Path, which: str = "best"):
-        """The run's model as an ``onnx.ModelProto`` for inference (``rnnlab export``), read from its
-        folder alone."""
-        raise ValueError(f"export writes language models and classifiers for now; this is a run of --task {cls.name}")
+    def onnx_models(cls, run: Path, which: str = "best") -> dict:
+        """The run's model as ONNX graphs for inference (``rnnlab export``), read from its folder alone:
+        {"": the one ``onnx.ModelProto``}, or {part: graph} for a model used in parts (an
+        encoder-decoder's encoder and decoder step)."""
+        raise ValueError(f"export writes language models, classifiers and encoder-decoders for now; this is a run "
+                         f"of --task {cls.name}")
 
     def followers(self, out: Path) -> list[tuple[object, Path]]:
         """(config, folder) of the runs that derive from the run in ``out`` (a forecaster's refit): a

@@ -285,7 +285,7 @@ class ClassificationTask(Task):
         return self.evaluate_members("file", members) if len(members) > 1 else self.evaluate("file")
 
     @classmethod
-    def onnx_model(cls, run: Path, which: str = "best"):
+    def onnx_models(cls, run: Path, which: str = "best") -> dict:
         """The classifier's graph (``rnnlab.export.sequence``: series standardised inside it); metadata:
         ``rnnlab.classes`` (JSON list), and for text ``rnnlab.vocab`` and ``rnnlab.reading`` (tokens,
         max_tokens, simplified: how a text becomes token ids)."""
@@ -301,7 +301,7 @@ class ClassificationTask(Task):
             proto.metadata_props.add(key="rnnlab.vocab", value=predictor.vocab.to_json())
             proto.metadata_props.add(key="rnnlab.reading", value=json.dumps(
                 {"tokens": cfg.tokens, "max_tokens": cfg.max_tokens, "simplified": cfg.simplified}))
-        return proto
+        return {"": proto}
 
     def report(self, measures: dict, split: str) -> str:
         """Loss, accuracy, macro-F1 and the confusion matrix (rows: true, columns: predicted)."""

@@ -177,7 +177,7 @@ class LanguageModelTask(Task):
         return measures | ({"unknown": len(unknown)} if unknown else {})
 
     @classmethod
-    def onnx_model(cls, run: Path, which: str = "best"):
+    def onnx_models(cls, run: Path, which: str = "best") -> dict:
         """The language model's graph (``rnnlab.export.language_model``), its vocabulary in the metadata
         (``rnnlab.vocab``: the vocabulary file's JSON)."""
         from ..export.language_model import language_model_graph
@@ -187,7 +187,7 @@ class LanguageModelTask(Task):
             raise ValueError(f"export writes recurrent language models for now; {run} is a --arch {cfg.arch} run")
         proto = language_model_graph(model, f"rnnlab {cfg.cell} language model")
         proto.metadata_props.add(key="rnnlab.vocab", value=vocab.to_json())
-        return proto
+        return {"": proto}
 
     def inspection_input(self, text: str | None = None):
         """A text (default: the start of the validation split); the loss is that of its last token, so

@@ -296,6 +296,29 @@ class Seq2SeqTask(Task):
                 "source_tokens": self.source_kind, "target_tokens": self.target_kind}
         (Path(out) / "seq2seq.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n")
 
+    @classmethod
+    def onnx_models(cls, run: Path, which: str = "best") -> dict:
+        """The encoder and one decoder step (``rnnlab.export.seq2seq``); both carry in their metadata the
+        vocabularies (``rnnlab.source``, ``rnnlab.target``: token lists; the target's ids 0, 1 are <bos>,
+        <eos>) and how text is read (``rnnlab.reading``: the token kinds, reversal, simplified)."""
+        from ..export.seq2seq import decoder_graph, encoder_graph
+        from ..train import load_weights
+        from .registry import read_run_config
+
+        cfg, saved = read_run_config(run), json.loads((Path(run) / "seq2seq.json").read_text())
+        model = Seq2Seq(len(saved["source"]), len(saved["target"]), cfg.cell, hidden_size=cfg.hidden,
+                        num_layers=cfg.layers, embed_size=cfg.embed, attention=cfg.attention,
+                        input_feeding=cfg.input_feeding, dtype=np.dtype(cfg.dtype))
+        model.load_state_dict(load_weights(run, which)[0])
+        model.eval()
+        parts = {"encoder": encoder_graph(model), "decoder": decoder_graph(model)}
+        reading = {"source_tokens": saved["source_tokens"], "target_tokens": saved["target_tokens"],
+                   "reverse_source": cfg.reverse_source, "simplified": cfg.simplified}
+        for proto in parts.values():
+            for key, value in (("source", saved["source"]), ("target", saved["target"]), ("reading", reading)):
+                proto.metadata_props.add(key=f"rnnlab.{key}", value=json.dumps(value, ensure_ascii=False))
+        return parts
+
     def join(self, tokens: list[str]) -> str:
         """Output tokens as text: characters joined, space-separated tokens (phones) with spaces, words
         as text (``data.text.detokenize``)."""
