@@ -290,8 +290,8 @@ class ClassificationTask(Task):
         ``rnnlab.classes`` (JSON list), and for text ``rnnlab.vocab`` and ``rnnlab.reading`` (tokens,
         max_tokens, simplified: how a text becomes token ids)."""
         from ..export.sequence import sequence_model_graph
-        from ..tasks import read_run_config
         from ..train import load_weights
+        from .registry import read_run_config
 
         cfg = read_run_config(run)
         predictor = Predictor(run, cfg, load_weights(run, which)[0])
