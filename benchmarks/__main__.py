@@ -5,8 +5,10 @@ rnnlab, PyTorch at its default thread count, PyTorch at one thread and PyTorch w
 (default threads) are interleaved round by round. rnnlab runs with its own defaults and is compared
 with the fastest PyTorch setting. Results go to
 benchmarks/results/bench.json and bench.md (bench-quick.* for --quick or --only runs, which leave the
-full table alone). Run it on a quiet machine: anything else on the cores
-distorts both sides, PyTorch's multi-threaded runs most.
+full table alone). Run it on a quiet machine: anything else on the cores distorts both sides, PyTorch's
+multi-threaded runs most. Each workload is watched (``benchmarks.quiet``: other processes' CPU time, a
+calibration product before and after); a run with a disturbed workload is written to bench-disturbed.*
+instead, never over the published table.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .quiet import Watch
 from .workloads import SAMPLING, WORKLOADS
 
 RESULTS = Path(__file__).parent / "results"
@@ -75,13 +78,14 @@ def main() -> None:
         samples = {s: [] for s in SIDES}
         rss = {s: 0.0 for s in SIDES}
         tokens = None
-        for r in range(rounds):
-            order = SIDES[r % len(SIDES):] + SIDES[: r % len(SIDES)]  # rotate who goes first
-            for side in order:
-                res = measure(side[0], side[1], mode, index, reps)
-                samples[side] += res["seconds"]
-                rss[side] = max(rss[side], res["peak_rss_mb"])
-                tokens = res["tokens"]
+        with Watch() as watch:
+            for r in range(rounds):
+                order = SIDES[r % len(SIDES):] + SIDES[: r % len(SIDES)]  # rotate who goes first
+                for side in order:
+                    res = measure(side[0], side[1], mode, index, reps)
+                    samples[side] += res["seconds"]
+                    rss[side] = max(rss[side], res["peak_rss_mb"])
+                    tokens = res["tokens"]
         tps = {s: tokens / statistics.median(v) for s, v in samples.items()}
         ours = tps[("rnnlab", 0)]
         best_torch = max(SIDES[1:], key=lambda s: tps[s])
@@ -94,7 +98,8 @@ def main() -> None:
                + ("1 thread" if best_torch[1] == 1 else "default threads"),
                "ratio": ours / tps[best_torch], "rnnlab_peak_rss_mb": rss[("rnnlab", 0)],
                # memory is held against PyTorch's leanest setting, whichever was fastest
-               "torch_peak_rss_mb": min(rss[s] for s in SIDES[1:])}
+               "torch_peak_rss_mb": min(rss[s] for s in SIDES[1:]),
+               "quiet": watch.verdict.quiet, "machine_state": watch.verdict.describe()}
         row["rnnlab_spread"], row["torch_spread"] = spread(samples[("rnnlab", 0)]), spread(samples[best_torch])
         if mode == "train":
             t_ours, t_torch = statistics.median(samples[("rnnlab", 0)]), statistics.median(samples[best_torch])
@@ -105,6 +110,8 @@ def main() -> None:
         rows.append(row)
         print(f"{w.name:<36} {mode:<6} rnnlab {ours:>10,.0f} tok/s  torch {tps[best_torch]:>10,.0f} tok/s "
               f"({row['torch_best']})  ratio {row['ratio']:.2f}", flush=True)
+        if not watch.verdict.quiet:
+            print(f"  {watch.verdict.describe()}", flush=True)
     train = [r["ratio"] for r in rows if r["mode"] == "train"]
     summary = {"train_geomean_ratio": float(np.exp(np.mean(np.log(train)))) if train else None,
                "train_min_ratio": min(train) if train else None}
@@ -115,7 +122,13 @@ def main() -> None:
             "torch": torch.__version__, "torch_default_threads": torch.get_num_threads(),
             "matmul_peak_gflops": peak, "rounds": rounds, "reps": reps,
             "command": " ".join(["python -m benchmarks", *sys.argv[1:]])}
+    disturbed = [f"{r['workload']} {r['mode']}" for r in rows if not r["quiet"]]
+    meta["disturbed"] = disturbed
     name = "bench-quick" if args.quick or args.only else "bench"  # a partial run keeps the full table
+    if disturbed:
+        name = "bench-disturbed"
+        print(f"the machine was busy during {len(disturbed)} workload(s) ({', '.join(disturbed)}): the results go "
+              f"to {RESULTS / name}.*, not to the published table", flush=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown(meta, summary, rows))
