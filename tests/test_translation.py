@@ -120,3 +120,11 @@ def test_an_attention_plot_with_chinese_says_how_to_get_a_font(tiny_run, capsys,
     err = capsys.readouterr().err
     assert (tmp_path / "a.png").stat().st_size > 1000
     assert ("no Chinese font is installed" in err) == (cjk_font() is None)
+
+
+def test_settings_that_do_not_apply_are_one_line(capsys, tmp_path):
+    for argv, says in ((["--data", "dates", "--direction", "zh-en"], "--direction is for --data cmn-eng"),
+                       (["--data", "cmudict", "--source-tokens", "word"], "--source-tokens and --target-tokens are for")):
+        assert main(["train", "--task", "seq2seq", *argv, "--out", str(tmp_path / "r")]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1 and not (tmp_path / "r").exists()

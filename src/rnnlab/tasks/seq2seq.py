@@ -138,6 +138,8 @@ class Seq2SeqTask(Task):
         check_model(cfg)
         if cfg.reverse_source and cfg.data != "addition":
             raise ValueError("--reverse-source is for the addition data")
+        if cfg.direction != "en-zh" and cfg.data != "cmn-eng":
+            raise ValueError(f"--direction is for --data cmn-eng; {cfg.data} has one direction")
         if cfg.data in ("cmudict", "dates", "addition") and (cfg.source_tokens or cfg.target_tokens):
             raise ValueError(f"--source-tokens and --target-tokens are for tables and cmn-eng; {cfg.data} reads "
                              f"its own way")
