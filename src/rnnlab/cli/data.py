@@ -38,19 +38,14 @@ def cmd_data(args) -> int:
             print(f"  {'japanese-vowels':<15} not available: needs {root / 'uea'}/JapaneseVowels_{{TRAIN,TEST}}.ts[.gz]")
         from ..data.pairs import load_cmn_eng, load_cmudict
 
-        try:
-            pairs = load_cmn_eng(root)
-            sizes = ", ".join(f"{k} {len(p):,}" for k, p in pairs.items())
-            print(f"  {'cmn-eng':<15} {sizes} English sentences (seq2seq: --direction en-zh or zh-en)")
-        except (FileNotFoundError, ValueError) as e:
-            print(f"  {'cmn-eng':<15} not available: {e}")
-
-        try:
-            g2p = load_cmudict(root)
-            sizes = ", ".join(f"{k} {len(p):,} words" for k, p in g2p.items())
-            print(f"  {'cmudict':<15} {sizes} (seq2seq: spelling to phones)")
-        except (FileNotFoundError, ValueError) as e:
-            print(f"  {'cmudict':<15} not available: {e}")
+        for name, load, unit, what in (("cmn-eng", load_cmn_eng, "", "English sentences (seq2seq: --direction en-zh or "
+                                                                   "zh-en)"),
+                                       ("cmudict", load_cmudict, " words", "(seq2seq: spelling to phones)")):
+            try:
+                sizes = ", ".join(f"{k} {len(p):,}{unit}" for k, p in load(root).items())
+                print(f"  {name:<15} {sizes} {what}")
+            except (FileNotFoundError, ValueError) as e:
+                print(f"  {name:<15} not available: {e}")
         print(f"  {'dates':<15} generated: 20,000 / 1,000 / 1,000 human-written dates to ISO 8601 (seq2seq)")
         print(f"  {'addition':<15} generated: 45,000 / 5,000 / 5,000 sums of 1-3 digit numbers (seq2seq)")
         from ..data.series import NAMED_SERIES, named_series
