@@ -44,12 +44,6 @@ class Graph:
     def int64s(self, name: str, values: list[int]) -> str:
         return self.constant(name, np.array(values, np.int64))
 
-    def slice_bounds(self, rows: str) -> tuple[str, str]:
-        """(starts, ends) of a [start, end] int64 constant, for a Slice."""
-        starts = self.node("Slice", [rows, self.int64s(f"{rows}_0", [0]), self.int64s(f"{rows}_1", [1])], f"{rows}_s")
-        ends = self.node("Slice", [rows, self.int64s(f"{rows}_1b", [1]), self.int64s(f"{rows}_2", [2])], f"{rows}_e")
-        return starts, ends
-
     def node(self, op: str, inputs: list[str], output: str, **attrs) -> str:
         """One node with one output named ``output``; returns that name."""
         from onnx import helper

@@ -74,8 +74,7 @@ def recurrent_nodes(graph, layer, x: str, state: tuple[str, ...] | None, prefix:
         name = f"{prefix}_l{k}"
         inits = []
         if state is not None:
-            rows = graph.constant(f"{name}_rows", np.array([k * dirs, (k + 1) * dirs], np.int64))
-            starts, ends = graph.slice_bounds(rows)
+            starts, ends = graph.int64s(f"{name}_start", [k * dirs]), graph.int64s(f"{name}_end", [(k + 1) * dirs])
             inits = [graph.node("Slice", [s, starts, ends, graph.int64s("axis0", [0])], f"{name}_init{i}")
                      for i, s in enumerate(state)]
         outputs = operator(graph, cell, H, W, R, B, x, inits, lengths, name)
