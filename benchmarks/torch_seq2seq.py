@@ -4,9 +4,10 @@
 
 Uses rnnlab's Seq2SeqTask for the data, vocabularies, batches (the same pairs in the same order) and
 its model's initial weights; the model (the equations of rnnlab.models.Seq2Seq, written with torch.nn
-layers), loss, clipping and Adam are PyTorch's. After each epoch it measures the validation loss; the
-best epoch's weights are then copied into rnnlab's model so both are decoded and scored by the same code
-(greedy and beam 5, valid and test). Writes benchmarks/results/seq2seq/LABEL.json.
+layers), loss, clipping and Adam are PyTorch's. After each epoch the weights are copied into rnnlab's model
+and validated by the task's own code, as rnnlab's trainer does (loss and greedy BLEU, so both sides pay for
+the same decoding); the validation loss drives a plateau schedule and the task's criterion picks the best
+epoch, whose weights are then scored by the same code as rnnlab's (greedy and beam 5, valid and test). Writes benchmarks/results/seq2seq/LABEL.json.
 """
 
 from __future__ import annotations
@@ -117,9 +118,11 @@ def main() -> None:
     from rnnlab.cli.parser import build_parser
 
     argv = ["train", "--task", "seq2seq", *flags]
-    cfg = resolve_config(flags=settings_given(build_parser(argv).parse_args(argv)))
-    if cfg.teacher_forcing != 1.0 or cfg.schedule not in ("constant", "cosine") or cfg.optimizer != "adam":
-        raise SystemExit("this reference implements teacher forcing 1, a constant or cosine learning rate and Adam "
+    given = build_parser(argv).parse_args(argv)
+    cfg = resolve_config(given.preset, given.config, settings_given(given))
+    if cfg.teacher_forcing != 1.0 or cfg.schedule not in ("constant", "cosine", "plateau") or cfg.optimizer != "adam":
+        raise SystemExit("this reference implements teacher forcing 1, a constant, cosine or plateau learning rate and "
+                         "Adam "
                          "only")
     task = Seq2SeqTask(cfg)
     torch.manual_seed(cfg.seed)
@@ -133,9 +136,15 @@ def main() -> None:
                              warmup=cfg.warmup)
     step = 0
     start, best, history = time.perf_counter(), (np.inf, None), []
-    for epoch in range(1, (cfg.epochs or 1) + 1):
+    epoch = 0
+    while epoch < cfg.last_epoch():  # unbounded under a time budget without --epochs, as rnnlab's trainer
+        epoch += 1
         model.train()
+        over = False
         for i in range(task.batches_per_epoch):
+            if cfg.time_budget and time.perf_counter() - start >= cfg.time_budget:
+                over = True  # as rnnlab's trainer: checked before each step, the stopping weights validated
+                break
             step += 1
             for group in opt.param_groups:
                 group["lr"] = schedule.lr(step, epoch)
@@ -145,20 +154,17 @@ def main() -> None:
             if cfg.clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             opt.step()
-        model.eval()
         with torch.no_grad():
-            data = task.data["valid"]
-            pairs = [(s, task.target_vocab.encode(r)) for s, refs in zip(task.encode_sources(data.sources),
-                                                                        data.references) for r in refs]
-            total = count = 0.0
-            for k in range(0, len(pairs), 256):
-                loss, n = loss_of(model, task._pad(pairs[k:k + 256]))
-                total, count = total + loss.item() * n.item(), count + n.item()
-        history.append({"epoch": epoch, "valid_loss": total / count, "seconds": time.perf_counter() - start})
+            weights = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+        task.model.load_state_dict(weights)
+        measures = task.evaluate("valid")
+        schedule.on_validation(measures["loss"])
+        history.append({"epoch": epoch, "step": step, "seconds": time.perf_counter() - start,
+                        **{k: measures[k] for k in ("loss", "bleu", "chrf") if k in measures}})
         print(history[-1], flush=True)
-        if total / count < best[0]:
-            best = (total / count, {k: v.detach().numpy().copy() for k, v in model.state_dict().items()})
-        if cfg.time_budget and time.perf_counter() - start > cfg.time_budget:
+        if task.criterion(measures) < best[0]:
+            best = (task.criterion(measures), weights)
+        if over:
             break
     task.model.load_state_dict(best[1])
     record = {"label": args.label, "flags": flags, "train_seconds": history[-1]["seconds"], "history": history,
