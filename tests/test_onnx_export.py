@@ -45,6 +45,30 @@ def test_onnxruntime_reproduces_a_language_model(cell):
     assert short[0].shape == (2, 1, 50)  # the sequence length and the batch are dynamic
 
 
+@pytest.mark.parametrize("arch", ["tcn", "transformer", "mlp"])
+def test_onnxruntime_reproduces_a_feedforward_language_model_carrying_tokens(arch):
+    """Three calls, each fed the tokens the previous one returned (none at the start): logits and
+    carried tokens equal ContextLanguageModel's."""
+    from rnnlab.export.language_model import context_language_model_graph
+    from rnnlab.models import ContextLanguageModel
+    from rnnlab.models.encoders import make_encoder
+
+    rng = np.random.default_rng(3)
+    model = ContextLanguageModel(40, make_encoder(arch, 6, 8, 2, kernel_size=3, window=3, heads=2, max_len=16,
+                                                  seed=2), context=5, seed=1)
+    model.eval()
+    for _, p, _ in model.named_parameters():
+        p[...] = rng.normal(0, 0.5, p.shape)
+    proto = context_language_model_graph(model)
+    state, carried = None, np.zeros((0, 2), np.int64)
+    for T in (3, 4, 2):
+        x = rng.integers(0, 40, (T, 2))
+        logits, state = model.forward(x, state)
+        got, carried = _run(proto, {"tokens": x, "context": carried})
+        np.testing.assert_allclose(got, logits, atol=1e-5)
+        np.testing.assert_array_equal(carried, state)
+
+
 def test_a_trained_run_exports_with_its_vocabulary(tmp_path, capsys):
     from rnnlab.tasks import load_run
 
@@ -70,7 +94,7 @@ def test_without_onnx_or_for_another_task_one_line(tmp_path, monkeypatch, capsys
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(json.dumps({"task": "adding"}))
     assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
-    assert "export writes language models, classifiers and encoder-decoders for now; this is a run of --task adding" in capsys.readouterr().err
+    assert "export writes language models, classifiers, forecasters and encoder-decoders; this is a run of --task adding" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "onnx", None)
     assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
     err = capsys.readouterr().err
@@ -124,6 +148,32 @@ def test_onnxruntime_reproduces_a_sequence_model_with_lengths(cell, pool, bidire
             valid = np.arange(7)[:, None] < lengths[None]
             got, want = got[valid], want[valid]
         np.testing.assert_allclose(got, want, atol=1e-5, err_msg=kind)
+
+
+@pytest.mark.parametrize("arch,pool", [("tcn", "last"), ("mlp", "mean"), ("transformer", "max"),
+                                       ("transformer", "each")])
+def test_onnxruntime_reproduces_a_feedforward_sequence_model(arch, pool):
+    """TCN (weight-normalised causal convolutions, a 1x1 skip), window MLP and Transformer (an input
+    layer, two heads, learned positions, layer norms) encoders, every weight random, sequences of
+    different lengths; "last" reads each sequence's own last step."""
+    from rnnlab.export.sequence import sequence_model_graph
+    from rnnlab.models.encoders import make_encoder
+    from rnnlab.models.sequence import SequenceModel
+
+    rng = np.random.default_rng(0)
+    lengths = np.array([7, 3, 1, 5])
+    encoder = make_encoder(arch, 5, 8, 2, kernel_size=3, window=4, heads=2, max_len=9, seed=2)
+    model = SequenceModel(3, input_size=5, pool=pool, encoder=encoder, seed=1)
+    model.eval()
+    for _, p, _ in model.named_parameters():
+        p[...] = rng.normal(0, 0.5, p.shape)
+    x = rng.normal(size=(7, 4, 5)).astype(np.float32)
+    want = model.forward(x, lengths)
+    got = _run(sequence_model_graph(model), {"features": x, "lengths": lengths})[0]
+    if pool == "each":
+        valid = np.arange(7)[:, None] < lengths[None]
+        got, want = got[valid], want[valid]
+    np.testing.assert_allclose(got, want, atol=1e-5)
 
 
 def test_a_trained_classifier_exports_with_its_classes_and_reading(tmp_path, capsys):
@@ -225,3 +275,38 @@ def test_a_trained_encoder_decoder_decodes_as_rnnlab_translate(tmp_path, capsys)
     capsys.readouterr()
     assert main(["translate", str(run), *texts, "--beam", "1"]) == 0
     assert capsys.readouterr().out.splitlines() == [f"{t}\t{o}" for t, o in zip(texts, outputs)]
+
+
+@pytest.mark.parametrize("flags", [["--log", "--diff", "1", "--window-norm", "last"],
+                                   ["--arch", "tcn", "--output", "recursive", "--kernel-size", "2"]])
+def test_an_exported_forecaster_forecasts_as_rnnlab_does(tmp_path, capsys, flags):
+    """The exported network over a window prepared from the metadata (each series' transform, the
+    look-back, --window-norm), its output brought back to the data's units, equals rnnlab's forecast;
+    recursively fed back when the network forecasts one step."""
+    from rnnlab.forecast.transforms import Transform
+    from rnnlab.runs.members import load_members
+
+    t = np.arange(150)
+    data = tmp_path / "s.csv"
+    data.write_text("value\n" + "\n".join(f"{20 + 0.05 * i + 3 * np.sin(i / 3):.4f}" for i in t) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "--task", "forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds",
+                 "2", "--hidden", "8", "--layers", "2", "--max-steps", "20", *flags, "--out", str(run)]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "f.onnx")]) == 0
+    assert "inputs features (T, N, 1), lengths (N)" in capsys.readouterr().out
+    proto = onnx.load(str(tmp_path / "f.onnx"))
+    meta = json.loads({p.key: p.value for p in proto.metadata_props}["rnnlab.forecast"])
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    history = np.array([20 + 0.05 * i + 3 * np.sin(i / 3) for i in t[:130]])[:, None]
+    transform = Transform.from_state(meta["transforms"][0])
+    z = transform.forward(history).astype(np.float32)
+    out = []
+    while len(out) < 4:
+        window = z[-meta["lookback"]:]
+        shift = window[-1] if meta["window_norm"] == "last" else np.zeros(1, np.float32)
+        step = session.run(None, {"features": (window - shift)[:, None], "lengths": np.array([len(window)])})[0][0]
+        out += list(step + shift[0])
+        z = np.concatenate([z, (step + shift[0])[:, None].astype(np.float32)])
+    got = transform.inverse(history, np.array(out[:4]))
+    (task,) = load_members(run)
+    np.testing.assert_allclose(got, task.predict(0, history, 4), rtol=1e-5)

@@ -153,12 +153,29 @@ class ForecastTask(Task):
         self.loss_fn = regression_loss(cfg.loss)
 
     def model_for(self, cfg) -> SequenceModel:
-        """The forecaster of ``cfg`` (its model settings: a recurrent stack, or with --arch a TCN,
-        Transformer or window MLP over the look-back window) for this task's channels and outputs."""
-        return SequenceModel(self.steps_out, input_size=self.channels, cell=cfg.cell, hidden_size=cfg.hidden,
-                                  num_layers=cfg.layers, bidirectional=cfg.bidirectional, pool=cfg.pool,
-                                  dropout=cfg.dropout, dtype=np.dtype(cfg.dtype), seed=cfg.seed,
-                                  encoder=encoder_for(cfg, self.channels, self.lookback))
+        return forecaster(cfg, self.channels, self.steps_out, self.lookback)
+
+    @classmethod
+    def onnx_models(cls, run: Path, which: str = "best") -> dict:
+        """The network's graph (``rnnlab.export.sequence``) over a prepared window: inputs ``features``
+        (T, N, D), the window of transformed values (``forecast.transforms``; with --window-norm last,
+        minus the window's last value) and ``lengths``; output ``logits`` (N, outputs), the next steps in
+        transformed units (with --window-norm last, add that value back). Metadata ``rnnlab.forecast``:
+        forecast.json (horizon, look-back, each series' transform) with ``output`` and ``window_norm``."""
+        from ..export.sequence import sequence_model_graph
+        from ..train import load_weights
+        from .registry import read_run_config
+
+        cfg = read_run_config(run)
+        info = json.loads((Path(run) / "forecast.json").read_text())
+        channels = len(info["transforms"][0]["mean"])
+        model = forecaster(cfg, channels, info["horizon"] if cfg.output == "direct" else 1, info["lookback"])
+        model.load_state_dict(load_weights(run, which)[0])
+        model.eval()
+        proto = sequence_model_graph(model, name=f"rnnlab {cfg.arch if cfg.arch != 'rnn' else cfg.cell} forecaster")
+        proto.metadata_props.add(key="rnnlab.forecast", value=json.dumps(
+            info | {"output": cfg.output, "window_norm": cfg.window_norm}))
+        return {"": proto}
 
     def _context(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(inputs (<= L, D), what was subtracted (D,)) of the transformed history z (m, D)."""
@@ -295,6 +312,14 @@ class ForecastTask(Task):
                 "series": [s.name for s in self.series], "transforms": [t.state() for t in self.transforms]}
         (Path(out) / "forecast.json").write_text(json.dumps(info, indent=1) + "\n")
 
+
+
+def forecaster(cfg, channels: int, outputs: int, lookback: int) -> SequenceModel:
+    """The network of ``cfg`` (its model settings: a recurrent stack, or with --arch a TCN, Transformer
+    or window MLP over the look-back window) reading ``channels`` and giving ``outputs`` values."""
+    return SequenceModel(outputs, input_size=channels, cell=cfg.cell, hidden_size=cfg.hidden, num_layers=cfg.layers,
+                         bidirectional=cfg.bidirectional, pool=cfg.pool, dropout=cfg.dropout,
+                         dtype=np.dtype(cfg.dtype), seed=cfg.seed, encoder=encoder_for(cfg, channels, lookback))
 
 
 def refit_epochs(run: Path, task: ForecastTask) -> int:

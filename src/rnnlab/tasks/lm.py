@@ -178,14 +178,15 @@ class LanguageModelTask(Task):
 
     @classmethod
     def onnx_models(cls, run: Path, which: str = "best") -> dict:
-        """The language model's graph (``rnnlab.export.language_model``), its vocabulary in the metadata
-        (``rnnlab.vocab``: the vocabulary file's JSON)."""
-        from ..export.language_model import language_model_graph
+        """The language model's graph (``rnnlab.export.language_model``: states carried, or with --arch
+        the last tokens), its vocabulary in the metadata (``rnnlab.vocab``: the vocabulary file's JSON)."""
+        from ..export.language_model import context_language_model_graph, language_model_graph
 
         cfg, vocab, model, _ = load_run(run, which)
-        if not isinstance(model, LanguageModel):
-            raise ValueError(f"export writes recurrent language models for now; {run} is a --arch {cfg.arch} run")
-        proto = language_model_graph(model, f"rnnlab {cfg.cell} language model")
+        if isinstance(model, LanguageModel):
+            proto = language_model_graph(model, f"rnnlab {cfg.cell} language model")
+        else:
+            proto = context_language_model_graph(model, f"rnnlab {cfg.arch} language model")
         proto.metadata_props.add(key="rnnlab.vocab", value=vocab.to_json())
         return {"": proto}
 
