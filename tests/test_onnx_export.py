@@ -90,16 +90,30 @@ def test_a_trained_run_exports_with_its_vocabulary(tmp_path, capsys):
     np.testing.assert_allclose(_run(proto, {"tokens": x, "h0": zeros, "c0": zeros})[0], logits, atol=1e-5)
 
 
-def test_without_onnx_or_for_another_task_one_line(tmp_path, monkeypatch, capsys):
-    (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "config.json").write_text(json.dumps({"task": "adding"}))
-    assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
-    assert "export writes language models, classifiers, forecasters and encoder-decoders; this is a run of --task adding" in capsys.readouterr().err
+@pytest.mark.parametrize("problem", ["adding", "copy"])
+def test_a_long_range_run_exports_and_without_onnx_one_line(tmp_path, monkeypatch, capsys, problem):
+    """A long-range run (features in for the adding problem, symbols in and one output a step for the
+    copy problem) exports and onnxruntime gives its outputs; without the onnx package, one line and no
+    file."""
+    from rnnlab.tasks import load_task
+
+    run = tmp_path / "run"
+    assert main(["train", "--task", problem, "--seq-len", "12", "--hidden", "8", "--max-steps", "5", "--out",
+                 str(run)]) == 0
+    assert main(["export", str(run), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    _, task, _ = load_task(run)
+    x, lengths = task.held_out["valid"]["x"][:, :3], task.held_out["valid"]["lengths"][:3]
+    with task.model.inference():
+        want = task.model(x, lengths)
+    got = _run(onnx.load(str(tmp_path / "m.onnx")), {"features" if problem == "adding" else "tokens": x,
+                                                      "lengths": lengths})[0]
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    capsys.readouterr()
     monkeypatch.setitem(sys.modules, "onnx", None)
-    assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "m.onnx")]) == 1
+    assert main(["export", str(run), "--onnx", str(tmp_path / "n.onnx")]) == 1
     err = capsys.readouterr().err
     assert 'exporting to ONNX needs the onnx package: pip install "rnnlab[onnx]"' in err and err.count("\n") == 1
-    assert not (tmp_path / "m.onnx").exists()
+    assert not (tmp_path / "n.onnx").exists()
 
 
 def test_the_guides_onnxruntime_example_samples_as_rnnlab_does(tmp_path, capsys, monkeypatch):

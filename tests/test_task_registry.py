@@ -80,6 +80,9 @@ def test_a_task_registered_from_outside_trains_evaluates_resumes_and_compares(me
     assert all(np.array_equal(a[k], b[k]) for k in a)  # resumed exactly
 
     capsys.readouterr()
+    assert main(["export", str(whole), "--onnx", str(tmp_path / "m.onnx")]) == 1  # no onnx_models: one line
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("--task mean has no ONNX form" in err or "rnnlab[onnx]" in err)
     assert main(["eval", str(whole), "--split", "test", "--json"]) == 0
     measured = json.loads(capsys.readouterr().out)
     baseline = float(np.mean(MeanTask(mean_task.config_class()(length=6)).held["test"][2] ** 2))  # answering 0

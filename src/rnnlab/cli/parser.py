@@ -174,8 +174,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     pr.add_argument("--data", help="a table with a text column, or a .ts file of series, instead")
     weights_flag(pr)
 
-    ex = command("export", "write a trained model as an ONNX file (pip install \"rnnlab[onnx]\"; language models, "
-                           "classifiers and encoder-decoders for now)")
+    ex = command("export", "write a trained model as an ONNX file (pip install \"rnnlab[onnx]\"; an "
+                           "encoder-decoder as two: MODEL.encoder.onnx, MODEL.decoder.onnx)")
     ex.add_argument("run", help="run folder")
     ex.add_argument("--onnx", metavar="MODEL.onnx", required=True, help="the file to write")
     weights_flag(ex)

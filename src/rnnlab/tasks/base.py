@@ -142,8 +142,7 @@ class Task(ABC):
         """The run's model as ONNX graphs for inference (``rnnlab export``), read from its folder alone:
         {"": the one ``onnx.ModelProto``}, or {part: graph} for a model used in parts (an
         encoder-decoder's encoder and decoder step)."""
-        raise ValueError(f"export writes language models, classifiers, forecasters and encoder-decoders; this is a "
-                         f"run of --task {cls.name}")
+        raise ValueError(f"--task {cls.name} has no ONNX form (its task class does not define onnx_models)")
 
     def followers(self, out: Path) -> list[tuple[object, Path]]:
         """(config, folder) of the runs that derive from the run in ``out`` (a forecaster's refit): a

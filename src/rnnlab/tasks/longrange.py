@@ -101,6 +101,16 @@ class LongRangeTask(Task):
             init.forget_bias(model.rnn, cfg.forget_bias)
         return model
 
+    @classmethod
+    def onnx_models(cls, run: Path, which: str = "best") -> dict:
+        """The network's graph (``rnnlab.export.sequence``): ``features`` (T, N, 2) for the adding
+        problem, ``tokens`` (T, N) otherwise, and ``lengths`` (N,)."""
+        from ..export.sequence import sequence_model_graph
+        from . import load_task
+
+        cfg, task, _ = load_task(run, which)
+        return {"": sequence_model_graph(task.model, name=f"rnnlab {cfg.task} network")}
+
     def _make(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """n sequences: x, lengths, y and (reber) legal and the mask of scored steps."""
         if self.problem == "adding":
