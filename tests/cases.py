@@ -17,24 +17,29 @@ def make_layer(mode, D, H, dtype=np.float64, **kw):
     return cell_kind(mode).layer(D, H, dtype=dtype, **kw)
 
 
-def make_case(mode, num_layers, bidirectional, batch_first, lengths, seed, T=5, N=4, D=3, H=6):
+def make_case(mode, num_layers, bidirectional, batch_first, lengths, seed, T=5, N=4, D=3, H=6, proj=0):
+    """``proj`` > 0: an LSTM with projections to that many values (PyTorch's proj_size)."""
     rng = np.random.default_rng(seed)
     dirs = 2 if bidirectional else 1
-    n_states = len(cell_kind(mode).state_names)
     cfg = dict(mode=mode, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
-               T=T, N=N, D=D, H=H)
-    layer = make_layer(mode, D, H, num_layers=num_layers, bidirectional=bidirectional)
+               T=T, N=N, D=D, H=H) | ({"proj": proj} if proj else {})
+    layer = make_layer(mode, D, H, num_layers=num_layers, bidirectional=bidirectional, **_proj(cfg))
     arrays = {f"param.{k}": rng.normal(size=v.shape) * 0.5 for k, v in layer.state_dict().items()}
     arrays["x"] = rng.normal(size=(N, T, D) if batch_first else (T, N, D))
-    for i in range(n_states):
-        arrays[f"state0.{i}"] = rng.normal(size=(num_layers * dirs, N, H))
-        arrays[f"dfinal.{i}"] = rng.normal(size=(num_layers * dirs, N, H))
+    for i, w in enumerate(layer.state_widths()):
+        arrays[f"state0.{i}"] = rng.normal(size=(num_layers * dirs, N, w))
+        arrays[f"dfinal.{i}"] = rng.normal(size=(num_layers * dirs, N, w))
     if lengths:
         lens = rng.integers(1, T + 1, size=N)
         lens[rng.integers(N)] = T
         arrays["lengths"] = lens.astype(np.int64)
-    arrays["dy"] = rng.normal(size=(N, T, dirs * H) if batch_first else (T, N, dirs * H))
+    R = proj or H
+    arrays["dy"] = rng.normal(size=(N, T, dirs * R) if batch_first else (T, N, dirs * R))
     return cfg, arrays
+
+
+def _proj(cfg) -> dict:
+    return {"proj_size": cfg["proj"]} if cfg.get("proj") else {}
 
 
 def states(arrays, prefix):
@@ -45,7 +50,7 @@ def states(arrays, prefix):
 def rnnlab_run(cfg, arrays, dtype=np.float64):
     """Forward and backward with rnnlab; returns the same keys as the torch reference."""
     layer = make_layer(cfg["mode"], cfg["D"], cfg["H"], dtype=dtype, num_layers=cfg["num_layers"],
-                       bidirectional=cfg["bidirectional"], batch_first=cfg["batch_first"])
+                       bidirectional=cfg["bidirectional"], batch_first=cfg["batch_first"], **_proj(cfg))
     a = {k: (v.astype(dtype) if v.dtype.kind == "f" else v) for k, v in arrays.items()}
     layer.load_state_dict({k[6:]: v for k, v in a.items() if k.startswith("param.")})
     y, final = layer.forward(a["x"], states(a, "state0"), a.get("lengths"))

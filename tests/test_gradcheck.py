@@ -27,6 +27,16 @@ def test_recurrent_layer(mode, cfg):
     assert max(errors.values()) < gc.TOLERANCE, errors
 
 
+@pytest.mark.parametrize("cfg", CONFIGS[1:3], ids=lambda c: "L{}-bi{:d}-bf{:d}-len{:d}-drop{}".format(*c[:5]))
+def test_lstm_with_projections(cfg):
+    """proj_size 2 < hidden 4: every weight (weight_hr too), the input and both initial states."""
+    layers, bi, bf, lengths, dropout, k = cfg
+    errors = gc.check_recurrent("lstm", layers, bi, bf, lengths, dropout=dropout, T=4, max_elements=k, seed=7,
+                                proj_size=2)
+    assert {"input", "state_h", "state_c", "weight_hr_l0"} <= set(errors), errors
+    assert max(errors.values()) < gc.TOLERANCE, errors
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_cell(mode):
     errors = gc.check_cell(mode, seed=3)

@@ -11,7 +11,7 @@ from rnnlab.nn import cell_kind
 
 def torch_layer(cfg, dtype=torch.float64):
     kw = dict(num_layers=cfg["num_layers"], bidirectional=cfg["bidirectional"],
-              batch_first=cfg["batch_first"], dtype=dtype)
+              batch_first=cfg["batch_first"], dtype=dtype) | ({"proj_size": cfg["proj"]} if cfg.get("proj") else {})
     name, options = cell_kind(cfg["mode"]).torch
     return getattr(torch.nn, name)(cfg["D"], cfg["H"], **options, **kw)
 

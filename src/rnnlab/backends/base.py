@@ -7,6 +7,9 @@ loop of one direction of one layer to the backend chosen for that call (``rnnlab
     S, ws = forward_direction(kernel, XP, state0, W_hh, b_hh_rest, mask, keep)
     DXP, DHP, dstate0 = backward_direction(kernel, ws, S, dY, dfinal, W_hh, mask)
 
+and, for an LSTM with projections, ``forward_projected`` and ``backward_projected`` (the loop of
+``rnnlab.backends.projected`` around the backend's own step kernel, unless a backend has better).
+
 with the shapes of ``rnnlab.backends.reference``, which defines the results: any other backend must
 return the same arrays to rounding, for every kernel it is given. A backend may run faster code for
 kernels it knows; it recognises them by their exact class (``type(kernel) is LSTMKernel``), so a
@@ -39,6 +42,19 @@ class Backend(ABC):
     @abstractmethod
     def backward_direction(self, kernel, ws, S, dY, dfinal, W_hh, mask):
         """Backpropagate through ``forward_direction``; (DXP, DHP, dstate0) as the reference's."""
+
+    def forward_projected(self, kernel, XP, state0, W_hh, W_hr, b_hh_rest, mask, keep=True):
+        """An LSTM with projections over T steps (``rnnlab.backends.projected``), its gate arithmetic
+        this backend's ``step_kernel``; (S, ws)."""
+        from .projected import forward_projected
+
+        return forward_projected(self.step_kernel(kernel), XP, state0, W_hh, W_hr, b_hh_rest, mask, keep)
+
+    def backward_projected(self, kernel, ws, S, dY, dfinal, W_hh, W_hr, mask):
+        """Backpropagate through ``forward_projected``; (DXP, DHP, dstate0, dW_hr)."""
+        from .projected import backward_projected
+
+        return backward_projected(self.step_kernel(kernel), ws, S, dY, dfinal, W_hh, W_hr, mask)
 
     def step_kernel(self, kernel):
         """The kernel whose ``forward_step`` runs one step of ``kernel`` outside a loop (sampling)."""

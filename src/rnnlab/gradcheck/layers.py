@@ -15,15 +15,17 @@ __all__ = ["check_recurrent", "check_cell", "check_linear", "check_embedding", "
 
 def check_recurrent(mode: str, num_layers: int = 2, bidirectional: bool = True, batch_first: bool = False,
                     lengths: bool = True, dropout: float = 0.0, T: int = 4, N: int = 3, D: int = 3,
-                    H: int = 4, seed: int = 0, max_elements: int | None = None) -> dict[str, float]:
-    """Gradcheck the recurrent layer of cell kind ``mode`` on random data; returns errors by tensor name."""
+                    H: int = 4, seed: int = 0, max_elements: int | None = None, proj_size: int = 0) -> dict[str, float]:
+    """Gradcheck the recurrent layer of cell kind ``mode`` (an LSTM with projections for ``proj_size``
+    > 0) on random data; returns errors by tensor name."""
     rng = np.random.default_rng(seed)
     layer = cell_kind(mode).layer(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
-                                  dropout=dropout, dtype=np.float64, seed=seed)
+                                  dropout=dropout, dtype=np.float64, seed=seed, **({"proj_size": proj_size} if proj_size
+                                                                                  else {}))
     randomise(layer, rng)
     dirs = 2 if bidirectional else 1
     x = rng.normal(size=(N, T, D) if batch_first else (T, N, D))
-    states = [rng.normal(size=(num_layers * dirs, N, H)) for _ in range(layer.kernel.n_states)]
+    states = [rng.normal(size=(num_layers * dirs, N, w)) for w in layer.state_widths()]
     lens = rng.integers(1, T + 1, size=N) if lengths else None
     if lens is not None:
         lens[0] = T  # at least one full-length sequence, so every step is exercised

@@ -5,11 +5,13 @@ layers, for any registered cell kind (``rnnlab.nn.registry``); the time loop of 
 each layer runs on the backend chosen at the call (``rnnlab.backends``), the work around it in
 ``rnnlab.nn.bptt``.
 
-Shapes: T time, N batch, D input, H hidden, G gates, L layers, dirs = 2 if bidirectional else 1.
+Shapes: T time, N batch, D input, H hidden, G gates, L layers, dirs = 2 if bidirectional else 1,
+R = the output width: H, or P for an LSTM with projections (``proj_size``, PyTorch's: h_t = W_hr m_t,
+``rnnlab.backends.projected``; then W_hh is (4H, P), c stays (.., H), and layers above read dirs*P).
     x       (T, N, D)            or (N, T, D) with batch_first
-    output  (T, N, dirs*H)       or (N, T, dirs*H)
-    h0, hn  (L*dirs, N, H)       a tuple, e.g. (h, c) for LSTM, when the cell has several states;
-                                 index = layer * dirs + direction
+    output  (T, N, dirs*R)       or (N, T, dirs*R)
+    h0, hn  (L*dirs, N, R)       a tuple, e.g. (h, c) for LSTM, when the cell has several states
+                                 (c: (L*dirs, N, H)); index = layer * dirs + direction
 Parameter names, shapes and gate order are PyTorch's, so state dicts move between the two as is.
 """
 
@@ -45,6 +47,7 @@ class RNNBase(Module):
         bidirectional: bool = False,
         dtype=np.float32,
         seed: int | None = None,
+        proj_size: int = 0,
     ) -> None:
         super().__init__()
         kind = cell_kind(mode)
@@ -61,19 +64,31 @@ class RNNBase(Module):
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
         self.dtype = check_dtype(dtype)
+        if not (isinstance(proj_size, (int, np.integer)) and 0 <= proj_size < self.hidden_size):
+            raise ValueError(f"proj_size must be an integer in [0, hidden_size = {self.hidden_size}), got {proj_size!r}")
+        if proj_size and self.mode != "lstm":
+            raise ValueError(f"proj_size is for LSTM layers, not {self.mode}")
+        self.proj_size = int(proj_size)
         self.rng = np.random.default_rng(seed)  # initialisation, then dropout masks
 
-        G, H = self.kernel.gates, self.hidden_size
+        G, H, R = self.kernel.gates, self.hidden_size, self.output_width
         scale = 1.0 / math.sqrt(H)  # PyTorch: U(-1/sqrt(H), 1/sqrt(H)) for every parameter
         for layer in range(self.num_layers):
-            D = self.input_size if layer == 0 else H * self.num_directions
+            D = self.input_size if layer == 0 else R * self.num_directions
             for sfx in self._suffixes():
-                names = [("weight_ih", (G * H, D)), ("weight_hh", (G * H, H))]
+                names = [("weight_ih", (G * H, D)), ("weight_hh", (G * H, R))]
                 if self.bias:
                     names += [("bias_ih", (G * H,)), ("bias_hh", (G * H,))]
+                if self.proj_size:
+                    names += [("weight_hr", (R, H))]
                 for base, shape in names:
                     self.params[f"{base}_l{layer}{sfx}"] = init.uniform(self.rng, shape, scale, self.dtype)
         self._init_grads()
+
+    @property
+    def output_width(self) -> int:
+        """R: the width of h and of each direction's output (proj_size, else hidden_size)."""
+        return self.proj_size or self.hidden_size
 
     def _suffixes(self) -> tuple[str, ...]:
         return ("", "_reverse") if self.bidirectional else ("",)
@@ -81,16 +96,22 @@ class RNNBase(Module):
     def extra_repr(self) -> str:
         return (
             f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-            f"bidirectional={self.bidirectional}, batch_first={self.batch_first}, dtype={self.dtype})"
+            f"bidirectional={self.bidirectional}, batch_first={self.batch_first}, dtype={self.dtype}"
+            + (f", proj_size={self.proj_size})" if self.proj_size else ")")
         )
 
     __repr__ = extra_repr
 
     # -- input checks ---------------------------------------------------------------------
     def _state_tuple(self, name: str, state, N: int, *, allow_none_parts: bool = False):
-        """Normalise a state argument to a tuple of n_states arrays (L*dirs, N, H) (or None)."""
+        """Normalise a state argument to a tuple of n_states arrays (L*dirs, N, R or H) (or None)."""
         return state_parts(self.kernel.state_names, self.mode, name, state,
-                           (self.num_layers * self.num_directions, N, self.hidden_size), self.dtype, allow_none_parts)
+                           [(self.num_layers * self.num_directions, N, w) for w in self.state_widths()], self.dtype,
+                           allow_none_parts)
+
+    def state_widths(self) -> tuple[int, ...]:
+        """The width of each state: R for h, H for the others (an LSTM's c)."""
+        return (self.output_width,) + (self.hidden_size,) * (self.kernel.n_states - 1)
 
     def _check_lengths(self, lengths, T: int, N: int) -> np.ndarray | None:
         if lengths is None:
@@ -136,8 +157,9 @@ class RNNBase(Module):
         lens = self._check_lengths(lengths, T, N)
         mask = None if lens is None else (np.arange(T)[:, None] < lens[None, :])[:, :, None]  # (T, N, 1)
 
-        L, dirs, H = self.num_layers, self.num_directions, self.hidden_size
-        finals = [np.empty((L * dirs, N, H), self.dtype) for _ in range(self.kernel.n_states)]
+        L, dirs, H = self.num_layers, self.num_directions, self.output_width
+        widths = self.state_widths()
+        finals = [np.empty((L * dirs, N, w), self.dtype) for w in widths]
         layers = []
         inp = X
         for layer in range(L):
@@ -148,13 +170,15 @@ class RNNBase(Module):
                 XP, b_rest = project_inputs(self.kernel, inp, None if projected and layer == 0 else p["weight_ih"],
                                             p.get("bias_ih"), p.get("bias_hh"))
                 s0 = tuple(
-                    np.zeros((N, H), self.dtype) if s is None else s[layer * dirs + d] for s in state0
+                    np.zeros((N, w), self.dtype) if s is None else s[layer * dirs + d] for s, w in zip(state0, widths)
                 )
                 rev = d == 1
-                S, ws = backend.forward_direction(
-                    self.kernel, XP[::-1] if rev else XP, s0, p["weight_hh"], b_rest,
-                    None if mask is None else (mask[::-1] if rev else mask), keep,
-                )
+                args = (XP[::-1] if rev else XP, s0, p["weight_hh"])
+                m = None if mask is None else (mask[::-1] if rev else mask)
+                if self.proj_size:
+                    S, ws = backend.forward_projected(self.kernel, *args, p["weight_hr"], b_rest, m, keep)
+                else:
+                    S, ws = backend.forward_direction(self.kernel, *args, b_rest, m, keep)
                 Y = S[0][1:]  # (T, N, H) processing order
                 if mask is not None:
                     Y = np.where(mask[::-1] if rev else mask, Y, 0)
@@ -178,7 +202,8 @@ class RNNBase(Module):
 
     def _layer_params(self, layer: int, sfx: str, source: dict | None = None) -> dict[str, np.ndarray]:
         """{"weight_ih": ..., ...} of one layer and direction, from ``params`` (or ``source``, e.g. grads)."""
-        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else []) + (
+            ["weight_hr"] if self.proj_size else [])
         return {n: (self.params if source is None else source)[f"{n}_l{layer}{sfx}"] for n in names}
 
     # -- backward -------------------------------------------------------------------------
@@ -189,7 +214,8 @@ class RNNBase(Module):
         Adds parameter gradients into ``self.grads`` and returns (d_x like x, d_initial_state like
         the state: h (L*dirs, N, H), or a tuple such as (h, c) for LSTM).
         """
-        L, dirs, H, G = self.num_layers, self.num_directions, self.hidden_size, self.kernel.gates
+        L, dirs, H, G = self.num_layers, self.num_directions, self.output_width, self.kernel.gates
+        GH = G * self.hidden_size
 
         def check(record):
             N, T = record[2], record[3]
@@ -202,7 +228,7 @@ class RNNBase(Module):
         dfinal = self._state_tuple("d_final_state", d_final_state, N, allow_none_parts=True)
         # None: no gradient reaches the outputs, and the last layer's loop gets dY = None
         dOut = d_output.transpose(1, 0, 2) if self.batch_first and d_output is not None else d_output
-        dstate0 = [np.zeros((L * dirs, N, H), self.dtype) for _ in range(self.kernel.n_states)]
+        dstate0 = [np.zeros((L * dirs, N, w), self.dtype) for w in self.state_widths()]
         for layer in range(L - 1, -1, -1):
             inp, runs, drop = layers[layer]
             if drop is not None and dOut is not None:
@@ -214,11 +240,14 @@ class RNNBase(Module):
                 p = self._layer_params(layer, sfx)
                 idx = layer * dirs + d
                 dY = None if dOut is None else dOut[:, :, d * H : (d + 1) * H]
-                DXP, DHP, ds0 = backend.backward_direction(
-                    self.kernel, ws, S, None if dY is None else (dY[::-1] if rev else dY),
-                    tuple(None if g is None else g[idx] for g in dfinal), p["weight_hh"],
-                    None if mask is None else (mask[::-1] if rev else mask),
-                )
+                args = (self.kernel, ws, S, None if dY is None else (dY[::-1] if rev else dY),
+                        tuple(None if g is None else g[idx] for g in dfinal), p["weight_hh"])
+                m = None if mask is None else (mask[::-1] if rev else mask)
+                if self.proj_size:
+                    DXP, DHP, ds0, dW_hr = backend.backward_projected(*args, p["weight_hr"], m)
+                    self.grads[f"weight_hr_l{layer}{sfx}"] += dW_hr
+                else:
+                    DXP, DHP, ds0 = backend.backward_direction(*args, m)
                 for acc, g in zip(dstate0, ds0):
                     acc[idx] = g
                 first = projected and layer == 0  # the caller owns x W_ih^T and its weight gradient
@@ -227,7 +256,7 @@ class RNNBase(Module):
                 if first:
                     dIn = DXP
                     continue
-                dx = (DXP.reshape(T * N, G * H) @ p["weight_ih"]).reshape(T, N, -1)  # processing order
+                dx = (DXP.reshape(T * N, GH) @ p["weight_ih"]).reshape(T, N, -1)  # processing order
                 if dirs == 1:
                     dIn = dx
                 else:
@@ -251,12 +280,13 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory (gates i, f, g, o); state is (h, c)."""
+    """Long short-term memory (gates i, f, g, o); state is (h, c); with ``proj_size`` P > 0 each
+    layer's h is projected to P values (PyTorch's LSTM with projections)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32, seed=None):
+                 dropout=0.0, bidirectional=False, dtype=np.float32, seed=None, proj_size=0):
         super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype, seed)
+                         bidirectional, dtype, seed, proj_size)
 
 
 class GRU(RNNBase):
@@ -269,8 +299,9 @@ class GRU(RNNBase):
 
 
 def state_parts(names: tuple[str, ...], kind: str, label: str, state, shape, dtype, allow_none_parts=False):
-    """``state`` as a tuple of one array of ``shape`` per state name (None parts where allowed): a cell
-    with one state takes the array itself, one with several a tuple of them in ``names`` order."""
+    """``state`` as a tuple of one array of ``shape`` (or of each of a list of shapes, one a state) per
+    state name (None parts where allowed): a cell with one state takes the array itself, one with
+    several a tuple of them in ``names`` order."""
     n = len(names)
     if state is None:
         return (None,) * n
@@ -280,5 +311,6 @@ def state_parts(names: tuple[str, ...], kind: str, label: str, state, shape, dty
         parts = tuple(state)
     else:
         parts = (state,)
-    return tuple(None if p is None and allow_none_parts else check_array(f"{label} {nm}" if n > 1 else label, p, shape, dtype)
-                 for p, nm in zip(parts, names))
+    shapes = shape if isinstance(shape, list) else [shape] * n
+    return tuple(None if p is None and allow_none_parts else check_array(f"{label} {nm}" if n > 1 else label, p, sh, dtype)
+                 for p, nm, sh in zip(parts, names, shapes))
