@@ -99,3 +99,10 @@ def test_language_model(cell, tie, dropout, fuse):
     errors = gc.check_language_model(cell, tie_weights=tie, dropout=dropout, seed=2, fuse_input=fuse)
     assert ("decoder.weight" in errors) != tie  # a tied decoder has no weight of its own
     assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+@pytest.mark.parametrize("tie,dropout,fuse", [(False, 0.3, False), (True, 0.0, True)])
+def test_language_model_with_projections(tie, dropout, fuse):
+    errors = gc.check_language_model("lstm", tie_weights=tie, dropout=dropout, seed=2, fuse_input=fuse, proj_size=3)
+    assert "rnn.weight_hr_l1" in errors and ("decoder.weight" in errors) != tie
+    assert max(errors.values()) < gc.TOLERANCE, errors

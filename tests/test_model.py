@@ -51,12 +51,13 @@ def test_overfits_a_tiny_batch(cell):
     assert first > 2.0 and loss < 0.1  # random labels memorised: the gradients point the right way
 
 
-@pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "lstm", "gru"])
-def test_stepper_matches_the_sequence_forward(cell):
-    """The single-step sampling path gives the logits of model.forward, step by step, from a carried state."""
+@pytest.mark.parametrize("cell,proj", [("rnn", 0), ("rnn_relu", 0), ("lstm", 0), ("gru", 0), ("lstm", 3)])
+def test_stepper_matches_the_sequence_forward(cell, proj):
+    """The single-step sampling path gives the logits of model.forward, step by step, from a carried
+    state (an LSTM with projections too)."""
     from rnnlab.models.stepper import Stepper
 
-    m = LanguageModel(13, cell, hidden_size=7, num_layers=3, init_scale=0.5, dtype=np.float64, seed=1)
+    m = LanguageModel(13, cell, hidden_size=7, num_layers=3, init_scale=0.5, dtype=np.float64, seed=1, proj_size=proj)
     m.eval()
     rng = np.random.default_rng(0)
     toks = rng.integers(0, 13, size=(9, 2))

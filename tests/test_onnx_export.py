@@ -23,17 +23,18 @@ def _run(proto, feeds):
     return session.run(None, feeds)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "rnn_relu"])
-def test_onnxruntime_reproduces_a_language_model(cell):
+@pytest.mark.parametrize("cell,proj", [("lstm", 0), ("gru", 0), ("rnn", 0), ("rnn_relu", 0), ("lstm", 5)])
+def test_onnxruntime_reproduces_a_language_model(cell, proj):
+    """Every cell; an LSTM with projections (proj 5: a Scan a layer) too."""
     from rnnlab.export.language_model import language_model_graph
 
-    model = LanguageModel(50, cell, hidden_size=16, num_layers=2, embed_size=8, seed=1)
+    model = LanguageModel(50, cell, hidden_size=16, num_layers=2, embed_size=8, seed=1, proj_size=proj)
     model.eval()
     rng = np.random.default_rng(0)
     for _, p, _ in model.named_parameters():  # every weight and bias random, none zero
         p[...] = rng.normal(0, 0.3, p.shape)
     x = rng.integers(0, 50, (7, 3))
-    state = tuple(rng.normal(0, 0.5, (2, 3, 16)).astype(np.float32) for _ in range(model.rnn.kernel.n_states))
+    state = tuple(rng.normal(0, 0.5, (2, 3, w)).astype(np.float32) for w in model.rnn.state_widths())
     logits, final = model.forward(x, state if len(state) > 1 else state[0])
     final = final if isinstance(final, tuple) else (final,)
     out = _run(language_model_graph(model), {"tokens": x, **dict(zip(["h0", "c0"], state))})

@@ -59,6 +59,18 @@ def test_lstm_with_projections_matches_torch_float64(layers, bidirectional, batc
     assert err < 1e-8, f"{where}: relative error {err:.2e}"
 
 
+def test_lstm_with_projections_moves_to_torch_and_back():
+    theirs = torch.nn.LSTM(4, 6, num_layers=2, proj_size=2, bidirectional=True, dtype=torch.float64)
+    ours = from_torch(theirs)
+    assert ours.proj_size == 2 and to_torch(ours).proj_size == 2
+    x = np.random.default_rng(0).normal(size=(5, 3, 4))
+    y, (h, c) = ours.forward(x)
+    yt, (ht, ct) = to_torch(ours)(torch.tensor(x))
+    assert y.shape == (5, 3, 4) and h.shape == (4, 3, 2) and c.shape == (4, 3, 6)
+    for a, b in ((y, yt), (h, ht), (c, ct)):
+        np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_layer_matches_torch_float32(mode):
     """The default dtype: float32 in, float32 out, agreeing with torch to float32 rounding."""

@@ -184,3 +184,26 @@ def test_a_transformer_carries_nothing_by_default_and_older_runs_still_load(tmp_
     config.write_text(config.read_text().replace('"context": 8', '"context": null'))
     assert load_run(tmp_path / "old")[2].context == 8
     assert main(["eval", str(tmp_path / "old")]) == 0
+
+
+def test_a_language_model_with_projections_trains_resumes_and_samples(tmp_path, capsys):
+    """--proj-size P: h is P wide in the weights and states, a resumed run continues exactly, sampling
+    runs; refused in one line for another cell or P >= --hidden."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a projected state is narrower than its cell.\n" * 40)
+    flags = ["--data", str(corpus), "--hidden", "16", "--proj-size", "4", "--layers", "2", "--seq-len", "8",
+             "--batch-size", "4", "--sample-length", "0", "--checkpoint-every", "3"]
+    assert main(["train", *flags, "--max-steps", "6", "--out", str(tmp_path / "whole")]) == 0
+    assert main(["train", *flags, "--max-steps", "3", "--out", str(tmp_path / "part")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "part"), "--max-steps", "6"]) == 0
+    a, b = (load_file(str(tmp_path / r / "checkpoint.safetensors")) for r in ("whole", "part"))
+    assert a["model.rnn.weight_hr_l1"].shape == (4, 16) and a["model.rnn.weight_hh_l0"].shape == (64, 4)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert json.loads((tmp_path / "whole" / "config.json").read_text())["proj_size"] == 4
+    capsys.readouterr()
+    assert main(["sample", str(tmp_path / "whole"), "--length", "20", "--prime", "a "]) == 0
+    assert capsys.readouterr().out.startswith("a ")
+    for bad, says in ((["--cell", "gru"], "--proj-size is for --cell lstm"), (["--hidden", "4"], "must be below --hidden 4")):
+        assert main(["train", *flags, *bad, "--out", str(tmp_path / "x")]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1 and not (tmp_path / "x").exists()

@@ -85,6 +85,8 @@ def _top_rnn(model):
     if rnn is None or not hasattr(rnn, "kernel"):
         raise ValueError(f"{type(model).__name__} has no recurrent stack (.rnn) to trace: inspecting a TCN, "
                          f"Transformer or MLP run is not supported (train with --arch rnn)")
+    if getattr(rnn, "proj_size", 0):
+        raise ValueError("inspecting an LSTM with projections (--proj-size) is not supported yet")
     return rnn
 
 

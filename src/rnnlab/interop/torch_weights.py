@@ -61,7 +61,7 @@ def layer_to_torch(module):
     kw = dict(bias=module.bias, dtype=_torch_dtype(module.dtype), **options)
     if isinstance(module, RNNBase):
         kw |= dict(num_layers=module.num_layers, batch_first=module.batch_first, dropout=module.dropout,
-                   bidirectional=module.bidirectional)
+                   bidirectional=module.bidirectional) | ({"proj_size": module.proj_size} if module.proj_size else {})
         out = getattr(torch.nn, name)(module.input_size, module.hidden_size, **kw)
     else:
         out = getattr(torch.nn, name + "Cell")(module.input_size, module.hidden_size, **kw)
@@ -97,7 +97,7 @@ def layer_from_torch(tmodule, dtype=None):
     kw = dict(bias=tmodule.bias, dtype=dtype)
     if name == base:
         if getattr(tmodule, "proj_size", 0):
-            raise ValueError("LSTM with proj_size > 0 has no rnnlab counterpart")
+            kw["proj_size"] = tmodule.proj_size
         out = kind.layer(tmodule.input_size, tmodule.hidden_size, num_layers=tmodule.num_layers,
                          batch_first=tmodule.batch_first, dropout=tmodule.dropout,
                          bidirectional=tmodule.bidirectional, **kw)

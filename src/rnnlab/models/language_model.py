@@ -1,11 +1,14 @@
 """LanguageModel: embedding -> recurrent stack -> linear decoder, with dropout and weight tying.
 
-    x (T, N) ids -> e = drop(E[x]) (T, N, E) -> h, state = RNN(e, state) (T, N, H)
+    x (T, N) ids -> e = drop(E[x]) (T, N, E) -> h, state = RNN(e, state) (T, N, R)
                  -> logits = drop(h) W_dec^T + b_dec (T, N, V)
+
+R = H, or P for an LSTM with projections (``proj_size``: each layer's h_t = W_hr (o * tanh c_t), P < H;
+Sak et al. 2014), whose c stays H wide.
 
 Dropout is on the non-recurrent connections only (Zaremba et al. 2014): the embedding output, between
 recurrent layers (inside the RNN) and before the decoder. With ``tie_weights`` the decoder uses the
-embedding matrix (Press & Wolf 2017; Inan et al. 2017): W_dec = E, so E = H is required, and the
+embedding matrix (Press & Wolf 2017; Inan et al. 2017): W_dec = E, so E = R is required, and the
 gradient of the shared matrix is the sum of both uses.
 
 With a small vocabulary the embedding and the first layer's input product fuse: E[x] W_ih^T is
@@ -35,7 +38,8 @@ class LanguageModel(Module):
 
     def __init__(self, vocab_size: int, cell: str = "lstm", hidden_size: int = 256, num_layers: int = 2,
                  embed_size: int | None = None, dropout: float = 0.0, tie_weights: bool = False,
-                 init_scale: float | None = 0.1, dtype=np.float32, seed: int | None = None) -> None:
+                 init_scale: float | None = 0.1, dtype=np.float32, seed: int | None = None,
+                 proj_size: int = 0) -> None:
         super().__init__()
         kind = cell_kind(cell)  # ValueError naming the registered kinds
         self.vocab_size = positive_int("vocab_size", vocab_size)
@@ -44,9 +48,11 @@ class LanguageModel(Module):
         self.embed_size = positive_int("embed_size", embed_size if embed_size is not None else hidden_size)
         if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        if tie_weights and self.embed_size != self.hidden_size:
-            raise ValueError(f"tied weights need embed size = hidden size, got {self.embed_size} and "
-                             f"{self.hidden_size}")
+        self.proj_size = int(proj_size)
+        width = self.proj_size or self.hidden_size
+        if tie_weights and self.embed_size != width:
+            raise ValueError(f"tied weights need embed size = {'proj' if self.proj_size else 'hidden'} size, got "
+                             f"{self.embed_size} and {width}")
         if init_scale is not None and not (np.isfinite(init_scale) and init_scale > 0):
             raise ValueError(f"init scale must be a positive number, got {init_scale!r}")
         self.cell, self.dropout, self.tie_weights = kind.name, float(dropout), bool(tie_weights)
@@ -56,9 +62,11 @@ class LanguageModel(Module):
         self.children["embedding"] = Embedding(self.vocab_size, self.embed_size, dtype, seed=seeds[0])
         self.children["drop_in"] = Dropout(self.dropout, seed=seeds[1])
         rnn_kw = dict(num_layers=self.num_layers, dropout=self.dropout, dtype=dtype, seed=seeds[2])
+        if self.proj_size:
+            rnn_kw["proj_size"] = self.proj_size  # ValueError unless an LSTM with proj_size < hidden_size
         self.children["rnn"] = kind.layer(self.embed_size, self.hidden_size, **rnn_kw)
         self.children["drop_out"] = Dropout(self.dropout, seed=seeds[3])
-        self.children["decoder"] = Linear(self.hidden_size, self.vocab_size, dtype=dtype, seed=seeds[4])
+        self.children["decoder"] = Linear(width, self.vocab_size, dtype=dtype, seed=seeds[4])
         if init_scale is not None:  # U(-s, s) for every parameter, biases included, as in Zaremba et al.
             for _, p, _ in self.named_parameters():
                 p[...] = rng.uniform(-init_scale, init_scale, p.shape)
@@ -72,9 +80,8 @@ class LanguageModel(Module):
         return self.children["rnn"]
 
     def initial_state(self, batch_size: int):
-        """Zeros: h (L, N, H), or a tuple such as (h, c) for LSTM."""
-        zeros = tuple(np.zeros((self.num_layers, batch_size, self.hidden_size), self.dtype)
-                      for _ in range(self.rnn.kernel.n_states))
+        """Zeros: h (L, N, R), or a tuple such as (h, c) for LSTM (c: (L, N, H))."""
+        zeros = tuple(np.zeros((self.num_layers, batch_size, w), self.dtype) for w in self.rnn.state_widths())
         return zeros if len(zeros) > 1 else zeros[0]
 
     def forward(self, x: np.ndarray, state=None) -> tuple[np.ndarray, object]:
@@ -125,4 +132,5 @@ class LanguageModel(Module):
     def config(self) -> dict:
         return dict(vocab_size=self.vocab_size, cell=self.cell, hidden_size=self.hidden_size,
                     num_layers=self.num_layers, embed_size=self.embed_size, dropout=self.dropout,
-                    tie_weights=self.tie_weights, dtype=str(self.dtype))
+                    tie_weights=self.tie_weights, dtype=str(self.dtype)) | (
+                        {"proj_size": self.proj_size} if self.proj_size else {})

@@ -7,6 +7,7 @@ Per step, with state (L, N, H) (and c for LSTM), for a token batch ``tok`` (N,):
     hp = h_l W_hh^T (+ the b_hh entries that cannot be folded)
     h_l (, c_l) = the cell kernel's forward_step(xp, hp, state)              (same equations as training;
                                                                   the chosen backend's step)
+    h_l = h_l W_hr^T                                                           (an LSTM with projections)
     logits = h_{L-1} W_dec^T + b_dec                                           (N, V)
 Dropout is off (inference).
 """
@@ -38,6 +39,8 @@ class Stepper:
             entry = {"W_hh": np.ascontiguousarray(p["weight_hh"]), "b_rest": None if b_rest is None else b_rest[:, None],
                      "F": F, "ws": self.kernel.workspace(1, batch_size, H, rnn.dtype),
                      "hpT": np.empty((G * H, batch_size), rnn.dtype), "xpT": np.empty((G * H, batch_size), rnn.dtype)}
+            if rnn.proj_size:  # the step reads the previous h for its shape only (backends.projected)
+                entry["W_hrT"], entry["m0"] = np.ascontiguousarray(p["weight_hr"].T), np.zeros((batch_size, H), rnn.dtype)
             if layer == 0:
                 entry["table"] = emb @ p["weight_ih"].T + b  # (V, G*H): embedding and input product in one lookup
                 entry["xp"] = np.empty((batch_size, G * H), rnn.dtype)
@@ -71,7 +74,11 @@ class Stepper:
             np.dot(e["W_hh"], prev[0].T, out=e["hpT"])  # (G*H, N)
             if e["b_rest"] is not None:
                 e["hpT"][e["F"]:] += e["b_rest"]
-            new = self.kernel.forward_step(e["ws"], 0, xp, e["hpT"].T, prev)
+            if "W_hrT" in e:
+                m, c = self.kernel.forward_step(e["ws"], 0, xp, e["hpT"].T, (e["m0"], prev[1]))
+                new = (m @ e["W_hrT"], c)
+            else:
+                new = self.kernel.forward_step(e["ws"], 0, xp, e["hpT"].T, prev)
             self.state[layer] = new  # views into this layer's workspace, overwritten in place next step
             x = new[0]
         np.dot(x, self.W_decT, out=self.logits)

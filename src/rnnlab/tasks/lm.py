@@ -32,7 +32,7 @@ def build_model(cfg, vocab_size: int) -> LanguageModel | ContextLanguageModel:
     carrying ``--context`` tokens (default: the receptive field - 1; the Transformer's, set by check_config: 0)."""
     if cfg.arch == "rnn":
         return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
-                             cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed)
+                             cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed, proj_size=cfg.proj_size)
     encoder = encoder_for(cfg, cfg.embed or cfg.hidden, (cfg.context or 0) + cfg.seq_len)  # the Transformer's positions
     context = encoder.receptive_field - 1 if cfg.context is None else cfg.context
     return ContextLanguageModel(vocab_size, encoder, context, cfg.embed or cfg.hidden, cfg.dropout,
@@ -56,7 +56,10 @@ class LanguageModelTask(Task):
         *RECURRENT, EMBED, *FEEDFORWARD,
         Setting("context", None, "tcn, transformer, mlp: tokens carried from one batch into the next", int, low=0,
                 shown="the receptive field - 1; transformer: 0"),
-        Setting("tie_weights", False, "the decoder shares the embedding matrix (needs --embed = --hidden)", bool),
+        Setting("proj_size", 0, "lstm: each layer's h projected to P < --hidden values (LSTMP, PyTorch's proj_size); "
+                                "0: none", int, low=0),
+        Setting("tie_weights", False, "the decoder shares the embedding matrix (needs --embed = --hidden, or "
+                                      "--proj-size)", bool),
         Setting("init_scale", 0.1, "every weight and bias ~ U(-s, s)", float, low=0, low_open=True),
         Setting("seq_len", 64, "truncated BPTT length: steps a batch runs through", int, low=1),
         Setting("loss_scale", "mean", "mean over tokens | sum_time (summed over time, mean over the batch: Zaremba)",
@@ -86,14 +89,21 @@ class LanguageModelTask(Task):
 
     @classmethod
     def check_config(cls, cfg) -> None:
-        check_model(cfg, recurrent_only=("tie_weights",))
+        check_model(cfg, recurrent_only=("tie_weights", "proj_size"))
+        if cfg.proj_size and cfg.cell != "lstm":
+            raise ValueError(f"--proj-size is for --cell lstm (projections of an LSTM's h), not --cell {cfg.cell}")
+        if cfg.proj_size >= cfg.hidden:
+            raise ValueError(f"--proj-size must be below --hidden {cfg.hidden} (it projects h to fewer values), got "
+                             f"{cfg.proj_size}")
         if cfg.arch == "rnn" and cfg.context is not None:
             raise ValueError("--context applies to --arch tcn, transformer or mlp (a recurrent model carries its "
                              "state instead)")
         if cfg.arch == "transformer" and cfg.context is None:
             cfg.context = 0  # windows of --seq-len, as nanoGPT: better and cheaper than carrying them
-        if cfg.tie_weights and (cfg.embed or cfg.hidden) != cfg.hidden:
-            raise ValueError(f"--tie-weights needs --embed equal to --hidden, got {cfg.embed} and {cfg.hidden}")
+        width = cfg.proj_size or cfg.hidden
+        if cfg.tie_weights and (cfg.embed or cfg.hidden) != width:
+            what = "--proj-size" if cfg.proj_size else "--hidden"
+            raise ValueError(f"--tie-weights needs --embed equal to {what}, got {cfg.embed or cfg.hidden} and {width}")
 
     @classmethod
     def upgrade_saved(cls, saved: dict) -> None:
