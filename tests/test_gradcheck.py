@@ -106,3 +106,15 @@ def test_language_model_with_projections(tie, dropout, fuse):
     errors = gc.check_language_model("lstm", tie_weights=tie, dropout=dropout, seed=2, fuse_input=fuse, proj_size=3)
     assert "rnn.weight_hr_l1" in errors and ("decoder.weight" in errors) != tie
     assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+@pytest.mark.parametrize("cfg", CONFIGS[:2], ids=lambda c: "L{}-bi{:d}-bf{:d}-len{:d}".format(*c[:4]))
+@pytest.mark.parametrize("mode", ["ln_lstm", "ln_gru"])
+def test_layer_normalised_cells(mode, cfg):
+    """Every weight, every gain and shift of the normalisations, the input and the initial states."""
+    layers, bi, bf, lengths, dropout, k = cfg
+    errors = gc.check_recurrent(mode, layers, bi, bf, lengths, dropout=dropout, T=4, max_elements=k, seed=7)
+    assert {"input", "state_h", "ln_ih_weight_l0", "ln_hh_weight_l0"} <= set(errors), errors
+    assert max(errors.values()) < gc.TOLERANCE, errors
+    errors = gc.check_cell(mode, seed=3)
+    assert max(errors.values()) < gc.TOLERANCE, errors

@@ -70,7 +70,7 @@ def test_a_registered_cell_is_known_everywhere_by_one_name(mgu):
     assert layer.params["weight_ih_l1_reverse"].shape == (8, 8)
     with pytest.raises(ValueError, match="registered already"):
         register_cell("mgu", MGUKernel)
-    with pytest.raises(ValueError, match="expected one of rnn, rnn_relu, lstm, gru, mgu"):
+    with pytest.raises(ValueError, match="expected one of rnn, rnn_relu, lstm, gru, ln_lstm, ln_gru, mgu"):
         cell_kind("mgu2")
 
 

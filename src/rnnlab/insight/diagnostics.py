@@ -121,6 +121,9 @@ def trace(model, run_batch) -> Trace:
             s0 = tuple(np.zeros((N, H), x.dtype) if s is None else s[layer * dirs + d] for s in state0)
             rev = d == 1
             m = None if mask is None else (mask[::-1] if rev else mask)
+            kernel = rnn.direction_kernel(layer, sfx)
+            if kernel.step_params:  # the replay's gradients go to arrays of its own, not the layer's
+                kernel = kernel.bind(kernel.p, {n: np.zeros_like(v) for n, v in kernel.p.items()})
             S, ws = reference.forward_direction(kernel, XP[::-1] if rev else XP, s0, p["weight_hh"], b_rest, m)
             Y = S[0][1:] if m is None else np.where(m, S[0][1:], 0)
             outs.append(Y[::-1] if rev else Y)

@@ -48,10 +48,10 @@ def explain_step(cell: str, weights: dict[str, np.ndarray], x, h, c=None, dh=Non
     ones: L = sum h_t) and dL/dc_t (default zeros), in float64, as an ordered dict name -> (H,) or
     matrix. Raises ValueError naming what has the wrong size."""
     kind = cell_kind(cell)
-    kernel = kind.kernel()
-    G = kernel.gates
     W_ih, W_hh = (np.asarray(weights[k], np.float64) for k in ("weight_ih", "weight_hh"))
     H, D = W_hh.shape[1], W_ih.shape[1]
+    kernel = kind.kernel().bind_defaults(H, weights)  # a layer-normalised step's gains and shifts
+    G = kernel.gates
     x, h = np.asarray(x, np.float64), np.asarray(h, np.float64)
     for name, v, n in (("x", x, D), ("h", h, H)):
         if v.shape != (n,):

@@ -147,6 +147,9 @@ def unroll(cell: str, w: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray, t
     "ce" (softmax cross-entropy, targets (T,): class indices); ``last_only``: the loss of the last step
     alone (the earlier targets ignored), so dL/dh_t shows how far back one step's gradient reaches."""
     kernel = cell_kind(cell).kernel()
+    if kernel.step_params:
+        raise ValueError(f"unrolling takes the articles' cells (rnn, lstm, gru and their kin without step parameters); "
+                         f"{cell} normalises its steps")
     x, h0, targets = (np.asarray(v, np.float64) for v in (x, h0, targets))
     T, H = len(x), len(h0)
     W_ih, W_hh, b_ih, b_hh = (np.asarray(w[k], np.float64) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))

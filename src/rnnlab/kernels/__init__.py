@@ -8,7 +8,9 @@ equal to them. A kernel knows nothing about time loops, layers, directions or th
 
 from .base import CellKernel
 from .gru import GRUKernel
+from .ln_gru import LayerNormGRUKernel
+from .ln_lstm import LayerNormLSTMKernel
 from .lstm import LSTMKernel
 from .rnn import RNNKernel
 
-__all__ = ["CellKernel", "RNNKernel", "LSTMKernel", "GRUKernel"]
+__all__ = ["CellKernel", "RNNKernel", "LSTMKernel", "GRUKernel", "LayerNormLSTMKernel", "LayerNormGRUKernel"]

@@ -14,6 +14,11 @@ and the previous state ``prev``, a tuple of ``n_states`` (N, H) arrays, h first.
 candidate state; the loop masks it for padded steps. Backward, the kernel turns the gradient of the
 new state into the gradients of xp and hp and of any direct path to the previous state; the loop adds
 dhp W_hh to dh_{t-1} and forms the weight gradients from all steps at once.
+
+A kernel whose step has parameters of its own (a layer-normalised cell's gains and shifts) declares
+them in ``step_params``; the layer creates them for each layer and direction and runs that direction
+with ``bind(params, grads)``, a copy of the kernel holding them (``self.p``) and the arrays its
+backward adds their gradients into (``self.g``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,26 @@ class CellKernel(ABC):
     gate_titles: tuple[str, ...] = ()
     sigmoid_gates: tuple[int, ...] = ()
     equations: tuple[str, ...] = ()
+    # name -> (its shape for H hidden units, its initial value); created per layer and direction
+    step_params: dict = {}
+
+    def bind(self, params: dict, grads: dict) -> CellKernel:
+        """A copy of this kernel holding one direction's ``step_params`` and their gradient arrays."""
+        import copy
+
+        bound = copy.copy(self)
+        bound.p, bound.g = params, grads
+        return bound
+
+    def bind_defaults(self, H: int, given: dict | None = None, dtype=np.float64) -> CellKernel:
+        """This kernel bound to its step parameters for H units: each from ``given`` when there, else
+        at its initial value; their gradients into new zero arrays (a step shown alone)."""
+        if not self.step_params:
+            return self
+        given = given or {}
+        params = {n: np.asarray(given[n], dtype) if n in given else np.full(shape(H), value, dtype)
+                  for n, (shape, value) in self.step_params.items()}
+        return self.bind(params, {n: np.zeros_like(v) for n, v in params.items()})
 
     @property
     def n_states(self) -> int:

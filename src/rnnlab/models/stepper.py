@@ -36,7 +36,8 @@ class Stepper:
                 np.zeros(G * H, rnn.dtype), None)
             # Products are taken as W h^T into (G*H, N) buffers: for N = 1 that is a matrix-vector
             # product down the rows of W, faster in OpenBLAS than h W^T.
-            entry = {"W_hh": np.ascontiguousarray(p["weight_hh"]), "b_rest": None if b_rest is None else b_rest[:, None],
+            entry = {"kernel": get_backend().step_kernel(rnn.direction_kernel(layer, "")),  # bound to its norms' gains
+                     "W_hh": np.ascontiguousarray(p["weight_hh"]), "b_rest": None if b_rest is None else b_rest[:, None],
                      "F": F, "ws": self.kernel.workspace(1, batch_size, H, rnn.dtype),
                      "hpT": np.empty((G * H, batch_size), rnn.dtype), "xpT": np.empty((G * H, batch_size), rnn.dtype)}
             if rnn.proj_size:  # the step reads the previous h for its shape only (backends.projected)
@@ -75,10 +76,10 @@ class Stepper:
             if e["b_rest"] is not None:
                 e["hpT"][e["F"]:] += e["b_rest"]
             if "W_hrT" in e:
-                m, c = self.kernel.forward_step(e["ws"], 0, xp, e["hpT"].T, (e["m0"], prev[1]))
+                m, c = e["kernel"].forward_step(e["ws"], 0, xp, e["hpT"].T, (e["m0"], prev[1]))
                 new = (m @ e["W_hrT"], c)
             else:
-                new = self.kernel.forward_step(e["ws"], 0, xp, e["hpT"].T, prev)
+                new = e["kernel"].forward_step(e["ws"], 0, xp, e["hpT"].T, prev)
             self.state[layer] = new  # views into this layer's workspace, overwritten in place next step
             x = new[0]
         np.dot(x, self.W_decT, out=self.logits)

@@ -41,7 +41,16 @@ class RNNCellBase(Module):
             shapes |= {"bias_ih": (G * H,), "bias_hh": (G * H,)}
         for name, shape in shapes.items():
             self.params[name] = init.uniform(rng, shape, scale, self.dtype)
+        for name, (shape, value) in self.kernel.step_params.items():  # the step's own (layer norm)
+            self.params[name] = np.full(shape(H), value, self.dtype)
         self._init_grads()
+
+    def bound_kernel(self):
+        """The step kernel, bound to this cell's step parameters when it has some."""
+        if not self.kernel.step_params:
+            return self.kernel
+        return self.kernel.bind({n: self.params[n] for n in self.kernel.step_params},
+                                {n: self.grads[n] for n in self.kernel.step_params})
 
     def _states(self, name, state, N, allow_none=False):
         return state_parts(self.kernel.state_names, self.mode, name, state, (N, self.hidden_size), self.dtype, allow_none)
@@ -57,18 +66,19 @@ class RNNCellBase(Module):
         s0 = tuple(np.zeros((N, H), self.dtype) if s is None else s for s in self._states("state", state, N))
         p = self.params
         XP, b_rest = project_inputs(self.kernel, x[None], p["weight_ih"], p.get("bias_ih"), p.get("bias_hh"))  # (1, N, G*H)
-        backend = get_backend()
-        S, ws = backend.forward_direction(self.kernel, XP, s0, p["weight_hh"], b_rest, None)
-        self._save((x, S, ws, backend))
+        backend, kernel = get_backend(), self.bound_kernel()
+        S, ws = backend.forward_direction(kernel, XP, s0, p["weight_hh"], b_rest, None)
+        self._save((x, S, ws, backend, kernel))
         new = tuple(s[1] for s in S)
         return new if self.kernel.n_states > 1 else new[0]
 
     def backward(self, d_state):
         """d_state: dh' (N, H), or a tuple such as (dh', dc') for LSTMCell (None, or None parts: zero).
         Returns (dx, d_state_prev) for the most recent forward not yet gone back through."""
-        x, S, ws, backend = self._take(lambda r: self._states("d_state", d_state, r[0].shape[0], allow_none=True))
+        x, S, ws, backend, kernel = self._take(lambda r: self._states("d_state", d_state, r[0].shape[0],
+                                                                       allow_none=True))
         d = self._states("d_state", d_state, x.shape[0], allow_none=True)
-        DXP, DHP, ds0 = backend.backward_direction(self.kernel, ws, S, None, d, self.params["weight_hh"], None)
+        DXP, DHP, ds0 = backend.backward_direction(kernel, ws, S, None, d, self.params["weight_hh"], None)
         weight_gradients(DXP, DHP, x[None], S[0][:-1], self.grads)
         dx = DXP[0] @ self.params["weight_ih"]  # (N, D)
         return dx, (ds0 if self.kernel.n_states > 1 else ds0[0])

@@ -83,6 +83,8 @@ class RNNBase(Module):
                     names += [("weight_hr", (R, H))]
                 for base, shape in names:
                     self.params[f"{base}_l{layer}{sfx}"] = init.uniform(self.rng, shape, scale, self.dtype)
+                for base, (shape, value) in self.kernel.step_params.items():  # the step's own (layer norm)
+                    self.params[f"{base}_l{layer}{sfx}"] = np.full(shape(H), value, self.dtype)
         self._init_grads()
 
     @property
@@ -175,10 +177,11 @@ class RNNBase(Module):
                 rev = d == 1
                 args = (XP[::-1] if rev else XP, s0, p["weight_hh"])
                 m = None if mask is None else (mask[::-1] if rev else mask)
+                kernel = self.direction_kernel(layer, sfx)
                 if self.proj_size:
-                    S, ws = backend.forward_projected(self.kernel, *args, p["weight_hr"], b_rest, m, keep)
+                    S, ws = backend.forward_projected(kernel, *args, p["weight_hr"], b_rest, m, keep)
                 else:
-                    S, ws = backend.forward_direction(self.kernel, *args, b_rest, m, keep)
+                    S, ws = backend.forward_direction(kernel, *args, b_rest, m, keep)
                 Y = S[0][1:]  # (T, N, H) processing order
                 if mask is not None:
                     Y = np.where(mask[::-1] if rev else mask, Y, 0)
@@ -186,7 +189,7 @@ class RNNBase(Module):
                 for f, s in zip(finals, S):
                     f[layer * dirs + d] = s[T]
                 if keep:
-                    runs.append((S, ws))
+                    runs.append((S, ws, kernel))
             drop = None
             if self.training and self.dropout > 0 and layer < L - 1:
                 p_keep = 1.0 - self.dropout  # inverted dropout: E[out * drop] = out
@@ -199,6 +202,15 @@ class RNNBase(Module):
         output = inp.transpose(1, 0, 2) if self.batch_first else inp
         final = tuple(finals) if self.kernel.n_states > 1 else finals[0]
         return output, final
+
+    def direction_kernel(self, layer: int, sfx: str):
+        """The step kernel of one layer and direction: ``self.kernel``, bound to that direction's own
+        step parameters when it has some (``CellKernel.step_params``)."""
+        if not self.kernel.step_params:
+            return self.kernel
+        names = [f"{n}_l{layer}{sfx}" for n in self.kernel.step_params]
+        return self.kernel.bind({n: self.params[k] for n, k in zip(self.kernel.step_params, names)},
+                                {n: self.grads[k] for n, k in zip(self.kernel.step_params, names)})
 
     def _layer_params(self, layer: int, sfx: str, source: dict | None = None) -> dict[str, np.ndarray]:
         """{"weight_ih": ..., ...} of one layer and direction, from ``params`` (or ``source``, e.g. grads)."""
@@ -236,11 +248,11 @@ class RNNBase(Module):
             dIn = np.zeros(inp.shape, self.dtype) if dirs == 2 else None
             for d, sfx in enumerate(self._suffixes()):
                 rev = d == 1
-                S, ws = runs[d]
+                S, ws, kernel = runs[d]
                 p = self._layer_params(layer, sfx)
                 idx = layer * dirs + d
                 dY = None if dOut is None else dOut[:, :, d * H : (d + 1) * H]
-                args = (self.kernel, ws, S, None if dY is None else (dY[::-1] if rev else dY),
+                args = (kernel, ws, S, None if dY is None else (dY[::-1] if rev else dY),
                         tuple(None if g is None else g[idx] for g in dfinal), p["weight_hh"])
                 m = None if mask is None else (mask[::-1] if rev else mask)
                 if self.proj_size:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 
-from ..kernels import CellKernel, GRUKernel, LSTMKernel, RNNKernel
+from ..kernels import CellKernel, GRUKernel, LayerNormGRUKernel, LayerNormLSTMKernel, LSTMKernel, RNNKernel
 from .cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .kinds import CellKind, add, cell_kind, cell_names, remove
 from .recurrent import GRU, LSTM, RNN, RNNBase
@@ -47,3 +47,9 @@ register_cell("rnn_relu", lambda: RNNKernel("relu"), layer=functools.partial(RNN
               cell=functools.partial(RNNCell, nonlinearity="relu"), torch=("RNN", {"nonlinearity": "relu"}))
 register_cell("lstm", LSTMKernel, layer=LSTM, cell=LSTMCell, torch=("LSTM", {}))
 register_cell("gru", GRUKernel, layer=GRU, cell=GRUCell, torch=("GRU", {}))
+# Layer-normalised cells (Ba et al. 2016): their shifts are step parameters after the normalisation,
+# so their layers and cells have no biases of their own.
+register_cell("ln_lstm", LayerNormLSTMKernel, layer=functools.partial(RNNBase, "ln_lstm", bias=False),
+              cell=functools.partial(RNNCellBase, "ln_lstm", bias=False))
+register_cell("ln_gru", LayerNormGRUKernel, layer=functools.partial(RNNBase, "ln_gru", bias=False),
+              cell=functools.partial(RNNCellBase, "ln_gru", bias=False))
