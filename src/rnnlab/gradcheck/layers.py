@@ -15,13 +15,12 @@ __all__ = ["check_recurrent", "check_cell", "check_linear", "check_embedding", "
 
 def check_recurrent(mode: str, num_layers: int = 2, bidirectional: bool = True, batch_first: bool = False,
                     lengths: bool = True, dropout: float = 0.0, T: int = 4, N: int = 3, D: int = 3,
-                    H: int = 4, seed: int = 0, max_elements: int | None = None, proj_size: int = 0) -> dict[str, float]:
-    """Gradcheck the recurrent layer of cell kind ``mode`` (an LSTM with projections for ``proj_size``
-    > 0) on random data; returns errors by tensor name."""
+                    H: int = 4, seed: int = 0, max_elements: int | None = None, **options) -> dict[str, float]:
+    """Gradcheck the recurrent layer of cell kind ``mode`` on random data, ``options`` passed to the
+    layer (``proj_size``, ``weight_drop``, ``locked_dropout``); returns errors by tensor name."""
     rng = np.random.default_rng(seed)
     layer = cell_kind(mode).layer(D, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
-                                  dropout=dropout, dtype=np.float64, seed=seed, **({"proj_size": proj_size} if proj_size
-                                                                                  else {}))
+                                  dropout=dropout, dtype=np.float64, seed=seed, **options)
     randomise(layer, rng)
     dirs = 2 if bidirectional else 1
     x = rng.normal(size=(N, T, D) if batch_first else (T, N, D))

@@ -71,18 +71,19 @@ def check_seq2seq(cell: str = "lstm", attention: str = "additive", layers: int =
 
 def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: float = 0.3, seed: int = 0,
                          max_elements: int | None = None, fuse_input: bool | None = None,
-                         proj_size: int = 0) -> dict[str, float]:
+                         proj_size: int = 0, **options) -> dict[str, float]:
     """Gradcheck the whole LanguageModel with softmax cross-entropy: embedding, dropout, recurrent
     stack, decoder (tied or not) and loss, from a random carried-in state. ``fuse_input`` as in
     LanguageModel (True: the embedding-input fusion, which needs dropout 0); ``proj_size`` an LSTM
-    with projections (tied: the embedding is proj_size wide)."""
+    with projections (tied: the embedding is proj_size wide); ``options`` the AWD-LSTM regularisers
+    (LanguageModel's keywords), whose AR and TAR join the loss checked."""
     from ..models import LanguageModel
 
     rng = np.random.default_rng(seed)
     V, T, N = 7, 4, 3
     model = LanguageModel(V, cell, hidden_size=4, num_layers=2, dropout=dropout, tie_weights=tie_weights,
                           init_scale=0.5, dtype=np.float64, seed=seed, proj_size=proj_size,
-                          embed_size=proj_size or None)
+                          embed_size=proj_size or None, **options)
     model.fuse_input = fuse_input
     randomise(model, rng)
     x = rng.integers(0, V, size=(T, N))
@@ -94,8 +95,9 @@ def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: 
     def loss() -> float:
         for i, gen_owner in enumerate(m for m in model.children.values() if hasattr(m, "rng")):
             gen_owner.rng = np.random.default_rng(seed + i)  # the same dropout masks on every call
+        model.word_rng = np.random.default_rng(seed + 99)
         logits, _ = model.forward(x, state)
-        return ce.forward(logits, y)
+        return ce.forward(logits, y) + model.penalty
 
     loss()
     model.zero_grad()

@@ -20,6 +20,14 @@ Gv = sum of dP over the positions holding token v (V, G*H),
 
 This is exact algebra (only the rounding differs); it needs no dropout on the embedding output, and it
 is used when it costs fewer FLOPs (``fuses_input``), unless ``fuse_input`` says otherwise.
+
+The AWD-LSTM regularisers (Merity et al. 2017; ``rnnlab.nn.regularisers``) are options: ``locked``
+masks shared by all steps of a batch (embedding output, between layers, before the decoder) at rates
+``dropout_input``, ``dropout_hidden`` and ``dropout`` (the first two default to ``dropout``);
+``dropout_embed`` drops whole words of E; ``weight_drop`` is DropConnect on each W_hh; ``ar`` and
+``tar`` add alpha mean(drop(h)^2) + beta mean((h_{t+1} - h_t)^2) of the last layer's output h to the
+loss the model is trained on (their gradients join in ``backward``; the loss reported is the
+cross-entropy alone, as the authors report it).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import numpy as np
 from ..functional import sum_rows_by_index
 from ..nn import Dropout, Embedding, Linear, Module, cell_kind
 from ..nn.module import check_dtype, positive_int
+from ..nn.regularisers import LockedDropout, activation_penalties, row_mask
 
 __all__ = ["LanguageModel"]
 
@@ -39,7 +48,9 @@ class LanguageModel(Module):
     def __init__(self, vocab_size: int, cell: str = "lstm", hidden_size: int = 256, num_layers: int = 2,
                  embed_size: int | None = None, dropout: float = 0.0, tie_weights: bool = False,
                  init_scale: float | None = 0.1, dtype=np.float32, seed: int | None = None,
-                 proj_size: int = 0) -> None:
+                 proj_size: int = 0, *, dropout_input: float | None = None, dropout_hidden: float | None = None,
+                 dropout_embed: float = 0.0, weight_drop: float = 0.0, locked: bool = False, ar: float = 0.0,
+                 tar: float = 0.0) -> None:
         super().__init__()
         kind = cell_kind(cell)  # ValueError naming the registered kinds
         self.vocab_size = positive_int("vocab_size", vocab_size)
@@ -56,16 +67,29 @@ class LanguageModel(Module):
         if init_scale is not None and not (np.isfinite(init_scale) and init_scale > 0):
             raise ValueError(f"init scale must be a positive number, got {init_scale!r}")
         self.cell, self.dropout, self.tie_weights = kind.name, float(dropout), bool(tie_weights)
+        self.dropout_input = self.dropout if dropout_input is None else float(dropout_input)
+        self.dropout_hidden = self.dropout if dropout_hidden is None else float(dropout_hidden)
+        if not 0.0 <= dropout_embed < 1.0:
+            raise ValueError(f"dropout_embed must be a number in [0, 1), got {dropout_embed!r}")
+        if ar < 0 or tar < 0:
+            raise ValueError(f"ar and tar must be >= 0, got {ar!r} and {tar!r}")
+        self.dropout_embed, self.weight_drop, self.locked = float(dropout_embed), float(weight_drop), bool(locked)
+        self.ar, self.tar = float(ar), float(tar)
+        self.penalty = 0.0  # AR + TAR of the latest training forward
         self.dtype = check_dtype(dtype)
         rng = np.random.default_rng(seed)
         seeds = rng.integers(2**63, size=5)
         self.children["embedding"] = Embedding(self.vocab_size, self.embed_size, dtype, seed=seeds[0])
-        self.children["drop_in"] = Dropout(self.dropout, seed=seeds[1])
-        rnn_kw = dict(num_layers=self.num_layers, dropout=self.dropout, dtype=dtype, seed=seeds[2])
+        drop = LockedDropout if self.locked else Dropout
+        self.children["drop_in"] = drop(self.dropout_input, seed=seeds[1])
+        rnn_kw = dict(num_layers=self.num_layers, dropout=self.dropout_hidden, dtype=dtype, seed=seeds[2])
         if self.proj_size:
             rnn_kw["proj_size"] = self.proj_size  # ValueError unless an LSTM with proj_size < hidden_size
+        if self.weight_drop or self.locked:
+            rnn_kw |= dict(weight_drop=self.weight_drop, locked_dropout=self.locked)
         self.children["rnn"] = kind.layer(self.embed_size, self.hidden_size, **rnn_kw)
-        self.children["drop_out"] = Dropout(self.dropout, seed=seeds[3])
+        self.children["drop_out"] = drop(self.dropout, seed=seeds[3])
+        self.word_rng = np.random.default_rng([int(seeds[0]), 1])  # embedding dropout's masks
         self.children["decoder"] = Linear(width, self.vocab_size, dtype=dtype, seed=seeds[4])
         if init_scale is not None:  # U(-s, s) for every parameter, biases included, as in Zaremba et al.
             for _, p, _ in self.named_parameters():
@@ -91,26 +115,44 @@ class LanguageModel(Module):
         if x.ndim != 2:
             raise ValueError(f"LanguageModel expects ids of shape (T, N), got {x.shape}")
         fused = self.fuses_input(x.size)
-        self._save((fused, x))
+        words = None  # embedding dropout: each token's word kept (1 / (1 - p)) or dropped (0)
+        if self.training and self.dropout_embed > 0:
+            words = row_mask(self.word_rng, self.vocab_size, self.dropout_embed, self.dtype)[x][..., None]
         if fused:
             c["embedding"].indices(x)  # checks the ids; E[x] is never formed
             E, W_ih = c["embedding"].params["weight"], self.rnn.params["weight_ih_l0"]
             h, state = self.rnn.forward(np.take(E @ W_ih.T, x, axis=0), state, projected=True)  # (T, N, H)
         else:
             e = c["embedding"].forward(x)  # (T, N, E)
-            h, state = self.rnn.forward(c["drop_in"].forward(e), state)  # (T, N, H)
-        logits = c["decoder"].forward(c["drop_out"].forward(h))  # (T, N, V)
+            h, state = self.rnn.forward(c["drop_in"].forward(e if words is None else e * words), state)  # (T, N, R)
+        h_drop = c["drop_out"].forward(h)
+        penalties = None
+        if self.training and (self.ar or self.tar):
+            penalties = activation_penalties(h, h_drop, self.ar, self.tar)
+            self.penalty = penalties[0]  # AR + TAR of this forward: what the training loss adds
+        self._save((fused, x, words, penalties))
+        logits = c["decoder"].forward(h_drop)  # (T, N, V)
         return logits, state
 
-    def backward(self, dlogits: np.ndarray) -> None:
-        """Accumulate every parameter gradient from dL/dlogits (T, N, V). The state carried into the
-        batch is treated as a constant (truncated BPTT), so no state gradient is returned."""
+    def backward(self, dlogits: np.ndarray, scale: float = 1.0) -> None:
+        """Accumulate every parameter gradient from dL/dlogits (T, N, V), and of AR and TAR times
+        ``scale`` (the factor of the loss, e.g. T when it is summed over time). The state carried into
+        the batch is treated as a constant (truncated BPTT), so no state gradient is returned."""
         c = self.children
-        fused, x = self._take()
-        dh = c["drop_out"].backward(c["decoder"].backward(dlogits))
+        fused, x, words, penalties = self._take()
+        dh_drop = c["decoder"].backward(dlogits)
+        dh_tar = None
+        if penalties is not None:
+            _, dh_tar, d_ar = penalties
+            if d_ar is not None:
+                dh_drop = dh_drop + scale * d_ar
+        dh = c["drop_out"].backward(dh_drop)
+        if dh_tar is not None:
+            dh = dh + scale * dh_tar
         de, _ = c["rnn"].backward(dh)
         if not fused:
-            c["embedding"].backward(c["drop_in"].backward(de))
+            de = c["drop_in"].backward(de)
+            c["embedding"].backward(de if words is None else de * words)
             return
         # de = dP (T, N, G*H), the gradient of E[x] W_ih^T; Gv sums it per token (module docstring)
         x = x.reshape(-1)
@@ -122,7 +164,7 @@ class LanguageModel(Module):
     def fuses_input(self, tokens: int) -> bool:
         """Whether the embedding-input fusion applies and pays: FLOPs per G*H column (x2) are
         3 T*N*E unfused (forward, dE, dW_ih) against V*E + V*T*N + 2 V*E fused (table, Gv, dW_ih and dE)."""
-        if self.fuse_input is False or (self.training and self.dropout > 0):
+        if self.fuse_input is False or (self.training and (self.dropout_input > 0 or self.dropout_embed > 0)):
             return False
         if self.fuse_input:
             return True
@@ -133,4 +175,12 @@ class LanguageModel(Module):
         return dict(vocab_size=self.vocab_size, cell=self.cell, hidden_size=self.hidden_size,
                     num_layers=self.num_layers, embed_size=self.embed_size, dropout=self.dropout,
                     tie_weights=self.tie_weights, dtype=str(self.dtype)) | (
-                        {"proj_size": self.proj_size} if self.proj_size else {})
+                        {"proj_size": self.proj_size} if self.proj_size else {}) | (
+                        {k: getattr(self, k) for k in ("dropout_input", "dropout_hidden", "dropout_embed", "weight_drop",
+                                                       "locked", "ar", "tar")} if self.regularised else {})
+
+    @property
+    def regularised(self) -> bool:
+        """Whether any AWD-LSTM option differs from the plain model's."""
+        return bool(self.locked or self.dropout_embed or self.weight_drop or self.ar or self.tar
+                    or self.dropout_input != self.dropout or self.dropout_hidden != self.dropout)

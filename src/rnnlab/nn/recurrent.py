@@ -26,6 +26,7 @@ from ..backends import get_backend
 from .bptt import project_inputs, weight_gradients
 from .grad_mode import is_grad_enabled
 from .kinds import cell_kind
+from .regularisers import row_mask
 from .module import Module, check_array, check_dtype, is_array, positive_int
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
@@ -48,7 +49,12 @@ class RNNBase(Module):
         dtype=np.float32,
         seed: int | None = None,
         proj_size: int = 0,
+        weight_drop: float = 0.0,
+        locked_dropout: bool = False,
     ) -> None:
+        """``weight_drop``: DropConnect on every W_hh with one mask a forward (AWD-LSTM's weight drop);
+        ``locked_dropout``: the dropout between layers keeps one mask for all steps
+        (``rnnlab.nn.regularisers``)."""
         super().__init__()
         kind = cell_kind(mode)
         self.mode = kind.name
@@ -59,6 +65,9 @@ class RNNBase(Module):
         if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
+        if not (isinstance(weight_drop, (int, float)) and 0.0 <= weight_drop < 1.0):
+            raise ValueError(f"weight_drop must be a number in [0, 1), got {weight_drop!r}")
+        self.weight_drop, self.locked_dropout = float(weight_drop), bool(locked_dropout)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.bidirectional = bool(bidirectional)
@@ -175,6 +184,10 @@ class RNNBase(Module):
                     np.zeros((N, w), self.dtype) if s is None else s[layer * dirs + d] for s, w in zip(state0, widths)
                 )
                 rev = d == 1
+                dropped = None  # weight drop's mask of W_hh, one for this batch
+                if self.training and self.weight_drop > 0:
+                    dropped = row_mask(self.rng, p["weight_hh"].shape, self.weight_drop, self.dtype)
+                    p = p | {"weight_hh": p["weight_hh"] * dropped}
                 args = (XP[::-1] if rev else XP, s0, p["weight_hh"])
                 m = None if mask is None else (mask[::-1] if rev else mask)
                 kernel = self.direction_kernel(layer, sfx)
@@ -189,11 +202,12 @@ class RNNBase(Module):
                 for f, s in zip(finals, S):
                     f[layer * dirs + d] = s[T]
                 if keep:
-                    runs.append((S, ws, kernel))
+                    runs.append((S, ws, kernel, dropped))
             drop = None
             if self.training and self.dropout > 0 and layer < L - 1:
                 p_keep = 1.0 - self.dropout  # inverted dropout: E[out * drop] = out
-                drop = (self.rng.random(out.shape) < p_keep).astype(self.dtype) / self.dtype.type(p_keep)
+                shape = (1,) + out.shape[1:] if self.locked_dropout else out.shape  # locked: one mask for all steps
+                drop = (self.rng.random(shape) < p_keep).astype(self.dtype) / self.dtype.type(p_keep)
                 out *= drop
             if keep:
                 layers.append((inp, runs, drop))
@@ -248,8 +262,10 @@ class RNNBase(Module):
             dIn = np.zeros(inp.shape, self.dtype) if dirs == 2 else None
             for d, sfx in enumerate(self._suffixes()):
                 rev = d == 1
-                S, ws, kernel = runs[d]
+                S, ws, kernel, dropped = runs[d]
                 p = self._layer_params(layer, sfx)
+                if dropped is not None:
+                    p = p | {"weight_hh": p["weight_hh"] * dropped}
                 idx = layer * dirs + d
                 dY = None if dOut is None else dOut[:, :, d * H : (d + 1) * H]
                 args = (kernel, ws, S, None if dY is None else (dY[::-1] if rev else dY),
@@ -263,8 +279,12 @@ class RNNBase(Module):
                 for acc, g in zip(dstate0, ds0):
                     acc[idx] = g
                 first = projected and layer == 0  # the caller owns x W_ih^T and its weight gradient
-                weight_gradients(DXP, DHP, None if first else (inp[::-1] if rev else inp), S[0][:-1],
-                                 self._layer_params(layer, sfx, self.grads))
+                grads = self._layer_params(layer, sfx, self.grads)
+                if dropped is not None:  # dW_hh = dW_hh' * M / (1 - p)
+                    grads = grads | {"weight_hh": np.zeros_like(grads["weight_hh"])}
+                weight_gradients(DXP, DHP, None if first else (inp[::-1] if rev else inp), S[0][:-1], grads)
+                if dropped is not None:
+                    self.grads[f"weight_hh_l{layer}{sfx}"] += grads["weight_hh"] * dropped
                 if first:
                     dIn = DXP
                     continue
@@ -283,12 +303,12 @@ class RNN(RNNBase):
     """Elman RNN with tanh or relu: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32, seed=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32, seed=None, **options):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         super().__init__("rnn" if nonlinearity == "tanh" else "rnn_relu", input_size, hidden_size, num_layers, bias,
-                         batch_first, dropout, bidirectional, dtype, seed)
+                         batch_first, dropout, bidirectional, dtype, seed, **options)
 
 
 class LSTM(RNNBase):
@@ -296,18 +316,18 @@ class LSTM(RNNBase):
     layer's h is projected to P values (PyTorch's LSTM with projections)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32, seed=None, proj_size=0):
+                 dropout=0.0, bidirectional=False, dtype=np.float32, seed=None, proj_size=0, **options):
         super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype, seed, proj_size)
+                         bidirectional, dtype, seed, proj_size, **options)
 
 
 class GRU(RNNBase):
     """Gated recurrent unit (gates r, z, n; reset applied after the hidden matrix product)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32, seed=None):
+                 dropout=0.0, bidirectional=False, dtype=np.float32, seed=None, **options):
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype, seed)
+                         bidirectional, dtype, seed, **options)
 
 
 def state_parts(names: tuple[str, ...], kind: str, label: str, state, shape, dtype, allow_none_parts=False):

@@ -32,7 +32,10 @@ def build_model(cfg, vocab_size: int) -> LanguageModel | ContextLanguageModel:
     carrying ``--context`` tokens (default: the receptive field - 1; the Transformer's, set by check_config: 0)."""
     if cfg.arch == "rnn":
         return LanguageModel(vocab_size, cfg.cell, cfg.hidden, cfg.layers, cfg.embed, cfg.dropout, cfg.tie_weights,
-                             cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed, proj_size=cfg.proj_size)
+                             cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed, proj_size=cfg.proj_size,
+                             dropout_input=cfg.dropout_input, dropout_hidden=cfg.dropout_hidden,
+                             dropout_embed=cfg.dropout_embed, weight_drop=cfg.weight_drop, locked=cfg.locked_dropout,
+                             ar=cfg.ar, tar=cfg.tar)
     encoder = encoder_for(cfg, cfg.embed or cfg.hidden, (cfg.context or 0) + cfg.seq_len)  # the Transformer's positions
     context = encoder.receptive_field - 1 if cfg.context is None else cfg.context
     return ContextLanguageModel(vocab_size, encoder, context, cfg.embed or cfg.hidden, cfg.dropout,
@@ -60,6 +63,19 @@ class LanguageModelTask(Task):
                                 "0: none", int, low=0),
         Setting("tie_weights", False, "the decoder shares the embedding matrix (needs --embed = --hidden, or "
                                       "--proj-size)", bool),
+        # AWD-LSTM's regularisers (Merity et al. 2017; rnnlab.nn.regularisers)
+        Setting("locked_dropout", False, "one dropout mask for all steps of a batch (variational, AWD-LSTM)", bool),
+        Setting("dropout_input", None, "dropout on the embedding output", float, low=0, high=1, high_open=True,
+                shown="--dropout"),
+        Setting("dropout_hidden", None, "dropout between recurrent layers", float, low=0, high=1, high_open=True,
+                shown="--dropout"),
+        Setting("dropout_embed", 0.0, "drop whole words of the embedding (one mask a batch)", float, low=0, high=1,
+                high_open=True),
+        Setting("weight_drop", 0.0, "DropConnect on the hidden-to-hidden weights (one mask a batch)", float, low=0,
+                high=1, high_open=True),
+        Setting("ar", 0.0, "activation regularisation: alpha * mean(dropped output^2) added to the loss", float,
+                low=0),
+        Setting("tar", 0.0, "temporal activation regularisation: beta * mean((h_t+1 - h_t)^2)", float, low=0),
         Setting("init_scale", 0.1, "every weight and bias ~ U(-s, s)", float, low=0, low_open=True),
         Setting("seq_len", 64, "truncated BPTT length: steps a batch runs through", int, low=1),
         Setting("loss_scale", "mean", "mean over tokens | sum_time (summed over time, mean over the batch: Zaremba)",
@@ -89,7 +105,8 @@ class LanguageModelTask(Task):
 
     @classmethod
     def check_config(cls, cfg) -> None:
-        check_model(cfg, recurrent_only=("tie_weights", "proj_size"))
+        check_model(cfg, recurrent_only=("tie_weights", "proj_size", "locked_dropout", "dropout_input",
+                                         "dropout_hidden", "dropout_embed", "weight_drop", "ar", "tar"))
         if cfg.proj_size and cfg.cell != "lstm":
             raise ValueError(f"--proj-size is for --cell lstm (projections of an LSTM's h), not --cell {cfg.cell}")
         if cfg.proj_size >= cfg.hidden:
@@ -147,7 +164,11 @@ class LanguageModelTask(Task):
         logits, self.state = self.model.forward(x, self.state)
         loss = self.loss_fn.forward(logits, y)
         # sum_time: loss summed over the T steps and averaged over the batch = T * mean
-        self.model.backward(self.loss_fn.backward(x.shape[0] if self.cfg.loss_scale == "sum_time" else 1.0))
+        scale = x.shape[0] if self.cfg.loss_scale == "sum_time" else 1.0
+        if isinstance(self.model, LanguageModel):
+            self.model.backward(self.loss_fn.backward(scale), scale)  # with AR and TAR, when asked for
+        else:
+            self.model.backward(self.loss_fn.backward(scale))
         return loss, x.size
 
     def end_epoch(self) -> None:

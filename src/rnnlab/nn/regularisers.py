@@ -1,0 +1,69 @@
+"""The regularisers of AWD-LSTM (Merity, Keskar & Socher 2017) that act on activations and masks:
+
+    locked dropout      y = x * m / (1 - p), one mask m (1, N, D) for every step of a batch (Gal &
+                        Ghahramani 2016's variational dropout): ``LockedDropout``
+    weight drop         W_hh' = W_hh * M / (1 - p), one DropConnect mask M for the whole batch
+                        (``RNNBase(weight_drop=p)``); dW_hh = dW_hh' * M / (1 - p)
+    embedding dropout   whole words dropped: E'[v] = E[v] * m_v / (1 - p), m (V,), so e_t = E'[x_t];
+                        dE[v] += de_t * m_v / (1 - p) (``row_mask``)
+    AR, TAR             alpha * mean(h_drop^2) + beta * mean((h_{t+1} - h_t)^2) on the last layer's
+                        output, dropped (AR) and not (TAR), added to the loss (``activation_penalties``)
+
+Each backward is the forward's mask applied again; the penalties' gradients are
+    d(AR)/dh_drop = 2 alpha h_drop / size(h_drop)
+    d(TAR)/dh_t   = 2 beta (h_t - h_{t-1} - (h_{t+1} - h_t)) / size(h[1:])   (terms past either end absent)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .module import Module
+
+__all__ = ["LockedDropout", "row_mask", "activation_penalties"]
+
+
+class LockedDropout(Module):
+    """Dropout with one mask (1, N, D) over all T steps of x (T, N, D); training mode only."""
+
+    def __init__(self, p: float = 0.5, seed=None) -> None:
+        super().__init__()
+        if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+            raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training or self.p == 0.0:
+            self._save(None)
+            return x
+        keep = 1.0 - self.p
+        mask = (self.rng.random((1,) + x.shape[1:]) < keep).astype(x.dtype) / x.dtype.type(keep)
+        self._save(mask)
+        return x * mask
+
+    def backward(self, dy: np.ndarray | None) -> np.ndarray | None:
+        mask = self._take()
+        return dy if dy is None or mask is None else dy * mask
+
+
+def row_mask(rng: np.random.Generator, rows: int, p: float, dtype) -> np.ndarray:
+    """m / (1 - p) for m ~ Bernoulli(1 - p), one entry a row (rows,): embedding dropout's and, with a
+    shape, weight drop's mask."""
+    keep = 1.0 - p
+    return (rng.random(rows) < keep).astype(dtype) / np.dtype(dtype).type(keep)
+
+
+def activation_penalties(h: np.ndarray, h_drop: np.ndarray, alpha: float, beta: float):
+    """(AR + TAR, d/dh, d/dh_drop) for the last layer's output h (T, N, H) and its dropped copy."""
+    ar = alpha * float(np.mean(h_drop * h_drop)) if alpha else 0.0
+    d_drop = (2 * alpha / h_drop.size) * h_drop if alpha else None
+    tar, dh = 0.0, None
+    if beta and h.shape[0] > 1:
+        diff = h[1:] - h[:-1]
+        tar = beta * float(np.mean(diff * diff))
+        g = (2 * beta / diff.size) * diff
+        dh = np.zeros_like(h)
+        dh[1:] += g
+        dh[:-1] -= g
+    return ar + tar, dh, d_drop
