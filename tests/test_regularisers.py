@@ -1,0 +1,97 @@
+"""The AWD-LSTM regularisers against their definitions (``rnnlab.nn.regularisers``): weight drop is a
+plain layer run with W_hh * M / (1 - p) for one mask M a batch, and its gradient dW_hh' * M / (1 - p);
+locked dropout keeps one mask for all steps; embedding dropout drops a word at every occurrence;
+AR and TAR are their formulas; the whole regularised model passes gradcheck with AR and TAR in its
+loss. PyTorch, with the same masks, is in test_torch_parity.py."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from rnnlab import gradcheck as gc
+from rnnlab.models import LanguageModel
+from rnnlab.nn import LSTM, Dropout
+from rnnlab.nn.regularisers import LockedDropout, activation_penalties, row_mask
+
+
+class Recorder:
+    """A random generator that remembers what it drew."""
+
+    def __init__(self, rng):
+        self.rng, self.drawn = rng, []
+
+    def random(self, shape):
+        self.drawn.append(self.rng.random(shape))
+        return self.drawn[-1]
+
+
+def test_weight_drop_is_a_plain_layer_with_masked_recurrent_weights():
+    rng = np.random.default_rng(0)
+    dropped = LSTM(3, 5, weight_drop=0.5, dtype=np.float64, seed=1)
+    plain = LSTM(3, 5, dtype=np.float64, seed=1)
+    twin_rng = copy.deepcopy(dropped.rng)  # the mask the next forward draws
+    M = row_mask(twin_rng, (20, 5), 0.5, np.float64)
+    assert set(np.unique(M)) == {0.0, 2.0}
+    plain.load_state_dict(dropped.state_dict() | {"weight_hh_l0": dropped.params["weight_hh_l0"] * M})
+    x, dy = rng.normal(size=(6, 2, 3)), rng.normal(size=(6, 2, 5))
+    y, _ = dropped.forward(x)
+    y_plain, _ = plain.forward(x)
+    np.testing.assert_allclose(y, y_plain, rtol=1e-13)  # one mask for all six steps
+    dropped.backward(dy)
+    plain.backward(dy)
+    np.testing.assert_allclose(dropped.grads["weight_hh_l0"], plain.grads["weight_hh_l0"] * M, rtol=1e-13)
+    np.testing.assert_allclose(dropped.grads["weight_ih_l0"], plain.grads["weight_ih_l0"], rtol=1e-13)
+    dropped.eval()
+    plain.load_state_dict(dropped.state_dict())
+    np.testing.assert_array_equal(dropped.forward(x)[0], plain.forward(x)[0])  # none at evaluation
+
+
+def test_locked_dropout_keeps_one_mask_for_every_step():
+    x = np.ones((7, 4, 6))
+    y = LockedDropout(0.5, seed=0).forward(x)
+    assert np.all(y == y[:1]) and set(np.unique(y)) == {0.0, 2.0}
+    assert not np.all(Dropout(0.5, seed=0).forward(x) == Dropout(0.5, seed=0).forward(x)[:1])
+    layer = LSTM(2, 3, num_layers=2, dropout=0.5, locked_dropout=True, seed=0)
+    layer.rng = Recorder(layer.rng)
+    layer.forward(np.ones((5, 4, 2), np.float32))
+    assert [a.shape for a in layer.rng.drawn] == [(1, 4, 3)]  # between the layers: one row for all five steps
+
+
+def test_embedding_dropout_drops_a_word_everywhere_in_a_batch():
+    model = LanguageModel(6, "lstm", hidden_size=4, num_layers=1, dropout=0.0, dropout_embed=0.5, dtype=np.float64,
+                          seed=3)
+    x = np.array([[0, 1, 2], [1, 2, 0], [2, 0, 1], [3, 3, 3]])
+    mask = row_mask(copy.deepcopy(model.word_rng), 6, 0.5, np.float64)
+    seen = {}
+    rnn_forward = model.rnn.forward
+    model.rnn.forward = lambda e, state=None, **k: seen.setdefault("e", e) is not None and rnn_forward(e, state, **k)
+    logits, _ = model.forward(x)
+    E = model.children["embedding"].params["weight"]
+    np.testing.assert_allclose(seen["e"], E[x] * mask[x][..., None], rtol=1e-14)
+    model.zero_grad()
+    model.backward(np.ones_like(logits))
+    dropped = [v for v in range(4) if mask[v] == 0]
+    assert dropped and np.all(model.children["embedding"].grads["weight"][dropped] == 0)
+
+
+def test_ar_and_tar_are_their_formulas():
+    rng = np.random.default_rng(1)
+    h, h_drop = rng.normal(size=(5, 3, 4)), rng.normal(size=(5, 3, 4))
+    value, dh, d_drop = activation_penalties(h, h_drop, 2.0, 1.0)
+    assert value == pytest.approx(2.0 * np.mean(h_drop ** 2) + np.mean((h[1:] - h[:-1]) ** 2))
+    eps, probe = 1e-6, np.zeros_like(h)
+    probe[2, 1, 3] = eps
+    numeric = (activation_penalties(h + probe, h_drop, 2.0, 1.0)[0] - activation_penalties(h - probe, h_drop, 2.0,
+                                                                                             1.0)[0]) / (2 * eps)
+    assert dh[2, 1, 3] == pytest.approx(numeric, rel=1e-6)
+    np.testing.assert_allclose(d_drop, 4.0 * h_drop / h_drop.size)
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_a_regularised_language_model_passes_gradcheck(tie):
+    """Every regulariser at once, with projections so that the tied embedding fits the last layer."""
+    errors = gc.check_language_model("lstm", tie_weights=tie, dropout=0.4, seed=2, proj_size=3, locked=True,
+                                     dropout_input=0.3, dropout_hidden=0.25, dropout_embed=0.2, weight_drop=0.5,
+                                     ar=2.0, tar=1.0)
+    assert max(errors.values()) < gc.TOLERANCE, errors
