@@ -214,3 +214,74 @@ def test_class_weighted_cross_entropy_matches_torch():
     tl.backward()
     assert abs(loss - tl.item()) < 1e-12
     np.testing.assert_allclose(dz, zt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+class _Recorder:
+    """A random generator that remembers what it drew, so that PyTorch can use the same masks."""
+
+    def __init__(self, rng):
+        self.rng, self.drawn = rng, []
+
+    def random(self, shape):
+        self.drawn.append(self.rng.random(shape))
+        return self.drawn[-1]
+
+
+def test_a_regularised_language_model_trains_as_torch_with_the_same_masks():
+    """Three SGD steps of the AWD-LSTM recipe (locked dropout at three rates, embedding dropout, weight
+    drop, AR, TAR, tied weights over a 2-layer LSTM with projections) in rnnlab and in PyTorch
+    (torch.nn.LSTM layers run with W_hh * M through torch.func.functional_call, the loss with AR and
+    TAR written out), rnnlab's masks injected: the losses and every weight agree in float64."""
+    from rnnlab.models import LanguageModel
+    from rnnlab.nn import SoftmaxCrossEntropy
+
+    V, P, H, L, T, N, lr = 11, 3, 5, 2, 4, 3, 0.5
+    rates = dict(dropout=0.4, dropout_input=0.3, dropout_hidden=0.25, dropout_embed=0.2, weight_drop=0.5)
+    model = LanguageModel(V, "lstm", hidden_size=H, num_layers=L, embed_size=P, tie_weights=True, proj_size=P,
+                          locked=True, ar=2.0, tar=1.0, init_scale=0.5, dtype=np.float64, seed=4, **rates)
+    c = model.children
+    model.word_rng, c["drop_in"].rng, c["drop_out"].rng, model.rnn.rng = (
+        _Recorder(r) for r in (model.word_rng, c["drop_in"].rng, c["drop_out"].rng, model.rnn.rng))
+    theirs = {k: torch.tensor(v, requires_grad=True) for k, v in model.state_dict().items()
+              if k != "decoder.weight"}  # tied: the embedding's
+    layers = [torch.nn.LSTM(P, H, proj_size=P, dtype=torch.float64) for _ in range(L)]
+    keep = lambda a, p: torch.tensor((a < 1 - p) / (1 - p))  # noqa: E731  the mask rnnlab drew
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        x, y = rng.integers(0, V, (T, N)), rng.integers(0, V, (T, N))
+        ce = SoftmaxCrossEntropy()
+        logits, _ = model.forward(x)
+        ours = ce.forward(logits, y) + model.penalty
+        model.zero_grad()
+        model.backward(ce.backward())
+        seen = set()
+        for _, p, g in model.named_parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                p -= lr * g
+
+        E = theirs["embedding.weight"]
+        xt = torch.tensor(x)
+        words = keep(model.word_rng.drawn[step], rates["dropout_embed"])
+        u = E[xt] * words[xt][..., None] * keep(c["drop_in"].rng.drawn[step], rates["dropout_input"])
+        drawn = model.rnn.rng.drawn[step * (2 * L - 1):(step + 1) * (2 * L - 1)]  # W_hh mask, then between layers
+        for k, layer in enumerate(layers):
+            w = {n: theirs[f"rnn.{n[:-1]}{k}"] for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                                                          "weight_hr_l0")}
+            w["weight_hh_l0"] = w["weight_hh_l0"] * keep(drawn[2 * k], rates["weight_drop"])
+            u, _ = torch.func.functional_call(layer, w, (u,))
+            if k < L - 1:
+                u = u * keep(drawn[2 * k + 1], rates["dropout_hidden"])
+        h_drop = u * keep(c["drop_out"].rng.drawn[step], rates["dropout"])
+        out = h_drop @ E.T + theirs["decoder.bias"]
+        loss = (torch.nn.functional.cross_entropy(out.reshape(-1, V), torch.tensor(y).reshape(-1))
+                + 2.0 * (h_drop ** 2).mean() + 1.0 * ((u[1:] - u[:-1]) ** 2).mean())
+        for t in theirs.values():
+            t.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for t in theirs.values():
+                t -= lr * t.grad
+        assert ours == pytest.approx(loss.item(), rel=1e-12), step
+    for k, t in theirs.items():
+        np.testing.assert_allclose(model.state_dict()[k], t.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
