@@ -162,3 +162,104 @@ def test_clip_matches_torch():
     assert norm == pytest.approx(tnorm.item(), rel=1e-12)
     for t, g in zip(ts, gs):
         np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-12)
+
+
+def test_ntasgd_triggers_by_its_rule_and_averages_the_iterates():
+    """Averaging starts at the first epoch whose validation loss is above the best of all but the last
+    n; from then on the average is the mean of the iterates (from the second on, as PyTorch's ASGD),
+    used inside averaged() and put back after; its state resumes exactly."""
+    from rnnlab.optim.averaging import NTASGD
+
+    rng = np.random.default_rng(0)
+    p, g = rng.normal(size=(3, 2)), np.zeros((3, 2))
+    opt = NTASGD([("w", p, g)], lr=0.1, nonmono=1)
+    assert [opt.on_validation(v) for v in (3.0, 2.0, 2.5)] == [False, False, False]  # 2.5 < min(3.0)
+    g[...] = rng.normal(size=g.shape)
+    opt.step()
+    assert not opt.averaging and np.all(opt.state["average"]["w"] == 0)
+    assert opt.on_validation(3.5) and opt.history == [3.0, 2.0, 2.5]  # 3.5 > min(3.0, 2.0)
+    iterates = []
+    for k in range(4):
+        if k == 2:
+            arrays, meta = opt.state_dict()
+            resumed = NTASGD([("w", p.copy(), g)], lr=0.1, nonmono=1)
+            resumed.load_state_dict({a: v.copy() for a, v in arrays.items()}, meta)
+        g[...] = rng.normal(size=g.shape)
+        opt.step()
+        if k >= 2:
+            resumed.step()
+        iterates.append(p.copy())
+    np.testing.assert_array_equal(resumed.state["average"]["w"], opt.state["average"]["w"])
+    np.testing.assert_allclose(opt.state["average"]["w"], np.mean(iterates[1:], axis=0), rtol=1e-13)
+    with opt.averaged():
+        np.testing.assert_array_equal(p, opt.state["average"]["w"])
+    np.testing.assert_array_equal(p, iterates[-1])
+    assert resumed.averaging and resumed.averaged_steps == 4 and not opt.on_validation(9.0)
+
+
+def test_ntasgd_averages_as_torch_asgd_from_the_switch():
+    """After the switch, the steps and the average are torch.optim.ASGD(t0=0, lambd=0)'s, as AWD-LSTM
+    switches to it."""
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    from rnnlab.optim.averaging import NTASGD
+
+    rng = np.random.default_rng(3)
+    p, g = rng.normal(size=(4, 3)), np.zeros((4, 3))
+    opt = NTASGD([("w", p, g)], lr=0.25, nonmono=1, weight_decay=1e-3)
+    opt.averaging = True
+    tp = torch.tensor(p.copy(), requires_grad=True)
+    topt = torch.optim.ASGD([tp], lr=0.25, t0=0, lambd=0.0, weight_decay=1e-3)
+    for _ in range(5):
+        grad = rng.normal(size=p.shape)
+        g[...] = grad
+        opt.step()
+        tp.grad = torch.tensor(grad)
+        topt.step()
+        np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12)
+        # torch keeps the averaging weight mu = 1/j as a float32 scalar: agreement to its rounding
+        np.testing.assert_allclose(opt.state["average"]["w"], topt.state[tp]["ax"].numpy(), rtol=2e-7)
+
+
+def test_the_trainer_validates_and_keeps_the_averaged_weights(tmp_path):
+    """Once NT-ASGD averages, validation measures the averaged weights and best.safetensors holds them;
+    training continues from the iterates."""
+    from safetensors.numpy import load_file
+
+    from rnnlab.tasks import make_trainer, resolve_config
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("averaged weights generalise better.\n" * 40)
+    cfg = resolve_config(flags=dict(data=str(corpus), hidden=8, layers=1, seq_len=8, batch_size=4, optimizer="ntasgd",
+                                    lr=1.0, sample_length=0))
+    trainer = make_trainer(cfg, tmp_path / "run", progress=False, log=lambda msg: None)
+    trainer.opt.averaging = True
+    for i in range(3):
+        trainer.train_step(trainer.task.batch(1, i))
+    iterate = {k: p.copy() for k, p, _ in trainer.model.named_parameters()}
+    measured = trainer.validate()["loss"]
+    best = load_file(str(tmp_path / "run" / "best.safetensors"))
+    for k, p, _ in trainer.model.named_parameters():
+        np.testing.assert_array_equal(best[f"model.{k}"], trainer.opt.state["average"][k])
+        np.testing.assert_array_equal(p, iterate[k])
+    with trainer.opt.averaged():
+        assert trainer.task.evaluate("valid")["loss"] == measured
+    assert trainer.task.evaluate("valid")["loss"] != measured
+
+
+def test_the_trainer_switches_to_averaging_when_validation_stalls(tmp_path):
+    """Epoch-end validation losses 3, 2, 2.5, 3.5 with --nonmono 1: the switch comes at epoch 4, said in
+    a line."""
+    from rnnlab.tasks import make_trainer, resolve_config
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("averaged weights generalise better.\n" * 40)
+    cfg = resolve_config(flags=dict(data=str(corpus), hidden=8, layers=1, seq_len=8, batch_size=4, optimizer="ntasgd",
+                                    nonmono=1, lr=1.0, epochs=4, sample_length=0))
+    said = []
+    trainer = make_trainer(cfg, tmp_path / "run", progress=False, log=said.append)
+    losses = iter([3.0, 2.0, 2.5, 3.5])
+    trainer.task.evaluate = lambda split="valid": {"loss": next(losses), "perplexity": 1.0, "bits_per_token": 1.0,
+                                                   "tokens": 1}
+    trainer.run()
+    assert trainer.opt.averaging and trainer.opt.history == [3.0, 2.0, 2.5]
+    assert any(line.startswith("epoch 4: validation loss 3.5000 is above the best") for line in said)

@@ -173,9 +173,15 @@ OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "ada
 
 
 def make_optimizer(name: str, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
-                   nesterov: bool = False, alpha: float = 0.99) -> Optimizer:
+                   nesterov: bool = False, alpha: float = 0.99, nonmono: int = 5) -> Optimizer:
+    if name == "ntasgd":
+        from .averaging import NTASGD
+
+        if momentum:
+            raise ValueError("--momentum applies to sgd and rmsprop, not ntasgd")
+        return NTASGD(params, lr, nonmono=nonmono, weight_decay=weight_decay)
     if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}, ntasgd")
     if name == "sgd":
         return SGD(params, lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
     if name == "rmsprop":

@@ -17,7 +17,10 @@ __all__ = ["GENERAL", "RunConfig", "config_class"]
 GENERAL = (
     Setting("task", "lm", "what to train: {tasks}; each task's own settings: rnnlab train --task NAME --help"),
     Setting("batch_size", 32, "examples (a language model: parallel streams) in a batch", int, low=1),
-    Setting("optimizer", "adam", "the optimiser", choices=("sgd", "adam", "adamw", "rmsprop", "adagrad")),
+    Setting("optimizer", "adam", "the optimiser (ntasgd: SGD, then averaged when validation stalls; AWD-LSTM)",
+            choices=("sgd", "adam", "adamw", "rmsprop", "adagrad", "ntasgd")),
+    Setting("nonmono", 5, "ntasgd: averaging starts when an epoch's validation loss is above the best of all but "
+                          "the last N", int, low=1),
     Setting("lr", 2e-3, "learning rate", float, low=0, low_open=True),
     Setting("momentum", 0.0, "momentum (sgd, rmsprop)", float, low=0),
     Setting("alpha", 0.99, "smoothing constant (rmsprop)", float, low=0, high=1, low_open=True, high_open=True),

@@ -13,6 +13,7 @@ logs; stopping (Ctrl-C, the time budget) is agreed before each step, so no rank 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import signal
@@ -66,7 +67,8 @@ class Trainer:
             for i, (_, g) in enumerate(_generators(self.model)):  # each rank its own dropout masks
                 g.bit_generator.state = np.random.default_rng([cfg.seed, 1_000_003, self.group.rank, i]
                                                               ).bit_generator.state
-        self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay, alpha=cfg.alpha)
+        self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay, alpha=cfg.alpha,
+                                  nonmono=cfg.nonmono)
         self.schedule = make_schedule(cfg.schedule, cfg.lr, cfg.lr_decay, cfg.decay_after,
                                       cfg.total_steps(self.batches) or 1, cfg.warmup)
         self.step, self.epoch, self.batch = 0, 1, 0
@@ -208,7 +210,12 @@ class Trainer:
 
     def validate(self) -> dict[str, float]:
         """The task's validation measures now; the weights go to best.safetensors when the task's
-        criterion (the loss, unless the task says) is the best so far."""
+        criterion (the loss, unless the task says) is the best so far; with NT-ASGD averaging, those of
+        the averaged weights."""
+        with getattr(self.opt, "averaged", contextlib.nullcontext)():
+            return self._validate()
+
+    def _validate(self) -> dict[str, float]:
         with np.errstate(over="ignore", invalid="ignore"):  # diverged weights: caught just below
             measures = self.task.evaluate("valid")
         if not math.isfinite(measures["loss"]):
@@ -286,6 +293,9 @@ class Trainer:
                         self._log_train(window)
                     valid = self._log_valid(epoch_end=True)
                     self.schedule.on_validation(valid)
+                    if getattr(self.opt, "on_validation", None) and self.opt.on_validation(valid):
+                        self.log(f"epoch {self.epoch}: validation loss {valid:.4f} is above the best before the last "
+                                 f"{cfg.nonmono} epochs: averaging the weights from now on (NT-ASGD)")
                     self.epoch += 1
                     self.batch = 0
                     self.task.end_epoch()
