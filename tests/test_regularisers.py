@@ -95,3 +95,39 @@ def test_a_regularised_language_model_passes_gradcheck(tie):
                                      dropout_input=0.3, dropout_hidden=0.25, dropout_embed=0.2, weight_drop=0.5,
                                      ar=2.0, tar=1.0)
     assert max(errors.values()) < gc.TOLERANCE, errors
+
+
+def test_variable_length_bptt_covers_the_data_with_jittered_batches_and_scaled_rates(tmp_path):
+    """--bptt-jitter: each epoch's batches run over the training streams once, end to end, in lengths
+    drawn as Merity et al. (most near T, some near T/2, none under 5 or over T + 20), the same for a
+    given epoch and seed, another the next epoch; each batch's learning rate is scaled by its length / T;
+    a run with it resumes exactly."""
+    from safetensors.numpy import load_file
+
+    from rnnlab.cli import main
+    from rnnlab.tasks import make_trainer, resolve_config
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("lengths vary from one batch to the next. " * 300)
+    cfg = resolve_config(flags=dict(data=str(corpus), hidden=8, layers=1, seq_len=30, batch_size=4, bptt_jitter=True,
+                                    optimizer="sgd", lr=1.0, sample_length=0))
+    trainer = make_trainer(cfg, tmp_path / "run", progress=False, log=lambda msg: None)
+    task = trainer.task
+    S = task.train_data.shape[0]
+    spans = task._spans(1)
+    assert task.batches_in(1) == len(spans) and spans[0][0] == 0 and spans[-1][0] + spans[-1][1] == S - 1
+    assert all(a + n == b for (a, n, _), (b, _, _) in zip(spans, spans[1:]))  # end to end
+    drawn = np.array([d for _, _, d in spans])
+    assert drawn.min() >= 5 and drawn.max() <= 50 and len(set(drawn)) > 3 and abs(np.median(drawn) - 30) <= 5
+    assert task._spans(2) != spans and task._spans(1) == spans
+    x, y = task.batch(1, 3)
+    assert x.shape == (spans[3][1], 4) and np.array_equal(x, task.train_data[spans[3][0]:spans[3][0] + spans[3][1]])
+    trainer.train_step(task.batch(1, 0))
+    assert trainer.opt.lr == pytest.approx(spans[0][2] / 30)
+    flags = ["train", "--data", str(corpus), "--hidden", "8", "--layers", "1", "--seq-len", "30", "--batch-size",
+             "4", "--bptt-jitter", "--sample-length", "0", "--checkpoint-every", "4", "--optimizer", "sgd", "--lr", "1"]
+    assert main([*flags, "--max-steps", "12", "--out", str(tmp_path / "whole")]) == 0
+    assert main([*flags, "--max-steps", "4", "--out", str(tmp_path / "part")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "part"), "--max-steps", "12"]) == 0
+    a, b = (load_file(str(tmp_path / r / "checkpoint.safetensors")) for r in ("whole", "part"))
+    assert all(np.array_equal(a[k], b[k]) for k in a)

@@ -19,7 +19,9 @@ and the files it keeps in the run folder besides the trainer's. It declares, as 
 
 and it does:
 
-    batches_per_epoch          training batches in one pass over the data
+    batches_per_epoch          training batches in one pass over the data (nominal, for schedules)
+    batches_in(epoch)          those of a given epoch (a language model with --bptt-jitter: varies)
+    lr_scale(epoch, i)         the factor of that batch's learning rate (1; --bptt-jitter: T_i / T)
     batch(epoch, i)            the i-th training batch of that epoch, a function of (epoch, i) and the
                                seed only, so a resumed run sees the same batches; under data
                                parallelism this rank's share of it (``group.part``), None if empty
@@ -157,6 +159,14 @@ class Task(ABC):
     @property
     @abstractmethod
     def batches_per_epoch(self) -> int: ...
+
+    def batches_in(self, epoch: int) -> int:
+        """Training batches in epoch ``epoch``: ``batches_per_epoch``, unless a task's vary."""
+        return self.batches_per_epoch
+
+    def lr_scale(self, epoch: int, index: int) -> float:
+        """The factor of the learning rate for batch ``index`` of ``epoch`` (1 unless a task says)."""
+        return 1.0
 
     @abstractmethod
     def batch(self, epoch: int, index: int): ...

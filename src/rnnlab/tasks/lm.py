@@ -76,6 +76,8 @@ class LanguageModelTask(Task):
         Setting("ar", 0.0, "activation regularisation: alpha * mean(dropped output^2) added to the loss", float,
                 low=0),
         Setting("tar", 0.0, "temporal activation regularisation: beta * mean((h_t+1 - h_t)^2)", float, low=0),
+        Setting("bptt_jitter", False, "variable-length BPTT (AWD-LSTM): each batch max(5, N(T, 5)) steps (T/2 for "
+                                      "one in 20), capped at T + 20, its learning rate scaled by its length / T", bool),
         Setting("init_scale", 0.1, "every weight and bias ~ U(-s, s)", float, low=0, low_open=True),
         Setting("seq_len", 64, "truncated BPTT length: steps a batch runs through", int, low=1),
         Setting("loss_scale", "mean", "mean over tokens | sum_time (summed over time, mean over the batch: Zaremba)",
@@ -106,7 +108,7 @@ class LanguageModelTask(Task):
     @classmethod
     def check_config(cls, cfg) -> None:
         check_model(cfg, recurrent_only=("tie_weights", "proj_size", "locked_dropout", "dropout_input",
-                                         "dropout_hidden", "dropout_embed", "weight_drop", "ar", "tar"))
+                                         "dropout_hidden", "dropout_embed", "weight_drop", "ar", "tar", "bptt_jitter"))
         if cfg.proj_size and cfg.cell != "lstm":
             raise ValueError(f"--proj-size is for --cell lstm (projections of an LSTM's h), not --cell {cfg.cell}")
         if cfg.proj_size >= cfg.hidden:
@@ -142,21 +144,47 @@ class LanguageModelTask(Task):
         self.model = build_model(cfg, len(self.vocab))
         self.loss_fn = SoftmaxCrossEntropy()
         self.state = None  # carried into the next batch as a constant (truncated BPTT)
+        self._spans_of: tuple = (None, [])  # (epoch, its batches' spans) with --bptt-jitter
 
     def model_for(self, cfg) -> LanguageModel | ContextLanguageModel:
         """The model of ``cfg`` (its model settings) over this task's vocabulary."""
         return build_model(cfg, len(self.vocab))
 
     @property
-    def longest(self) -> int:
-        return self.cfg.seq_len
-
-    @property
     def batches_per_epoch(self) -> int:
         return num_batches(self.train_data, self.cfg.seq_len)
 
+    def batches_in(self, epoch: int) -> int:
+        return len(self._spans(epoch)) if self.cfg.bptt_jitter else self.batches_per_epoch
+
+    def lr_scale(self, epoch: int, index: int) -> float:
+        return self._spans(epoch)[index][2] / self.cfg.seq_len if self.cfg.bptt_jitter else 1.0
+
+    def _spans(self, epoch: int) -> list[tuple[int, int, int]]:
+        """(start, steps, drawn length) of each batch of ``epoch`` with --bptt-jitter, drawn from (seed,
+        epoch) alone (Merity et al. 2017): base T, or T/2 with probability 0.05; length max(5,
+        int(N(base, 5))), at most T + 20; the last batch ends with the data."""
+        if self._spans_of[0] != epoch:
+            rng, T, S = np.random.default_rng([self.cfg.seed, 17, epoch]), self.cfg.seq_len, self.train_data.shape[0]
+            spans, i = [], 0
+            while i < S - 1:
+                base = T if rng.random() < 0.95 else T / 2
+                drawn = min(max(5, int(rng.normal(base, 5))), T + 20)
+                spans.append((i, min(drawn, S - 1 - i), drawn))
+                i += drawn
+            self._spans_of = (epoch, spans)
+        return self._spans_of[1]
+
+    @property
+    def longest(self) -> int:
+        return self.cfg.seq_len + (20 if self.cfg.bptt_jitter else 0)
+
     def batch(self, epoch: int, index: int):
-        """Inputs and targets (T, N): the streams' next T tokens, the same in every epoch."""
+        """Inputs and targets (T, N): the streams' next T tokens, the same in every epoch (with
+        --bptt-jitter, the epoch's own lengths)."""
+        if self.cfg.bptt_jitter:
+            start, steps, _ = self._spans(epoch)[index]
+            return get_batch(self.train_data, start, steps)
         return get_batch(self.train_data, index * self.cfg.seq_len, self.cfg.seq_len)
 
     def forward_backward(self, batch) -> tuple[float, int]:

@@ -171,7 +171,7 @@ class Trainer:
         """One optimiser step on a batch of the task; returns (loss, grad norm before clipping, the
         batch's count of the task's unit)."""
         cfg = self.cfg
-        self.opt.lr = self.schedule.lr(self.step + 1, self.epoch)
+        self.opt.lr = self.schedule.lr(self.step + 1, self.epoch) * self.task.lr_scale(self.epoch, self.batch)
         self.model.zero_grad()
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught just below
             loss, count = (0.0, 0) if batch is None else self.task.forward_backward(batch)  # None: no share here
@@ -260,7 +260,7 @@ class Trainer:
         try:
             last_epoch = cfg.last_epoch()
             while self.epoch <= last_epoch:
-                while self.batch < self.batches:
+                while self.batch < self.task.batches_in(self.epoch):
                     if cfg.max_steps and self.step >= cfg.max_steps:
                         reason = "max steps"
                         break
