@@ -42,6 +42,10 @@ def build_model(cfg, vocab_size: int) -> LanguageModel | ContextLanguageModel:
                                 np.dtype(cfg.dtype), seed=cfg.seed)
 
 
+_AWD = dict(data="ptb-word", cell="lstm", tie_weights=True, locked_dropout=True, dropout=0.4, dropout_input=0.4,
+            dropout_hidden=0.25, dropout_embed=0.1, weight_drop=0.5, ar=2.0, tar=1.0, seq_len=70, bptt_jitter=True,
+            batch_size=20, optimizer="ntasgd", lr=30.0, nonmono=5, clip=0.25, clip_mode="norm", weight_decay=1.2e-6,
+            loss_scale="mean", schedule="constant", init_scale=0.1)
 _ZAREMBA = dict(data="ptb-word", cell="lstm", layers=2, seq_len=20, batch_size=20, optimizer="sgd", lr=1.0,
                 schedule="step", loss_scale="sum_time", clip_mode="norm")
 
@@ -95,6 +99,15 @@ class LanguageModelTask(Task):
                                           lr_decay=0.8, dropout=0.5, clip=5.0),
         "zaremba-large": _ZAREMBA | dict(hidden=1500, seq_len=35, init_scale=0.04, decay_after=14, epochs=55,
                                          lr_decay=1 / 1.15, dropout=0.65, clip=10.0),
+        # Merity et al. 2017 (github.com/salesforce/awd-lstm-lm, its PTB command): 3 layers of 1150, embedding
+        # 400 tied, dropouts 0.4 / 0.4 in / 0.25 between / 0.1 words / 0.5 weight drop, AR 2, TAR 1, BPTT 70
+        # jittered, batch 20, NT-ASGD lr 30 nonmono 5, clip 0.25, weight decay 1.2e-6, 500 epochs. One
+        # difference: every layer is an LSTM with projections to 400 (here the layers share one width), where
+        # the authors' last layer has 400 units and the others 1150 (so the layers above the first read 400,
+        # not 1150, values).
+        "awd-lstm": _AWD | dict(layers=3, hidden=1150, proj_size=400, embed=400, epochs=500),
+        # the same recipe at the size of two cores: 3 layers of 600 projected to 200, two hours
+        "awd-lstm-small": _AWD | dict(layers=3, hidden=600, proj_size=200, embed=200, time_budget=7200.0),
         "char-rnn": dict(cell="lstm", layers=2, hidden=128, seq_len=50, batch_size=50, optimizer="rmsprop",
                          lr=2e-3, alpha=0.95, schedule="step", lr_decay=0.97, decay_after=10, clip=5.0,
                          clip_mode="value", init_scale=0.08, dropout=0.0, epochs=50, loss_scale="mean"),
