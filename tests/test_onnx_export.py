@@ -23,9 +23,10 @@ def _run(proto, feeds):
     return session.run(None, feeds)
 
 
-@pytest.mark.parametrize("cell,proj", [("lstm", 0), ("gru", 0), ("rnn", 0), ("rnn_relu", 0), ("lstm", 5)])
+@pytest.mark.parametrize("cell,proj", [("lstm", 0), ("gru", 0), ("rnn", 0), ("rnn_relu", 0), ("lstm", 5),
+                                       ("ln_lstm", 0), ("ln_gru", 0)])
 def test_onnxruntime_reproduces_a_language_model(cell, proj):
-    """Every cell; an LSTM with projections (proj 5: a Scan a layer) too."""
+    """Every cell; an LSTM with projections (proj 5) and the layer-normalised cells (a Scan a layer) too."""
     from rnnlab.export.language_model import language_model_graph
 
     model = LanguageModel(50, cell, hidden_size=16, num_layers=2, embed_size=8, seed=1, proj_size=proj)
@@ -141,7 +142,8 @@ def test_the_guides_onnxruntime_example_samples_as_rnnlab_does(tmp_path, capsys,
 
 
 @pytest.mark.parametrize("cell,pool,bidirectional", [("lstm", "last", True), ("gru", "mean", True),
-                                                     ("rnn", "max", False), ("lstm", "each", False)])
+                                                     ("rnn", "max", False), ("lstm", "each", False),
+                                                     ("ln_lstm", "last", True), ("ln_gru", "each", True)])
 def test_onnxruntime_reproduces_a_sequence_model_with_lengths(cell, pool, bidirectional):
     """Token ids and features, sequences of different lengths read up to their own (ONNX's
     sequence_lens), each pooling; pool "each" compared at the valid steps."""
@@ -325,3 +327,35 @@ def test_an_exported_forecaster_forecasts_as_rnnlab_does(tmp_path, capsys, flags
     got = transform.inverse(history, np.array(out[:4]))
     (task,) = load_members(run)
     np.testing.assert_allclose(got, task.predict(0, history, 4), rtol=1e-5)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_onnxruntime_reproduces_an_lstm_with_projections_over_lengths(bidirectional):
+    """Two layers of an LSTM with projections (Scans), sequences of different lengths, initial states:
+    outputs at the valid steps (zero after) and both final states."""
+    from rnnlab.export.graph import Graph
+    from rnnlab.export.recurrent import recurrent_nodes
+    from rnnlab.nn import LSTM
+
+    rng = np.random.default_rng(5)
+    layer = LSTM(4, 6, num_layers=2, proj_size=3, bidirectional=bidirectional, seed=1)
+    for p in layer.params.values():
+        p[...] = rng.normal(0, 0.5, p.shape)
+    dirs = 2 if bidirectional else 1
+    x = rng.normal(size=(5, 3, 4)).astype(np.float32)
+    lengths = np.array([5, 2, 4])
+    state = (rng.normal(size=(2 * dirs, 3, 3)).astype(np.float32), rng.normal(size=(2 * dirs, 3, 6)).astype(np.float32))
+    y, (h, c) = layer.forward(x, state, lengths)
+    g = Graph()
+    inputs = [g.input("x", "float", ["T", "N", 4]), g.input("h0", "float", [2 * dirs, "N", 3]),
+              g.input("c0", "float", [2 * dirs, "N", 6]), g.input("lengths", "int64", ["N"])]
+    from onnx import TensorProto
+
+    lengths32 = g.node("Cast", [inputs[3]], "lengths32", to=TensorProto.INT32)
+    out, final = recurrent_nodes(g, layer, inputs[0], (inputs[1], inputs[2]), "rnn", lengths32)
+    g.output(out, "y", "float", ["T", "N", 3 * dirs])
+    g.output(final[0], "h_n", "float", [2 * dirs, "N", 3])
+    g.output(final[1], "c_n", "float", [2 * dirs, "N", 6])
+    got = _run(g.model("lstmp", ""), {"x": x, "h0": state[0], "c0": state[1], "lengths": lengths})
+    for a, b in zip(got, (y, h, c)):
+        np.testing.assert_allclose(a, b, atol=1e-5)

@@ -9,12 +9,8 @@ and shapes:
                                                                       reset gate multiplies W_hn h + b_hn
     RNN    one block                          activation Tanh or Relu
 
-An LSTM with projections (``proj_size`` P), which ONNX's LSTM operator cannot express, becomes a
-``Scan`` a layer (one direction, every sequence T long: a language model), its body one step:
-
-    xp_t = x_t W_ih^T + b_ih + b_hh  (all steps at once, before the Scan)
-    a = xp_t + h W_hh^T;  i, f, g, o = sigma, sigma, tanh, sigma of its four blocks (Split)
-    c' = f c + i g;  h' = (o tanh c') W_hr^T       state (h (N, P), c (N, H)), output h'
+An LSTM with projections and the layer-normalised cells, which those operators cannot express, become
+``Scan``s (``export.scan``).
 
     W (D_dir, G*H, D_in) = weight_ih rows reordered, R (D_dir, G*H, H) = weight_hh, B (D_dir, 2*G*H) =
     [bias_ih | bias_hh], D_dir = 1 or 2 (forward, then reverse); X (T, N, D_in); Y (T, D_dir, N, H),
@@ -24,6 +20,8 @@ An LSTM with projections (``proj_size`` P), which ONNX's LSTM operator cannot ex
 from __future__ import annotations
 
 import numpy as np
+
+from .scan import SCANNED, scan_nodes
 
 __all__ = ["GATE_ORDER", "recurrent_nodes", "operator", "reorder"]
 
@@ -67,13 +65,10 @@ def recurrent_nodes(graph, layer, x: str, state: tuple[str, ...] | None, prefix:
     the final state's names (each (L*D_dir, N, H): the forward direction's at each sequence's last step,
     the reverse one's at step 0)."""
     cell, H, L = layer.mode, layer.hidden_size, layer.num_layers
-    if getattr(layer, "proj_size", 0):
-        if layer.bidirectional or lengths is not None:
-            raise ValueError("export writes an LSTM with projections for one direction over whole sequences (a "
-                             "language model) only")
-        return _projected_nodes(graph, layer, x, state, prefix)
+    if layer.proj_size or cell in SCANNED:
+        return scan_nodes(graph, layer, x, state, prefix, lengths)
     if cell not in GATE_ORDER:
-        raise ValueError(f"ONNX has no operator for a {cell} cell; export takes {', '.join(GATE_ORDER)}")
+        raise ValueError(f"export has no ONNX form for a {cell} cell; it takes {', '.join((*GATE_ORDER, *SCANNED))}")
     dirs = 2 if layer.bidirectional else 1
     params = layer.state_dict()
     finals: list[list[str]] = [[] for _ in range(2 if cell == "lstm" else 1)]
@@ -99,50 +94,3 @@ def recurrent_nodes(graph, layer, x: str, state: tuple[str, ...] | None, prefix:
                   for i, f in enumerate(finals))
     return x, final
 
-
-def _projected_nodes(graph, layer, x: str, state, prefix: str) -> tuple[str, tuple[str, ...]]:
-    """The layers of an LSTM with projections as one ``Scan`` each; returns as ``recurrent_nodes``."""
-    from onnx import TensorProto, helper
-
-    H, P, L = layer.hidden_size, layer.proj_size, layer.num_layers
-    params = layer.state_dict()
-    finals: list[list[str]] = [[], []]
-    for k in range(L):
-        name = f"{prefix}_l{k}"
-        p = {n: params[f"{n}_l{k}"] for n in ("weight_ih", "weight_hh", "weight_hr")}
-        bias = params[f"bias_ih_l{k}"] + params[f"bias_hh_l{k}"] if layer.bias else np.zeros(4 * H)
-        xp = graph.node("Add", [graph.node("MatMul", [x, graph.constant(f"{name}_W_ih_t", p["weight_ih"].T)],
-                                           f"{name}_xw"), graph.constant(f"{name}_bias", bias)], f"{name}_xp")
-        if state is None:
-            raise ValueError("an LSTM with projections is exported with its initial state as an input")
-        starts, ends = graph.int64s(f"{name}_start", [k]), graph.int64s(f"{name}_end", [k + 1])
-        inits = [graph.node("Squeeze", [graph.node("Slice", [s, starts, ends, graph.int64s("axis0", [0])],
-                                                   f"{name}_init{i}_3d"), graph.int64s("axis0", [0])], f"{name}_init{i}")
-                 for i, s in enumerate(state)]
-        W_hh, W_hr = graph.constant(f"{name}_W_hh_t", p["weight_hh"].T), graph.constant(f"{name}_W_hr_t",
-                                                                                          p["weight_hr"].T)
-        b = f"{name}_body"
-        nodes = [helper.make_node("MatMul", [f"{b}_h", W_hh], [f"{b}_hp"]),
-                 helper.make_node("Add", [f"{b}_xp", f"{b}_hp"], [f"{b}_a"]),
-                 helper.make_node("Split", [f"{b}_a", graph.int64s(f"four_{H}", [H] * 4)],
-                                  [f"{b}_ai", f"{b}_af", f"{b}_ag", f"{b}_ao"], axis=1)]
-        for gate, op in (("i", "Sigmoid"), ("f", "Sigmoid"), ("g", "Tanh"), ("o", "Sigmoid")):
-            nodes.append(helper.make_node(op, [f"{b}_a{gate}"], [f"{b}_{gate}"]))
-        nodes += [helper.make_node("Mul", [f"{b}_f", f"{b}_c"], [f"{b}_fc"]),
-                  helper.make_node("Mul", [f"{b}_i", f"{b}_g"], [f"{b}_ig"]),
-                  helper.make_node("Add", [f"{b}_fc", f"{b}_ig"], [f"{b}_c_new"]),
-                  helper.make_node("Tanh", [f"{b}_c_new"], [f"{b}_tc"]),
-                  helper.make_node("Mul", [f"{b}_o", f"{b}_tc"], [f"{b}_m"]),
-                  helper.make_node("MatMul", [f"{b}_m", W_hr], [f"{b}_h_new"]),
-                  helper.make_node("Identity", [f"{b}_h_new"], [f"{b}_y"])]
-        info = lambda n, w: helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", w])  # noqa: E731
-        body = helper.make_graph(nodes, b, [info(f"{b}_h", P), info(f"{b}_c", H), info(f"{b}_xp", 4 * H)],
-                                 [info(f"{b}_h_new", P), info(f"{b}_c_new", H), info(f"{b}_y", P)])
-        outputs = [f"{name}_h_n", f"{name}_c_n", f"{name}_out"]
-        graph.nodes.append(helper.make_node("Scan", [*inits, xp], outputs, name=name, body=body, num_scan_inputs=1))
-        for f, out in zip(finals, outputs):
-            f.append(graph.node("Unsqueeze", [out, graph.int64s("axis0", [0])], f"{out}_3d"))
-        x = outputs[2]
-    final = tuple(graph.node("Concat", f, f"{prefix}_state{i}", axis=0) if len(f) > 1 else f[0]
-                  for i, f in enumerate(finals))
-    return x, final
