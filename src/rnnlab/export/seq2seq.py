@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import Graph
-from .recurrent import operator, recurrent_nodes, reorder
+from .recurrent import GATE_ORDER, operator, recurrent_nodes, reorder
 
 __all__ = ["encoder_graph", "decoder_graph"]
 
@@ -59,6 +59,8 @@ def decoder_graph(model):
     g = Graph()
     w = model.state_dict()
     H, L, cell = model.hidden_size, model.num_layers, model.cell
+    if cell not in GATE_ORDER:
+        raise ValueError(f"export writes the decoder step of lstm, gru and rnn cells; this one is {cell}")
     names = ["h", "c"][:1 + model.two_states]
     token = g.input("token", "int64", ["N"])
     state = [g.input(n, "float", [L, "N", H]) for n in names]
