@@ -19,6 +19,12 @@ from rnnlab.gradcheck import check_regression
 SMALL = ["--hidden", "16", "--layers", "1", "--lr", "0.01"]
 
 
+def network_only(measures: dict) -> dict:
+    """A method's measures as rnnlab eval gives them: without OWA, which rnnlab forecast adds against
+    Naive2 run beside it."""
+    return {k: v for k, v in measures.items() if k != "owa"}
+
+
 def _sine_csv(path, n=240, noise=0.3, seed=0):
     """A noisy seasonal sine (period 12): the last value is a poor forecast of the next six."""
     rng = np.random.default_rng(seed)
@@ -146,14 +152,14 @@ def test_network_beats_persistence_on_a_noisy_seasonal_series(tmp_path, capsys):
                  "--epochs", "20", "--out", str(out), "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["rnnlab"]["mase"] < 0.25 * got["naive"]["mase"]
-    assert {"naive", "seasonal_naive", "drift"} <= set(got) and set(got["rnnlab"]) == {"mae", "rmse", "smape",
-                                                                                      "mase", "coverage"}
+    assert {"naive", "seasonal_naive", "naive2", "drift"} <= set(got)
+    assert set(got["rnnlab"]) == {"mae", "rmse", "smape", "mase", "coverage", "owa"} and got["naive2"]["owa"] == 1.0
     if have_statsmodels():
         assert {"ets", "arima", "theta"} <= set(got)
     saved = json.loads((out / "forecasts.json").read_text())
     assert saved["results"]["rnnlab"]["mase"] == got["rnnlab"]["mase"]
     assert main(["eval", str(out), "--split", "test", "--json"]) == 0  # the run folder alone measures it again
-    assert json.loads(capsys.readouterr().out) == got["rnnlab"]
+    assert json.loads(capsys.readouterr().out) == network_only(got["rnnlab"])
     # past the end, from the saved run: H steps with an interval, further steps fed back without one
     assert main(["forecast", str(out), "--predict", "8", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -220,7 +226,7 @@ def test_feed_forward_forecasters_beat_persistence_too(tmp_path, capsys, arch):
     encoder = load_task(out)[1].model.children.get("encoder")
     assert type(encoder).__name__ == {"tcn": "TCN", "transformer": "Transformer", "mlp": "WindowMLP"}[arch]
     assert main(["eval", str(out), "--split", "test", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == got["rnnlab"]
+    assert json.loads(capsys.readouterr().out) == network_only(got["rnnlab"])
 
 
 def test_without_statsmodels_the_numpy_baselines_remain(tmp_path, capsys, monkeypatch):
@@ -232,7 +238,7 @@ def test_without_statsmodels_the_numpy_baselines_remain(tmp_path, capsys, monkey
     assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
                  "--max-steps", "5", "--out", str(tmp_path / "r"), "--json"]) == 0
     captured = capsys.readouterr()
-    assert set(json.loads(captured.out)) == {"rnnlab", "naive", "seasonal_naive", "drift"}
+    assert set(json.loads(captured.out)) == {"rnnlab", "naive", "seasonal_naive", "naive2", "drift"}
     assert "statsmodels is not installed" in captured.err
 
 
@@ -333,7 +339,7 @@ def test_an_ensemble_averages_its_members(tmp_path, capsys):
                  "--max-steps", "5", "--ensemble", "2", "--out", str(out), "--json"]) == 0
     got = json.loads(capsys.readouterr().out)["rnnlab"]
     assert main(["eval", str(out), "--split", "test", "--json"]) == 0  # the folder measures the ensemble again
-    assert json.loads(capsys.readouterr().out) == got
+    assert json.loads(capsys.readouterr().out) == network_only(got)
     assert main(["eval", str(out), "--split", "valid"]) == 1 and "give one" in capsys.readouterr().err
     members = [load_task(out / f"member-{k}" / "refit", "last")[1] for k in (1, 2)]  # each refit (the default)
     assert [m.cfg.seed for m in members] == [1234, 1235]
@@ -383,7 +389,7 @@ def test_refit_forecasts_the_test_windows_and_the_held_out_network_the_rest(tmp_
     assert measured["mase"] == pytest.approx(got["mase"]) and alone["mase"] != measured["mase"]
     assert measured["valid_mase"] == alone["valid_mase"]  # the calibration windows: held out
     assert main(["eval", str(out), "--split", "test", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == got
+    assert json.loads(capsys.readouterr().out) == network_only(got)
     assert main(["forecast", str(out), "--predict", "4", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     np.testing.assert_allclose([r["forecast"] for r in rows], refit.predict(0, x, 4), rtol=1e-6)
@@ -464,3 +470,48 @@ def test_a_byte_order_mark_does_not_hide_the_first_column(tmp_path):
     p = tmp_path / "excel.csv"
     p.write_bytes("year,y\n2001,1\n2002,2\n".encode("utf-8-sig"))
     assert read_csv_series(p, ["y"], "year").dates == ["2001", "2002"]
+
+
+def _seasonal_series(m, periods=10, seed=0):
+    t = np.arange(periods * m + 3)
+    rng = np.random.default_rng(seed)
+    return (50 + 0.3 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / m)) * np.exp(rng.normal(0, 0.02, len(t)))
+
+
+@pytest.mark.parametrize("m", [4, 7, 12])
+def test_seasonal_indices_and_the_seasonality_test_are_statsmodels_and_m4s(m):
+    """The indices equal statsmodels' multiplicative seasonal_decompose (R's decompose); the test is the
+    M4 benchmarks' |r_m| > 1.645 sqrt((1 + 2 sum_{k<m} r_k^2) / n), r from statsmodels' acf."""
+    sm = pytest.importorskip("statsmodels.tsa.api", reason="statsmodels (the forecast extra) is not installed")
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    from rnnlab.forecast.decompose import is_seasonal, seasonal_indices
+
+    x = _seasonal_series(m)
+    np.testing.assert_allclose(seasonal_indices(x, m), seasonal_decompose(x, model="multiplicative", period=m).seasonal[:m],
+                               rtol=1e-12)
+    rng = np.random.default_rng(1)
+    decisions = []
+    for k in range(150):  # seasonality from none to strong, lengths from 3m to 6m: many near the limit
+        n = int(rng.integers(3 * m, 6 * m))
+        t = np.arange(n)
+        y = 10 + rng.uniform(0, 2) * np.sin(2 * np.pi * t / m) + rng.normal(0, 1, n)
+        r = sm.acf(y, nlags=m, fft=False)[1:]
+        decisions.append(abs(r[m - 1]) > 1.645 * np.sqrt((1 + 2 * np.sum(r[:m - 1] ** 2)) / n))
+        assert is_seasonal(y, m) == decisions[-1], k
+    assert 10 < sum(decisions) < 140
+    assert is_seasonal(x, m) and not is_seasonal(x[:3 * m - 1], m) and not is_seasonal(x, 1)
+
+
+def test_naive2_reseasonalises_the_last_adjusted_value_or_is_naive():
+    from rnnlab.forecast.baselines import Naive2
+    from rnnlab.forecast.decompose import seasonal_indices
+
+    m, x = 12, _seasonal_series(12)
+    s = seasonal_indices(x, m)
+    n = len(x)
+    want = [x[-1] / s[(n - 1) % m] * s[(n + k) % m] for k in range(18)]
+    np.testing.assert_allclose(Naive2(m).forecast(0, x, 18), want, rtol=1e-13)
+    noise = np.random.default_rng(2).normal(10, 1, 60)
+    np.testing.assert_array_equal(Naive2(m).forecast(0, noise, 5), np.full(5, noise[-1]))  # not seasonal: naive
+    np.testing.assert_array_equal(Naive2(m).forecast(0, x - 60, 3), np.full(3, x[-1] - 60))  # values <= 0: naive

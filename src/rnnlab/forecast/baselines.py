@@ -7,6 +7,9 @@ orders, by AICc), and ``forecast(i, x, h)`` refits the parameters on x and forec
     naive            f_{n+k} = x_n
     seasonal naive   f_{n+k} = x_{n-m+((k-1) mod m)+1}
     drift            f_{n+k} = x_n + k (x_n - x_1) / (n - 1)
+    naive2           the naive forecast of the seasonally adjusted series, reseasonalised, when it
+                     passes the M4 benchmarks' seasonality test (``decompose``); else naive: the
+                     M4 competition's yardstick (OWA divides by its sMAPE and MASE)
     ets              statsmodels ETSModel, additive errors; trend none / additive / damped, seasonal
                      none / additive (m > 1 and n >= 2m + 2): the smallest AICc
     arima            statsmodels ARIMA (SARIMA when m > 1): D = 1 when the STL seasonal strength
@@ -29,7 +32,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["Naive", "SeasonalNaive", "Drift", "ETS", "ARIMA", "Theta", "numpy_methods", "statistical_methods",
+from .decompose import is_seasonal, seasonal_indices
+
+__all__ = ["Naive", "Naive2", "SeasonalNaive", "Drift", "ETS", "ARIMA", "Theta", "numpy_methods", "statistical_methods",
            "have_statsmodels"]
 
 
@@ -76,6 +81,18 @@ class Drift(Method):
     def forecast(self, i, x, h):
         slope = (x[-1] - x[0]) / (len(x) - 1) if len(x) > 1 else 0.0
         return x[-1] + slope * np.arange(1, h + 1)
+
+
+class Naive2(Method):
+    name = "naive2"
+
+    def forecast(self, i, x, h):
+        m = self.season
+        if not (np.all(x > 0) and is_seasonal(x, m)):
+            return np.full(h, x[-1], np.float64)
+        s = seasonal_indices(x, m)
+        n = len(x)
+        return x[-1] / s[(n - 1) % m] * s[(n + np.arange(h)) % m]
 
 
 _FIT_ERRORS = (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError)  # what a failed fit raises
@@ -227,7 +244,7 @@ class Theta(_Fitted):
 
 
 def numpy_methods(season: int) -> list[Method]:
-    return [Naive(season), SeasonalNaive(season), Drift(season)]
+    return [Naive(season), SeasonalNaive(season), Naive2(season), Drift(season)]
 
 
 def statistical_methods(season: int) -> list[Method]:

@@ -8,23 +8,34 @@ from pathlib import Path
 
 from .metrics import METRICS
 
-__all__ = ["summary", "table", "plot_forecasts"]
+__all__ = ["owa", "summary", "table", "plot_forecasts"]
+
+
+def owa(r: dict, naive2: dict) -> float:
+    """The M4 competition's overall weighted average: (sMAPE / Naive2's + MASE / Naive2's) / 2, of the
+    means over the same series and windows (1: as good as Naive2; lower is better)."""
+    return 0.5 * (r["smape"] / naive2["smape"] + r["mase"] / naive2["mase"])
 
 
 def summary(results: dict[str, dict]) -> dict[str, dict[str, float]]:
-    """{method: {mae, rmse, smape, mase, coverage}} (the --json output)."""
-    return {name: {k: r[k] for k in (*METRICS, "coverage")} for name, r in results.items()}
+    """{method: {mae, rmse, smape, mase, coverage[, owa]}} (the --json output; OWA when Naive2 ran)."""
+    out = {name: {k: r[k] for k in (*METRICS, "coverage")} for name, r in results.items()}
+    if "naive2" in results:
+        for name, r in results.items():
+            out[name]["owa"] = owa(r, results["naive2"])
+    return out
 
 
 def table(results: dict[str, dict], level: float, what: str) -> str:
     """A markdown table, best MASE first; ``what`` heads the method column."""
-    head = f"| {what} | MAE | RMSE | sMAPE | MASE | {level:.0%} coverage |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|"]
+    n2 = results.get("naive2")
+    head = f"| {what} | MAE | RMSE | sMAPE | MASE |{' OWA |' if n2 else ''} {level:.0%} coverage |"
+    lines = [head, "|---|---:|---:|---:|---:|" + ("---:|" if n2 else "") + "---:|"]
     for name, r in sorted(results.items(), key=lambda kv: kv[1]["mase"]):
         cov = "-" if math.isnan(r["coverage"]) else f"{r['coverage']:.0%}"
         note = f" ({r['fallbacks']} fits fell back to naive)" if r.get("fallbacks") else ""
         lines.append(f"| {name}{note} | {r['mae']:.4g} | {r['rmse']:.4g} | {r['smape']:.2f} | {r['mase']:.3f} "
-                     f"| {cov} |")
+                     + (f"| {owa(r, n2):.3f} " if n2 else "") + f"| {cov} |")
     return "\n".join(lines)
 
 
