@@ -54,6 +54,27 @@ def test_transform_inverts_the_future_from_the_history(log, diff, season):
     np.testing.assert_allclose(future, y[50:56, 0], rtol=1e-12)
 
 
+@pytest.mark.parametrize("log,diff", [(False, 0), (True, 1)])
+def test_deseasonalising_divides_by_the_training_parts_indices_and_inverts(log, diff):
+    """--deseasonalise: column 0 divided by the seasonal indices of the training part (counted from the
+    series' first point) when it is seasonal, the future multiplied back; a series without a season
+    keeps its values."""
+    from rnnlab.forecast.decompose import seasonal_indices
+
+    y = np.stack([_seasonal_series(4, periods=15), np.linspace(1, 2, 63)], axis=1)
+    t = Transform(log, diff, 0, deseason=4).fit(y[:40])
+    np.testing.assert_allclose(t.indices, seasonal_indices(y[:40, 0], 4), rtol=1e-13)
+    adjusted = Transform(log, diff).fit(np.stack([y[:40, 0] / t.indices[np.arange(40) % 4], y[:40, 1]], axis=1))
+    np.testing.assert_allclose(t.forward(y[:40]), adjusted.forward(np.stack([y[:40, 0] / t.indices[np.arange(40) % 4],
+                                                                              y[:40, 1]], axis=1)), rtol=1e-12)
+    z = t.forward(y)
+    np.testing.assert_allclose(t.inverse(y[:50], z[50 - t.lost:57 - t.lost, 0]), y[50:57, 0], rtol=1e-12)
+    again = Transform.from_state(t.state())
+    np.testing.assert_array_equal(again.forward(y), z)
+    flat = np.random.default_rng(3).normal(10, 1, (60, 1))
+    assert Transform(deseason=4).fit(flat).indices is None
+
+
 @pytest.mark.parametrize("loss", ["mse", "mae"])
 def test_regression_losses_gradcheck_and_match_pytorch(loss):
     assert max(check_regression(loss).values()) < 1e-7

@@ -15,7 +15,8 @@ __all__ = ["TRANSFORMS", "TRANSFORM_KEYS", "train_forecaster", "choose_transform
 TRANSFORMS = {"levels": dict(log=False, diff=0, seasonal_diff=False, window_norm="none"),
               "diff": dict(log=False, diff=1, seasonal_diff=False, window_norm="none"),
               "window-norm": dict(log=False, diff=0, seasonal_diff=False, window_norm="last")}
-TRANSFORM_KEYS = frozenset(TRANSFORMS["levels"])  # the settings that make a transform: given one, none is chosen
+TRANSFORM_KEYS = frozenset(TRANSFORMS["levels"]) | {"deseasonalise"}  # the settings that make a transform:
+# given one, none is chosen
 
 
 def _stderr(msg: str) -> None:

@@ -2,6 +2,10 @@
 
 For y (n, D), column 0 forecast, in this order:
 
+    y_0 = y_0 / s_{t mod m}          (--deseasonalise: column 0 divided by its classical multiplicative
+                                     seasonal indices s (``decompose``), fitted on the training part,
+                                     when it passes the M4 seasonality test and every value is > 0;
+                                     t counts from the series' first point)
     s = log y                        (--log; every value must be > 0)
     s' = s_t - s_{t-1}               (--diff 1; --diff 2 applies it twice)
     s'' = s'_t - s'_{t-m}            (--seasonal-diff: lag m, the season length)
@@ -10,7 +14,7 @@ For y (n, D), column 0 forecast, in this order:
 ``forward`` maps a history to z, which is ``lost = diff + m * seasonal`` steps shorter; ``inverse``
 maps future z of column 0 back to future y given the history, undoing each step in reverse:
 seasonal differences by s'_{n+k} = s''_{n+k} + s'_{n+k-m}, differences by cumulative sums from the
-last known level, log by exp.
+last known level, log by exp, the seasonal indices by multiplying by s_{(n+k) mod m}.
 
 Per-window normalisation (``--window-norm last``, as ES-RNN and Hewamalage et al. 2021 do) is applied
 to each input window separately, after ``forward``: the window's last value of each channel is
@@ -21,16 +25,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from .decompose import is_seasonal, seasonal_indices
+
 __all__ = ["Transform"]
 
 
 class Transform:
-    def __init__(self, log: bool = False, diff: int = 0, season: int = 0) -> None:
+    def __init__(self, log: bool = False, diff: int = 0, season: int = 0, deseason: int = 0) -> None:
+        """``season``: the lag of a seasonal difference (0: none); ``deseason``: the season length m of
+        --deseasonalise (0: none)."""
         if diff not in (0, 1, 2):
             raise ValueError(f"diff must be 0, 1 or 2, got {diff!r}")
-        self.log, self.diff, self.season = log, diff, season
+        self.log, self.diff, self.season, self.deseason = log, diff, season, deseason
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
+        self.indices: np.ndarray | None = None  # s (m,), when deseasonalised
 
     @property
     def lost(self) -> int:
@@ -40,6 +49,9 @@ class Transform:
     def _stages(self, y: np.ndarray) -> list[np.ndarray]:
         """[s, s', (s'' for d = 2), seasonal] of y (n, D): every stage, the last one unscaled."""
         y = np.asarray(y, np.float64)
+        if self.indices is not None:
+            y = y.copy()
+            y[:, 0] /= self.indices[np.arange(len(y)) % len(self.indices)]
         if self.log:
             if np.any(y <= 0):
                 raise ValueError("--log needs every value > 0; this series has values <= 0")
@@ -52,7 +64,11 @@ class Transform:
         return stages
 
     def fit(self, y: np.ndarray) -> Transform:
-        """Mean and std per channel of the transformed training part y (n, D)."""
+        """The seasonal indices (with --deseasonalise, when column 0 is seasonal and positive), then the
+        mean and std per channel of the transformed training part y (n, D)."""
+        m, target = self.deseason, np.asarray(y, np.float64)[:, 0]
+        seasonal = m > 1 and len(target) >= 3 * m and np.all(target > 0) and is_seasonal(target, m)
+        self.indices = seasonal_indices(target, m) if seasonal else None
         s = self._stages(y)[-1]
         if len(s) < 2:
             raise ValueError(f"the training part has {len(y)} points, too few for --diff {self.diff} and "
@@ -76,14 +92,19 @@ class Transform:
             u = np.array(known[self.season:])
         for level in reversed(stages[:self.diff]):
             u = level[-1] + np.cumsum(u)
-        return np.exp(u) if self.log else u
+        u = np.exp(u) if self.log else u
+        if self.indices is not None:
+            u = u * self.indices[(len(history) + np.arange(len(u))) % len(self.indices)]
+        return u
 
     def state(self) -> dict:
         return {"log": self.log, "diff": self.diff, "season": self.season, "mean": self.mean.tolist(),
-                "std": self.std.tolist()}
+                "std": self.std.tolist()} | ({"deseason": self.deseason, "indices": None if self.indices is None
+                                              else self.indices.tolist()} if self.deseason else {})
 
     @classmethod
     def from_state(cls, d: dict) -> Transform:
-        t = cls(d["log"], d["diff"], d["season"])
+        t = cls(d["log"], d["diff"], d["season"], d.get("deseason", 0))
         t.mean, t.std = np.array(d["mean"]), np.array(d["std"])
+        t.indices = None if d.get("indices") is None else np.array(d["indices"])
         return t

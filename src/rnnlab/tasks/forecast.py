@@ -65,6 +65,8 @@ class ForecastTask(Task):
         Setting("log", False, "model log y (values > 0)", bool),
         Setting("diff", 0, "differences: 0 | 1 | 2", int, choices=(0, 1, 2)),
         Setting("seasonal_diff", False, "a difference at lag m", bool),
+        Setting("deseasonalise", False, "divide each series by its multiplicative seasonal indices (fitted on its "
+                                        "training part) when the M4 seasonality test finds a season", bool),
         Setting("window_norm", "none", "none | last (subtract each window's last value)", choices=("none", "last")),
         Setting("output", "direct", "direct (H outputs) | recursive (one step, fed back)",
                 choices=("direct", "recursive")),
@@ -124,7 +126,8 @@ class ForecastTask(Task):
             test, _ = origins(n, H, K)
             self.first_test.append(test[0])
             cut = test[0] - K * H  # validation windows' targets lie in [cut, test[0])
-            t = Transform(cfg.log, cfg.diff, self.season if cfg.seasonal_diff else 0)
+            t = Transform(cfg.log, cfg.diff, self.season if cfg.seasonal_diff else 0,
+                          self.season if cfg.deseasonalise else 0)
             if not many and cut - t.lost < self.steps_out + 1:
                 raise ValueError(f"{s.name}: {n} points are too few for --horizon {H} with {K} test and {K} "
                                  f"validation windows of {H} (needs more than {2 * K * H + t.lost + self.steps_out}); "
