@@ -47,11 +47,11 @@ class LockedDropout(Module):
         return dy if dy is None or mask is None else dy * mask
 
 
-def row_mask(rng: np.random.Generator, rows: int, p: float, dtype) -> np.ndarray:
-    """m / (1 - p) for m ~ Bernoulli(1 - p), one entry a row (rows,): embedding dropout's and, with a
-    shape, weight drop's mask."""
+def row_mask(rng: np.random.Generator, shape, p: float, dtype) -> np.ndarray:
+    """m / (1 - p) for m ~ Bernoulli(1 - p) of ``shape``: embedding dropout's (V,), one entry a word,
+    and weight drop's (G*H, H), one a weight."""
     keep = 1.0 - p
-    return (rng.random(rows) < keep).astype(dtype) / np.dtype(dtype).type(keep)
+    return (rng.random(shape) < keep).astype(dtype) / np.dtype(dtype).type(keep)
 
 
 def activation_penalties(h: np.ndarray, h_drop: np.ndarray, alpha: float, beta: float):
