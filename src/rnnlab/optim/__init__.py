@@ -9,8 +9,9 @@ from .optimizers import (
            AdamW,
            Optimizer,
            RMSprop,
-           make_optimizer,
 )
+from .averaging import NTASGD
+from .choice import make_optimizer
 from .schedules import (
            SCHEDULES,
            Constant,
@@ -21,6 +22,6 @@ from .schedules import (
            make_schedule,
 )
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "OPTIMIZERS", "make_optimizer",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NTASGD", "OPTIMIZERS", "make_optimizer",
            "clip_grad_norm", "clip_grad_value", "global_norm",
            "Schedule", "Constant", "StepDecay", "Plateau", "Cosine", "SCHEDULES", "make_schedule"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "OPTIMIZERS", "make_optimizer"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "OPTIMIZERS"]
 
 
 def _check(name: str, value: float, low: float = 0.0, high: float | None = None, strict: bool = False):
@@ -170,22 +170,3 @@ class Adagrad(Optimizer):
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
-
-
-def make_optimizer(name: str, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
-                   nesterov: bool = False, alpha: float = 0.99, nonmono: int = 5) -> Optimizer:
-    if name == "ntasgd":
-        from .averaging import NTASGD
-
-        if momentum:
-            raise ValueError("--momentum applies to sgd and rmsprop, not ntasgd")
-        return NTASGD(params, lr, nonmono=nonmono, weight_decay=weight_decay)
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}, ntasgd")
-    if name == "sgd":
-        return SGD(params, lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return RMSprop(params, lr, alpha=alpha, momentum=momentum, weight_decay=weight_decay)
-    if momentum:
-        raise ValueError(f"--momentum applies to sgd and rmsprop, not {name}")
-    return OPTIMIZERS[name](params, lr, weight_decay=weight_decay)

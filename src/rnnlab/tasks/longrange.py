@@ -106,10 +106,14 @@ class LongRangeTask(Task):
         """The network's graph (``rnnlab.export.sequence``): ``features`` (T, N, 2) for the adding
         problem, ``tokens`` (T, N) otherwise, and ``lengths`` (N,)."""
         from ..export.sequence import sequence_model_graph
-        from . import load_task
+        from ..train import load_weights
+        from .registry import read_run_config
 
-        cfg, task, _ = load_task(run, which)
-        return {"": sequence_model_graph(task.model, name=f"rnnlab {cfg.task} network")}
+        cfg = read_run_config(run)
+        model = cls(cfg).model
+        model.load_state_dict(load_weights(run, which)[0])
+        model.eval()
+        return {"": sequence_model_graph(model, name=f"rnnlab {cfg.task} network")}
 
     def _make(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """n sequences: x, lengths, y and (reber) legal and the mask of scored steps."""
