@@ -51,13 +51,15 @@ def test_overfits_a_tiny_batch(cell):
     assert first > 2.0 and loss < 0.1  # random labels memorised: the gradients point the right way
 
 
-@pytest.mark.parametrize("cell,proj", [("rnn", 0), ("rnn_relu", 0), ("lstm", 0), ("gru", 0), ("lstm", 3)])
-def test_stepper_matches_the_sequence_forward(cell, proj):
+@pytest.mark.parametrize("cell,proj,top", [("rnn", 0, 0), ("rnn_relu", 0, 0), ("lstm", 0, 0), ("gru", 0, 0),
+                                          ("lstm", 3, 0), ("lstm", 0, 4), ("gru", 0, 4)])
+def test_stepper_matches_the_sequence_forward(cell, proj, top):
     """The single-step sampling path gives the logits of model.forward, step by step, from a carried
-    state (an LSTM with projections too)."""
+    state (an LSTM with projections, and a last layer of its own width, too)."""
     from rnnlab.models.stepper import Stepper
 
-    m = LanguageModel(13, cell, hidden_size=7, num_layers=3, init_scale=0.5, dtype=np.float64, seed=1, proj_size=proj)
+    m = LanguageModel(13, cell, hidden_size=7, num_layers=3, init_scale=0.5, dtype=np.float64, seed=1, proj_size=proj,
+                      top_size=top)
     m.eval()
     rng = np.random.default_rng(0)
     toks = rng.integers(0, 13, size=(9, 2))

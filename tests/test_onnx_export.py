@@ -23,27 +23,32 @@ def _run(proto, feeds):
     return session.run(None, feeds)
 
 
-@pytest.mark.parametrize("cell,proj", [("lstm", 0), ("gru", 0), ("rnn", 0), ("rnn_relu", 0), ("lstm", 5),
-                                       ("ln_lstm", 0), ("ln_gru", 0)])
-def test_onnxruntime_reproduces_a_language_model(cell, proj):
-    """Every cell; an LSTM with projections (proj 5) and the layer-normalised cells (a Scan a layer) too."""
+@pytest.mark.parametrize("cell,proj,top", [("lstm", 0, 0), ("gru", 0, 0), ("rnn", 0, 0), ("rnn_relu", 0, 0),
+                                          ("lstm", 5, 0), ("ln_lstm", 0, 0), ("ln_gru", 0, 0), ("lstm", 0, 8)])
+def test_onnxruntime_reproduces_a_language_model(cell, proj, top):
+    """Every cell; an LSTM with projections (proj 5) and the layer-normalised cells (a Scan a layer), and
+    a last layer of its own width tied to the embedding (AWD-LSTM's), too."""
     from rnnlab.export.language_model import language_model_graph
 
-    model = LanguageModel(50, cell, hidden_size=16, num_layers=2, embed_size=8, seed=1, proj_size=proj)
+    model = LanguageModel(50, cell, hidden_size=16, num_layers=2, embed_size=8, seed=1, proj_size=proj, top_size=top,
+                          tie_weights=bool(top))
     model.eval()
     rng = np.random.default_rng(0)
     for _, p, _ in model.named_parameters():  # every weight and bias random, none zero
         p[...] = rng.normal(0, 0.3, p.shape)
     x = rng.integers(0, 50, (7, 3))
-    state = tuple(rng.normal(0, 0.5, (2, 3, w)).astype(np.float32) for w in model.rnn.state_widths())
+    zeros = model.initial_state(3)
+    state = tuple(rng.normal(0, 0.5, z.shape).astype(np.float32) for z in (zeros if isinstance(zeros, tuple) else
+                                                                              (zeros,)))
     logits, final = model.forward(x, state if len(state) > 1 else state[0])
     final = final if isinstance(final, tuple) else (final,)
-    out = _run(language_model_graph(model), {"tokens": x, **dict(zip(["h0", "c0"], state))})
+    names = ["h0", "c0"][:model.rnn.kernel.n_states]
+    names += [f"{n}_top" for n in names] if top else []
+    out = _run(language_model_graph(model), {"tokens": x, **dict(zip(names, state))})
     np.testing.assert_allclose(out[0], logits, atol=1e-5)
     for got, want in zip(out[1:], final):
         np.testing.assert_allclose(got, want, atol=1e-5)
-    short = _run(language_model_graph(model), {"tokens": x[:2, :1], **{k: s[:, :1] for k, s in
-                                                                        zip(["h0", "c0"], state)}})
+    short = _run(language_model_graph(model), {"tokens": x[:2, :1], **{k: s[:, :1] for k, s in zip(names, state)}})
     assert short[0].shape == (2, 1, 50)  # the sequence length and the batch are dynamic
 
 

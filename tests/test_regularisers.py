@@ -62,7 +62,7 @@ def test_embedding_dropout_drops_a_word_everywhere_in_a_batch():
     model = LanguageModel(6, "lstm", hidden_size=4, num_layers=1, dropout=0.0, dropout_embed=0.5, dtype=np.float64,
                           seed=3)
     x = np.array([[0, 1, 2], [1, 2, 0], [2, 0, 1], [3, 3, 3]])
-    mask = row_mask(copy.deepcopy(model.word_rng), 6, 0.5, np.float64)
+    mask = row_mask(copy.deepcopy(model.rng), 6, 0.5, np.float64)
     seen = {}
     rnn_forward = model.rnn.forward
     model.rnn.forward = lambda e, state=None, **k: seen.setdefault("e", e) is not None and rnn_forward(e, state, **k)
@@ -88,13 +88,15 @@ def test_ar_and_tar_are_their_formulas():
     np.testing.assert_allclose(d_drop, 4.0 * h_drop / h_drop.size)
 
 
-@pytest.mark.parametrize("tie", [False, True])
-def test_a_regularised_language_model_passes_gradcheck(tie):
-    """Every regulariser at once, with projections so that the tied embedding fits the last layer."""
-    errors = gc.check_language_model("lstm", tie_weights=tie, dropout=0.4, seed=2, proj_size=3, locked=True,
-                                     dropout_input=0.3, dropout_hidden=0.25, dropout_embed=0.2, weight_drop=0.5,
-                                     ar=2.0, tar=1.0)
+@pytest.mark.parametrize("tie,shape", [(False, "projections"), (True, "projections"), (True, "top")])
+def test_a_regularised_language_model_passes_gradcheck(tie, shape):
+    """Every regulariser at once, with projections or a last layer of its own width (the authors') so
+    that the tied embedding fits the last layer."""
+    fit = dict(proj_size=3) if shape == "projections" else dict(top_size=3, embed_size=3)
+    errors = gc.check_language_model("lstm", tie_weights=tie, dropout=0.4, seed=2, locked=True, dropout_input=0.3,
+                                     dropout_hidden=0.25, dropout_embed=0.2, weight_drop=0.5, ar=2.0, tar=1.0, **fit)
     assert max(errors.values()) < gc.TOLERANCE, errors
+    assert (shape == "top") == any(k.startswith("rnn_top.") for k in errors)
 
 
 def test_variable_length_bptt_covers_the_data_with_jittered_batches_and_scaled_rates(tmp_path):

@@ -227,26 +227,35 @@ class _Recorder:
         return self.drawn[-1]
 
 
-def test_a_regularised_language_model_trains_as_torch_with_the_same_masks():
+@pytest.mark.parametrize("shape", ["projections", "top"])
+def test_a_regularised_language_model_trains_as_torch_with_the_same_masks(shape):
     """Three SGD steps of the AWD-LSTM recipe (locked dropout at three rates, embedding dropout, weight
-    drop, AR, TAR, tied weights over a 2-layer LSTM with projections) in rnnlab and in PyTorch
+    drop, AR, TAR, tied weights) over 3 LSTM layers, every one projected to the embedding's width or,
+    as the authors' model, the last one of that width (``top_size``), in rnnlab and in PyTorch
     (torch.nn.LSTM layers run with W_hh * M through torch.func.functional_call, the loss with AR and
     TAR written out), rnnlab's masks injected: the losses and every weight agree in float64."""
     from rnnlab.models import LanguageModel
     from rnnlab.nn import SoftmaxCrossEntropy
 
-    V, P, H, L, T, N, lr = 11, 3, 5, 2, 4, 3, 0.5
+    V, P, H, L, T, N, lr = 11, 3, 5, 3, 4, 3, 0.5
     rates = dict(dropout=0.4, dropout_input=0.3, dropout_hidden=0.25, dropout_embed=0.2, weight_drop=0.5)
-    model = LanguageModel(V, "lstm", hidden_size=H, num_layers=L, embed_size=P, tie_weights=True, proj_size=P,
-                          locked=True, ar=2.0, tar=1.0, init_scale=0.5, dtype=np.float64, seed=4, **rates)
+    top = shape == "top"
+    model = LanguageModel(V, "lstm", hidden_size=H, num_layers=L, embed_size=P, tie_weights=True,
+                          proj_size=0 if top else P, top_size=P if top else 0, locked=True, ar=2.0, tar=1.0,
+                          init_scale=0.5, dtype=np.float64, seed=4, **rates)
     c = model.children
-    model.word_rng, c["drop_in"].rng, c["drop_out"].rng, model.rnn.rng = (
-        _Recorder(r) for r in (model.word_rng, c["drop_in"].rng, c["drop_out"].rng, model.rnn.rng))
+    recorders = {name: _Recorder(m.rng) for name, m in c.items() if hasattr(m, "rng")} | {"words": _Recorder(model.rng)}
+    for name, r in recorders.items():
+        (model if name == "words" else c[name]).rng = r
     theirs = {k: torch.tensor(v, requires_grad=True) for k, v in model.state_dict().items()
               if k != "decoder.weight"}  # tied: the embedding's
-    layers = [torch.nn.LSTM(P, H, proj_size=P, dtype=torch.float64) for _ in range(L)]
+    # (torch layer, its weights' names in rnnlab) from the bottom
+    names = [("rnn.", k) for k in range(L - top)] + ([("rnn_top.", 0)] if top else [])
+    layers = [torch.nn.LSTM(P if k == 0 else (H if top else P), P if (top and k == L - 1) else H,
+                            proj_size=0 if top else P, dtype=torch.float64) for k in range(L)]
     keep = lambda a, p: torch.tensor((a < 1 - p) / (1 - p))  # noqa: E731  the mask rnnlab drew
     rng = np.random.default_rng(0)
+    lower = L - top
     for step in range(3):
         x, y = rng.integers(0, V, (T, N)), rng.integers(0, V, (T, N))
         ce = SoftmaxCrossEntropy()
@@ -262,17 +271,20 @@ def test_a_regularised_language_model_trains_as_torch_with_the_same_masks():
 
         E = theirs["embedding.weight"]
         xt = torch.tensor(x)
-        words = keep(model.word_rng.drawn[step], rates["dropout_embed"])
-        u = E[xt] * words[xt][..., None] * keep(c["drop_in"].rng.drawn[step], rates["dropout_input"])
-        drawn = model.rnn.rng.drawn[step * (2 * L - 1):(step + 1) * (2 * L - 1)]  # W_hh mask, then between layers
-        for k, layer in enumerate(layers):
-            w = {n: theirs[f"rnn.{n[:-1]}{k}"] for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                                                          "weight_hr_l0")}
-            w["weight_hh_l0"] = w["weight_hh_l0"] * keep(drawn[2 * k], rates["weight_drop"])
+        words = keep(recorders["words"].drawn[step], rates["dropout_embed"])
+        u = E[xt] * words[xt][..., None] * keep(recorders["drop_in"].drawn[step], rates["dropout_input"])
+        drawn = recorders["rnn"].drawn[step * (2 * lower - 1):(step + 1) * (2 * lower - 1)]  # W_hh mask, then between
+        for k, (layer, (prefix, index)) in enumerate(zip(layers, names)):
+            w = {n: theirs[f"{prefix}{n[:-1]}{index}"] for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
+                                                                 "bias_hh_l0") + (() if top else ("weight_hr_l0",))}
+            mask = drawn[2 * k] if k < lower else recorders["rnn_top"].drawn[step]
+            w["weight_hh_l0"] = w["weight_hh_l0"] * keep(mask, rates["weight_drop"])
             u, _ = torch.func.functional_call(layer, w, (u,))
-            if k < L - 1:
+            if k < lower - 1:
                 u = u * keep(drawn[2 * k + 1], rates["dropout_hidden"])
-        h_drop = u * keep(c["drop_out"].rng.drawn[step], rates["dropout"])
+            elif k == lower - 1 and top:
+                u = u * keep(recorders["drop_mid"].drawn[step], rates["dropout_hidden"])
+        h_drop = u * keep(recorders["drop_out"].drawn[step], rates["dropout"])
         out = h_drop @ E.T + theirs["decoder.bias"]
         loss = (torch.nn.functional.cross_entropy(out.reshape(-1, V), torch.tensor(y).reshape(-1))
                 + 2.0 * (h_drop ** 2).mean() + 1.0 * ((u[1:] - u[:-1]) ** 2).mean())

@@ -60,8 +60,13 @@ def test_greedy_and_top_k_one_agree(tmp_path, corpus):
     assert sample(model, vocab, "the", 30, seed=1) != sample(model, vocab, "the", 30, seed=2)
 
 
-@pytest.mark.parametrize("arch", [[], ["--arch", "tcn", "--kernel-size", "2"], ["--arch", "transformer", "--heads", "2"]],
-                         ids=["rnn", "tcn", "transformer"])
+AWD = ["--layers", "3", "--top-size", "8", "--embed", "8", "--tie-weights", "--locked-dropout", "--weight-drop", "0.3",
+       "--dropout-embed", "0.1", "--ar", "1", "--tar", "1", "--bptt-jitter", "--optimizer", "ntasgd", "--lr", "1"]
+
+
+@pytest.mark.parametrize("arch", [[], ["--arch", "tcn", "--kernel-size", "2"], ["--arch", "transformer", "--heads", "2"],
+                                  AWD],
+                         ids=["rnn", "tcn", "transformer", "awd"])
 def test_resume_is_exact(tmp_path, corpus, arch):
     """Stopped at step 12 and resumed, a run ends bit-identical to one left alone (weights, metrics, and
     the carried state: a recurrent model's, a feed-forward model's context tokens)."""

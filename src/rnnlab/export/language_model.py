@@ -32,21 +32,26 @@ __all__ = ["language_model_graph", "context_language_model_graph"]
 
 
 def language_model_graph(model, name: str = "rnnlab language model"):
-    """The ``onnx.ModelProto`` of ``model``."""
+    """The ``onnx.ModelProto`` of ``model`` (with a last layer of its own width, its stack's states are
+    inputs and outputs of their own: h0_top[, c0_top] -> h_n_top[, c_n_top])."""
     g = Graph()
-    L = model.num_layers
     states = ["h0", "c0"][:model.rnn.kernel.n_states]
     tokens = g.input("tokens", "int64", ["T", "N"])
-    init = tuple(g.input(s, "float", [L, "N", w]) for s, w in zip(states, model.rnn.state_widths()))
-    weights = model.state_dict()
-    e = g.node("Gather", [g.constant("embedding", weights["embedding.weight"]), tokens], "embedded", axis=0)
-    h, final = recurrent_nodes(g, model.rnn, e, init, "rnn")
-    W = g.constant("decoder_weight_t", weights["decoder.weight"].T)
-    logits = g.node("Add", [g.node("MatMul", [h, W], "decoded"), g.constant("decoder_bias", weights["decoder.bias"])],
+    E = model.children["embedding"].params["weight"]
+    h = g.node("Gather", [g.constant("embedding", E), tokens], "embedded", axis=0)
+    outputs = []
+    for k, rnn in enumerate(model.stacks()):
+        sfx = "_top" if k else ""
+        init = tuple(g.input(f"{s}{sfx}", "float", [rnn.num_layers, "N", w]) for s, w in zip(states, rnn.state_widths()))
+        h, final = recurrent_nodes(g, rnn, h, init, f"rnn{sfx}")
+        outputs += [(f, f"{s[0]}_n{sfx}", [rnn.num_layers, "N", w]) for s, f, w in zip(states, final, rnn.state_widths())]
+    decoder = model.children["decoder"].params  # the embedding's matrix when tied
+    W = g.constant("decoder_weight_t", decoder["weight"].T)
+    logits = g.node("Add", [g.node("MatMul", [h, W], "decoded"), g.constant("decoder_bias", decoder["bias"])],
                     "logits_sum")
     g.output(logits, "logits", "float", ["T", "N", model.vocab_size])
-    for s, f, w in zip(states, final, model.rnn.state_widths()):
-        g.output(f, f"{s[0]}_n", "float", [L, "N", w])
+    for f, out, shape in outputs:
+        g.output(f, out, "float", shape)
     return g.model(name, __doc__)
 
 

@@ -83,7 +83,7 @@ def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: 
     V, T, N = 7, 4, 3
     model = LanguageModel(V, cell, hidden_size=4, num_layers=2, dropout=dropout, tie_weights=tie_weights,
                           init_scale=0.5, dtype=np.float64, seed=seed, proj_size=proj_size,
-                          embed_size=proj_size or None, **options)
+                          **({"embed_size": proj_size or None} | options))
     model.fuse_input = fuse_input
     randomise(model, rng)
     x = rng.integers(0, V, size=(T, N))
@@ -95,7 +95,7 @@ def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: 
     def loss() -> float:
         for i, gen_owner in enumerate(m for m in model.children.values() if hasattr(m, "rng")):
             gen_owner.rng = np.random.default_rng(seed + i)  # the same dropout masks on every call
-        model.word_rng = np.random.default_rng(seed + 99)
+        model.rng = np.random.default_rng(seed + 99)
         logits, _ = model.forward(x, state)
         return ce.forward(logits, y) + model.penalty
 

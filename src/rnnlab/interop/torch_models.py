@@ -53,6 +53,9 @@ def torch_language_model_class():
 
 def language_model_to_torch(model: LanguageModel):
     """A new TorchLanguageModel with ``model``'s configuration and weights."""
+    if model.proj_size or model.top_size:
+        raise TypeError("to_torch writes language models of one stack without projections; this one has "
+                        + ("projections" if model.proj_size else "a last layer of its own width"))
     out = torch_language_model_class()(model.vocab_size, model.cell, model.hidden_size, model.num_layers,
                                        model.embed_size, model.dropout, model.tie_weights, _torch_dtype(model.dtype))
     state = torch_state_dict(model)

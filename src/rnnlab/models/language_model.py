@@ -4,7 +4,12 @@
                  -> logits = drop(h) W_dec^T + b_dec (T, N, V)
 
 R = H, or P for an LSTM with projections (``proj_size``: each layer's h_t = W_hr (o * tanh c_t), P < H;
-Sak et al. 2014), whose c stays H wide.
+Sak et al. 2014), whose c stays H wide. With ``top_size`` K the last layer is a stack of its own, K
+wide (AWD-LSTM's 400 over 1150), reading the others' output through the between-layer dropout:
+
+    h', state' = RNN_{L-1 layers}(e, state');  h, state_top = RNN_top(drop(h'), state_top)   (T, N, K)
+
+and the state is (h', c', h_top, c_top) (an LSTM's; a GRU's (h', h_top)).
 
 Dropout is on the non-recurrent connections only (Zaremba et al. 2014): the embedding output, between
 recurrent layers (inside the RNN) and before the decoder. With ``tie_weights`` the decoder uses the
@@ -50,7 +55,7 @@ class LanguageModel(Module):
                  init_scale: float | None = 0.1, dtype=np.float32, seed: int | None = None,
                  proj_size: int = 0, *, dropout_input: float | None = None, dropout_hidden: float | None = None,
                  dropout_embed: float = 0.0, weight_drop: float = 0.0, locked: bool = False, ar: float = 0.0,
-                 tar: float = 0.0) -> None:
+                 tar: float = 0.0, top_size: int = 0) -> None:
         super().__init__()
         kind = cell_kind(cell)  # ValueError naming the registered kinds
         self.vocab_size = positive_int("vocab_size", vocab_size)
@@ -59,11 +64,14 @@ class LanguageModel(Module):
         self.embed_size = positive_int("embed_size", embed_size if embed_size is not None else hidden_size)
         if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        self.proj_size = int(proj_size)
-        width = self.proj_size or self.hidden_size
+        self.proj_size, self.top_size = int(proj_size), int(top_size)
+        if self.top_size and (self.num_layers < 2 or self.proj_size):
+            raise ValueError(f"a last layer of its own width (top_size) needs 2 layers or more and no projections, "
+                             f"got {self.num_layers} layer(s) and proj_size {self.proj_size}")
+        width = self.top_size or self.proj_size or self.hidden_size
         if tie_weights and self.embed_size != width:
-            raise ValueError(f"tied weights need embed size = {'proj' if self.proj_size else 'hidden'} size, got "
-                             f"{self.embed_size} and {width}")
+            what = "the last layer's" if self.top_size else "proj" if self.proj_size else "hidden"
+            raise ValueError(f"tied weights need embed size = {what} size, got {self.embed_size} and {width}")
         if init_scale is not None and not (np.isfinite(init_scale) and init_scale > 0):
             raise ValueError(f"init scale must be a positive number, got {init_scale!r}")
         self.cell, self.dropout, self.tie_weights = kind.name, float(dropout), bool(tie_weights)
@@ -82,14 +90,19 @@ class LanguageModel(Module):
         self.children["embedding"] = Embedding(self.vocab_size, self.embed_size, dtype, seed=seeds[0])
         drop = LockedDropout if self.locked else Dropout
         self.children["drop_in"] = drop(self.dropout_input, seed=seeds[1])
-        rnn_kw = dict(num_layers=self.num_layers, dropout=self.dropout_hidden, dtype=dtype, seed=seeds[2])
+        rnn_kw = dict(num_layers=self.num_layers - bool(self.top_size), dropout=self.dropout_hidden, dtype=dtype,
+                      seed=seeds[2])
         if self.proj_size:
             rnn_kw["proj_size"] = self.proj_size  # ValueError unless an LSTM with proj_size < hidden_size
         if self.weight_drop or self.locked:
             rnn_kw |= dict(weight_drop=self.weight_drop, locked_dropout=self.locked)
         self.children["rnn"] = kind.layer(self.embed_size, self.hidden_size, **rnn_kw)
+        if self.top_size:
+            self.children["drop_mid"] = drop(self.dropout_hidden, seed=[int(seeds[2]), 1])
+            self.children["rnn_top"] = kind.layer(self.hidden_size, self.top_size, **(
+                rnn_kw | dict(num_layers=1, seed=[int(seeds[2]), 2])))
         self.children["drop_out"] = drop(self.dropout, seed=seeds[3])
-        self.word_rng = np.random.default_rng([int(seeds[0]), 1])  # embedding dropout's masks
+        self.rng = np.random.default_rng([int(seeds[0]), 1])  # embedding dropout's masks
         self.children["decoder"] = Linear(width, self.vocab_size, dtype=dtype, seed=seeds[4])
         if init_scale is not None:  # U(-s, s) for every parameter, biases included, as in Zaremba et al.
             for _, p, _ in self.named_parameters():
@@ -103,10 +116,32 @@ class LanguageModel(Module):
     def rnn(self):
         return self.children["rnn"]
 
+    def stacks(self) -> list:
+        """The recurrent stacks from the bottom: ``rnn``, and ``rnn_top`` with top_size."""
+        return [self.children["rnn"]] + ([self.children["rnn_top"]] if self.top_size else [])
+
     def initial_state(self, batch_size: int):
-        """Zeros: h (L, N, R), or a tuple such as (h, c) for LSTM (c: (L, N, H))."""
-        zeros = tuple(np.zeros((self.num_layers, batch_size, w), self.dtype) for w in self.rnn.state_widths())
+        """Zeros: h (L, N, R), or a tuple such as (h, c) for LSTM (c: (L, N, H)); with top_size the
+        stacks' states one after the other."""
+        zeros = tuple(np.zeros((rnn.num_layers, batch_size, w), self.dtype) for rnn in self.stacks()
+                      for w in rnn.state_widths())
         return zeros if len(zeros) > 1 else zeros[0]
+
+    def _split(self, state):
+        """(the lower stack's state, the top's) of a whole state (None: both None)."""
+        if not self.top_size:
+            return state, None
+        if state is None:
+            return None, None
+        n = self.rnn.kernel.n_states
+        pack = (lambda parts: tuple(parts)) if n > 1 else (lambda parts: parts[0])
+        return pack(state[:n]), pack(state[n:])
+
+    def _join(self, lower, top):
+        if not self.top_size:
+            return lower
+        as_tuple = lambda s: s if isinstance(s, tuple) else (s,)  # noqa: E731
+        return as_tuple(lower) + as_tuple(top)
 
     def forward(self, x: np.ndarray, state=None) -> tuple[np.ndarray, object]:
         """x (T, N) integer ids -> (logits (T, N, V), final state)."""
@@ -114,10 +149,11 @@ class LanguageModel(Module):
         x = np.asarray(x)
         if x.ndim != 2:
             raise ValueError(f"LanguageModel expects ids of shape (T, N), got {x.shape}")
+        state, top = self._split(state)
         fused = self.fuses_input(x.size)
         words = None  # embedding dropout: each token's word kept (1 / (1 - p)) or dropped (0)
         if self.training and self.dropout_embed > 0:
-            words = row_mask(self.word_rng, self.vocab_size, self.dropout_embed, self.dtype)[x][..., None]
+            words = row_mask(self.rng, self.vocab_size, self.dropout_embed, self.dtype)[x][..., None]
         if fused:
             c["embedding"].indices(x)  # checks the ids; E[x] is never formed
             E, W_ih = c["embedding"].params["weight"], self.rnn.params["weight_ih_l0"]
@@ -125,6 +161,9 @@ class LanguageModel(Module):
         else:
             e = c["embedding"].forward(x)  # (T, N, E)
             h, state = self.rnn.forward(c["drop_in"].forward(e if words is None else e * words), state)  # (T, N, R)
+        if self.top_size:
+            h, top = c["rnn_top"].forward(c["drop_mid"].forward(h), top)  # (T, N, K)
+        state = self._join(state, top)
         h_drop = c["drop_out"].forward(h)
         penalties = None
         if self.training and (self.ar or self.tar):
@@ -149,6 +188,8 @@ class LanguageModel(Module):
         dh = c["drop_out"].backward(dh_drop)
         if dh_tar is not None:
             dh = dh + scale * dh_tar
+        if self.top_size:
+            dh = c["drop_mid"].backward(c["rnn_top"].backward(dh)[0])
         de, _ = c["rnn"].backward(dh)
         if not fused:
             de = c["drop_in"].backward(de)
@@ -176,6 +217,7 @@ class LanguageModel(Module):
                     num_layers=self.num_layers, embed_size=self.embed_size, dropout=self.dropout,
                     tie_weights=self.tie_weights, dtype=str(self.dtype)) | (
                         {"proj_size": self.proj_size} if self.proj_size else {}) | (
+                        {"top_size": self.top_size} if self.top_size else {}) | (
                         {k: getattr(self, k) for k in ("dropout_input", "dropout_hidden", "dropout_embed", "weight_drop",
                                                        "locked", "ar", "tar")} if self.regularised else {})
 

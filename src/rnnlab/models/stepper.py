@@ -26,11 +26,13 @@ class Stepper:
     def __init__(self, model, batch_size: int = 1) -> None:
         rnn = model.rnn
         self.kernel, self.N = get_backend().step_kernel(rnn.kernel), batch_size
-        H, G, L = rnn.hidden_size, self.kernel.gates, rnn.num_layers
-        F = self.kernel.folded_hh_gates * H
+        G = self.kernel.gates
         self.layers = []
         emb = model.children["embedding"].params["weight"]  # (V, E)
-        for layer in range(L):
+        # every layer of every stack, from the bottom (a last layer of its own width: ``rnn_top``)
+        for rnn, layer in [(rnn, k) for rnn in model.stacks() for k in range(rnn.num_layers)]:
+            H = rnn.hidden_size
+            F = self.kernel.folded_hh_gates * H
             p = rnn._layer_params(layer, "")
             b, b_rest = fold_biases(self.kernel, p["bias_ih"], p["bias_hh"]) if rnn.bias else (
                 np.zeros(G * H, rnn.dtype), None)
@@ -42,7 +44,7 @@ class Stepper:
                      "hpT": np.empty((G * H, batch_size), rnn.dtype), "xpT": np.empty((G * H, batch_size), rnn.dtype)}
             if rnn.proj_size:  # the step reads the previous h for its shape only (backends.projected)
                 entry["W_hrT"], entry["m0"] = np.ascontiguousarray(p["weight_hr"].T), np.zeros((batch_size, H), rnn.dtype)
-            if layer == 0:
+            if not self.layers:
                 entry["table"] = emb @ p["weight_ih"].T + b  # (V, G*H): embedding and input product in one lookup
                 entry["xp"] = np.empty((batch_size, G * H), rnn.dtype)
             else:
@@ -52,14 +54,16 @@ class Stepper:
         self.W_decT = np.ascontiguousarray(dec["weight"].T)  # (H, V)
         self.b_dec = dec.get("bias")
         self.logits = np.empty((batch_size, self.W_decT.shape[1]), rnn.dtype)
+        self.parts = rnn.kernel.n_states
         self.state = None
         self.reset(model.initial_state(batch_size))
 
     def reset(self, state) -> None:
         """Set the state: h (L, N, H), or a tuple such as (h, c) for LSTM, e.g. the final state of
-        ``model.forward``."""
+        ``model.forward`` (with a last layer of its own width: each stack's, one after the other)."""
         parts = state if isinstance(state, tuple) else (state,)
-        self.state = [tuple(np.array(s[layer]) for s in parts) for layer in range(len(self.layers))]
+        stacks = [parts[i:i + self.parts] for i in range(0, len(parts), self.parts)]
+        self.state = [tuple(np.array(s[layer]) for s in stack) for stack in stacks for layer in range(len(stack[0]))]
 
     def step(self, tokens: np.ndarray) -> np.ndarray:
         """tokens (N,) ids -> logits (N, V) for the next token; advances the state."""

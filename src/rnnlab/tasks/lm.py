@@ -35,7 +35,7 @@ def build_model(cfg, vocab_size: int) -> LanguageModel | ContextLanguageModel:
                              cfg.init_scale, np.dtype(cfg.dtype), seed=cfg.seed, proj_size=cfg.proj_size,
                              dropout_input=cfg.dropout_input, dropout_hidden=cfg.dropout_hidden,
                              dropout_embed=cfg.dropout_embed, weight_drop=cfg.weight_drop, locked=cfg.locked_dropout,
-                             ar=cfg.ar, tar=cfg.tar)
+                             ar=cfg.ar, tar=cfg.tar, top_size=cfg.top_size)
     encoder = encoder_for(cfg, cfg.embed or cfg.hidden, (cfg.context or 0) + cfg.seq_len)  # the Transformer's positions
     context = encoder.receptive_field - 1 if cfg.context is None else cfg.context
     return ContextLanguageModel(vocab_size, encoder, context, cfg.embed or cfg.hidden, cfg.dropout,
@@ -65,6 +65,8 @@ class LanguageModelTask(Task):
                 shown="the receptive field - 1; transformer: 0"),
         Setting("proj_size", 0, "lstm: each layer's h projected to P < --hidden values (LSTMP, PyTorch's proj_size); "
                                 "0: none", int, low=0),
+        Setting("top_size", 0, "the last layer's own width (AWD-LSTM: 400 under layers of 1150); 0: --hidden", int,
+                low=0),
         Setting("tie_weights", False, "the decoder shares the embedding matrix (needs --embed = --hidden, or "
                                       "--proj-size)", bool),
         # AWD-LSTM's regularisers (Merity et al. 2017; rnnlab.nn.regularisers)
@@ -99,12 +101,13 @@ class LanguageModelTask(Task):
                                           lr_decay=0.8, dropout=0.5, clip=5.0),
         "zaremba-large": _ZAREMBA | dict(hidden=1500, seq_len=35, init_scale=0.04, decay_after=14, epochs=55,
                                          lr_decay=1 / 1.15, dropout=0.65, clip=10.0),
-        # Merity et al. 2017's recipe (github.com/salesforce/awd-lstm-lm, its PTB command: dropouts 0.4 / 0.4 in /
-        # 0.25 between / 0.1 words / 0.5 weight drop, AR 2, TAR 1, BPTT 70 jittered, batch 20, NT-ASGD lr 30
-        # nonmono 5, clip 0.25, weight decay 1.2e-6) on a model for two cores: 3 layers of 400, embedding 400
-        # tied, two hours. The authors' model (3 layers, 1150 wide but the last, 400, tied) needs layers of
-        # different widths, which rnnlab's stacks do not have; projecting every layer to 400 instead
-        # (--proj-size) diverged at lr 30 in a probe of 150 steps.
+        # Merity et al. 2017 (github.com/salesforce/awd-lstm-lm, its PTB command): 3 LSTM layers of 1150, the
+        # last 400 wide and tied to the 400-wide embedding; dropouts 0.4 / 0.4 in / 0.25 between / 0.1 words /
+        # 0.5 weight drop, AR 2, TAR 1, BPTT 70 jittered, batch 20, NT-ASGD lr 30 nonmono 5, clip 0.25, weight
+        # decay 1.2e-6, 500 epochs (the authors initialise the LSTMs as PyTorch does, here U(-0.1, 0.1) as the
+        # embedding)
+        "awd-lstm": _AWD | dict(layers=3, hidden=1150, top_size=400, embed=400, epochs=500),
+        # the same recipe on a model for two cores: 3 layers of 400, embedding 400 tied, two hours
         "awd-lstm-small": _AWD | dict(layers=3, hidden=400, embed=400, time_budget=7200.0),
         "char-rnn": dict(cell="lstm", layers=2, hidden=128, seq_len=50, batch_size=50, optimizer="rmsprop",
                          lr=2e-3, alpha=0.95, schedule="step", lr_decay=0.97, decay_after=10, clip=5.0,
@@ -119,7 +122,8 @@ class LanguageModelTask(Task):
     @classmethod
     def check_config(cls, cfg) -> None:
         check_model(cfg, recurrent_only=("tie_weights", "proj_size", "locked_dropout", "dropout_input",
-                                         "dropout_hidden", "dropout_embed", "weight_drop", "ar", "tar", "bptt_jitter"))
+                                         "dropout_hidden", "dropout_embed", "weight_drop", "ar", "tar", "bptt_jitter",
+                                         "top_size"))
         if cfg.proj_size and cfg.cell != "lstm":
             raise ValueError(f"--proj-size is for --cell lstm (projections of an LSTM's h), not --cell {cfg.cell}")
         if cfg.proj_size >= cfg.hidden:
@@ -130,9 +134,12 @@ class LanguageModelTask(Task):
                              "state instead)")
         if cfg.arch == "transformer" and cfg.context is None:
             cfg.context = 0  # windows of --seq-len, as nanoGPT: better and cheaper than carrying them
-        width = cfg.proj_size or cfg.hidden
+        if cfg.top_size and (cfg.layers < 2 or cfg.proj_size):
+            raise ValueError(f"--top-size needs --layers 2 or more and no --proj-size, got --layers {cfg.layers}"
+                             + (f" and --proj-size {cfg.proj_size}" if cfg.proj_size else ""))
+        width = cfg.top_size or cfg.proj_size or cfg.hidden
         if cfg.tie_weights and (cfg.embed or cfg.hidden) != width:
-            what = "--proj-size" if cfg.proj_size else "--hidden"
+            what = "--top-size" if cfg.top_size else "--proj-size" if cfg.proj_size else "--hidden"
             raise ValueError(f"--tie-weights needs --embed equal to {what}, got {cfg.embed or cfg.hidden} and {width}")
 
     @classmethod
@@ -221,7 +228,8 @@ class LanguageModelTask(Task):
         return {f"carry.{i}": self.group.allgather(s, axis=1) for i, s in enumerate(parts)}
 
     def carry(self, arrays: dict[str, np.ndarray]) -> None:
-        n = self.model.rnn.kernel.n_states if isinstance(self.model, LanguageModel) else 1  # (h, c) or the tokens
+        state = self.model.initial_state(1) if isinstance(self.model, LanguageModel) else None
+        n = len(state) if isinstance(state, tuple) else 1  # (h, c), each stack's, or the tokens
         parts = [arrays[f"carry.{i}"][:, self.streams] for i in range(n) if f"carry.{i}" in arrays]
         self.state = None if not parts else (tuple(parts) if len(parts) > 1 else parts[0])
 
