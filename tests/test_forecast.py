@@ -536,3 +536,42 @@ def test_naive2_reseasonalises_the_last_adjusted_value_or_is_naive():
     noise = np.random.default_rng(2).normal(10, 1, 60)
     np.testing.assert_array_equal(Naive2(m).forecast(0, noise, 5), np.full(5, noise[-1]))  # not seasonal: naive
     np.testing.assert_array_equal(Naive2(m).forecast(0, x - 60, 3), np.full(3, x[-1] - 60))  # values <= 0: naive
+
+
+def test_the_smoothed_level_is_statsmodels_and_its_alpha_the_least_squared_error():
+    """levels() are simple exponential smoothing from the first value (statsmodels' SimpleExpSmoothing
+    with that initial level: its one-step forecasts are l_{t-1}); fit_alpha is the grid value of least
+    SSE, as statsmodels computes the SSE."""
+    pytest.importorskip("statsmodels", reason="statsmodels (the forecast extra) is not installed")
+    from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+
+    from rnnlab.forecast.smoothing import ALPHAS, fit_alpha, levels
+
+    x = 10 + np.cumsum(np.random.default_rng(4).normal(0, 1, 80))
+    sse = []
+    for a in ALPHAS:
+        fit = SimpleExpSmoothing(x, initialization_method="known", initial_level=x[0]).fit(smoothing_level=a,
+                                                                                            optimized=False)
+        np.testing.assert_allclose(levels(x, a)[:-1], fit.fittedvalues[1:], rtol=1e-12)
+        sse.append(fit.sse)
+    assert fit_alpha(x) == ALPHAS[int(np.argmin(sse))] and 0.05 < fit_alpha(x) <= 1.0
+
+
+def test_window_norm_level_takes_each_windows_smoothed_level_out(tmp_path):
+    """--window-norm level: each window (and its targets) minus the window's smoothed level with the
+    series' alpha, kept in forecast.json; the run forecasts from its folder."""
+    from rnnlab.forecast.smoothing import levels
+    from rnnlab.runs.members import load_members
+
+    data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
+    run = tmp_path / "run"
+    assert main(["train", "--task", "forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds",
+                 "2", "--window-norm", "level", *SMALL, "--max-steps", "5", "--out", str(run)]) == 0
+    (task,) = load_members(run)
+    alpha = json.loads((run / "forecast.json").read_text())["transforms"][0]["alpha"]
+    assert alpha == task.transforms[0].alpha
+    z = task.z[0]
+    x, shift = task._context(z[:50], 0)
+    np.testing.assert_allclose(shift, levels(z[50 - len(x):50], alpha)[-1], rtol=1e-6)
+    np.testing.assert_allclose(x, z[50 - len(x):50] - shift)
+    assert np.all(np.isfinite(task.predict(0, task.series[0].values[:100], 4)))

@@ -18,7 +18,9 @@ last known level, log by exp, the seasonal indices by multiplying by s_{(n+k) mo
 
 Per-window normalisation (``--window-norm last``, as ES-RNN and Hewamalage et al. 2021 do) is applied
 to each input window separately, after ``forward``: the window's last value of each channel is
-subtracted from its inputs and from its targets (with --log, that divides y by its last value).
+subtracted from its inputs and from its targets (with --log, that divides y by its last value);
+``--window-norm level`` subtracts the window's exponentially smoothed level instead (``smoothing``:
+alpha fitted per series on its transformed training part, ``fit(level=True)``; ``level(window)``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .decompose import is_seasonal, seasonal_indices
+from .smoothing import fit_alpha, levels
 
 __all__ = ["Transform"]
 
@@ -40,6 +43,7 @@ class Transform:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         self.indices: np.ndarray | None = None  # s (m,), when deseasonalised
+        self.alpha: float | None = None  # the level's smoothing, with --window-norm level
 
     @property
     def lost(self) -> int:
@@ -63,7 +67,7 @@ class Transform:
             stages.append(stages[-1][self.season:] - stages[-1][:-self.season])
         return stages
 
-    def fit(self, y: np.ndarray) -> Transform:
+    def fit(self, y: np.ndarray, level: bool = False) -> Transform:
         """The seasonal indices (with --deseasonalise, when column 0 is seasonal and positive), then the
         mean and std per channel of the transformed training part y (n, D)."""
         m, target = self.deseason, np.asarray(y, np.float64)[:, 0]
@@ -75,7 +79,12 @@ class Transform:
                              f"--seasonal-diff (lag {self.season})")
         self.mean, self.std = s.mean(axis=0), s.std(axis=0)
         self.std = np.where(self.std > 0, self.std, 1.0)
+        self.alpha = fit_alpha(((s - self.mean) / self.std)[:, 0]) if level else None
         return self
+
+    def level(self, window: np.ndarray) -> np.ndarray:
+        """The smoothed level (D,) at the end of a window of z (L, D), smoothed from its first step."""
+        return levels(window, self.alpha)[-1].astype(window.dtype)
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """z (n - lost, D) of a history y (n, D)."""
@@ -100,11 +109,13 @@ class Transform:
     def state(self) -> dict:
         return {"log": self.log, "diff": self.diff, "season": self.season, "mean": self.mean.tolist(),
                 "std": self.std.tolist()} | ({"deseason": self.deseason, "indices": None if self.indices is None
-                                              else self.indices.tolist()} if self.deseason else {})
+                                              else self.indices.tolist()} if self.deseason else {}) | (
+                    {"alpha": self.alpha} if self.alpha is not None else {})
 
     @classmethod
     def from_state(cls, d: dict) -> Transform:
         t = cls(d["log"], d["diff"], d["season"], d.get("deseason", 0))
         t.mean, t.std = np.array(d["mean"]), np.array(d["std"])
         t.indices = None if d.get("indices") is None else np.array(d["indices"])
+        t.alpha = d.get("alpha")
         return t

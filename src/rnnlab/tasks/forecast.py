@@ -67,7 +67,8 @@ class ForecastTask(Task):
         Setting("seasonal_diff", False, "a difference at lag m", bool),
         Setting("deseasonalise", False, "divide each series by its multiplicative seasonal indices (fitted on its "
                                         "training part) when the M4 seasonality test finds a season", bool),
-        Setting("window_norm", "none", "none | last (subtract each window's last value)", choices=("none", "last")),
+        Setting("window_norm", "none", "none | last (subtract each window's last value) | level (its exponentially "
+                                       "smoothed level)", choices=("none", "last", "level")),
         Setting("output", "direct", "direct (H outputs) | recursive (one step, fed back)",
                 choices=("direct", "recursive")),
         Setting("loss", "mse", "mse | mae", choices=("mse", "mae")),
@@ -136,7 +137,7 @@ class ForecastTask(Task):
                 t = Transform.from_state(saved["transforms"][i])
             else:
                 try:
-                    t.fit(s.values[:test[0]])
+                    t.fit(s.values[:test[0]], level=cfg.window_norm == "level")
                 except ValueError as e:
                     raise ValueError(f"{s.name}: {e}") from None
             self.transforms.append(t)
@@ -180,10 +181,16 @@ class ForecastTask(Task):
             info | {"output": cfg.output, "window_norm": cfg.window_norm}))
         return {"": proto}
 
-    def _context(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(inputs (<= L, D), what was subtracted (D,)) of the transformed history z (m, D)."""
+    def _context(self, z: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs (<= L, D), what was subtracted (D,)) of series i's transformed history z (m, D): its
+        last value, its smoothed level, or nothing (--window-norm last, level, none)."""
         x = z[-self.lookback:]
-        shift = x[-1].copy() if self.cfg.window_norm == "last" else np.zeros(x.shape[1], x.dtype)
+        if self.cfg.window_norm == "last":
+            shift = x[-1].copy()
+        elif self.cfg.window_norm == "level":
+            shift = self.transforms[i].level(x)
+        else:
+            shift = np.zeros(x.shape[1], x.dtype)
         return x - shift, shift
 
     def _windows(self, windows: list[tuple[int, int]]):
@@ -191,7 +198,7 @@ class ForecastTask(Task):
         xs, ys = [], []
         for i, o in windows:
             z, lost = self.z[i], self.transforms[i].lost
-            x, shift = self._context(z[:o - lost])
+            x, shift = self._context(z[:o - lost], i)
             xs.append(x)
             ys.append(z[o - lost:o - lost + self.steps_out, 0] - shift[0])
         x, lengths = pad(xs, np.dtype(self.cfg.dtype))
@@ -294,7 +301,7 @@ class ForecastTask(Task):
         out = []
         with self.model.inference():
             while len(out) < h:
-                x, shift = self._context(z)
+                x, shift = self._context(z, i)
                 step = self.model(x[:, None], np.array([len(x)]))[0] + shift[0]
                 out.extend(step.tolist())
                 if len(out) < h:  # feed the forecasts back (univariate)
