@@ -563,13 +563,15 @@ def test_window_norm_level_takes_each_windows_smoothed_level_out(tmp_path):
     from rnnlab.forecast.smoothing import levels
     from rnnlab.runs.members import load_members
 
-    data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
+    data = tmp_path / "noisy.csv"  # white noise about a slow level: a smoothed level, alpha well below 1
+    values = 20 + np.linspace(0, 2, 120) + np.random.default_rng(5).normal(0, 1, 120)
+    data.write_text("value\n" + "\n".join(f"{v:.4f}" for v in values) + "\n")
     run = tmp_path / "run"
     assert main(["train", "--task", "forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds",
                  "2", "--window-norm", "level", *SMALL, "--max-steps", "5", "--out", str(run)]) == 0
     (task,) = load_members(run)
     alpha = json.loads((run / "forecast.json").read_text())["transforms"][0]["alpha"]
-    assert alpha == task.transforms[0].alpha
+    assert alpha == task.transforms[0].alpha and alpha < 0.5
     z = task.z[0]
     x, shift = task._context(z[:50], 0)
     np.testing.assert_allclose(shift, levels(z[50 - len(x):50], alpha)[-1], rtol=1e-6)
