@@ -67,8 +67,8 @@ class LanguageModelTask(Task):
                                 "0: none", int, low=0),
         Setting("top_size", 0, "the last layer's own width (AWD-LSTM: 400 under layers of 1150); 0: --hidden", int,
                 low=0),
-        Setting("tie_weights", False, "the decoder shares the embedding matrix (needs --embed = --hidden, or "
-                                      "--proj-size)", bool),
+        Setting("tie_weights", False, "the decoder shares the embedding matrix (needs --embed equal to the last "
+                                      "layer's width: --hidden, --proj-size or --top-size)", bool),
         # AWD-LSTM's regularisers (Merity et al. 2017; rnnlab.nn.regularisers)
         Setting("locked_dropout", False, "one dropout mask for all steps of a batch (variational, AWD-LSTM)", bool),
         Setting("dropout_input", None, "dropout on the embedding output", float, low=0, high=1, high_open=True,
