@@ -26,8 +26,8 @@ from ..backends import get_backend
 from .bptt import project_inputs, weight_gradients
 from .grad_mode import is_grad_enabled
 from .kinds import cell_kind
-from .regularisers import row_mask
 from .module import Module, check_array, check_dtype, is_array, positive_int
+from .regularisers import row_mask
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
 
