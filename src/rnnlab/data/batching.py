@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["batchify", "eval_streams", "get_batch", "num_batches", "iterate"]
+__all__ = ["batchify", "eval_streams", "get_batch", "num_batches", "iterate", "jittered_spans"]
 
 
 def batchify(ids: np.ndarray, batch_size: int) -> np.ndarray:
@@ -51,6 +51,19 @@ def get_batch(data: np.ndarray, i: int, seq_len: int) -> tuple[np.ndarray, np.nd
     """Inputs data[i : i+T] and targets data[i+1 : i+1+T], both (T', N), T' = min(T, S - 1 - i)."""
     t = min(seq_len, data.shape[0] - 1 - i)
     return data[i : i + t], data[i + 1 : i + 1 + t]
+
+
+def jittered_spans(rows: int, seq_len: int, rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    """(start, steps, drawn length) of each batch of one pass over ``rows`` rows with variable-length
+    BPTT (Merity et al. 2017): base T, or T/2 with probability 0.05; length max(5, int(N(base, 5))), at
+    most T + 20; batches end to end, the last one ending with the data."""
+    spans, i = [], 0
+    while i < rows - 1:
+        base = seq_len if rng.random() < 0.95 else seq_len / 2
+        drawn = min(max(5, int(rng.normal(base, 5))), seq_len + 20)
+        spans.append((i, min(drawn, rows - 1 - i), drawn))
+        i += drawn
+    return spans
 
 
 def iterate(data: np.ndarray, seq_len: int, start: int = 0) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:

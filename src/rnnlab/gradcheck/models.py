@@ -95,7 +95,7 @@ def check_language_model(cell: str = "lstm", tie_weights: bool = True, dropout: 
     def loss() -> float:
         for i, gen_owner in enumerate(m for m in model.children.values() if hasattr(m, "rng")):
             gen_owner.rng = np.random.default_rng(seed + i)  # the same dropout masks on every call
-        model.rng = np.random.default_rng(seed + 99)
+        model.rng = np.random.default_rng(seed + 99) if model.dropout_embed > 0 else None
         logits, _ = model.forward(x, state)
         return ce.forward(logits, y) + model.penalty
 

@@ -102,7 +102,8 @@ class LanguageModel(Module):
             self.children["rnn_top"] = kind.layer(self.hidden_size, self.top_size, **(
                 rnn_kw | dict(num_layers=1, seed=[int(seeds[2]), 2])))
         self.children["drop_out"] = drop(self.dropout, seed=seeds[3])
-        self.rng = np.random.default_rng([int(seeds[0]), 1])  # embedding dropout's masks
+        # embedding dropout's masks (only then: a run without it keeps the generators it always had)
+        self.rng = np.random.default_rng([int(seeds[0]), 1]) if self.dropout_embed > 0 else None
         self.children["decoder"] = Linear(width, self.vocab_size, dtype=dtype, seed=seeds[4])
         if init_scale is not None:  # U(-s, s) for every parameter, biases included, as in Zaremba et al.
             for _, p, _ in self.named_parameters():

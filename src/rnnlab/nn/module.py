@@ -159,6 +159,14 @@ class Module:
         for cname, child in self.children.items():
             yield from child.named_parameters(prefix + cname + ".", seen)
 
+    def generators(self, prefix: str = "") -> list[tuple[str, np.random.Generator]]:
+        """Every random generator a training step may draw from (dropout masks: a module's ``rng``), in
+        the module tree at any depth, with its module's path, in a fixed order (by path)."""
+        found = [(prefix, self.rng)] if isinstance(getattr(self, "rng", None), np.random.Generator) else []
+        for name, child in sorted(self.children.items()):
+            found += child.generators(f"{prefix}{name}.")
+        return found
+
     def parameters(self) -> list[np.ndarray]:
         """Every parameter array of this module and its children, each once."""
         return [p for _, p, _ in self.named_parameters()]

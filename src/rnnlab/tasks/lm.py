@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import Vocab, batchify, get_batch, load_corpus, num_batches
+from ..data.batching import jittered_spans
 from ..data.text import spaced
 from .lm_evaluate import evaluate, summarise
 from ..models import ContextLanguageModel, LanguageModel
@@ -180,17 +181,10 @@ class LanguageModelTask(Task):
 
     def _spans(self, epoch: int) -> list[tuple[int, int, int]]:
         """(start, steps, drawn length) of each batch of ``epoch`` with --bptt-jitter, drawn from (seed,
-        epoch) alone (Merity et al. 2017): base T, or T/2 with probability 0.05; length max(5,
-        int(N(base, 5))), at most T + 20; the last batch ends with the data."""
+        epoch) alone (``data.batching.jittered_spans``)."""
         if self._spans_of[0] != epoch:
-            rng, T, S = np.random.default_rng([self.cfg.seed, 17, epoch]), self.cfg.seq_len, self.train_data.shape[0]
-            spans, i = [], 0
-            while i < S - 1:
-                base = T if rng.random() < 0.95 else T / 2
-                drawn = min(max(5, int(rng.normal(base, 5))), T + 20)
-                spans.append((i, min(drawn, S - 1 - i), drawn))
-                i += drawn
-            self._spans_of = (epoch, spans)
+            rng = np.random.default_rng([self.cfg.seed, 17, epoch])
+            self._spans_of = (epoch, jittered_spans(self.train_data.shape[0], self.cfg.seq_len, rng))
         return self._spans_of[1]
 
     @property

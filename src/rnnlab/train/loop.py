@@ -35,15 +35,6 @@ class NonFiniteError(RuntimeError):
     pass
 
 
-def _generators(module, prefix: str = "") -> list[tuple[str, np.random.Generator]]:
-    """Every random generator a training step may draw from (dropout masks), in the module tree at any
-    depth, with its module's path, in a fixed order (by path)."""
-    found = [(prefix, module.rng)] if isinstance(getattr(module, "rng", None), np.random.Generator) else []
-    for name, child in sorted(module.children.items()):
-        found += _generators(child, f"{prefix}{name}.")
-    return found
-
-
 class Trainer:
     """Trains ``task`` (a ``rnnlab.tasks.Task``, its settings in ``task.cfg``) into the run folder ``out``,
     a new one, or on ``resume`` the one it continues."""
@@ -64,7 +55,7 @@ class Trainer:
         if self.group.size > 1:
             # one buffer for the step's Allreduce: [w g (every gradient, flat), w loss, w, count]
             self.bucket = np.empty(sum(g.size for g in self.grads) + 3, self.grads[0].dtype)
-            for i, (_, g) in enumerate(_generators(self.model)):  # each rank its own dropout masks
+            for i, (_, g) in enumerate(self.model.generators()):  # each rank its own dropout masks
                 g.bit_generator.state = np.random.default_rng([cfg.seed, 1_000_003, self.group.rank, i]
                                                               ).bit_generator.state
         self.opt = make_optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum, cfg.weight_decay, alpha=cfg.alpha,
@@ -93,7 +84,7 @@ class Trainer:
         """Write the checkpoint (the root; every rank takes part: the carried state and the random
         states are gathered from all)."""
         _, opt_meta = self.opt.state_dict()
-        rngs = [g.bit_generator.state for _, g in _generators(self.model)]
+        rngs = [g.bit_generator.state for _, g in self.model.generators()]
         arrays = self._arrays()
         meta = {"step": self.step, "epoch": self.epoch, "batch": self.batch, "best_valid": self.best_valid
                 if math.isfinite(self.best_valid) else None, "optimizer": opt_meta,
@@ -131,7 +122,7 @@ class Trainer:
                              f"random state is saved; resume it with {ranks} (now {self.group.size})"
                              + ("" if ranks == 1 else f": mpiexec -n {ranks} rnnlab train --resume {self.out}"))
         rngs = meta["rng"] if self.group.rank == 0 else meta["rank_rng"][self.group.rank - 1]
-        for (_, g), s in zip(_generators(self.model), rngs, strict=True):
+        for (_, g), s in zip(self.model.generators(), rngs, strict=True):
             g.bit_generator.state = s
         self.metrics_bytes = meta["metrics_bytes"]
         self.window.update({k: v for k, v in meta["window"].items() if k != "tokens"})  # tokens/s: from now on
