@@ -75,3 +75,15 @@ def max_relative_error(ours: dict, ref: dict) -> tuple[float, str]:
         if err >= worst:
             worst, where = err, k
     return worst, where
+
+
+class Recorder:
+    """A random generator that remembers what it drew (``random`` only), so that a reference can use
+    the same masks."""
+
+    def __init__(self, rng):
+        self.rng, self.drawn = rng, []
+
+    def random(self, shape):
+        self.drawn.append(self.rng.random(shape))
+        return self.drawn[-1]

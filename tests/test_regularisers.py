@@ -9,21 +9,12 @@ import copy
 import numpy as np
 import pytest
 
+from cases import Recorder
+
 from rnnlab import gradcheck as gc
 from rnnlab.models import LanguageModel
 from rnnlab.nn import LSTM, Dropout
 from rnnlab.nn.regularisers import LockedDropout, activation_penalties, row_mask
-
-
-class Recorder:
-    """A random generator that remembers what it drew."""
-
-    def __init__(self, rng):
-        self.rng, self.drawn = rng, []
-
-    def random(self, shape):
-        self.drawn.append(self.rng.random(shape))
-        return self.drawn[-1]
 
 
 def test_weight_drop_is_a_plain_layer_with_masked_recurrent_weights():

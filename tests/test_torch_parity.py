@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
 
-from cases import MODES, make_case, max_relative_error, rnnlab_run  # noqa: E402
+from cases import MODES, Recorder, make_case, max_relative_error, rnnlab_run  # noqa: E402
 from torch_reference import torch_run  # noqa: E402
 
 import rnnlab.nn as nn  # noqa: E402
@@ -216,17 +216,6 @@ def test_class_weighted_cross_entropy_matches_torch():
     np.testing.assert_allclose(dz, zt.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
-class _Recorder:
-    """A random generator that remembers what it drew, so that PyTorch can use the same masks."""
-
-    def __init__(self, rng):
-        self.rng, self.drawn = rng, []
-
-    def random(self, shape):
-        self.drawn.append(self.rng.random(shape))
-        return self.drawn[-1]
-
-
 @pytest.mark.parametrize("shape", ["projections", "top"])
 def test_a_regularised_language_model_trains_as_torch_with_the_same_masks(shape):
     """Three SGD steps of the AWD-LSTM recipe (locked dropout at three rates, embedding dropout, weight
@@ -244,7 +233,7 @@ def test_a_regularised_language_model_trains_as_torch_with_the_same_masks(shape)
                           proj_size=0 if top else P, top_size=P if top else 0, locked=True, ar=2.0, tar=1.0,
                           init_scale=0.5, dtype=np.float64, seed=4, **rates)
     c = model.children
-    recorders = {name: _Recorder(m.rng) for name, m in c.items() if hasattr(m, "rng")} | {"words": _Recorder(model.rng)}
+    recorders = {name: Recorder(m.rng) for name, m in c.items() if hasattr(m, "rng")} | {"words": Recorder(model.rng)}
     for name, r in recorders.items():
         (model if name == "words" else c[name]).rng = r
     theirs = {k: torch.tensor(v, requires_grad=True) for k, v in model.state_dict().items()

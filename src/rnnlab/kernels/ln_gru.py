@@ -25,7 +25,7 @@ import numpy as np
 
 from ..functional import sigmoid
 from .base import CellKernel
-from .norm import normalise, normalise_backward
+from .norm import normalise, products_backward
 
 __all__ = ["LayerNormGRUKernel"]
 
@@ -78,9 +78,5 @@ class LayerNormGRUKernel(CellKernel):
         g_["ln_ih_weight"] += (dax * xn).sum(axis=0)
         g_["ln_hh_bias"] += dah.sum(axis=0)
         g_["ln_hh_weight"] += (dah * hn).sum(axis=0)
-        dxp = normalise_backward(dax * p["ln_ih_weight"], xn, ws["sx"][k])
-        if out is not None:
-            out[...] = dxp
-            dxp = out
-        dhp = normalise_backward(dah * p["ln_hh_weight"], hn, ws["sh"][k])
+        dxp, dhp = products_backward(dax * p["ln_ih_weight"], dah * p["ln_hh_weight"], ws, k, out)
         return dxp, dhp, (dh * z,)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..functional import sigmoid
 from .base import CellKernel
-from .norm import normalise, normalise_backward
+from .norm import normalise, normalise_backward, products_backward
 
 __all__ = ["LayerNormLSTMKernel"]
 
@@ -92,9 +92,5 @@ class LayerNormLSTMKernel(CellKernel):
         g_["ln_bias"] += da.sum(axis=0)
         g_["ln_ih_weight"] += (da * xn).sum(axis=0)
         g_["ln_hh_weight"] += (da * hn).sum(axis=0)
-        dxp = normalise_backward(da * p["ln_ih_weight"], xn, ws["sx"][k])
-        if out is not None:
-            out[...] = dxp
-            dxp = out
-        dhp = normalise_backward(da * p["ln_hh_weight"], hn, ws["sh"][k])
+        dxp, dhp = products_backward(da * p["ln_ih_weight"], da * p["ln_hh_weight"], ws, k, out)
         return dxp, dhp, (None, dc * f)

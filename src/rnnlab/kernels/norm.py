@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["EPS", "normalise", "normalise_backward"]
+__all__ = ["EPS", "normalise", "normalise_backward", "products_backward"]
 
 EPS = 1e-5
 
@@ -29,3 +29,14 @@ def normalise_backward(dv_hat: np.ndarray, v_hat: np.ndarray, s: np.ndarray) -> 
     """dL/dv (N, K) from dL/dv_hat, v_hat (N, K) and s (N, 1)."""
     return (dv_hat - dv_hat.mean(axis=-1, keepdims=True)
             - v_hat * (dv_hat * v_hat).mean(axis=-1, keepdims=True)) / s
+
+
+def products_backward(dx_hat: np.ndarray, dh_hat: np.ndarray, ws: dict, k: int, out=None):
+    """(dxp, dhp) of step k of a layer-normalised cell from the gradients of its normalised products
+    norm(x W_ih^T) and norm(h W_hh^T) (each already times its gain), whose v_hat and s the workspace keeps
+    as xn, sx and hn, sh; dxp written into ``out`` when given."""
+    dxp = normalise_backward(dx_hat, ws["xn"][k], ws["sx"][k])
+    if out is not None:
+        out[...] = dxp
+        dxp = out
+    return dxp, normalise_backward(dh_hat, ws["hn"][k], ws["sh"][k])

@@ -121,9 +121,13 @@ class Dropout(Module):
             self._save(None)
             return x
         keep = 1.0 - self.p
-        mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
+        mask = (self.rng.random(self.mask_shape(x.shape)) < keep).astype(x.dtype) / x.dtype.type(keep)
         self._save(mask)
         return x * mask
+
+    def mask_shape(self, shape: tuple) -> tuple:
+        """The shape of one forward's mask: x's own (a subclass may share it along an axis)."""
+        return shape
 
     def backward(self, dy: np.ndarray | None) -> np.ndarray | None:
         mask = self._take()

@@ -18,33 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .module import Module
+from .layers import Dropout
 
 __all__ = ["LockedDropout", "row_mask", "activation_penalties"]
 
 
-class LockedDropout(Module):
+class LockedDropout(Dropout):
     """Dropout with one mask (1, N, D) over all T steps of x (T, N, D); training mode only."""
 
-    def __init__(self, p: float = 0.5, seed=None) -> None:
-        super().__init__()
-        if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
-            raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
-        self.p = float(p)
-        self.rng = np.random.default_rng(seed)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        if not self.training or self.p == 0.0:
-            self._save(None)
-            return x
-        keep = 1.0 - self.p
-        mask = (self.rng.random((1,) + x.shape[1:]) < keep).astype(x.dtype) / x.dtype.type(keep)
-        self._save(mask)
-        return x * mask
-
-    def backward(self, dy: np.ndarray | None) -> np.ndarray | None:
-        mask = self._take()
-        return dy if dy is None or mask is None else dy * mask
+    def mask_shape(self, shape: tuple) -> tuple:
+        return (1,) + tuple(shape[1:])
 
 
 def row_mask(rng: np.random.Generator, shape, p: float, dtype) -> np.ndarray:
