@@ -131,6 +131,18 @@ CASES = [
 ]
 
 
+def steps_beside_torch(torch, opt, topt, g, tp, rng, steps: int = 5):
+    """Step ``opt`` (gradient array ``g``) and the torch optimiser ``topt`` (parameter ``tp``) on the
+    same random gradient ``steps`` times, yielding after each."""
+    for _ in range(steps):
+        grad = rng.normal(size=g.shape)
+        g[...] = grad
+        opt.step()
+        tp.grad = torch.tensor(grad)
+        topt.step()
+        yield
+
+
 @pytest.mark.parametrize("name,kw,_", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_matches_torch_optim(name, kw, _):
     torch = pytest.importorskip("torch", reason="torch is not installed")
@@ -141,12 +153,7 @@ def test_matches_torch_optim(name, kw, _):
     opt = ours_cls([("w", p, g)], **kw)
     tp = torch.tensor(p.copy(), requires_grad=True)
     topt = getattr(torch.optim, name)([tp], **kw)
-    for _ in range(5):
-        grad = rng.normal(size=p.shape)
-        g[...] = grad
-        opt.step()
-        tp.grad = torch.tensor(grad)
-        topt.step()
+    for _ in steps_beside_torch(torch, opt, topt, g, tp, rng):
         np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
@@ -209,12 +216,7 @@ def test_ntasgd_averages_as_torch_asgd_from_the_switch():
     opt.averaging = True
     tp = torch.tensor(p.copy(), requires_grad=True)
     topt = torch.optim.ASGD([tp], lr=0.25, t0=0, lambd=0.0, weight_decay=1e-3)
-    for _ in range(5):
-        grad = rng.normal(size=p.shape)
-        g[...] = grad
-        opt.step()
-        tp.grad = torch.tensor(grad)
-        topt.step()
+    for _ in steps_beside_torch(torch, opt, topt, g, tp, rng):
         np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12)
         # torch keeps the averaging weight mu = 1/j as a float32 scalar: agreement to its rounding
         np.testing.assert_allclose(opt.state["average"]["w"], topt.state[tp]["ax"].numpy(), rtol=2e-7)

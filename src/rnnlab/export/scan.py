@@ -65,9 +65,11 @@ def _step(graph, layer, b: _Body, w: dict[str, str], states: list[str], xp: str)
         z = b("Sigmoid", [b("Add", [xz, hz], "az")], "z")
         n = b("Tanh", [b("Add", [xn, b("Mul", [r, hn], "rhn")], "an")], "n")
         keep = b("Mul", [z, states[0]], "zh")
-        return [b("Add", [b("Mul", [b("Sub", [w["one"], z], "1mz"), n], "zn"), keep], "h_new")]
+        one = graph.constant("one_f", np.array(1.0))
+        return [b("Add", [b("Mul", [b("Sub", [one, z], "1mz"), n], "zn"), keep], "h_new")]
     if layer.mode == "ln_lstm":
-        a = b("Add", [b.layer_norm(xp, w["ln_ih_weight"], w["zeros_4h"], "xn"),
+        no_shift = graph.constant(f"zeros_{4 * H}", np.zeros(4 * H))  # the shift is b, on the other norm
+        a = b("Add", [b.layer_norm(xp, w["ln_ih_weight"], no_shift, "xn"),
                       b.layer_norm(hp, w["ln_hh_weight"], w["ln_bias"], "hn")], "a")
     else:
         a = b("Add", [xp, hp], "a")
@@ -115,9 +117,7 @@ def scan_nodes(graph, layer, x: str, state, prefix: str, lengths: str | None):
             if layer.bias:
                 xp = graph.node("Add", [xp, graph.constant(f"{name}_b", params[f"bias_ih{sfx}"] + params[f"bias_hh{sfx}"])],
                                 f"{name}_xp")
-            w = {"W_hh_t": graph.constant(f"{name}_W_hh_t", params[f"weight_hh{sfx}"].T),
-                 "one": graph.constant("one_f", np.array(1.0)), "zeros_4h": graph.constant(f"zeros_{4 * H}",
-                                                                                           np.zeros(4 * H))}
+            w = {"W_hh_t": graph.constant(f"{name}_W_hh_t", params[f"weight_hh{sfx}"].T)}
             if layer.proj_size:
                 w["W_hr_t"] = graph.constant(f"{name}_W_hr_t", params[f"weight_hr{sfx}"].T)
             for n in layer.kernel.step_params:

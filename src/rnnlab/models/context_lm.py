@@ -54,8 +54,9 @@ class ContextLanguageModel(Module):
         logits = self.decoder(self.drop_out(y[k:]))
         return logits, u[len(u) - min(self.context, len(u)):]
 
-    def backward(self, dlogits: np.ndarray) -> None:
-        """Every parameter gradient from dL/dlogits (T, N, V); the carried tokens get none."""
+    def backward(self, dlogits: np.ndarray, scale: float = 1.0) -> None:
+        """Every parameter gradient from dL/dlogits (T, N, V); the carried tokens get none. ``scale`` is
+        LanguageModel's (the factor of penalties this model does not have)."""
         k, shape = self._take()
         dy = np.zeros(shape, self.dtype)
         dy[k:] = self.drop_out.backward(self.decoder.backward(dlogits))

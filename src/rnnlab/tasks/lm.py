@@ -205,10 +205,7 @@ class LanguageModelTask(Task):
         loss = self.loss_fn.forward(logits, y)
         # sum_time: loss summed over the T steps and averaged over the batch = T * mean
         scale = x.shape[0] if self.cfg.loss_scale == "sum_time" else 1.0
-        if isinstance(self.model, LanguageModel):
-            self.model.backward(self.loss_fn.backward(scale), scale)  # with AR and TAR, when asked for
-        else:
-            self.model.backward(self.loss_fn.backward(scale))
+        self.model.backward(self.loss_fn.backward(scale), scale)  # AR and TAR, when asked for, scaled alike
         return loss, x.size
 
     def end_epoch(self) -> None:
