@@ -380,6 +380,22 @@ def test_an_ensemble_averages_its_members(tmp_path, capsys):
     assert "member-2 was never trained; rnnlab forecast trains an ensemble whole" in capsys.readouterr().err
 
 
+def test_an_ensemble_can_take_its_members_median(tmp_path, capsys):
+    from rnnlab.tasks import load_task
+
+    data, _ = _sine_csv(tmp_path / "sine.csv", n=120)
+    out = tmp_path / "ens"
+    assert main(["forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds", "2", *SMALL,
+                 "--max-steps", "5", "--ensemble", "3", "--combine", "median", "--out", str(out)]) == 0
+    capsys.readouterr()
+    members = [load_task(out / f"member-{k}" / "refit", "last")[1] for k in (1, 2, 3)]
+    each = np.array([m.predict(0, members[0].series[0].values, 4) for m in members])
+    assert main(["forecast", str(out), "--predict", "4", "--json"]) == 0
+    got = [r["forecast"] for r in json.loads(capsys.readouterr().out)]
+    np.testing.assert_allclose(got, np.median(each, axis=0), rtol=1e-6)
+    assert not np.allclose(got, each.mean(axis=0), rtol=1e-3)
+
+
 def test_refit_forecasts_the_test_windows_and_the_held_out_network_the_rest(tmp_path, capsys):
     """--refit trains each network again through the validation windows, for the epochs of its best
     validation, into RUN/refit; from the first test origin on that network forecasts, before it (the

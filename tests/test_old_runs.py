@@ -30,7 +30,7 @@ def test_an_old_run_measures_as_it_did_and_resumes(old, capsys, run):
     saved = json.loads((old / run / "config.json").read_text())
     assert set(saved) == _ONE_CONFIG_FIELDS  # the one config of every task
     cfg = read_run_config(old / run)
-    added = {"tokens", "sample_length", "direction", "simplified", "max_tokens", "proj_size", "locked_dropout",
+    added = {"tokens", "sample_length", "combine", "direction", "simplified", "max_tokens", "proj_size", "locked_dropout",
              "dropout_input", "dropout_hidden", "dropout_embed", "weight_drop", "ar", "tar", "bptt_jitter", "nonmono",
              "top_size", "deseasonalise"}
     assert cfg.task == saved["task"] and set(cfg.to_dict()) < set(saved) | added  # settings added since

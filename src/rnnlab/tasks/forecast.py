@@ -72,6 +72,8 @@ class ForecastTask(Task):
         Setting("output", "direct", "direct (H outputs) | recursive (one step, fed back)",
                 choices=("direct", "recursive")),
         Setting("loss", "mse", "mse | mae", choices=("mse", "mae")),
+        Setting("combine", "mean", "an ensemble's forecast: the mean | median of its members'",
+                choices=("mean", "median")),
         Setting("level", 0.8, "nominal coverage of the prediction interval", float, low=0, high=1, low_open=True,
                 high_open=True),
         Setting("refit", False, "then train again through the validation windows, stopping at the epoch of the best "
@@ -155,6 +157,10 @@ class ForecastTask(Task):
         self.longest = self.lookback
         self.model = self.model_for(cfg)
         self.loss_fn = regression_loss(cfg.loss)
+
+    def combine(self, outputs: list) -> np.ndarray:
+        """An ensemble's forecast (h,) from its members' (each (h,)): their mean or median (--combine)."""
+        return (np.median if self.cfg.combine == "median" else np.mean)(outputs, axis=0)
 
     def model_for(self, cfg) -> SequenceModel:
         return forecaster(cfg, self.channels, self.steps_out, self.lookback)
