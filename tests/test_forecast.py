@@ -140,6 +140,13 @@ def test_rolling_origin_shows_each_method_only_its_past():
     assert spy.prepared == [34] and spy.seen == list(range(28, 38))  # every origin, for the intervals
     assert out["mae"] == 0 and out["mase"] == 0 and out["coverage"] == 1.0  # a perfect forecast: zero-width band
     assert [w["origin"] for w in out["windows"][0]] == [34, 37]
+    seen = []
+    spy.forecast = lambda i, x, h: seen.append(len(x)) or y[len(x):len(x) + h] + 0.1 * len(x)  # errors by origin
+    full = rolling_origin([spy], [Series("s", y[:, None])], horizon=3, folds=2)["spy"]
+    seen.clear()
+    quick = rolling_origin([spy], [Series("s", y[:, None])], horizon=3, folds=2, test_only=True)["spy"]
+    assert seen == [34, 37] and np.isnan(quick["valid_mase"])  # the test origins alone
+    assert all(quick[m] == full[m] for m in ("mae", "rmse", "smape", "mase"))
 
 
 def test_intervals_learn_from_earlier_windows_and_only_those():

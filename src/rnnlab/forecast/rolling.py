@@ -50,13 +50,13 @@ def _band(residuals: list[np.ndarray], level: float, horizon: int) -> tuple[np.n
 
 
 def forecast_every_origin(method, series: list, horizon: int, folds: int, progress: bool = False,
-                          valid_only: bool = False
+                          valid_only: bool = False, test_only: bool = False
                           ) -> tuple[list[dict[int, np.ndarray]], list[list[tuple[int, np.ndarray]]]]:
     """(forecasts, residuals) of ``method`` at every origin c from each series' first calibration
     origin to its last test one (``valid_only``: to the last whose window ends before the first test
-    origin): per series {c: f_c (H,)} and [(c, r_c (H,))] in order of c, r_c the error in scale units
-    (the module's docstring). The method is prepared on the histories before each series' first test
-    origin."""
+    origin; ``test_only``: at the test origins alone): per series {c: f_c (H,)} and [(c, r_c (H,))] in
+    order of c, r_c the error in scale units (the module's docstring). The method is prepared on the
+    histories before each series' first test origin."""
     from tqdm import tqdm
 
     plans = [origins(len(s.values), horizon, folds) for s in series]
@@ -65,7 +65,8 @@ def forecast_every_origin(method, series: list, horizon: int, folds: int, progre
         return s.values[:o] if getattr(method, "multichannel", False) else s.values[:o, 0]
 
     method.prepare([past(s, test[0]) for s, (test, _) in zip(series, plans)])
-    spans = [range(cal[0] if cal else test[0], (test[0] - horizon if valid_only else test[-1]) + 1)
+    spans = [test if test_only else range(cal[0] if cal else test[0],
+                                          (test[0] - horizon if valid_only else test[-1]) + 1)
              for test, cal in plans]
     bar = tqdm(total=sum(map(len, spans)), desc=f"{method.name:>14}", disable=None if progress else True,
                leave=False, unit="forecast")
@@ -89,17 +90,19 @@ def validation_mase(method, series: list, horizon: int, folds: int) -> float:
 
 
 def rolling_origin(methods: list, series: list, horizon: int, folds: int, level: float = 0.8,
-                   progress: bool = False) -> dict[str, dict]:
+                   progress: bool = False, test_only: bool = False) -> dict[str, dict]:
     """{method name: {mae, rmse, smape, mase (means over series and test windows), coverage (of the
     level-p interval over every test point), valid_mase (the mean MASE over the calibration windows:
     what settings may be chosen by), windows: [[{origin, forecast, lo, hi}] per series],
     interval: {level, lo, hi: the band per step in scale units, from every origin}, fallbacks}}.
     ``series`` are ``rnnlab.data.series.Series``; each method has ``prepare`` and ``forecast`` (see
-    ``baselines``); a method with ``multichannel`` True gets histories (n, D), the others (n,)."""
+    ``baselines``); a method with ``multichannel`` True gets histories (n, D), the others (n,).
+    ``test_only``: forecast at the test origins alone (no calibration windows: coverage and valid_mase
+    NaN), for methods whose every fit is slow, measured on many series."""
     plans = [origins(len(s.values), horizon, folds) for s in series]
     out = {}
     for method in methods:
-        forecasts, residuals = forecast_every_origin(method, series, horizon, folds, progress)
+        forecasts, residuals = forecast_every_origin(method, series, horizon, folds, progress, test_only=test_only)
 
         def known(k):  # the residuals of every window observed before each series' k-th test origin
             return [r for (test, _), rs in zip(plans, residuals) for c, r in rs if c + horizon <= test[k]]
