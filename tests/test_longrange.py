@@ -179,7 +179,7 @@ def test_identity_init_is_irnn_orthogonal_is_orthogonal_and_the_forget_bias_is_s
 def test_every_preset_is_a_valid_config_and_adding_1997_trains(tmp_path, capsys):
     from rnnlab.tasks.registry import presets
 
-    assert len(presets()) == 16
+    assert len(presets()) == 17
     for name, values in presets().items():  # rnnlab forecast gives its preset the series
         data = {"data": "co2"} if values["task"] == "forecast" else {}
         assert resolve_config(name, flags=data).task in ("lm", "classify", "seq2seq", "adding", "forecast")

@@ -110,6 +110,10 @@ class LanguageModelTask(Task):
         "awd-lstm": _AWD | dict(layers=3, hidden=1150, top_size=400, embed=400, epochs=500),
         # the same recipe on a model for two cores: 3 layers of 400, embedding 400 tied, two hours
         "awd-lstm-small": _AWD | dict(layers=3, hidden=400, embed=400, time_budget=7200.0),
+        # two hours on two cores: Zaremba's medium model with its embedding tied to the decoder (Press & Wolf
+        # 2017), its schedule compressed to 12 epochs (lr 1 for 5, then * 0.65 an epoch), stopped at 7,200 s
+        "ptb-2h": _ZAREMBA | dict(hidden=650, seq_len=35, init_scale=0.05, tie_weights=True, dropout=0.5, clip=5.0,
+                                  epochs=12, decay_after=5, lr_decay=0.65, time_budget=7200.0),
         "char-rnn": dict(cell="lstm", layers=2, hidden=128, seq_len=50, batch_size=50, optimizer="rmsprop",
                          lr=2e-3, alpha=0.95, schedule="step", lr_decay=0.97, decay_after=10, clip=5.0,
                          clip_mode="value", init_scale=0.08, dropout=0.0, epochs=50, loss_scale="mean"),
