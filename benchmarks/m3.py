@@ -1,5 +1,5 @@
 """The M3 competition's series (``../shared/data/m3``) as the proving ground of issue #34:
-python -m benchmarks.m3 SUBSET [--settings NAME...] [--limit N] [--data-dir D].
+python -m benchmarks.m3 SUBSET [--settings NAME...] [--limit N] [--jobs J] [--data-dir D].
 
 SUBSET is yearly, quarterly or monthly. One global network (``rnnlab forecast``'s recipe: a 1x32 LSTM,
 Adam with cosine decay, 100 epochs, refit through the validation window) is trained on windows from
@@ -11,7 +11,8 @@ are cached (results/forecast/m3-SUBSET-baselines.json: they take the longest; fi
 origin alone, so without intervals). Measures: sMAPE, MASE and
 OWA (against Naive2), means over series. Published on the whole of M3 (sMAPE): Theta 16.90 / 8.96 /
 13.85, N-BEATS 15.93 / 8.84 / 13.11 (yearly / quarterly / monthly); the data here is four fifths of it.
-Writes results/forecast/m3-SUBSET.json. Run it on a quiet machine.
+Settings and baselines run in J processes at a time (default 2), one thread each. Writes
+results/forecast/m3-SUBSET.json. Run it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import multiprocessing
+import os
 import platform
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from rnnlab.data.series import load_series
 from rnnlab.forecast import numpy_methods, rolling_origin, statistical_methods
 from rnnlab.forecast.network import NetworkMethod
 from rnnlab.forecast.report import summary, table
@@ -55,14 +60,24 @@ def subset_file(subset: str, data_dir: str, limit: int | None, into: Path) -> Pa
     return out
 
 
-def network(data: Path, setting: dict, seed: int = 1) -> tuple[dict, object, float]:
+def network(data: str, setting: dict, seed: int = 1) -> tuple[dict, float]:
+    """(rolling-origin measures, seconds) of the global network of one setting on the series of ``data``."""
     out = Path(tempfile.mkdtemp()) / "run"
     cfg = resolve_config(flags=RECIPE | setting | dict(data=str(data), seed=seed))
     t = time.perf_counter()
     task, refit = train_forecaster(cfg, out, log=lambda *a, **k: None)
     result = rolling_origin([NetworkMethod(task, [refit])], task.series, task.horizon, task.folds, cfg.level)["rnnlab"]
     shutil.rmtree(out.parent)
-    return result, task, time.perf_counter() - t
+    return {k: v for k, v in result.items() if k != "windows"}, time.perf_counter() - t
+
+
+def baseline(data: str, name: str) -> dict:
+    """The measures of one baseline at each series' test origin alone (no intervals)."""
+    series = load_series(str(data))
+    season, horizon = series[0].season, series[0].horizon
+    method = next(m for m in numpy_methods(season) + statistical_methods(season) if m.name == name)
+    r = rolling_origin([method], series, horizon, 1, 0.8, test_only=True)[name]
+    return {m: r[m] for m in ("mae", "rmse", "smape", "mase", "coverage")}
 
 
 def main() -> None:
@@ -70,37 +85,42 @@ def main() -> None:
     ap.add_argument("subset", choices=("yearly", "quarterly", "monthly"))
     ap.add_argument("--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS))
     ap.add_argument("--limit", type=int, help="the first N series only (a trial)")
+    ap.add_argument("--jobs", type=int, default=2, help="processes at a time, one thread each")
     ap.add_argument("--data-dir", default=str(Path(__file__).parents[1].parent / "shared" / "data"))
     args = ap.parse_args()
     label = f"m3-{args.subset}" + (f"-first{args.limit}" if args.limit else "")
-    with tempfile.TemporaryDirectory() as tmp:
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"  # read by the spawned workers
+    pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
+    with tempfile.TemporaryDirectory() as tmp, pool:
         data = subset_file(args.subset, args.data_dir, args.limit, Path(tmp))
-        tried, seconds = {}, {}
-        for name in args.settings:
-            tried[name], task, seconds[name] = network(data, SETTINGS[name])
-            print(f"{label} {name}: valid MASE {tried[name]['valid_mase']:.3f} ({seconds[name]:.0f} s)", flush=True)
-        chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
+        series = load_series(str(data))
+        season, horizon = series[0].season, series[0].horizon
         cache = RESULTS / f"{label}-baselines.json"
-        if cache.is_file():
-            baselines = json.loads(cache.read_text())
-        else:
-            t = time.perf_counter()
-            methods = numpy_methods(task.season) + statistical_methods(task.season)
-            baselines = {k: {m: v[m] for m in ("mae", "rmse", "smape", "mase", "coverage")} for k, v in rolling_origin(
-                methods, task.series, task.horizon, 1, 0.8, progress=True, test_only=True).items()}
-            baselines["seconds"] = time.perf_counter() - t
+        names = [m.name for m in numpy_methods(season) + statistical_methods(season)]
+        t = time.perf_counter()
+        pending = {} if cache.is_file() else {name: pool.submit(baseline, data, name) for name in names}
+        runs = {name: pool.submit(network, data, SETTINGS[name]) for name in args.settings}
+        tried, seconds = {}, {}
+        for name, job in runs.items():
+            tried[name], seconds[name] = job.result()
+            print(f"{label} {name}: valid MASE {tried[name]['valid_mase']:.3f} ({seconds[name]:.0f} s)", flush=True)
+        if pending:
+            baselines = {name: job.result() for name, job in pending.items()} | {"seconds": time.perf_counter() - t}
             RESULTS.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(baselines, indent=1) + "\n")
+        else:
+            baselines = json.loads(cache.read_text())
+    chosen = min(tried, key=lambda k: tried[k]["valid_mase"])
     results = {f"rnnlab ({chosen})": tried[chosen]} | {k: v for k, v in baselines.items() if k != "seconds"}
-    record = {"subset": args.subset, "series": len(task.series), "horizon": task.horizon, "season": task.season,
+    record = {"subset": args.subset, "series": len(series), "horizon": horizon, "season": season,
               "recipe": RECIPE, "settings": {k: SETTINGS[k] for k in tried}, "chosen": chosen,
               "valid_mase": {k: r["valid_mase"] for k, r in tried.items()},
               "test": {k: {m: r[m] for m in ("smape", "mase")} for k, r in tried.items()}, "network_seconds": seconds,
-              "baseline_seconds": baselines.get("seconds"), "summary": summary(results),
+              "baseline_seconds": baselines.get("seconds"), "summary": summary(results), "jobs": args.jobs,
               "machine": platform.processor() or platform.machine()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{label}.json").write_text(json.dumps(record, indent=1) + "\n")
-    print(table(results, 0.8, f"method ({label}, {len(task.series)} series)"), flush=True)
+    print(table(results, 0.8, f"method ({label}, {len(series)} series)"), flush=True)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,20 @@ def test_arima_rejects_a_degenerate_fit_with_unit_roots():
     assert np.all(arima.forecast(0, x, 6) < 500_000) and arima.fallbacks == 0
 
 
+def test_statistical_baselines_fit_without_statsmodels_warnings():
+    """statsmodels installs "always" filters for its warnings when first imported: a first fit that
+    imported it let its convergence warnings through to the terminal. A fresh process, as a user's."""
+    pytest.importorskip("statsmodels")
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from rnnlab.forecast.baselines import ARIMA, ETS, Theta\n"
+            "x = 100 + np.cumsum(np.random.default_rng(0).standard_normal(30))\n"
+            "for m in (ARIMA(1), ETS(1), Theta(1)): m.prepare([x]); m.forecast(0, x, 6)")  # ARIMA's fits warn
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stderr == ""
+
+
 class _Spy:
     """A method that records the history it was given and forecasts the truth it must not see."""
 

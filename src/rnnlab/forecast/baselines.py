@@ -101,7 +101,10 @@ _FIT_ERRORS = (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError)
 @contextmanager
 def _quiet():
     """statsmodels' convergence warnings and NumPy's floating-point warnings silenced (a fit that fails
-    raises, and falls back)."""
+    raises, and falls back). statsmodels installs "always" filters for its warnings when first imported:
+    imported here first, they come before the "ignore" below instead of after it."""
+    import statsmodels.tools.sm_exceptions  # noqa: F401
+
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         yield
