@@ -49,6 +49,7 @@ _AWD = dict(data="ptb-word", cell="lstm", tie_weights=True, locked_dropout=True,
             loss_scale="mean", schedule="constant", init_scale=0.1)
 _ZAREMBA = dict(data="ptb-word", cell="lstm", layers=2, seq_len=20, batch_size=20, optimizer="sgd", lr=1.0,
                 schedule="step", loss_scale="sum_time", clip_mode="norm")
+_ZAREMBA_MEDIUM = _ZAREMBA | dict(hidden=650, seq_len=35, init_scale=0.05, dropout=0.5, clip=5.0)
 
 
 class LanguageModelTask(Task):
@@ -98,8 +99,7 @@ class LanguageModelTask(Task):
     presets = {
         "zaremba-small": _ZAREMBA | dict(hidden=200, init_scale=0.1, decay_after=4, epochs=13, lr_decay=0.5,
                                          dropout=0.0, clip=5.0),
-        "zaremba-medium": _ZAREMBA | dict(hidden=650, seq_len=35, init_scale=0.05, decay_after=6, epochs=39,
-                                          lr_decay=0.8, dropout=0.5, clip=5.0),
+        "zaremba-medium": _ZAREMBA_MEDIUM | dict(decay_after=6, epochs=39, lr_decay=0.8),
         "zaremba-large": _ZAREMBA | dict(hidden=1500, seq_len=35, init_scale=0.04, decay_after=14, epochs=55,
                                          lr_decay=1 / 1.15, dropout=0.65, clip=10.0),
         # Merity et al. 2017 (github.com/salesforce/awd-lstm-lm, its PTB command): 3 LSTM layers of 1150, the
@@ -112,8 +112,7 @@ class LanguageModelTask(Task):
         "awd-lstm-small": _AWD | dict(layers=3, hidden=400, embed=400, time_budget=7200.0),
         # two hours on two cores: Zaremba's medium model with its embedding tied to the decoder (Press & Wolf
         # 2017), its schedule compressed to 12 epochs (lr 1 for 5, then * 0.65 an epoch), stopped at 7,200 s
-        "ptb-2h": _ZAREMBA | dict(hidden=650, seq_len=35, init_scale=0.05, tie_weights=True, dropout=0.5, clip=5.0,
-                                  epochs=12, decay_after=5, lr_decay=0.65, time_budget=7200.0),
+        "ptb-2h": _ZAREMBA_MEDIUM | dict(tie_weights=True, epochs=12, decay_after=5, lr_decay=0.65, time_budget=7200.0),
         "char-rnn": dict(cell="lstm", layers=2, hidden=128, seq_len=50, batch_size=50, optimizer="rmsprop",
                          lr=2e-3, alpha=0.95, schedule="step", lr_decay=0.97, decay_after=10, clip=5.0,
                          clip_mode="value", init_scale=0.08, dropout=0.0, epochs=50, loss_scale="mean"),
