@@ -45,6 +45,7 @@ SETTINGS = {name: TRANSFORMS["levels"] | setting for name, setting in {
     "log window-norm": dict(log=True, window_norm="last"),
     "log deseasonalised window-norm": dict(log=True, deseasonalise=True, window_norm="last"),
     "hybrid (log, deseasonalised, level)": dict(log=True, deseasonalise=True, window_norm="level"),
+    "theta hybrid (log, deseasonalised, theta)": dict(log=True, deseasonalise=True, window_norm="theta"),
 }.items()}
 
 
@@ -86,6 +87,7 @@ def main() -> None:
     ap.add_argument("--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS))
     ap.add_argument("--limit", type=int, help="the first N series only (a trial)")
     ap.add_argument("--jobs", type=int, default=2, help="processes at a time, one thread each")
+    ap.add_argument("--tag", default="", help="written to results/forecast/m3-SUBSET-TAG.json (a trial)")
     ap.add_argument("--data-dir", default=str(Path(__file__).parents[1].parent / "shared" / "data"))
     args = ap.parse_args()
     label = f"m3-{args.subset}" + (f"-first{args.limit}" if args.limit else "")
@@ -119,7 +121,7 @@ def main() -> None:
               "baseline_seconds": baselines.get("seconds"), "summary": summary(results), "jobs": args.jobs,
               "machine": platform.processor() or platform.machine()}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{label}.json").write_text(json.dumps(record, indent=1) + "\n")
+    (RESULTS / f"{label}{'-' + args.tag if args.tag else ''}.json").write_text(json.dumps(record, indent=1) + "\n")
     print(table(results, 0.8, f"method ({label}, {len(series)} series)"), flush=True)
 
 

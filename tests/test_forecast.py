@@ -325,6 +325,7 @@ def test_missing_values_inside_are_interpolated_and_at_the_end_named(tmp_path):
     (["--column", "value", "--horizon", "3", "--log", "--diff", "3"], "diff must be one of 0, 1, 2", 2),
     (["--column", "value", "--horizon", "3", "--tokens", "char"], "unrecognized arguments: --tokens", 2),
     (["--column", "value,other", "--horizon", "3", "--output", "recursive"], "one column", 1),
+    (["--column", "value", "--horizon", "3", "--window-norm", "theta"], "theta models log y: add --log", 2),
 ])
 def test_bad_forecast_input_is_one_line_and_writes_nothing(tmp_path, capsys, flags, message, code):
     data, _ = _sine_csv(tmp_path / "sine.csv", n=100)
@@ -594,10 +595,28 @@ def test_the_smoothed_level_is_statsmodels_and_its_alpha_the_least_squared_error
     assert fit_alpha(x) == ALPHAS[int(np.argmin(sse))] and 0.05 < fit_alpha(x) <= 1.0
 
 
-def test_window_norm_level_takes_each_windows_smoothed_level_out(tmp_path):
+def test_the_theta_path_is_statsmodels_theta_method():
+    """theta_path is the Theta method (theta = 2) as statsmodels' ThetaModel forecasts it, given its alpha:
+    on a long series, where the two smoothers' first levels no longer matter."""
+    pytest.importorskip("statsmodels", reason="statsmodels (the forecast extra) is not installed")
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    from rnnlab.forecast.smoothing import theta_path
+
+    x = 50 + 0.3 * np.arange(300) + np.cumsum(np.random.default_rng(6).normal(0, 1, 300))
+    fit = ThetaModel(x, deseasonalize=False).fit()
+    alpha = float(fit.params["alpha"])
+    assert 0.2 < alpha < 1
+    np.testing.assert_allclose(theta_path(x, alpha, 8), np.asarray(fit.forecast(8)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("norm", ["level", "theta"])
+def test_window_norm_takes_each_windows_smoothed_level_out(tmp_path, norm):
     """--window-norm level: each window (and its targets) minus the window's smoothed level with the
-    series' alpha, kept in forecast.json; the run forecasts from its folder."""
-    from rnnlab.forecast.smoothing import levels
+    series' alpha, kept in forecast.json; theta (with --log): the inputs less the whole history's level,
+    the targets less its Theta path (the window is too short for a slope), unstandardised (mean 0, std
+    1), trained from a full window on; the run forecasts from its folder, adding back what it took out."""
+    from rnnlab.forecast.smoothing import levels, theta_path
     from rnnlab.runs.members import load_members
 
     data = tmp_path / "noisy.csv"  # white noise about a slow level: a smoothed level, alpha well below 1
@@ -605,12 +624,25 @@ def test_window_norm_level_takes_each_windows_smoothed_level_out(tmp_path):
     data.write_text("value\n" + "\n".join(f"{v:.4f}" for v in values) + "\n")
     run = tmp_path / "run"
     assert main(["train", "--task", "forecast", "--data", str(data), "--column", "value", "--horizon", "4", "--folds",
-                 "2", "--window-norm", "level", *SMALL, "--max-steps", "5", "--out", str(run)]) == 0
+                 "2", "--window-norm", norm, *(["--log"] if norm == "theta" else []), *SMALL, "--max-steps", "5",
+                 "--out", str(run)]) == 0
     (task,) = load_members(run)
+    if norm == "theta":
+        assert task.transforms[0].mean == 0 and task.transforms[0].std == 1
+        assert min(o for _, o in task.windows["train"]) == task.lookback
     alpha = json.loads((run / "forecast.json").read_text())["transforms"][0]["alpha"]
     assert alpha == task.transforms[0].alpha and alpha < 0.5
     z = task.z[0]
-    x, shift = task._context(z[:50], 0)
-    np.testing.assert_allclose(shift, levels(z[50 - len(x):50], alpha)[-1], rtol=1e-6)
-    np.testing.assert_allclose(x, z[50 - len(x):50] - shift)
-    assert np.all(np.isfinite(task.predict(0, task.series[0].values[:100], 4)))
+    window = z[50 - task.lookback:50]
+    x, offset = task._context(z[:50], 0)
+    level = levels(z[:50] if norm == "theta" else window, alpha)[-1]
+    np.testing.assert_allclose(x, window - level, rtol=1e-5, atol=1e-6)
+    path = theta_path(z[:50, 0], alpha, 4) if norm == "theta" else np.full(4, level[0])
+    assert norm == "level" or np.ptp(path) > 1e-4  # a drift: not the level again
+    np.testing.assert_allclose(offset, path, rtol=1e-5, atol=1e-6)
+    xs, _, ys = task._windows([(0, 50 + task.transforms[0].lost)])
+    np.testing.assert_allclose(ys[0], z[50:54, 0] - path, rtol=1e-5, atol=1e-6)
+    with task.model.inference():
+        net = task.model(x[:, None], np.array([len(x)]))[0]
+    np.testing.assert_allclose(task.predict(0, task.series[0].values[:50], 4),
+                               task.transforms[0].inverse(task.series[0].values[:50], net + path), rtol=1e-5)

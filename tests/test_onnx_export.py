@@ -300,11 +300,13 @@ def test_a_trained_encoder_decoder_decodes_as_rnnlab_translate(tmp_path, capsys)
 
 
 @pytest.mark.parametrize("flags", [["--log", "--diff", "1", "--window-norm", "last"],
+                                   ["--log", "--window-norm", "theta"],
                                    ["--arch", "tcn", "--output", "recursive", "--kernel-size", "2"]])
 def test_an_exported_forecaster_forecasts_as_rnnlab_does(tmp_path, capsys, flags):
     """The exported network over a window prepared from the metadata (each series' transform, the
     look-back, --window-norm), its output brought back to the data's units, equals rnnlab's forecast;
     recursively fed back when the network forecasts one step."""
+    from rnnlab.forecast.smoothing import levels, theta_path
     from rnnlab.forecast.transforms import Transform
     from rnnlab.runs.members import load_members
 
@@ -325,10 +327,13 @@ def test_an_exported_forecaster_forecasts_as_rnnlab_does(tmp_path, capsys, flags
     out = []
     while len(out) < 4:
         window = z[-meta["lookback"]:]
-        shift = window[-1] if meta["window_norm"] == "last" else np.zeros(1, np.float32)
+        norm, alpha = meta["window_norm"], transform.alpha
+        shift = (window[-1] if norm == "last" else levels(z, alpha)[-1].astype(np.float32) if norm == "theta"
+                 else np.zeros(1, np.float32))
         step = session.run(None, {"features": (window - shift)[:, None], "lengths": np.array([len(window)])})[0][0]
-        out += list(step + shift[0])
-        z = np.concatenate([z, (step + shift[0])[:, None].astype(np.float32)])
+        step = step + (theta_path(z[:, 0], alpha, len(step)) if norm == "theta" else shift[0])
+        out += list(step)
+        z = np.concatenate([z, step[:, None].astype(np.float32)])
     got = transform.inverse(history, np.array(out[:4]))
     (task,) = load_members(run)
     np.testing.assert_allclose(got, task.predict(0, history, 4), rtol=1e-5)

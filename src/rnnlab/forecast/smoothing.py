@@ -4,13 +4,18 @@ level of exponential smoothing, as ES-RNN's hybrid does, in stages: fitted first
     l_0 = x_0,   l_t = alpha x_t + (1 - alpha) l_{t-1}
     alpha = the value of ALPHAS whose one-step forecasts l_{t-1} of x_t have the least squared error
             over the training part
+
+and the Theta method's forecast path (``--window-norm theta``; Hyndman & Billah 2003, theta = 2: simple
+exponential smoothing with half the slope b of the least-squares line through the n points as drift):
+
+    f_h = l_n + b / 2 * ((h - 1) + 1 / alpha - (1 - alpha)^n / alpha),   h = 1 .. H
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ALPHAS", "fit_alpha", "levels"]
+__all__ = ["ALPHAS", "fit_alpha", "levels", "theta_path"]
 
 ALPHAS = np.round(np.arange(0.05, 1.0001, 0.05), 2)
 
@@ -33,3 +38,12 @@ def fit_alpha(x: np.ndarray) -> float:
         return 1.0
     errors = [float(np.sum((x[1:] - levels(x, a)[:-1]) ** 2)) for a in ALPHAS]
     return float(ALPHAS[int(np.argmin(errors))])
+
+
+def theta_path(x: np.ndarray, alpha: float, h: int) -> np.ndarray:
+    """f (h,) of x (n,): the Theta method's forecasts 1..h steps past x's end."""
+    x = np.asarray(x, np.float64)
+    n = len(x)
+    t = np.arange(n) - (n - 1) / 2
+    b = float(t @ (x - x.mean()) / (t @ t)) if n > 1 else 0.0
+    return levels(x, alpha)[-1] + b / 2 * (np.arange(h) + 1 / alpha - (1 - alpha) ** n / alpha)

@@ -9,7 +9,8 @@ For y (n, D), column 0 forecast, in this order:
     s = log y                        (--log; every value must be > 0)
     s' = s_t - s_{t-1}               (--diff 1; --diff 2 applies it twice)
     s'' = s'_t - s'_{t-m}            (--seasonal-diff: lag m, the season length)
-    z = (s'' - mean) / std           (mean and std of the training part only, per channel)
+    z = (s'' - mean) / std           (mean and std of the training part only, per channel; not with
+                                     --window-norm theta: mean 0, std 1, and --log required)
 
 ``forward`` maps a history to z, which is ``lost = diff + m * seasonal`` steps shorter; ``inverse``
 maps future z of column 0 back to future y given the history, undoing each step in reverse:
@@ -20,7 +21,11 @@ Per-window normalisation (``--window-norm last``, as ES-RNN and Hewamalage et al
 to each input window separately, after ``forward``: the window's last value of each channel is
 subtracted from its inputs and from its targets (with --log, that divides y by its last value);
 ``--window-norm level`` subtracts the window's exponentially smoothed level instead (``smoothing``:
-alpha fitted per series on its transformed training part, ``fit(level=True)``; ``level(window)``).
+alpha fitted per series on its transformed training part, ``fit(level=True)``; ``level(window)``), and
+``--window-norm theta`` measures the window and its targets from the whole history before the origin:
+the inputs less its smoothed level, the targets less the Theta method's forecasts of column 0
+(``smoothing.theta_path``: the level plus half the history's least-squares slope as drift), so that the
+network forecasts what Theta misses (``theta(history, h)``; the window alone is too short for the slope).
 """
 
 from __future__ import annotations
@@ -28,18 +33,20 @@ from __future__ import annotations
 import numpy as np
 
 from .decompose import is_seasonal, seasonal_indices
-from .smoothing import fit_alpha, levels
+from .smoothing import fit_alpha, levels, theta_path
 
 __all__ = ["Transform"]
 
 
 class Transform:
-    def __init__(self, log: bool = False, diff: int = 0, season: int = 0, deseason: int = 0) -> None:
+    def __init__(self, log: bool = False, diff: int = 0, season: int = 0, deseason: int = 0,
+                 standardise: bool = True) -> None:
         """``season``: the lag of a seasonal difference (0: none); ``deseason``: the season length m of
-        --deseasonalise (0: none)."""
+        --deseasonalise (0: none); ``standardise`` False: mean 0 and std 1 (see ``fit``)."""
         if diff not in (0, 1, 2):
             raise ValueError(f"diff must be 0, 1 or 2, got {diff!r}")
         self.log, self.diff, self.season, self.deseason = log, diff, season, deseason
+        self.standardise = standardise
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         self.indices: np.ndarray | None = None  # s (m,), when deseasonalised
@@ -79,12 +86,20 @@ class Transform:
                              f"--seasonal-diff (lag {self.season})")
         self.mean, self.std = s.mean(axis=0), s.std(axis=0)
         self.std = np.where(self.std > 0, self.std, 1.0)
+        if not self.standardise:  # the mean and std of the whole training part tell a network trained on its
+            # early windows the scale of the values to come: --window-norm theta does without them
+            self.mean, self.std = np.zeros_like(self.mean), np.ones_like(self.std)
         self.alpha = fit_alpha(((s - self.mean) / self.std)[:, 0]) if level else None
         return self
 
     def level(self, window: np.ndarray) -> np.ndarray:
         """The smoothed level (D,) at the end of a window of z (L, D), smoothed from its first step."""
         return levels(window, self.alpha)[-1].astype(window.dtype)
+
+    def theta(self, z: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """(the smoothed level (D,) at the end of a history of z (n, D), smoothed from its first step;
+        the Theta method's forecasts (h,) of its column 0)."""
+        return levels(z, self.alpha)[-1].astype(z.dtype), theta_path(z[:, 0], self.alpha, h).astype(z.dtype)
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """z (n - lost, D) of a history y (n, D)."""

@@ -68,7 +68,8 @@ class ForecastTask(Task):
         Setting("deseasonalise", False, "divide each series by its multiplicative seasonal indices (fitted on its "
                                         "training part) when the M4 seasonality test finds a season", bool),
         Setting("window_norm", "none", "none | last (subtract each window's last value) | level (its exponentially "
-                                       "smoothed level)", choices=("none", "last", "level")),
+                                       "smoothed level) | theta (with --log: what Theta's forecast misses)",
+                choices=("none", "last", "level", "theta")),
         Setting("output", "direct", "direct (H outputs) | recursive (one step, fed back)",
                 choices=("direct", "recursive")),
         Setting("loss", "mse", "mse | mae", choices=("mse", "mae")),
@@ -103,6 +104,8 @@ class ForecastTask(Task):
             raise ValueError("give the series with --data: a CSV file (with --column), a .tsf file, or one of "
                              "sunspots, nile, co2, elnino, gdp, m1-yearly")
         check_model(cfg, recurrent_only=("bidirectional",))
+        if cfg.window_norm == "theta" and not cfg.log:
+            raise ValueError("--window-norm theta models log y: add --log (every value must be > 0)")
 
     def __init__(self, cfg, out: Path | None = None, resume: bool = False, group=None) -> None:
         self.cfg, self.group, self.out = cfg, group or self.group, None if out is None else Path(out)
@@ -130,7 +133,7 @@ class ForecastTask(Task):
             self.first_test.append(test[0])
             cut = test[0] - K * H  # validation windows' targets lie in [cut, test[0])
             t = Transform(cfg.log, cfg.diff, self.season if cfg.seasonal_diff else 0,
-                          self.season if cfg.deseasonalise else 0)
+                          self.season if cfg.deseasonalise else 0, standardise=cfg.window_norm != "theta")
             if not many and cut - t.lost < self.steps_out + 1:
                 raise ValueError(f"{s.name}: {n} points are too few for --horizon {H} with {K} test and {K} "
                                  f"validation windows of {H} (needs more than {2 * K * H + t.lost + self.steps_out}); "
@@ -139,12 +142,13 @@ class ForecastTask(Task):
                 t = Transform.from_state(saved["transforms"][i])
             else:
                 try:
-                    t.fit(s.values[:test[0]], level=cfg.window_norm == "level")
+                    t.fit(s.values[:test[0]], level=cfg.window_norm in ("level", "theta"))
                 except ValueError as e:
                     raise ValueError(f"{s.name}: {e}") from None
             self.transforms.append(t)
             z = t.forward(s.values)  # z[j] is step j + lost; windows read z before their origin only
-            first_target = t.lost + 1
+            full = max(1, min(self.lookback, cut - t.lost - self.steps_out))  # theta: from a full window on
+            first_target = t.lost + (full if cfg.window_norm == "theta" else 1)  # (a shorter one's slope is noise)
             end = test[0] if cfg.refit else cut  # --refit: the validation windows train too
             train += [(i, o) for o in range(first_target, end - self.steps_out + 1)]
             valid += [(i, o) for o in range(max(cut, first_target), test[0] - self.steps_out + 1)]
@@ -168,10 +172,10 @@ class ForecastTask(Task):
     @classmethod
     def onnx_models(cls, run: Path, which: str = "best") -> dict:
         """The network's graph (``rnnlab.export.sequence``) over a prepared window: inputs ``features``
-        (T, N, D), the window of transformed values (``forecast.transforms``; with --window-norm last,
-        minus the window's last value) and ``lengths``; output ``logits`` (N, outputs), the next steps in
-        transformed units (with --window-norm last, add that value back). Metadata ``rnnlab.forecast``:
-        forecast.json (horizon, look-back, each series' transform) with ``output`` and ``window_norm``."""
+        (T, N, D), the window of transformed values less what --window-norm takes out (``_context``) and
+        ``lengths``; output ``logits`` (N, outputs), the next steps in transformed units (add back what
+        ``_context`` measures them from). Metadata ``rnnlab.forecast``: forecast.json (horizon, look-back,
+        each series' transform) with ``output`` and ``window_norm``."""
         from ..export.sequence import sequence_model_graph
         from ..train import load_weights
         from .registry import read_run_config
@@ -188,25 +192,25 @@ class ForecastTask(Task):
         return {"": proto}
 
     def _context(self, z: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """(inputs (<= L, D), what was subtracted (D,)) of series i's transformed history z (m, D): its
-        last value, its smoothed level, or nothing (--window-norm last, level, none)."""
-        x = z[-self.lookback:]
-        if self.cfg.window_norm == "last":
-            shift = x[-1].copy()
-        elif self.cfg.window_norm == "level":
-            shift = self.transforms[i].level(x)
-        else:
-            shift = np.zeros(x.shape[1], x.dtype)
-        return x - shift, shift
+        """(inputs (<= L, D), what the targets are measured from (steps_out,)) of series i's transformed
+        history z (m, D): the inputs less, and the targets from, the window's last value, its smoothed
+        level, or nothing (--window-norm last, level, none); --window-norm theta: the inputs less the
+        level of the whole history, the targets from its Theta forecast path (``Transform.theta``)."""
+        x, norm, t = z[-self.lookback:], self.cfg.window_norm, self.transforms[i]
+        if norm == "theta":
+            level, path = t.theta(z, self.steps_out)
+            return x - level, path
+        shift = x[-1] if norm == "last" else t.level(x) if norm == "level" else np.zeros(x.shape[1], x.dtype)
+        return x - shift, np.full(self.steps_out, shift[0], x.dtype)
 
     def _windows(self, windows: list[tuple[int, int]]):
         """(x (L, W, D), lengths (W,), targets (W, outputs)) of (series, origin) windows."""
         xs, ys = [], []
         for i, o in windows:
             z, lost = self.z[i], self.transforms[i].lost
-            x, shift = self._context(z[:o - lost], i)
+            x, offset = self._context(z[:o - lost], i)
             xs.append(x)
-            ys.append(z[o - lost:o - lost + self.steps_out, 0] - shift[0])
+            ys.append(z[o - lost:o - lost + self.steps_out, 0] - offset)
         x, lengths = pad(xs, np.dtype(self.cfg.dtype))
         return x, lengths, np.array(ys, dtype=self.cfg.dtype)
 
@@ -307,8 +311,8 @@ class ForecastTask(Task):
         out = []
         with self.model.inference():
             while len(out) < h:
-                x, shift = self._context(z, i)
-                step = self.model(x[:, None], np.array([len(x)]))[0] + shift[0]
+                x, offset = self._context(z, i)
+                step = self.model(x[:, None], np.array([len(x)]))[0] + offset
                 out.extend(step.tolist())
                 if len(out) < h:  # feed the forecasts back (univariate)
                     z = np.concatenate([z, step[:, None].astype(z.dtype)])
