@@ -1,5 +1,5 @@
 """The M3 competition's series (``../shared/data/m3``) as the proving ground of issue #34:
-python -m benchmarks.m3 SUBSET [--settings NAME...] [--limit N] [--jobs J] [--data-dir D].
+python -m benchmarks.m3 SUBSET [--settings NAME...] [--limit N] [--jobs J] [--nested] [--tag T] [--data-dir D].
 
 SUBSET is yearly, quarterly or monthly. One global network (``rnnlab forecast``'s recipe: a 1x32 LSTM,
 Adam with cosine decay, 100 epochs, refit through the validation window) is trained on windows from
@@ -12,7 +12,11 @@ origin alone, so without intervals). Measures: sMAPE, MASE and
 OWA (against Naive2), means over series. Published on the whole of M3 (sMAPE): Theta 16.90 / 8.96 /
 13.85, N-BEATS 15.93 / 8.84 / 13.11 (yearly / quarterly / monthly); the data here is four fifths of it.
 Settings and baselines run in J processes at a time (default 2), one thread each. Writes
-results/forecast/m3-SUBSET.json. Run it on a quiet machine.
+results/forecast/m3-SUBSET[-TAG].json. Run it on a quiet machine.
+
+--nested cuts each series' test window off first, so that the last @horizon values left (the validation
+window of the full run) are the ones measured: for the choices validation MASE cannot make (the refit
+is trained through the validation window; the held-out network's measures are printed beside it).
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ from rnnlab.forecast import numpy_methods, rolling_origin, statistical_methods
 from rnnlab.forecast.network import NetworkMethod
 from rnnlab.forecast.report import summary, table
 from rnnlab.forecast.training import TRANSFORMS, train_forecaster
+from rnnlab.runs.members import member_configs
 from rnnlab.tasks import resolve_config
 from rnnlab.tasks.registry import preset_settings
 
 RESULTS = Path(__file__).parent / "results" / "forecast"
-RECIPE = preset_settings("forecast") | dict(log_every=10_000, folds=1)
+RECIPE = preset_settings("forecast") | dict(log_every=10_000, folds=1, combine="median")
 SETTINGS = {name: TRANSFORMS["levels"] | setting for name, setting in {
     "levels": dict(),
     "window-norm": dict(window_norm="last"),
@@ -49,27 +54,39 @@ SETTINGS = {name: TRANSFORMS["levels"] | setting for name, setting in {
 }.items()}
 
 
-def subset_file(subset: str, data_dir: str, limit: int | None, into: Path) -> Path:
-    """The subset's .tsf, or a copy of its first ``limit`` series."""
+def subset_file(subset: str, data_dir: str, limit: int | None, into: Path, nested: bool = False) -> Path:
+    """The subset's .tsf, or a copy of its first ``limit`` series; ``nested``: each series without its
+    last @horizon values (the test window), so that every measure is on the validation window."""
     path = Path(data_dir) / "m3" / f"m3_{subset}_dataset.tsf.gz"
-    if not limit:
+    if not limit and not nested:
         return path
     lines = gzip.open(path, "rt").read().splitlines()
     start = lines.index("@data") + 1
-    out = into / f"m3_{subset}_{limit}.tsf"
-    out.write_text("\n".join(lines[:start] + lines[start:start + limit]) + "\n")
+    horizon = int(next(line.split()[1] for line in lines if line.startswith("@horizon")))
+    rows = lines[start:start + limit] if limit else lines[start:]
+    if nested:
+        rows = [row.rsplit(":", 1)[0] + ":" + ",".join(row.rsplit(":", 1)[1].split(",")[:-horizon]) for row in rows]
+    out = into / f"m3_{subset}_{limit or 'all'}{'_nested' if nested else ''}.tsf"
+    out.write_text("\n".join(lines[:start] + rows) + "\n")
     return out
 
 
-def network(data: str, setting: dict, seed: int = 1) -> tuple[dict, float]:
-    """(rolling-origin measures, seconds) of the global network of one setting on the series of ``data``."""
-    out = Path(tempfile.mkdtemp()) / "run"
+def network(data: str, setting: dict, members: int = 1, seed: int = 1) -> tuple[dict, float]:
+    """(rolling-origin measures, seconds) of the global network of one setting on the series of ``data``
+    (``members`` > 1: an ensemble of seeds seed.., forecasts combined by their median): the refit's,
+    with the held-out network's beside them (``held_out``)."""
+    out = Path(tempfile.mkdtemp())
     cfg = resolve_config(flags=RECIPE | setting | dict(data=str(data), seed=seed))
     t = time.perf_counter()
-    task, refit = train_forecaster(cfg, out, log=lambda *a, **k: None)
-    result = rolling_origin([NetworkMethod(task, [refit])], task.series, task.horizon, task.folds, cfg.level)["rnnlab"]
-    shutil.rmtree(out.parent)
-    return {k: v for k, v in result.items() if k != "windows"}, time.perf_counter() - t
+    tasks, refits = zip(*(train_forecaster(c, out / f"member-{k}", log=lambda *a, **kw: None)
+                          for k, c in enumerate(member_configs(cfg, members))))
+    seconds = time.perf_counter() - t
+    task = tasks[0]
+    result, held_out = (rolling_origin([method], task.series, task.horizon, task.folds, cfg.level)["rnnlab"]
+                        for method in (NetworkMethod(list(tasks), list(refits)), NetworkMethod(list(tasks))))
+    shutil.rmtree(out)
+    keep = ("mae", "rmse", "smape", "mase", "coverage", "valid_mase")
+    return {k: result[k] for k in keep} | {"held_out": {k: held_out[k] for k in ("smape", "mase")}}, seconds
 
 
 def baseline(data: str, name: str) -> dict:
@@ -87,21 +104,24 @@ def main() -> None:
     ap.add_argument("--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS))
     ap.add_argument("--limit", type=int, help="the first N series only (a trial)")
     ap.add_argument("--jobs", type=int, default=2, help="processes at a time, one thread each")
+    ap.add_argument("--ensemble", type=int, default=1, help="K networks of seeds 1..K per setting, their median")
+    ap.add_argument("--nested", action="store_true", help="each series without its test window: every measure "
+                    "is on the validation window (for choices the validation MASE cannot make, e.g. the refit)")
     ap.add_argument("--tag", default="", help="written to results/forecast/m3-SUBSET-TAG.json (a trial)")
     ap.add_argument("--data-dir", default=str(Path(__file__).parents[1].parent / "shared" / "data"))
     args = ap.parse_args()
-    label = f"m3-{args.subset}" + (f"-first{args.limit}" if args.limit else "")
+    label = f"m3-{args.subset}" + (f"-first{args.limit}" if args.limit else "") + ("-nested" if args.nested else "")
     os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"  # read by the spawned workers
     pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
     with tempfile.TemporaryDirectory() as tmp, pool:
-        data = subset_file(args.subset, args.data_dir, args.limit, Path(tmp))
+        data = subset_file(args.subset, args.data_dir, args.limit, Path(tmp), args.nested)
         series = load_series(str(data))
         season, horizon = series[0].season, series[0].horizon
         cache = RESULTS / f"{label}-baselines.json"
         names = [m.name for m in numpy_methods(season) + statistical_methods(season)]
         t = time.perf_counter()
         pending = {} if cache.is_file() else {name: pool.submit(baseline, data, name) for name in names}
-        runs = {name: pool.submit(network, data, SETTINGS[name]) for name in args.settings}
+        runs = {name: pool.submit(network, data, SETTINGS[name], args.ensemble) for name in args.settings}
         tried, seconds = {}, {}
         for name, job in runs.items():
             tried[name], seconds[name] = job.result()
@@ -117,12 +137,17 @@ def main() -> None:
     record = {"subset": args.subset, "series": len(series), "horizon": horizon, "season": season,
               "recipe": RECIPE, "settings": {k: SETTINGS[k] for k in tried}, "chosen": chosen,
               "valid_mase": {k: r["valid_mase"] for k, r in tried.items()},
-              "test": {k: {m: r[m] for m in ("smape", "mase")} for k, r in tried.items()}, "network_seconds": seconds,
+              "test": {k: {m: r[m] for m in ("smape", "mase", "held_out")} for k, r in tried.items()},
+              "network_seconds": seconds,
               "baseline_seconds": baselines.get("seconds"), "summary": summary(results), "jobs": args.jobs,
+              "ensemble": args.ensemble,
               "machine": platform.processor() or platform.machine()}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{label}{'-' + args.tag if args.tag else ''}.json").write_text(json.dumps(record, indent=1) + "\n")
     print(table(results, 0.8, f"method ({label}, {len(series)} series)"), flush=True)
+    for name, r in tried.items():
+        print(f"{name}: refit sMAPE {r['smape']:.2f} MASE {r['mase']:.3f}; held-out network sMAPE "
+              f"{r['held_out']['smape']:.2f} MASE {r['held_out']['mase']:.3f}")
 
 
 if __name__ == "__main__":

@@ -33,12 +33,15 @@ import numpy as np
 RESULTS = Path(__file__).parent / "results" / "forecast"
 FOLDS = 2
 HYBRID = dict(log=True, diff=0, seasonal_diff=False, deseasonalise=True, window_norm="level")
+THETA = HYBRID | dict(window_norm="theta")
 RECIPES = {  # name: (flags, transforms added to those rnnlab forecast chooses among)
     "as it comes": ([], {}),
     "ensemble of 3": (["--ensemble", "3"], {}),
     "hybrid": (["--log", "--deseasonalise", "--window-norm", "level"], {}),
     "deseasonalised window-norm": (["--deseasonalise", "--window-norm", "last"], {}),
     "choice with the hybrid": ([], {"hybrid": HYBRID}),
+    "theta hybrid": (["--log", "--deseasonalise", "--window-norm", "theta"], {}),
+    "choice with the theta hybrid": ([], {"theta hybrid": THETA}),
 }
 
 
