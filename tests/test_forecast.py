@@ -646,3 +646,20 @@ def test_window_norm_takes_each_windows_smoothed_level_out(tmp_path, norm):
         net = task.model(x[:, None], np.array([len(x)]))[0]
     np.testing.assert_allclose(task.predict(0, task.series[0].values[:50], 4),
                                task.transforms[0].inverse(task.series[0].values[:50], net + path), rtol=1e-5)
+
+
+def test_the_transforms_never_read_the_test_windows(tmp_path):
+    """Only the points before the first test window are transformed for training: a value <= 0 inside a
+    test window does not stop --log (M3 monthly has such a series), and the windows hold nothing later."""
+    from rnnlab.runs.members import load_members
+
+    data, y = _sine_csv(tmp_path / "s.csv", n=120)
+    lines = data.read_text().splitlines()
+    lines[-3] = lines[-3].split(",")[0] + ",-5.0," + lines[-3].split(",")[2]  # inside the last test window
+    data.write_text("\n".join(lines) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "--task", "forecast", "--data", str(data), "--column", "value", "--horizon", "6", "--folds",
+                 "1", "--log", *SMALL, "--max-steps", "3", "--out", str(run)]) == 0
+    (task,) = load_members(run)
+    assert len(task.z[0]) == task.first_test[0] == 120 - 6
+    assert np.all(np.isfinite(task.predict(0, task.series[0].values[:114], 6)))

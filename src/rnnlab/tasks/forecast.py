@@ -146,7 +146,7 @@ class ForecastTask(Task):
                 except ValueError as e:
                     raise ValueError(f"{s.name}: {e}") from None
             self.transforms.append(t)
-            z = t.forward(s.values)  # z[j] is step j + lost; windows read z before their origin only
+            z = t.forward(s.values[:test[0]])  # z[j] is step j + lost: the points before the test windows
             full = max(1, min(self.lookback, cut - t.lost - self.steps_out))  # theta: from a full window on
             first_target = t.lost + (full if cfg.window_norm == "theta" else 1)  # (a shorter one's slope is noise)
             end = test[0] if cfg.refit else cut  # --refit: the validation windows train too
