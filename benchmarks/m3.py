@@ -51,6 +51,7 @@ SETTINGS = {name: TRANSFORMS["levels"] | setting for name, setting in {
     "log deseasonalised window-norm": dict(log=True, deseasonalise=True, window_norm="last"),
     "hybrid (log, deseasonalised, level)": dict(log=True, deseasonalise=True, window_norm="level"),
     "theta hybrid (log, deseasonalised, theta)": dict(log=True, deseasonalise=True, window_norm="theta"),
+    "theta hybrid, MAE loss": dict(log=True, deseasonalise=True, window_norm="theta", loss="mae"),
 }.items()}
 
 

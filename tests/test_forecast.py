@@ -663,3 +663,30 @@ def test_the_transforms_never_read_the_test_windows(tmp_path):
     (task,) = load_members(run)
     assert len(task.z[0]) == task.first_test[0] == 120 - 6
     assert np.all(np.isfinite(task.predict(0, task.series[0].values[:114], 6)))
+
+
+@pytest.mark.parametrize("flags", [dict(window_norm="last"), dict(log=True, deseasonalise=True, window_norm="theta")])
+@pytest.mark.parametrize("refit", [False, True])
+def test_no_window_of_a_global_model_sees_the_test_windows(tmp_path, flags, refit):
+    """Two collections equal but in each series' test window (there: other values, one <= 0): the
+    global model's transforms and every training and validation window are the same."""
+    from rnnlab.tasks import ForecastTask, resolve_config
+
+    rng = np.random.default_rng(8)
+    series = [60 + 10 * np.sin(np.arange(n) * np.pi / 2) + np.cumsum(rng.normal(0.5, 1, n)) for n in (30, 41, 52)]
+    tasks = []
+    for poison in (False, True):
+        lines = ["@relation toy", "@attribute series_name string", "@frequency quarterly", "@horizon 4", "@data"]
+        for k, y in enumerate(series):
+            y = np.concatenate([y[:-4], rng.normal(0, 50, 4) - 60]) if poison else y
+            lines.append(f"S{k}:" + ",".join(f"{v:.4f}" for v in y))
+        path = tmp_path / f"toy{poison}.tsf"
+        path.write_text("\n".join(lines) + "\n")
+        tasks.append(ForecastTask(resolve_config(flags=dict(task="forecast", data=str(path), hidden=4, refit=refit,
+                                                            **flags))))
+    clean, poisoned = tasks
+    assert [t.state() for t in clean.transforms] == [t.state() for t in poisoned.transforms]
+    for split in ("train", "valid"):
+        assert clean.windows[split] == poisoned.windows[split] and len(clean.windows[split]) > 0
+        for a, b in zip(clean.arrays[split], poisoned.arrays[split]):
+            np.testing.assert_array_equal(a, b)
