@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ALPHAS", "fit_alpha", "levels", "theta_path"]
+__all__ = ["ALPHAS", "fit_alpha", "levels", "theta_drift", "theta_path"]
 
 ALPHAS = np.round(np.arange(0.05, 1.0001, 0.05), 2)
 
@@ -40,10 +40,15 @@ def fit_alpha(x: np.ndarray) -> float:
     return float(ALPHAS[int(np.argmin(errors))])
 
 
-def theta_path(x: np.ndarray, alpha: float, h: int) -> np.ndarray:
-    """f (h,) of x (n,): the Theta method's forecasts 1..h steps past x's end."""
+def theta_drift(x: np.ndarray, alpha: float, h: int) -> np.ndarray:
+    """f_h - l_n (h,) of x (n,): what the Theta method adds to the last level 1..h steps past x's end."""
     x = np.asarray(x, np.float64)
     n = len(x)
     t = np.arange(n) - (n - 1) / 2
     b = float(t @ (x - x.mean()) / (t @ t)) if n > 1 else 0.0
-    return levels(x, alpha)[-1] + b / 2 * (np.arange(h) + 1 / alpha - (1 - alpha) ** n / alpha)
+    return b / 2 * (np.arange(h) + 1 / alpha - (1 - alpha) ** n / alpha)
+
+
+def theta_path(x: np.ndarray, alpha: float, h: int) -> np.ndarray:
+    """f (h,) of x (n,): the Theta method's forecasts 1..h steps past x's end."""
+    return levels(x, alpha)[-1] + theta_drift(x, alpha, h)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .decompose import is_seasonal, seasonal_indices
-from .smoothing import fit_alpha, levels, theta_path
+from .smoothing import fit_alpha, levels, theta_drift
 
 __all__ = ["Transform"]
 
@@ -99,7 +99,8 @@ class Transform:
     def theta(self, z: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
         """(the smoothed level (D,) at the end of a history of z (n, D), smoothed from its first step;
         the Theta method's forecasts (h,) of its column 0)."""
-        return levels(z, self.alpha)[-1].astype(z.dtype), theta_path(z[:, 0], self.alpha, h).astype(z.dtype)
+        level = levels(z, self.alpha)[-1]  # smoothed once: the path is column 0's level plus the drift
+        return level.astype(z.dtype), (level[0] + theta_drift(z[:, 0], self.alpha, h)).astype(z.dtype)
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """z (n - lost, D) of a history y (n, D)."""
